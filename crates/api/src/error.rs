@@ -1,0 +1,187 @@
+//! The API's errors, mapped once to GraphQL error codes and to HTTP problem responses.
+
+use async_graphql::ErrorExtensions as _;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gazette_domain::ValidationError;
+use gazette_persistence::StoreError;
+use serde::Serialize;
+
+/// An error a client sees, with a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The input broke a rule; `field` says which input.
+    #[error("{0}")]
+    BadInput(ValidationError),
+    /// The request itself is malformed (not JSON, wrong shape, …).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing there.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The write clashes with stored data.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is larger than allowed.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The database is unreachable; retry later.
+    #[error("the service is temporarily unavailable; retry shortly")]
+    Unavailable,
+    /// A fault of ours; details are in the log under `error_id`.
+    #[error("internal error (id {error_id})")]
+    Internal {
+        /// Quoted to support so the log line can be found.
+        error_id: uuid::Uuid,
+    },
+}
+
+impl ApiError {
+    /// The stable machine-readable code (`extensions.code`, problem `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadInput(_) => "BAD_USER_INPUT",
+            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Internal { .. } => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status for REST and transport-level failures.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadInput(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs an internal failure with its cause chain and returns the opaque error clients see.
+    pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
+        let error_id = uuid::Uuid::now_v7();
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(%error_id, error = %chain, "internal error");
+        Self::Internal { error_id }
+    }
+
+    /// This error as a GraphQL error with `extensions.code` (and `field` for bad input).
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let code = self.code();
+        let field = match &self {
+            Self::BadInput(e) => Some(e.field.clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(field) = &field {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        Self::BadInput(err)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::from_store(&err)
+    }
+}
+
+impl ApiError {
+    /// Sorts a storage failure into what the client may know of it.
+    pub fn from_store(err: &StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => Self::NotFound(what.clone()),
+            StoreError::Conflict(what) => Self::Conflict(what.clone()),
+            StoreError::Invalid(e) => Self::BadInput(e.clone()),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::Unavailable
+            }
+            StoreError::Corrupt(_) | StoreError::Database(_) => Self::internal(err),
+        }
+    }
+}
+
+/// `Result` to GraphQL result, through [`ApiError`] so every error carries a code.
+pub trait GqlResultExt<T> {
+    /// Maps the error to a coded GraphQL error.
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<ApiError>> GqlResultExt<T> for Result<T, E> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.into().into_graphql())
+    }
+}
+
+/// An RFC 9457 problem body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// Stable code, as in GraphQL `extensions.code`.
+    pub code: &'static str,
+    /// The input field at fault, for bad input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let field = match &self {
+            Self::BadInput(e) => Some(e.field.clone()),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: format!(
+                "https://gazette.dev/problems/{}",
+                self.code().to_ascii_lowercase().replace('_', "-")
+            ),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code(),
+            field,
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

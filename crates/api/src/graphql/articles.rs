@@ -1,0 +1,438 @@
+//! Articles: the `Article` type, its body blocks, and the article queries.
+
+use std::sync::Arc;
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Union};
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    Article, ArticleCursor, ArticleOrder, Block, CursorKey, Slug, ValidationError,
+};
+use gazette_persistence::ArticleFilter;
+use uuid::Uuid;
+
+use super::RequestContext;
+use super::loaders::{ArticleKey, Loaders, load_error};
+use super::pagination::{connection, connection_cost, page_request};
+use super::taxonomy::{AuthorNode, TopicNode};
+use crate::AppState;
+use crate::error::GqlResultExt as _;
+
+/// An article as clients see it.
+#[derive(Clone)]
+pub struct ArticleNode(pub Arc<Article>);
+
+impl From<Article> for ArticleNode {
+    fn from(article: Article) -> Self {
+        Self(Arc::new(article))
+    }
+}
+
+/// A paragraph of text.
+#[derive(SimpleObject)]
+pub struct ParagraphBlock {
+    /// The text.
+    text: String,
+}
+
+/// A sub-heading.
+#[derive(SimpleObject)]
+pub struct HeadingBlock {
+    /// 2, 3 or 4.
+    level: i32,
+    /// The text.
+    text: String,
+}
+
+/// Quoted speech.
+#[derive(SimpleObject)]
+pub struct QuoteBlock {
+    /// The quoted words.
+    text: String,
+    /// Who said them.
+    attribution: Option<String>,
+}
+
+/// A picture.
+#[derive(SimpleObject)]
+pub struct Image {
+    /// Absolute URL.
+    url: String,
+    /// Text alternative.
+    alt: String,
+    /// Caption.
+    caption: Option<String>,
+    /// Photographer or agency.
+    credit: Option<String>,
+}
+
+/// A picture inside the body.
+#[derive(SimpleObject)]
+pub struct ImageBlock {
+    /// The picture.
+    image: Image,
+}
+
+/// Third-party content referenced by URL.
+#[derive(SimpleObject)]
+pub struct EmbedBlock {
+    /// The embedded resource.
+    url: String,
+    /// Who hosts it.
+    provider: Option<String>,
+    /// Caption.
+    caption: Option<String>,
+}
+
+/// One block of an article body.
+#[derive(Union)]
+pub enum BodyBlock {
+    /// Paragraph.
+    Paragraph(ParagraphBlock),
+    /// Heading.
+    Heading(HeadingBlock),
+    /// Quote.
+    Quote(QuoteBlock),
+    /// Image.
+    Image(ImageBlock),
+    /// Embed.
+    Embed(EmbedBlock),
+}
+
+impl From<&Block> for BodyBlock {
+    fn from(block: &Block) -> Self {
+        match block.clone() {
+            Block::Paragraph { text } => Self::Paragraph(ParagraphBlock { text }),
+            Block::Heading { level, text } => Self::Heading(HeadingBlock {
+                level: i32::from(level),
+                text,
+            }),
+            Block::Quote { text, attribution } => Self::Quote(QuoteBlock { text, attribution }),
+            Block::Image {
+                url,
+                alt,
+                caption,
+                credit,
+            } => Self::Image(ImageBlock {
+                image: Image {
+                    url,
+                    alt,
+                    caption,
+                    credit,
+                },
+            }),
+            Block::Embed {
+                url,
+                provider,
+                caption,
+            } => Self::Embed(EmbedBlock {
+                url,
+                provider,
+                caption,
+            }),
+        }
+    }
+}
+
+/// An article's life-cycle status.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleStatus {
+    /// Being written.
+    Draft,
+    /// Goes live at its publish time.
+    Scheduled,
+    /// Live.
+    Published,
+    /// Taken down.
+    Archived,
+}
+
+impl From<gazette_domain::ArticleStatus> for ArticleStatus {
+    fn from(status: gazette_domain::ArticleStatus) -> Self {
+        use gazette_domain::ArticleStatus as S;
+        match status {
+            S::Draft => Self::Draft,
+            S::Scheduled => Self::Scheduled,
+            S::Published => Self::Published,
+            S::Archived => Self::Archived,
+        }
+    }
+}
+
+/// A news article.
+#[Object(name = "Article")]
+impl ArticleNode {
+    /// Stable id (UUID v7).
+    pub(crate) async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// URL-safe unique name.
+    async fn slug(&self) -> &str {
+        self.0.slug.as_str()
+    }
+    /// The headline.
+    async fn headline(&self) -> &str {
+        self.0.headline.as_str()
+    }
+    /// One-line summary.
+    async fn dek(&self) -> &str {
+        self.0.dek.as_str()
+    }
+    /// The body as typed blocks, in order.
+    async fn body(&self) -> Vec<BodyBlock> {
+        self.0.body.blocks().iter().map(BodyBlock::from).collect()
+    }
+    /// The body as HTML; every text is escaped.
+    async fn body_html(&self) -> String {
+        self.0.body.to_html()
+    }
+    /// The body as plain text, blocks separated by blank lines.
+    async fn body_text(&self) -> String {
+        self.0.body.to_plain_text()
+    }
+    /// Wire agency or desk ("News1").
+    async fn source(&self) -> &str {
+        self.0.source.as_str()
+    }
+    /// Language tag.
+    async fn language(&self) -> &str {
+        self.0.language.as_str()
+    }
+    /// The canonical page on the publisher's site.
+    async fn canonical_url(&self) -> Option<&str> {
+        self.0.canonical_url.as_ref().map(|u| u.as_str())
+    }
+    /// Lead picture.
+    async fn hero_image(&self) -> Option<Image> {
+        self.0.hero_image.clone().map(|h| Image {
+            url: h.url,
+            alt: h.alt,
+            caption: h.caption,
+            credit: h.credit,
+        })
+    }
+    /// Life-cycle status.
+    async fn status(&self) -> ArticleStatus {
+        self.0.status.into()
+    }
+    /// When it went live (null for drafts).
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    /// Last save.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Words in the body.
+    async fn word_count(&self) -> u32 {
+        self.0.word_count()
+    }
+    /// Minutes to read, rounded up.
+    async fn reading_time_minutes(&self) -> u32 {
+        self.0.reading_time_minutes()
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The main topic.
+    async fn primary_topic(&self, ctx: &Context<'_>) -> Result<Option<TopicNode>> {
+        let Some(id) = self.0.primary_topic_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders
+            .topic
+            .load_one(id)
+            .await
+            .map_err(load_error)?
+            .map(TopicNode))
+    }
+    /// Every topic, the primary one first.
+    async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<TopicNode>> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let ids = loaders
+            .article_topics
+            .load_one(ArticleKey(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let mut topics = loaders
+            .topic
+            .load_many(ids.iter().copied())
+            .await
+            .map_err(load_error)?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| topics.remove(id))
+            .map(TopicNode)
+            .collect())
+    }
+    /// Authors in byline order.
+    async fn authors(&self, ctx: &Context<'_>) -> Result<Vec<AuthorNode>> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let ids = loaders
+            .article_authors
+            .load_one(ArticleKey(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let mut authors = loaders
+            .author
+            .load_many(ids.iter().copied())
+            .await
+            .map_err(load_error)?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| authors.remove(id))
+            .map(AuthorNode)
+            .collect())
+    }
+}
+
+/// Order of an article list.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ArticleOrderBy {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+}
+
+/// Filters of an article list, combined with AND.
+#[derive(InputObject, Default)]
+pub struct ArticleFilterInput {
+    /// Topic slug (primary or further topic).
+    pub topic: Option<String>,
+    /// Author slug.
+    pub author: Option<String>,
+    /// Source, exactly ("News1").
+    pub source: Option<String>,
+    /// Published at or after this instant.
+    pub published_after: Option<DateTime<Utc>>,
+    /// Published before this instant.
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+impl ArticleFilterInput {
+    fn parse(self) -> Result<ArticleFilter, ValidationError> {
+        Ok(ArticleFilter {
+            topic: self
+                .topic
+                .as_deref()
+                .map(|s| Slug::parse_field("filter.topic", s))
+                .transpose()?,
+            author: self
+                .author
+                .as_deref()
+                .map(|s| Slug::parse_field("filter.author", s))
+                .transpose()?,
+            source: self.source,
+            published_after: self.published_after,
+            published_before: self.published_before,
+        })
+    }
+}
+
+/// Lists articles with Relay pagination; shared by the root, topics and authors.
+pub async fn article_connection(
+    ctx: &Context<'_>,
+    filter: ArticleFilter,
+    order: ArticleOrderBy,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<Connection<String, ArticleNode>> {
+    let page = page_request::<ArticleCursor>(first, after, last, before)?;
+    let state = ctx.data_unchecked::<AppState>();
+    let request = ctx.data_unchecked::<RequestContext>();
+    let order = match order {
+        ArticleOrderBy::Newest => ArticleOrder::Newest,
+        ArticleOrderBy::Oldest => ArticleOrder::Oldest,
+    };
+    let result = state
+        .store()
+        .list_articles(
+            &filter,
+            order,
+            &page,
+            request.viewer.visibility(request.now),
+        )
+        .await
+        .gql()?;
+    Ok(connection(
+        result,
+        |a| {
+            ArticleCursor {
+                published_at: a.published_at.unwrap_or(a.created_at),
+                id: a.id,
+            }
+            .encode()
+        },
+        ArticleNode::from,
+    ))
+}
+
+/// Parses an `ID` argument that must be a UUID.
+pub fn parse_uuid(field: &str, id: &ID) -> Result<Uuid, ValidationError> {
+    Uuid::try_parse(id.as_str()).map_err(|_| ValidationError::new(field, "must be a UUID"))
+}
+
+/// Article reads.
+#[derive(Default)]
+pub struct ArticleQuery;
+
+#[Object]
+impl ArticleQuery {
+    /// One article by slug or by id (exactly one of them); null when absent or not visible.
+    async fn article(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> Result<Option<ArticleNode>> {
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let visibility = request.viewer.visibility(request.now);
+        let found = match (slug, id) {
+            (Some(slug), None) => {
+                state
+                    .store()
+                    .article_by_slug(&Slug::parse(&slug).gql()?, visibility)
+                    .await
+            }
+            (None, Some(id)) => {
+                state
+                    .store()
+                    .article_by_id(parse_uuid("id", &id).gql()?, visibility)
+                    .await
+            }
+            _ => {
+                return Err(crate::ApiError::from(ValidationError::new(
+                    "slug",
+                    "give exactly one of `slug` and `id`",
+                ))
+                .into_graphql());
+            }
+        };
+        Ok(found.gql()?.map(ArticleNode::from))
+    }
+
+    /// Articles, newest first by default, as a Relay connection (at most 100 a page).
+    #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ArticleFilterInput>,
+        #[graphql(default)] order_by: ArticleOrderBy,
+    ) -> Result<Connection<String, ArticleNode>> {
+        let filter = filter.unwrap_or_default().parse().gql()?;
+        article_connection(ctx, filter, order_by, first, after, last, before).await
+    }
+}

@@ -1,0 +1,62 @@
+//! The GraphQL schema: one module per area, merged at the root.
+
+mod articles;
+mod loaders;
+mod node;
+mod pagination;
+mod taxonomy;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use chrono::{DateTime, Utc};
+use gazette_domain::Viewer;
+
+pub use loaders::Loaders;
+
+use crate::AppState;
+
+/// The root of every read.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    articles::ArticleQuery,
+    taxonomy::TaxonomyQuery,
+    node::NodeQuery,
+);
+
+/// Gazette's executable schema.
+pub type GazetteSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Who is asking and the instant the request is answered at; one per request, so every field
+/// of a response sees the same "now".
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The authenticated caller.
+    pub viewer: Viewer,
+    /// The request's instant.
+    pub now: DateTime<Utc>,
+}
+
+/// The schema's shape and limits, with no database: for `gazette schema` and the SDL test.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    let defaults = crate::ApiConfig::default();
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .register_output_type::<node::Node>()
+        .limit_depth(defaults.max_query_depth)
+        .limit_complexity(defaults.max_query_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(16)
+}
+
+/// The schema the server runs, over `state`.
+pub fn build_schema(state: AppState) -> GazetteSchema {
+    let config = state.config().clone();
+    schema_builder()
+        .limit_depth(config.max_query_depth)
+        .limit_complexity(config.max_query_complexity)
+        .data(state)
+        .finish()
+}
+
+/// The SDL as checked in to `schema.graphql`.
+pub fn schema_sdl() -> String {
+    schema_builder().finish().sdl()
+}

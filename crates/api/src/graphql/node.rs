@@ -1,0 +1,54 @@
+//! Relay's `node(id:)`: any object by its id.
+
+use async_graphql::{Context, ID, Interface, Object, Result};
+
+use super::RequestContext;
+use super::articles::{ArticleNode, parse_uuid};
+use super::loaders::{Loaders, load_error};
+use super::taxonomy::{AuthorNode, TopicNode};
+use crate::AppState;
+use crate::error::GqlResultExt as _;
+
+/// An object with a globally unique id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Globally unique id (UUID v7)."))]
+pub enum Node {
+    /// An article.
+    Article(ArticleNode),
+    /// A topic.
+    Topic(TopicNode),
+    /// An author.
+    Author(AuthorNode),
+}
+
+/// The `node` root field.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any article, topic or author by id; null when absent or not visible.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let uuid = parse_uuid("id", &id).gql()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        if let Some(article) = state
+            .store()
+            .article_by_id(uuid, request.viewer.visibility(request.now))
+            .await
+            .gql()?
+        {
+            return Ok(Some(Node::Article(article.into())));
+        }
+        let loaders = ctx.data_unchecked::<Loaders>();
+        if let Some(topic) = loaders.topic.load_one(uuid).await.map_err(load_error)? {
+            return Ok(Some(Node::Topic(TopicNode(topic))));
+        }
+        Ok(loaders
+            .author
+            .load_one(uuid)
+            .await
+            .map_err(load_error)?
+            .map(|a| Node::Author(AuthorNode(a))))
+    }
+}

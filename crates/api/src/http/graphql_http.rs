@@ -1,0 +1,343 @@
+//! GraphQL over HTTP, per the GraphQL-over-HTTP spec, in front of async-graphql's executor:
+//! media-type negotiation (406), 400 without `data` for documents that do not parse or
+//! validate, 405 for mutations over GET, 415 for bodies that are not JSON, no array batches
+//! unless configured.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response as HttpResponse};
+use chrono::Utc;
+use gazette_domain::Viewer;
+use serde::Deserialize;
+
+use super::HttpState;
+use super::accept::{GraphqlMediaType, negotiate, wants_html};
+use crate::ApiError;
+use crate::graphql::{Loaders, RequestContext};
+
+/// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
+pub async fn get_graphql(
+    State(http): State<HttpState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> HttpResponse {
+    let raw = raw.unwrap_or_default();
+    if raw.is_empty() && wants_html(&headers) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Gazette GraphiQL")
+                .finish(),
+        )
+        .into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let params: GetParams = match serde_urlencoded::from_str(&raw) {
+        Ok(p) => p,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("invalid query string: {e}"),
+            );
+        }
+    };
+    let Some(query) = params.query else {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "a GET request needs a `query` parameter",
+        );
+    };
+    let mut request = Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    for (name, raw_json) in [
+        ("variables", &params.variables),
+        ("extensions", &params.extensions),
+    ] {
+        let Some(raw_json) = raw_json else { continue };
+        let parsed: serde_json::Value = match serde_json::from_str(raw_json) {
+            Ok(v) => v,
+            Err(e) => {
+                return request_error(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("`{name}` is not valid JSON: {e}"),
+                );
+            }
+        };
+        if !parsed.is_object() && !parsed.is_null() {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("`{name}` must be a JSON object"),
+            );
+        }
+        if name == "variables" {
+            request = request.variables(async_graphql::Variables::from_json(parsed));
+        } else if let Ok(ext) = serde_json::from_value(parsed) {
+            request.extensions = ext;
+        }
+    }
+    if is_mutation(&request) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&http, &headers, media, request).await
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post_graphql(
+    State(http): State<HttpState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResponse {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" && essence != "application/graphql-response+json" {
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit = http.app.config().max_body_bytes;
+            return request_error(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &ApiError::PayloadTooLarge { limit }.to_string(),
+            );
+        }
+        Err(rejection) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &rejection.body_text(),
+            );
+        }
+    };
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not valid JSON: {e}"),
+            );
+        }
+    };
+    if value.is_array() {
+        if !http.app.config().allow_batching {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "batched operations are not enabled; send one operation per request",
+            );
+        }
+        let requests: Vec<Request> = match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(e) => {
+                return request_error(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("not a GraphQL request: {e}"),
+                );
+            }
+        };
+        let mut responses = Vec::with_capacity(requests.len());
+        for request in requests {
+            responses.push(run(&http, &headers, request).await);
+        }
+        let body = serde_json::to_vec(&responses).unwrap_or_default();
+        return with_media(StatusCode::OK, media, body);
+    }
+    let request: Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("not a GraphQL request: {e}"),
+            );
+        }
+    };
+    execute(&http, &headers, media, request).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// Whether the operation the request would run is a mutation (or subscription).
+fn is_mutation(request: &Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => op.node.ty,
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => op.node.ty,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .values()
+            .next()
+            .map(|op| op.node.ty)
+            .unwrap_or(OperationType::Query),
+        _ => return false,
+    };
+    ty != OperationType::Query
+}
+
+/// Runs one operation for the caller.
+async fn run(http: &HttpState, _headers: &HeaderMap, request: Request) -> Response {
+    let context = RequestContext {
+        viewer: Viewer::Anonymous,
+        now: gazette_domain::time::storage_precision(Utc::now()),
+    };
+    let request = request.data(context).data(Loaders::new(http.app.store()));
+    http.schema.execute(request).await
+}
+
+async fn execute(
+    http: &HttpState,
+    headers: &HeaderMap,
+    media: GraphqlMediaType,
+    request: Request,
+) -> HttpResponse {
+    let query = request.query.clone();
+    let mut response = run(http, headers, request).await;
+    // A request error (parse, validation, variable coercion) never reached execution: it has no
+    // path and no data. The spec answers it with 400 and no `data` key.
+    let request_failed = !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if request_failed {
+        let code = if async_graphql::parser::parse_query(&query).is_err() {
+            "GRAPHQL_PARSE_FAILED"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        for error in &mut response.errors {
+            set_code_if_missing(error, code);
+        }
+        let body = serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
+            .unwrap_or_default();
+        return with_media(StatusCode::BAD_REQUEST, media, body);
+    }
+    let unavailable = response.data == Value::Null
+        && response.errors.iter().any(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from("UNAVAILABLE"))
+        });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = serde_json::to_vec(&response).unwrap_or_default();
+    let mut http_response = with_media(status, media, body);
+    if unavailable {
+        http_response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    http_response
+}
+
+fn set_code_if_missing(error: &mut ServerError, code: &str) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}
+
+fn with_media(status: StatusCode, media: GraphqlMediaType, body: Vec<u8>) -> HttpResponse {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.content_type()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// A request-level failure as a GraphQL response with only `errors`.
+fn request_error(
+    media: GraphqlMediaType,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> HttpResponse {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    with_media(status, media, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+fn not_acceptable() -> HttpResponse {
+    let body = serde_json::json!({
+        "errors": [{
+            "message": "acceptable media types are application/graphql-response+json and application/json",
+            "extensions": { "code": "NOT_ACCEPTABLE" }
+        }]
+    });
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+        .into_response()
+}

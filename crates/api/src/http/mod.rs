@@ -1,0 +1,39 @@
+//! The HTTP router: GraphQL, health, and (later) REST and feeds.
+
+mod accept;
+mod graphql_http;
+mod health;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::{ApiError, AppState, GazetteSchema, build_schema};
+
+/// What every handler gets: the application state and the schema built over it.
+#[derive(Clone)]
+pub struct HttpState {
+    /// Shared state.
+    pub app: AppState,
+    /// The executable schema.
+    pub schema: GazetteSchema,
+}
+
+/// Gazette's routes over `state`.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config().max_body_bytes;
+    let http = HttpState {
+        schema: build_schema(state.clone()),
+        app: state,
+    };
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql_http::get_graphql).post(graphql_http::post_graphql),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async { ApiError::NotFound("route".to_owned()) })
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(http)
+}

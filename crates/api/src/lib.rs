@@ -1,0 +1,13 @@
+//! Gazette's HTTP surface: GraphQL (and, in time, REST and feeds) over the domain and storage.
+//!
+//! The binary builds an [`AppState`] once and serves [`router`]; tests build the same.
+
+pub mod error;
+pub mod graphql;
+pub mod http;
+mod state;
+
+pub use error::ApiError;
+pub use graphql::{GazetteSchema, build_schema, schema_builder, schema_sdl};
+pub use http::router;
+pub use state::{ApiConfig, AppState};

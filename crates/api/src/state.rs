@@ -1,0 +1,60 @@
+//! Shared application state: built once, cloned cheaply into every handler.
+
+use std::sync::Arc;
+
+use gazette_persistence::Store;
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest GraphQL selection accepted.
+    pub max_query_depth: usize,
+    /// Highest GraphQL complexity accepted (list fields cost per item asked).
+    pub max_query_complexity: usize,
+    /// Accept JSON arrays of GraphQL operations in one POST.
+    pub allow_batching: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            max_query_depth: 12,
+            max_query_complexity: 20_000,
+            allow_batching: false,
+        }
+    }
+}
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    config: ApiConfig,
+}
+
+impl AppState {
+    /// Wraps the store and configuration.
+    pub fn new(store: Store, config: ApiConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner { store, config }),
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// HTTP settings.
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+}

@@ -1,0 +1,286 @@
+//! Articles: their fields, status rules and derived values.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::body::reading_time_minutes;
+use crate::{Body, CanonicalUrl, Dek, Headline, Language, Slug, Source, ValidationError};
+
+/// Where an article is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleStatus {
+    /// Being written; only editors see it.
+    Draft,
+    /// Will go live at its publish time, by itself.
+    Scheduled,
+    /// Live since its publish time.
+    Published,
+    /// Taken down; kept for the record, seen by editors only.
+    Archived,
+}
+
+impl ArticleStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "draft" => Ok(Self::Draft),
+            "scheduled" => Ok(Self::Scheduled),
+            "published" => Ok(Self::Published),
+            "archived" => Ok(Self::Archived),
+            other => Err(ValidationError::new(
+                "status",
+                format!("unknown status `{other}`"),
+            )),
+        }
+    }
+
+    /// The statuses whose articles the public may see once their publish time has come.
+    pub const PUBLIC: [Self; 2] = [Self::Published, Self::Scheduled];
+
+    /// Whether an article in this status may be moved to `next`.
+    pub fn can_become(self, next: Self) -> bool {
+        use ArticleStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Scheduled | Published | Archived)
+                | (Scheduled, Draft | Published | Archived | Scheduled)
+                | (Published, Draft | Archived)
+                | (Archived, Draft | Published)
+        )
+    }
+}
+
+/// The lead picture of an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeroImage {
+    /// Where the picture is (absolute http(s) URL).
+    pub url: String,
+    /// Text alternative.
+    #[serde(default)]
+    pub alt: String,
+    /// Caption.
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// Photographer or agency.
+    #[serde(default)]
+    pub credit: Option<String>,
+}
+
+impl HeroImage {
+    /// Validates the URL and bounds the texts.
+    pub fn validated(self) -> Result<Self, ValidationError> {
+        CanonicalUrl::parse_field("heroImage.url", &self.url)?;
+        for (field, text) in [
+            ("heroImage.alt", Some(&self.alt)),
+            ("heroImage.caption", self.caption.as_ref()),
+            ("heroImage.credit", self.credit.as_ref()),
+        ] {
+            if text.is_some_and(|t| t.chars().count() > 1000) {
+                return Err(ValidationError::new(
+                    field,
+                    "must be at most 1000 characters",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Whether partners may republish an article, and from when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Syndication {
+    /// Partners may republish the full text.
+    pub syndicatable: bool,
+    /// Not before this instant (to the second).
+    pub embargo_until: Option<DateTime<Utc>>,
+}
+
+impl Syndication {
+    /// Whether a partner may have the full text at `now`.
+    pub fn full_text_allowed_at(&self, now: DateTime<Utc>) -> bool {
+        self.syndicatable && self.embargo_until.is_none_or(|until| until <= now)
+    }
+}
+
+/// An article as the rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// UUID v7: time-ordered, stable.
+    pub id: Uuid,
+    /// Unique, URL-safe.
+    pub slug: Slug,
+    /// The headline.
+    pub headline: Headline,
+    /// One-line summary.
+    pub dek: Dek,
+    /// Typed blocks.
+    pub body: Body,
+    /// Wire agency or desk.
+    pub source: Source,
+    /// Language tag.
+    pub language: Language,
+    /// The canonical page on the publisher's site.
+    pub canonical_url: Option<CanonicalUrl>,
+    /// Lead picture.
+    pub hero_image: Option<HeroImage>,
+    /// The main topic (its section page).
+    pub primary_topic_id: Option<Uuid>,
+    /// Life-cycle status.
+    pub status: ArticleStatus,
+    /// When it went (or goes) live.
+    pub published_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Last save of any kind.
+    pub updated_at: DateTime<Utc>,
+    /// Syndication policy.
+    pub syndication: Syndication,
+    /// Optimistic-concurrency version, +1 per save.
+    pub version: i32,
+}
+
+impl Article {
+    /// Words in the body.
+    pub fn word_count(&self) -> u32 {
+        self.body.word_count()
+    }
+
+    /// Minutes to read, rounded up.
+    pub fn reading_time_minutes(&self) -> u32 {
+        reading_time_minutes(self.word_count())
+    }
+
+    /// Whether the public may see it at `now`: published or scheduled, and its time has come.
+    pub fn is_public_at(&self, now: DateTime<Utc>) -> bool {
+        ArticleStatus::PUBLIC.contains(&self.status)
+            && self.published_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// What it takes to create an article, already validated.
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    /// Unique slug.
+    pub slug: Slug,
+    /// Headline.
+    pub headline: Headline,
+    /// Summary.
+    pub dek: Dek,
+    /// Body.
+    pub body: Body,
+    /// Source.
+    pub source: Source,
+    /// Language.
+    pub language: Language,
+    /// Canonical URL.
+    pub canonical_url: Option<CanonicalUrl>,
+    /// Lead picture.
+    pub hero_image: Option<HeroImage>,
+    /// Primary topic slug.
+    pub primary_topic: Option<Slug>,
+    /// Further topic slugs (the primary one excluded), in order.
+    pub topics: Vec<Slug>,
+    /// Author slugs, in byline order.
+    pub authors: Vec<Slug>,
+    /// Initial status.
+    pub status: ArticleStatus,
+    /// Publish time, required when published or scheduled.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Syndication policy.
+    pub syndication: Syndication,
+}
+
+impl NewArticle {
+    /// Checks the rules that span fields: a published or scheduled article has a publish time,
+    /// topics and authors are not repeated, the primary topic is not among the others.
+    pub fn check(&self) -> Result<(), ValidationError> {
+        if matches!(
+            self.status,
+            ArticleStatus::Published | ArticleStatus::Scheduled
+        ) && self.published_at.is_none()
+        {
+            return Err(ValidationError::new(
+                "publishedAt",
+                "is required for a published or scheduled article",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for topic in self.primary_topic.iter().chain(&self.topics) {
+            if !seen.insert(topic) {
+                return Err(ValidationError::new(
+                    "topics",
+                    format!("`{topic}` is listed twice"),
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for author in &self.authors {
+            if !seen.insert(author) {
+                return Err(ValidationError::new(
+                    "authors",
+                    format!("`{author}` is listed twice"),
+                ));
+            }
+        }
+        if self.topics.len() > 20 || self.authors.len() > 20 {
+            return Err(ValidationError::new(
+                "topics",
+                "at most 20 topics and 20 authors",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn status_round_trips_and_transitions() {
+        for s in [
+            ArticleStatus::Draft,
+            ArticleStatus::Scheduled,
+            ArticleStatus::Published,
+            ArticleStatus::Archived,
+        ] {
+            assert_eq!(ArticleStatus::parse(s.as_str()).unwrap(), s);
+        }
+        assert!(ArticleStatus::Draft.can_become(ArticleStatus::Published));
+        assert!(!ArticleStatus::Published.can_become(ArticleStatus::Scheduled));
+        assert!(ArticleStatus::parse("deleted").is_err());
+    }
+
+    #[test]
+    fn embargo_holds_to_the_second() {
+        let until = Utc.with_ymd_and_hms(2025, 5, 15, 12, 0, 0).unwrap();
+        let policy = Syndication {
+            syndicatable: true,
+            embargo_until: Some(until),
+        };
+        assert!(!policy.full_text_allowed_at(until - chrono::Duration::seconds(1)));
+        assert!(policy.full_text_allowed_at(until));
+        assert!(
+            !Syndication {
+                syndicatable: false,
+                embargo_until: None
+            }
+            .full_text_allowed_at(until)
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! Gazette's domain: the types and rules of a news publication, with no I/O.
+//!
+//! Values that carry rules are types ([`Slug`], [`Headline`], …) whose constructors
+//! validate; once a function holds one, it never checks it again.
+
+pub mod article;
+pub mod body;
+pub mod error;
+pub mod pagination;
+pub mod people;
+pub mod time;
+pub mod values;
+pub mod visibility;
+
+pub use article::{Article, ArticleStatus, HeroImage, NewArticle, Syndication};
+pub use body::{Block, Body};
+pub use error::ValidationError;
+pub use pagination::{
+    ArticleCursor, ArticleOrder, CursorKey, Direction, MAX_PAGE_SIZE, PageRequest, SlugCursor,
+};
+pub use people::{Author, NewAuthor, NewTopic, Topic};
+pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};
+pub use visibility::{Viewer, Visibility};

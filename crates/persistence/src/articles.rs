@@ -1,0 +1,210 @@
+//! Article reads: by key, keyset-paginated lists, and the batched loads behind DataLoaders.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, PageRequest, Slug, Visibility,
+};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::convert::all;
+use crate::entities::articles::{self, Column};
+use crate::{Store, StoreError};
+
+/// Filters of an article list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    /// Tagged with this topic (primary or further).
+    pub topic: Option<Slug>,
+    /// Written by this author.
+    pub author: Option<Slug>,
+    /// From this source, exactly.
+    pub source: Option<String>,
+    /// Published at or after.
+    pub published_after: Option<DateTime<Utc>>,
+    /// Published before.
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+/// One page of a keyset-paginated list, in the list's order.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// More items follow the last one.
+    pub has_next: bool,
+    /// Items precede the first one.
+    pub has_previous: bool,
+}
+
+/// Restricts a query to what `visibility` allows.
+pub(crate) fn visible(
+    select: Select<articles::Entity>,
+    visibility: Visibility,
+) -> Select<articles::Entity> {
+    match visibility {
+        Visibility::Everything => select,
+        Visibility::PublicAt(now) => select
+            .filter(Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
+            .filter(Column::PublishedAt.lte(now)),
+    }
+}
+
+fn tagged_with(
+    join_table: &'static str,
+    key: &'static str,
+    other_table: &'static str,
+    slug: &Slug,
+) -> Condition {
+    Condition::all().add(
+        Column::Id.in_subquery(
+            Query::select()
+                .column((join_table, "article_id"))
+                .from(join_table)
+                .inner_join(
+                    other_table,
+                    Expr::col((other_table, "id")).equals((join_table, key)),
+                )
+                .and_where(Expr::col((other_table, "slug")).eq(slug.as_str()))
+                .to_owned(),
+        ),
+    )
+}
+
+impl Store {
+    /// The article with this id, if the viewer may see it.
+    pub async fn article_by_id(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+    ) -> Result<Option<Article>, StoreError> {
+        let row = visible(articles::Entity::find_by_id(id), visibility)
+            .one(&self.db)
+            .await?;
+        row.map(Article::try_from).transpose()
+    }
+
+    /// The article with this slug, if the viewer may see it.
+    pub async fn article_by_slug(
+        &self,
+        slug: &Slug,
+        visibility: Visibility,
+    ) -> Result<Option<Article>, StoreError> {
+        let row = visible(
+            articles::Entity::find().filter(Column::Slug.eq(slug.as_str())),
+            visibility,
+        )
+        .one(&self.db)
+        .await?;
+        row.map(Article::try_from).transpose()
+    }
+
+    /// The visible articles among `ids`, keyed by id (one statement).
+    pub async fn articles_by_ids(
+        &self,
+        ids: &[Uuid],
+        visibility: Visibility,
+    ) -> Result<HashMap<Uuid, Article>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = visible(
+            articles::Entity::find().filter(Column::Id.is_in(ids.iter().copied())),
+            visibility,
+        )
+        .all(&self.db)
+        .await?;
+        Ok(all::<_, Article>(rows)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect())
+    }
+
+    /// A page of articles with a publish time, newest or oldest first, keyset-paginated on
+    /// (publish time, id) so that inserts never make a reader skip or repeat one.
+    pub async fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+        order: ArticleOrder,
+        page: &PageRequest<ArticleCursor>,
+        visibility: Visibility,
+    ) -> Result<Page<Article>, StoreError> {
+        let mut select =
+            visible(articles::Entity::find(), visibility).filter(Column::PublishedAt.is_not_null());
+        if let Some(topic) = &filter.topic {
+            select = select.filter(tagged_with("article_topics", "topic_id", "topics", topic));
+        }
+        if let Some(author) = &filter.author {
+            select = select.filter(tagged_with(
+                "article_authors",
+                "author_id",
+                "authors",
+                author,
+            ));
+        }
+        if let Some(source) = &filter.source {
+            select = select.filter(Column::Source.eq(source.as_str()));
+        }
+        if let Some(after) = filter.published_after {
+            select = select.filter(Column::PublishedAt.gte(after));
+        }
+        if let Some(before) = filter.published_before {
+            select = select.filter(Column::PublishedAt.lt(before));
+        }
+
+        // Reading backwards walks the list's order in reverse, then flips the page.
+        let descending = (order == ArticleOrder::Newest) == (page.direction == Direction::Forward);
+        if let Some(cursor) = page.cursor {
+            let (time_cmp, id_cmp) = if descending {
+                (
+                    Column::PublishedAt.lt(cursor.published_at),
+                    Column::Id.lt(cursor.id),
+                )
+            } else {
+                (
+                    Column::PublishedAt.gt(cursor.published_at),
+                    Column::Id.gt(cursor.id),
+                )
+            };
+            select = select.filter(
+                Condition::any().add(time_cmp).add(
+                    Condition::all()
+                        .add(Column::PublishedAt.eq(cursor.published_at))
+                        .add(id_cmp),
+                ),
+            );
+        }
+        let sql_order = if descending { Order::Desc } else { Order::Asc };
+        let rows = select
+            .order_by(Column::PublishedAt, sql_order.clone())
+            .order_by(Column::Id, sql_order)
+            .limit(page.limit + 1)
+            .all(&self.db)
+            .await?;
+        let mut items: Vec<Article> = all(rows)?;
+        let more = items.len() as u64 > page.limit;
+        items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        let came_from_cursor = page.cursor.is_some();
+        Ok(match page.direction {
+            Direction::Forward => Page {
+                items,
+                has_next: more,
+                has_previous: came_from_cursor,
+            },
+            Direction::Backward => {
+                items.reverse();
+                Page {
+                    items,
+                    has_next: came_from_cursor,
+                    has_previous: more,
+                }
+            }
+        })
+    }
+}

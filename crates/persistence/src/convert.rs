@@ -1,0 +1,92 @@
+//! Storage rows to domain values: one conversion per type, in one place.
+
+use gazette_domain::{
+    Article, ArticleStatus, Author, Body, CanonicalUrl, Dek, Headline, HeroImage, Language, Name,
+    Slug, Source, Syndication, Topic, ValidationError,
+};
+
+use crate::StoreError;
+use crate::entities::{articles, authors, topics};
+
+fn corrupt(table: &str, id: uuid::Uuid) -> impl Fn(ValidationError) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{table} {id}: {e}"))
+}
+
+impl TryFrom<articles::Model> for Article {
+    type Error = StoreError;
+
+    fn try_from(row: articles::Model) -> Result<Self, StoreError> {
+        let bad = corrupt("article", row.id);
+        let hero_image = row
+            .hero_image
+            .as_deref()
+            .map(serde_json::from_str::<HeroImage>)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("article {}: hero_image: {e}", row.id)))?;
+        Ok(Article {
+            id: row.id,
+            slug: Slug::parse(&row.slug).map_err(&bad)?,
+            headline: Headline::parse(&row.headline).map_err(&bad)?,
+            dek: Dek::parse(&row.dek).map_err(&bad)?,
+            body: Body::from_json(&row.body).map_err(&bad)?,
+            source: Source::parse(&row.source).map_err(&bad)?,
+            language: Language::parse(&row.language).map_err(&bad)?,
+            canonical_url: row
+                .canonical_url
+                .as_deref()
+                .map(|u| CanonicalUrl::parse_field("canonicalUrl", u))
+                .transpose()
+                .map_err(&bad)?,
+            hero_image,
+            primary_topic_id: row.primary_topic_id,
+            status: ArticleStatus::parse(&row.status).map_err(&bad)?,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            syndication: Syndication {
+                syndicatable: row.syndicatable,
+                embargo_until: row.embargo_until,
+            },
+            version: row.version,
+        })
+    }
+}
+
+impl TryFrom<topics::Model> for Topic {
+    type Error = StoreError;
+
+    fn try_from(row: topics::Model) -> Result<Self, StoreError> {
+        let bad = corrupt("topic", row.id);
+        Ok(Topic {
+            id: row.id,
+            slug: Slug::parse(&row.slug).map_err(&bad)?,
+            name: Name::parse(&row.name).map_err(&bad)?,
+            description: row.description,
+            parent_id: row.parent_id,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl TryFrom<authors::Model> for Author {
+    type Error = StoreError;
+
+    fn try_from(row: authors::Model) -> Result<Self, StoreError> {
+        let bad = corrupt("author", row.id);
+        Ok(Author {
+            id: row.id,
+            slug: Slug::parse(&row.slug).map_err(&bad)?,
+            name: Name::parse(&row.name).map_err(&bad)?,
+            bio: row.bio,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// Converts every row, failing on the first corrupt one.
+pub(crate) fn all<M, T>(rows: Vec<M>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<M, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

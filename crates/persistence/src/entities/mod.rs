@@ -1,0 +1,8 @@
+//! sea-orm entities, one per table, in the shape `sea-orm-cli generate entity` writes.
+//! Not edited for behaviour: conversions and queries live beside them, in the parent module.
+
+pub mod article_authors;
+pub mod article_topics;
+pub mod articles;
+pub mod authors;
+pub mod topics;

@@ -1,0 +1,18 @@
+//! Gazette's storage: sea-orm entities and the queries the API needs, on SQLite or PostgreSQL.
+//!
+//! Persistence fetches; the domain decides. Every article query takes a
+//! [`Visibility`](gazette_domain::Visibility) and applies it in SQL, so no caller can forget it.
+
+mod articles;
+mod convert;
+mod editorial;
+pub mod entities;
+mod error;
+mod seed;
+mod store;
+mod taxonomy;
+
+pub use articles::{ArticleFilter, Page};
+pub use error::StoreError;
+pub use seed::{SeedReport, seed_sample_content};
+pub use store::{Store, StoreOptions};

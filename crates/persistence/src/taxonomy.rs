@@ -1,0 +1,322 @@
+//! Topics and authors: reads, batched loads for DataLoaders, and writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    Author, Direction, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor, Topic, ValidationError,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, TryInsertResult,
+};
+use uuid::Uuid;
+
+use crate::convert::all;
+use crate::entities::{article_authors, article_topics, authors, topics};
+use crate::{Page, Store, StoreError};
+
+fn slug_page<T>(mut items: Vec<T>, page: &PageRequest<SlugCursor>) -> Page<T> {
+    let more = items.len() as u64 > page.limit;
+    items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    match page.direction {
+        Direction::Forward => Page {
+            items,
+            has_next: more,
+            has_previous: page.cursor.is_some(),
+        },
+        Direction::Backward => {
+            items.reverse();
+            Page {
+                items,
+                has_next: page.cursor.is_some(),
+                has_previous: more,
+            }
+        }
+    }
+}
+
+impl Store {
+    /// The topic with this slug.
+    pub async fn topic_by_slug(&self, slug: &Slug) -> Result<Option<Topic>, StoreError> {
+        topics::Entity::find()
+            .filter(topics::Column::Slug.eq(slug.as_str()))
+            .one(&self.db)
+            .await?
+            .map(Topic::try_from)
+            .transpose()
+    }
+
+    /// The author with this slug.
+    pub async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>, StoreError> {
+        authors::Entity::find()
+            .filter(authors::Column::Slug.eq(slug.as_str()))
+            .one(&self.db)
+            .await?
+            .map(Author::try_from)
+            .transpose()
+    }
+
+    /// Topics by id (one statement).
+    pub async fn topics_by_ids(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Topic>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = topics::Entity::find()
+            .filter(topics::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(all::<_, Topic>(rows)?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect())
+    }
+
+    /// Authors by id (one statement).
+    pub async fn authors_by_ids(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Author>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = authors::Entity::find()
+            .filter(authors::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(all::<_, Author>(rows)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect())
+    }
+
+    /// Each article's topic ids in order, primary first (one statement for all articles).
+    pub async fn topic_ids_of_articles(
+        &self,
+        article_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
+        if article_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = article_topics::Entity::find()
+            .filter(article_topics::Column::ArticleId.is_in(article_ids.iter().copied()))
+            .order_by_asc(article_topics::Column::Position)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for row in rows {
+            out.entry(row.article_id).or_default().push(row.topic_id);
+        }
+        Ok(out)
+    }
+
+    /// Each article's author ids in byline order (one statement for all articles).
+    pub async fn author_ids_of_articles(
+        &self,
+        article_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
+        if article_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = article_authors::Entity::find()
+            .filter(article_authors::Column::ArticleId.is_in(article_ids.iter().copied()))
+            .order_by_asc(article_authors::Column::Position)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for row in rows {
+            out.entry(row.article_id).or_default().push(row.author_id);
+        }
+        Ok(out)
+    }
+
+    /// Topics whose parent is one of `parent_ids`, keyed by parent (one statement).
+    pub async fn children_of_topics(
+        &self,
+        parent_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Topic>>, StoreError> {
+        if parent_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = topics::Entity::find()
+            .filter(topics::Column::ParentId.is_in(parent_ids.iter().copied()))
+            .order_by_asc(topics::Column::Slug)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Uuid, Vec<Topic>> = HashMap::new();
+        for topic in all::<_, Topic>(rows)? {
+            if let Some(parent) = topic.parent_id {
+                out.entry(parent).or_default().push(topic);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of topics in slug order.
+    pub async fn list_topics(
+        &self,
+        page: &PageRequest<SlugCursor>,
+    ) -> Result<Page<Topic>, StoreError> {
+        let forward = page.direction == Direction::Forward;
+        let mut select = topics::Entity::find();
+        if let Some(SlugCursor(after)) = &page.cursor {
+            select = select.filter(if forward {
+                topics::Column::Slug.gt(after.as_str())
+            } else {
+                topics::Column::Slug.lt(after.as_str())
+            });
+        }
+        let rows = select
+            .order_by(
+                topics::Column::Slug,
+                if forward { Order::Asc } else { Order::Desc },
+            )
+            .limit(page.limit + 1)
+            .all(&self.db)
+            .await?;
+        Ok(slug_page(all(rows)?, page))
+    }
+
+    /// A page of authors in slug order.
+    pub async fn list_authors(
+        &self,
+        page: &PageRequest<SlugCursor>,
+    ) -> Result<Page<Author>, StoreError> {
+        let forward = page.direction == Direction::Forward;
+        let mut select = authors::Entity::find();
+        if let Some(SlugCursor(after)) = &page.cursor {
+            select = select.filter(if forward {
+                authors::Column::Slug.gt(after.as_str())
+            } else {
+                authors::Column::Slug.lt(after.as_str())
+            });
+        }
+        let rows = select
+            .order_by(
+                authors::Column::Slug,
+                if forward { Order::Asc } else { Order::Desc },
+            )
+            .limit(page.limit + 1)
+            .all(&self.db)
+            .await?;
+        Ok(slug_page(all(rows)?, page))
+    }
+
+    /// Creates a topic; a taken slug is a conflict, an unknown parent invalid.
+    pub async fn create_topic(
+        &self,
+        new: &NewTopic,
+        now: DateTime<Utc>,
+    ) -> Result<Topic, StoreError> {
+        let parent_id = match &new.parent {
+            Some(parent) => Some(
+                self.topic_by_slug(parent)
+                    .await?
+                    .ok_or_else(|| ValidationError::new("parent", format!("no topic `{parent}`")))?
+                    .id,
+            ),
+            None => None,
+        };
+        let model = topics::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(new.slug.as_str().to_owned()),
+            name: Set(new.name.as_str().to_owned()),
+            description: Set(new.description.clone()),
+            parent_id: Set(parent_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let row = topics::Entity::insert(model)
+            .exec_with_returning(&self.db)
+            .await?;
+        Topic::try_from(row)
+    }
+
+    /// Creates an author; a taken slug is a conflict.
+    pub async fn create_author(
+        &self,
+        new: &NewAuthor,
+        now: DateTime<Utc>,
+    ) -> Result<Author, StoreError> {
+        let row = authors::Entity::insert(author_row(new, now))
+            .exec_with_returning(&self.db)
+            .await?;
+        Author::try_from(row)
+    }
+
+    /// Creates the topic unless its slug exists; returns whether it was created.
+    pub(crate) async fn ensure_topic(
+        &self,
+        new: &NewTopic,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if self.topic_by_slug(&new.slug).await?.is_some() {
+            return Ok(false);
+        }
+        self.create_topic(new, now).await.map(|_| true)
+    }
+
+    /// Creates the author unless its slug exists; returns whether it was created.
+    pub(crate) async fn ensure_author(
+        &self,
+        new: &NewAuthor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = authors::Entity::insert(author_row(new, now))
+            .on_conflict_do_nothing_on([authors::Column::Slug])
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
+    }
+
+    /// Resolves topic slugs to ids in one statement; an unknown slug is invalid input naming `field`.
+    pub(crate) async fn topic_ids<C: ConnectionTrait>(
+        conn: &C,
+        field: &str,
+        slugs: &[&Slug],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = topics::Entity::find()
+            .filter(topics::Column::Slug.is_in(slugs.iter().map(|s| s.as_str())))
+            .all(conn)
+            .await?;
+        slugs
+            .iter()
+            .map(|slug| {
+                rows.iter()
+                    .find(|r| r.slug == slug.as_str())
+                    .map(|r| r.id)
+                    .ok_or_else(|| ValidationError::new(field, format!("no topic `{slug}`")).into())
+            })
+            .collect()
+    }
+
+    /// Resolves author slugs to ids in one statement; an unknown slug is invalid input.
+    pub(crate) async fn author_ids<C: ConnectionTrait>(
+        conn: &C,
+        slugs: &[Slug],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = authors::Entity::find()
+            .filter(authors::Column::Slug.is_in(slugs.iter().map(Slug::as_str)))
+            .all(conn)
+            .await?;
+        slugs
+            .iter()
+            .map(|slug| {
+                rows.iter()
+                    .find(|r| r.slug == slug.as_str())
+                    .map(|r| r.id)
+                    .ok_or_else(|| {
+                        ValidationError::new("authors", format!("no author `{slug}`")).into()
+                    })
+            })
+            .collect()
+    }
+}
+
+fn author_row(new: &NewAuthor, now: DateTime<Utc>) -> authors::ActiveModel {
+    authors::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(new.slug.as_str().to_owned()),
+        name: Set(new.name.as_str().to_owned()),
+        bio: Set(new.bio.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}

@@ -1,0 +1,116 @@
+//! The `gazette` binary's wiring: configuration, the application, graceful shutdown.
+//! Tests build the same [`Application`] the binary runs.
+
+pub mod config;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use gazette_api::{ApiConfig, AppState};
+use gazette_persistence::{Store, StoreError, StoreOptions};
+use tokio::net::TcpListener;
+
+pub use config::{Cli, Command, DatabaseArgs, ServeArgs};
+
+/// A built, bound, not yet serving Gazette.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+}
+
+/// What can stop the application from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database named by `db`.
+pub async fn open_store(db: &DatabaseArgs) -> Result<Store, StoreError> {
+    let options = StoreOptions {
+        max_connections: db.db_max_connections,
+        ..StoreOptions::default()
+    };
+    Store::connect(db.database_url(), &options).await
+}
+
+impl Application {
+    /// Opens and migrates the database, builds the router and binds the address (port 0 picks one).
+    pub async fn build(args: &ServeArgs) -> Result<Self, StartError> {
+        let store = open_store(&args.db).await?;
+        store.migrate().await?;
+        let listener = TcpListener::bind(&args.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: args.addr.clone(),
+                source,
+            })?;
+        let api = ApiConfig {
+            max_body_bytes: args.max_body_bytes,
+            max_query_depth: args.max_query_depth,
+            max_query_complexity: args.max_query_complexity,
+            allow_batching: args.allow_batching,
+        };
+        let router = gazette_api::router(AppState::new(store.clone(), api));
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The application's store (tests count statements through it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}

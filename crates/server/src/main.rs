@@ -1,0 +1,59 @@
+//! `gazette`: read config, build the app, serve it, wait for shutdown.
+
+use clap::Parser;
+use gazette_server::{Application, Cli, Command, open_store, shutdown_signal};
+use tracing_subscriber::EnvFilter;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match cli.command {
+        Command::Serve(args) => {
+            tracing::info!(addr = %args.addr, database = %redact(&args.db.database_url), max_body_bytes = args.max_body_bytes,
+                max_query_depth = args.max_query_depth, max_query_complexity = args.max_query_complexity, "starting gazette");
+            let app = Application::build(&args).await?;
+            tracing::info!("listening on http://{}/graphql", app.local_addr());
+            app.run_until_stopped(shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate(db) => {
+            open_store(&db).await?.migrate().await?;
+            println!("database is up to date");
+        }
+        Command::Seed(args) => {
+            let store = open_store(&args.db).await?;
+            store.migrate().await?;
+            let report = gazette_persistence::seed_sample_content(
+                &store,
+                args.generated,
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!(
+                "seeded: {} topics, {} authors, {} articles added",
+                report.topics, report.authors, report.articles
+            );
+        }
+        Command::Schema => print!("{}", gazette_api::schema_sdl()),
+    }
+    Ok(())
+}
+
+/// The URL without its password, for the log.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

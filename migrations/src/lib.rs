@@ -1,0 +1,18 @@
+//! Gazette's schema history. Each migration names its own tables and columns and never imports
+//! entities, so changing an entity cannot rewrite the past. Every migration runs on SQLite and
+//! PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20250101_000001_content;
+
+/// Runs Gazette's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20250101_000001_content::Migration)]
+    }
+}
