@@ -1,1 +1,258 @@
-//! stub
+//! Test harness: the real Gazette on a random port over a fresh SQLite file or PostgreSQL
+//! database, and an HTTP client to talk to it. Each `TestApp` owns its database and drops it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use gazette_persistence::Store;
+use gazette_server::{Application, ServeArgs};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A fresh SQLite file in the temp directory.
+    Sqlite,
+    /// A fresh database on the local PostgreSQL (`GAZETTE_TEST_PG_URL`).
+    Postgres,
+}
+
+/// The server under test.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The app's own store (for statement counts and direct setup).
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// PostgreSQL server used by tests; a database is made on it per test.
+pub fn pg_admin_url() -> String {
+    std::env::var("GAZETTE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..cut], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+async fn admin_exec(admin_url: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(admin_url)
+        .await
+        .expect("connect to PostgreSQL admin database");
+    admin
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = admin.close().await;
+}
+
+/// A fresh, empty database of the given kind; returns its URL.
+async fn fresh_database(db: Db) -> (String, TestDatabase) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    match db {
+        Db::Sqlite => {
+            let path = std::env::temp_dir().join(format!("gazette-test-{tag}.db"));
+            (
+                format!("sqlite://{}", path.display()),
+                TestDatabase::Sqlite(path),
+            )
+        }
+        Db::Postgres => {
+            let admin_url = pg_admin_url();
+            let name = format!("gazette_test_{tag}");
+            admin_exec(&admin_url, &format!("CREATE DATABASE {name}")).await;
+            (
+                replace_db_name(&admin_url, &name),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+    }
+}
+
+/// Starts Gazette over a fresh database of kind `db`, with `configure` applied to the defaults.
+pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let (url, database) = fresh_database(db).await;
+    let mut args = ServeArgs::for_tests(&url);
+    configure(&mut args);
+    let app = Application::build(&args).await.expect("application starts");
+    let addr = app.local_addr();
+    let store = app.store().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until_stopped(async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let test_app = TestApp {
+        addr,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        store,
+        shutdown: Some(tx),
+        server: Some(server),
+        database,
+    };
+    test_app.wait_until_healthy().await;
+    test_app
+}
+
+/// Starts Gazette over a fresh database of kind `db` with default settings.
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Starts Gazette and loads the sample content plus `generated` filler articles.
+pub async fn spawn_seeded_app(db: Db, generated: usize) -> TestApp {
+    let app = spawn_app(db).await;
+    gazette_persistence::seed_sample_content(&app.store, generated, chrono::Utc::now())
+        .await
+        .expect("seed");
+    app
+}
+
+impl TestApp {
+    /// `http://addr` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    async fn wait_until_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "server did not become healthy");
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// POSTs a GraphQL operation; returns status and JSON body.
+    pub async fn gql(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL operation that must succeed without errors; returns `data`.
+    pub async fn gql_ok(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server and removes the database.
+    pub async fn stop(mut self) {
+        self.shutdown_server().await;
+    }
+
+    async fn shutdown_server(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        match &self.database {
+            TestDatabase::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let (admin_url, sql) = (
+                    admin_url.clone(),
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+                // Drop cannot await; a short-lived runtime on its own thread does the cleanup.
+                let _ = std::thread::spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(admin_exec(&admin_url, &sql));
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Runs an async test body once on SQLite and once on PostgreSQL:
+/// `on_both_databases!(name, |db| async move { … })` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(gazette_tests::Db::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(gazette_tests::Db::Postgres).await
+            }
+        }
+    };
+}

@@ -1,1 +1,11 @@
-fn main() {}
+//! Gazette's end-to-end tests: one binary, one module per area. Every storage test runs on
+//! SQLite and on PostgreSQL.
+
+mod bad_input;
+mod http_protocol;
+mod migrations;
+mod pagination;
+mod reads;
+mod schema_drift;
+mod seed;
+mod statements;

@@ -202,7 +202,7 @@ fn generated(
         status: ArticleStatus::Published,
         published_at: Some(newest - Duration::minutes(minutes)),
         syndication: Syndication {
-            syndicatable: n % 3 != 0,
+            syndicatable: !n.is_multiple_of(3),
             embargo_until: None,
         },
     };

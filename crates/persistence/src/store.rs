@@ -75,7 +75,7 @@ impl Store {
 
     /// Succeeds when the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(|e| StoreError::Unavailable(e))
+        self.db.ping().await.map_err(StoreError::Unavailable)
     }
 
     /// `sqlite` or `postgres`.

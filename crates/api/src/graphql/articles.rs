@@ -302,6 +302,7 @@ pub enum ArticleOrderBy {
 
 /// Filters of an article list, combined with AND.
 #[derive(InputObject, Default)]
+#[graphql(name = "ArticleFilter")]
 pub struct ArticleFilterInput {
     /// Topic slug (primary or further topic).
     pub topic: Option<String>,
@@ -362,6 +363,11 @@ pub async fn article_connection(
         )
         .await
         .gql()?;
+    let articles: Vec<&Article> = result.items.iter().collect();
+    ctx.data_unchecked::<Loaders>()
+        .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
+        .await
+        .map_err(load_error)?;
     Ok(connection(
         result,
         |a| {
@@ -422,6 +428,10 @@ impl ArticleQuery {
 
     /// Articles, newest first by default, as a Relay connection (at most 100 a page).
     #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the arguments are the field's GraphQL contract"
+    )]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -430,9 +440,18 @@ impl ArticleQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<ArticleFilterInput>,
-        #[graphql(default)] order_by: ArticleOrderBy,
+        #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
         let filter = filter.unwrap_or_default().parse().gql()?;
-        article_connection(ctx, filter, order_by, first, after, last, before).await
+        article_connection(
+            ctx,
+            filter,
+            order_by.unwrap_or_default(),
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
 }

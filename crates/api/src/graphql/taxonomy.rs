@@ -79,13 +79,22 @@ impl TopicNode {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(default)] order_by: ArticleOrderBy,
+        #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
         let filter = ArticleFilter {
             topic: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
         };
-        article_connection(ctx, filter, order_by, first, after, last, before).await
+        article_connection(
+            ctx,
+            filter,
+            order_by.unwrap_or_default(),
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
 }
 
@@ -117,13 +126,22 @@ impl AuthorNode {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(default)] order_by: ArticleOrderBy,
+        #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
         let filter = ArticleFilter {
             author: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
         };
-        article_connection(ctx, filter, order_by, first, after, last, before).await
+        article_connection(
+            ctx,
+            filter,
+            order_by.unwrap_or_default(),
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
 }
 

@@ -272,6 +272,10 @@ async fn execute(
             .unwrap_or_default();
         return with_media(StatusCode::BAD_REQUEST, media, body);
     }
+    // Argument coercion errors come from async-graphql uncoded; every error of ours has a code.
+    for error in &mut response.errors {
+        set_code_if_missing(error, "BAD_USER_INPUT");
+    }
     let unavailable = response.data == Value::Null
         && response.errors.iter().any(|e| {
             e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from("UNAVAILABLE"))

@@ -1,0 +1,50 @@
+# Gazette developer commands. `make run` and `make test` are the two set-up commands.
+CARGO ?= cargo
+DATABASE_URL ?= sqlite://gazette.db
+GAZETTE_ADDR ?= 127.0.0.1:8080
+SEED_GENERATED ?= 200
+
+.PHONY: run serve seed migrate test lint fmt schema layers pg clean
+
+## Build, migrate, load sample content and serve with GraphiQL at http://127.0.0.1:8080/graphql
+run:
+	$(CARGO) build --release -p gazette-server
+	DATABASE_URL=$(DATABASE_URL) ./target/release/gazette seed --generated $(SEED_GENERATED)
+	DATABASE_URL=$(DATABASE_URL) GAZETTE_ADDR=$(GAZETTE_ADDR) ./target/release/gazette serve
+
+## Every test: unit, property and end-to-end, on SQLite and PostgreSQL
+test: pg
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+## Start the local PostgreSQL when it is not answering (tests need it)
+pg:
+	@./scripts/ensure-postgres.sh
+
+## Format check, clippy with warnings as errors, and the layer rules
+lint: layers
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Fail when a crate depends on a layer it must not
+layers:
+	@./scripts/check-layers.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+## Rewrite schema.graphql from the code
+schema:
+	$(CARGO) run -q -p gazette-server -- schema > schema.graphql
+
+migrate:
+	DATABASE_URL=$(DATABASE_URL) $(CARGO) run -q -p gazette-server -- migrate
+
+seed:
+	DATABASE_URL=$(DATABASE_URL) $(CARGO) run -q -p gazette-server -- seed --generated $(SEED_GENERATED)
+
+clean:
+	rm -f gazette.db gazette.db-wal gazette.db-shm
