@@ -154,24 +154,8 @@ impl Store {
         &self,
         page: &PageRequest<SlugCursor>,
     ) -> Result<Page<Topic>, StoreError> {
-        let forward = page.direction == Direction::Forward;
-        let mut select = topics::Entity::find();
-        if let Some(SlugCursor(after)) = &page.cursor {
-            select = select.filter(if forward {
-                topics::Column::Slug.gt(after.as_str())
-            } else {
-                topics::Column::Slug.lt(after.as_str())
-            });
-        }
-        let rows = select
-            .order_by(
-                topics::Column::Slug,
-                if forward { Order::Asc } else { Order::Desc },
-            )
-            .limit(page.limit + 1)
-            .all(&self.db)
-            .await?;
-        Ok(slug_page(all(rows)?, page))
+        self.list_by_slug::<topics::Entity, Topic>(topics::Column::Slug, page)
+            .await
     }
 
     /// A page of authors in slug order.
@@ -179,20 +163,31 @@ impl Store {
         &self,
         page: &PageRequest<SlugCursor>,
     ) -> Result<Page<Author>, StoreError> {
+        self.list_by_slug::<authors::Entity, Author>(authors::Column::Slug, page)
+            .await
+    }
+
+    /// A keyset page of any table with a unique `slug` column, in slug order.
+    async fn list_by_slug<E, T>(
+        &self,
+        slug: E::Column,
+        page: &PageRequest<SlugCursor>,
+    ) -> Result<Page<T>, StoreError>
+    where
+        E: EntityTrait,
+        T: TryFrom<E::Model, Error = StoreError>,
+    {
         let forward = page.direction == Direction::Forward;
-        let mut select = authors::Entity::find();
+        let mut select = E::find();
         if let Some(SlugCursor(after)) = &page.cursor {
             select = select.filter(if forward {
-                authors::Column::Slug.gt(after.as_str())
+                slug.gt(after.as_str())
             } else {
-                authors::Column::Slug.lt(after.as_str())
+                slug.lt(after.as_str())
             });
         }
         let rows = select
-            .order_by(
-                authors::Column::Slug,
-                if forward { Order::Asc } else { Order::Desc },
-            )
+            .order_by(slug, if forward { Order::Asc } else { Order::Desc })
             .limit(page.limit + 1)
             .all(&self.db)
             .await?;

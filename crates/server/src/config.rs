@@ -4,7 +4,15 @@ use clap::{Args, Parser, Subcommand};
 
 /// Gazette: a headless news content API (GraphQL and JSON).
 #[derive(Debug, Parser)]
-#[command(name = "gazette", version, about, long_about = None)]
+#[command(
+    name = "gazette",
+    version,
+    about = "Gazette: a headless news content API (GraphQL and JSON).",
+    long_about = "Gazette: a headless news content API (GraphQL and JSON).\n\n\
+        Every flag can also be set by the environment variable shown with it. With no \
+        configuration, `gazette serve` creates and migrates ./gazette.db (SQLite) and listens on \
+        127.0.0.1:8080; set DATABASE_URL=postgres://… to use PostgreSQL."
+)]
 pub struct Cli {
     /// Log filter, e.g. `info` or `gazette=debug,sea_orm=warn`.
     #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
