@@ -267,19 +267,14 @@ impl Store {
         field: &str,
         slugs: &[&Slug],
     ) -> Result<Vec<Uuid>, StoreError> {
-        let rows = topics::Entity::find()
-            .filter(topics::Column::Slug.is_in(slugs.iter().map(|s| s.as_str())))
-            .all(conn)
-            .await?;
-        slugs
-            .iter()
-            .map(|slug| {
-                rows.iter()
-                    .find(|r| r.slug == slug.as_str())
-                    .map(|r| r.id)
-                    .ok_or_else(|| ValidationError::new(field, format!("no topic `{slug}`")).into())
-            })
-            .collect()
+        ids_by_slug::<topics::Entity, _>(
+            conn,
+            topics::Column::Id,
+            topics::Column::Slug,
+            slugs,
+            |slug| ValidationError::new(field, format!("no topic `{slug}`")),
+        )
+        .await
     }
 
     /// Resolves author slugs to ids in one statement; an unknown slug is invalid input.
@@ -287,22 +282,43 @@ impl Store {
         conn: &C,
         slugs: &[Slug],
     ) -> Result<Vec<Uuid>, StoreError> {
-        let rows = authors::Entity::find()
-            .filter(authors::Column::Slug.is_in(slugs.iter().map(Slug::as_str)))
-            .all(conn)
-            .await?;
-        slugs
-            .iter()
-            .map(|slug| {
-                rows.iter()
-                    .find(|r| r.slug == slug.as_str())
-                    .map(|r| r.id)
-                    .ok_or_else(|| {
-                        ValidationError::new("authors", format!("no author `{slug}`")).into()
-                    })
-            })
-            .collect()
+        let slugs: Vec<&Slug> = slugs.iter().collect();
+        ids_by_slug::<authors::Entity, _>(
+            conn,
+            authors::Column::Id,
+            authors::Column::Slug,
+            &slugs,
+            |slug| ValidationError::new("authors", format!("no author `{slug}`")),
+        )
+        .await
     }
+}
+
+/// The ids of `slugs` in a table with unique slugs, in the order given (one statement).
+async fn ids_by_slug<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    id: E::Column,
+    slug: E::Column,
+    slugs: &[&Slug],
+    unknown: impl Fn(&Slug) -> ValidationError,
+) -> Result<Vec<Uuid>, StoreError> {
+    let rows: Vec<(Uuid, String)> = E::find()
+        .select_only()
+        .column(id)
+        .column(slug)
+        .filter(slug.is_in(slugs.iter().map(|s| s.as_str())))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    slugs
+        .iter()
+        .map(|wanted| {
+            rows.iter()
+                .find(|(_, s)| s == wanted.as_str())
+                .map(|(id, _)| *id)
+                .ok_or_else(|| unknown(wanted).into())
+        })
+        .collect()
 }
 
 fn author_row(new: &NewAuthor, now: DateTime<Utc>) -> authors::ActiveModel {

@@ -1,6 +1,7 @@
 //! Command line and environment: one typed struct, defaults that run out of the box.
 
 use clap::{Args, Parser, Subcommand};
+use gazette_api::ApiConfig;
 
 /// Gazette: a headless news content API (GraphQL and JSON).
 #[derive(Debug, Parser)]
@@ -63,13 +64,13 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Largest request body, in bytes.
-    #[arg(long, env = "GAZETTE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    #[arg(long, env = "GAZETTE_MAX_BODY_BYTES", default_value_t = ApiConfig::default().max_body_bytes)]
     pub max_body_bytes: usize,
     /// Deepest GraphQL selection accepted.
-    #[arg(long, env = "GAZETTE_MAX_QUERY_DEPTH", default_value_t = 12)]
+    #[arg(long, env = "GAZETTE_MAX_QUERY_DEPTH", default_value_t = ApiConfig::default().max_query_depth)]
     pub max_query_depth: usize,
     /// Highest GraphQL query complexity accepted (list fields cost their page size).
-    #[arg(long, env = "GAZETTE_MAX_QUERY_COMPLEXITY", default_value_t = 20_000)]
+    #[arg(long, env = "GAZETTE_MAX_QUERY_COMPLEXITY", default_value_t = ApiConfig::default().max_query_complexity)]
     pub max_query_complexity: usize,
     /// Accept a JSON array of GraphQL operations in one POST.
     #[arg(long, env = "GAZETTE_ALLOW_BATCHING", default_value_t = false)]
@@ -79,16 +80,17 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// Defaults for `database_url`, listening on a free local port (tests).
     pub fn for_tests(database_url: &str) -> Self {
+        let api = ApiConfig::default();
         Self {
             addr: "127.0.0.1:0".to_owned(),
             db: DatabaseArgs {
                 database_url: database_url.to_owned(),
                 db_max_connections: 8,
             },
-            max_body_bytes: 256 * 1024,
-            max_query_depth: 12,
-            max_query_complexity: 20_000,
-            allow_batching: false,
+            max_body_bytes: api.max_body_bytes,
+            max_query_depth: api.max_query_depth,
+            max_query_complexity: api.max_query_complexity,
+            allow_batching: api.allow_batching,
         }
     }
 }

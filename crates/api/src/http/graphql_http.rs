@@ -4,7 +4,7 @@
 //! unless configured.
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -92,17 +92,22 @@ pub async fn get_graphql(
             request.extensions = ext;
         }
     }
-    if is_mutation(&request) {
-        let mut response = request_error(
-            media,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+    let operation_name = request.operation_name.clone();
+    match request.parsed_query() {
+        Err(error) => return parse_failed(media, error),
+        Ok(document) if is_mutation(document, operation_name.as_deref()) => {
+            let mut response = request_error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "mutations must be sent with POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        Ok(_) => {}
     }
     execute(&http, &headers, media, request).await
 }
@@ -216,11 +221,8 @@ struct GetParams {
 }
 
 /// Whether the operation the request would run is a mutation (or subscription).
-fn is_mutation(request: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let ty = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op.node.ty,
         (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
             Some(op) => op.node.ty,
@@ -250,27 +252,21 @@ async fn execute(
     http: &HttpState,
     headers: &HeaderMap,
     media: GraphqlMediaType,
-    request: Request,
+    mut request: Request,
 ) -> HttpResponse {
-    let query = request.query.clone();
+    // Parsed here (once: the executor reuses the document) so a parse failure is told apart
+    // from a validation failure without parsing again.
+    if let Err(error) = request.parsed_query() {
+        return parse_failed(media, error);
+    }
     let mut response = run(http, headers, request).await;
-    // A request error (parse, validation, variable coercion) never reached execution: it has no
-    // path and no data. The spec answers it with 400 and no `data` key.
+    // A request error (validation, variable coercion) never reached execution: it has no path
+    // and no data. The spec answers it with 400 and no `data` key.
     let request_failed = !response.errors.is_empty()
         && response.data == Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_failed {
-        let code = if async_graphql::parser::parse_query(&query).is_err() {
-            "GRAPHQL_PARSE_FAILED"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
-        for error in &mut response.errors {
-            set_code_if_missing(error, code);
-        }
-        let body = serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
-            .unwrap_or_default();
-        return with_media(StatusCode::BAD_REQUEST, media, body);
+        return request_errors(media, response.errors, "GRAPHQL_VALIDATION_FAILED");
     }
     // Argument coercion errors come from async-graphql uncoded; every error of ours has a code.
     for error in &mut response.errors {
@@ -293,6 +289,24 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     http_response
+}
+
+/// A document that does not parse: 400, `errors` only.
+fn parse_failed(media: GraphqlMediaType, error: ServerError) -> HttpResponse {
+    request_errors(media, vec![error], "GRAPHQL_PARSE_FAILED")
+}
+
+/// Errors that stopped the request before execution: 400, no `data` key.
+fn request_errors(
+    media: GraphqlMediaType,
+    mut errors: Vec<ServerError>,
+    code: &str,
+) -> HttpResponse {
+    for error in &mut errors {
+        set_code_if_missing(error, code);
+    }
+    let body = serde_json::to_vec(&serde_json::json!({ "errors": errors })).unwrap_or_default();
+    with_media(StatusCode::BAD_REQUEST, media, body)
 }
 
 fn set_code_if_missing(error: &mut ServerError, code: &str) {
