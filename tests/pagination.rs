@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleStatus, Block, Body, Dek, Headline, Language, NewArticle, Slug, Source, Syndication,
+    ArticleStatus, Block, Body, Dek, Headline, Language, ArticleState, Slug, Source, Syndication,
 };
 use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app};
 use serde_json::{Value, json};
@@ -17,8 +17,8 @@ const PAGE: &str =
   }
 }";
 
-fn new_article(slug: &str, published_at: chrono::DateTime<Utc>) -> NewArticle {
-    NewArticle {
+fn new_article(slug: &str, published_at: chrono::DateTime<Utc>) -> ArticleState {
+    ArticleState {
         slug: Slug::parse(slug).unwrap(),
         headline: Headline::parse(&format!("Inserted {slug}")).unwrap(),
         dek: Dek::parse("Inserted while a client pages").unwrap(),
@@ -81,6 +81,7 @@ on_both_databases!(
                     app.store
                         .create_article(
                             &new_article(&format!("breaking-{i}"), now + Duration::seconds(i)),
+                            "test",
                             now,
                         )
                         .await
@@ -88,7 +89,7 @@ on_both_databases!(
                 }
                 let middle = Utc.with_ymd_and_hms(2025, 5, 1, 0, 0, 0).unwrap();
                 app.store
-                    .create_article(&new_article("late-filed-story", middle), now)
+                    .create_article(&new_article("late-filed-story", middle), "test", now)
                     .await
                     .unwrap();
             }

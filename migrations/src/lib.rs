@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20250101_000001_content;
+mod m20250201_000002_editorial;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -13,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250101_000001_content::Migration)]
+        vec![
+            Box::new(m20250101_000001_content::Migration),
+            Box::new(m20250201_000002_editorial::Migration),
+        ]
     }
 }

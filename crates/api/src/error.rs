@@ -22,6 +22,24 @@ pub enum ApiError {
     /// The write clashes with stored data.
     #[error("{0}")]
     Conflict(String),
+    /// No credentials, and the operation needs them.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The save was based on an older version; nothing was written.
+    #[error("the article is at version {current}; reload it and apply your change again")]
+    VersionConflict {
+        /// The stored version.
+        current: i32,
+    },
+    /// The status change is not allowed from the article's current status.
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// A preview token that is expired, forged or for an older revision.
+    #[error("{0}")]
+    InvalidPreviewToken(String),
     /// The request body is larger than allowed.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -47,6 +65,11 @@ impl ApiError {
             Self::BadRequest(_) => "BAD_REQUEST",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::VersionConflict { .. } => "VERSION_CONFLICT",
+            Self::InvalidTransition(_) => "INVALID_TRANSITION",
+            Self::InvalidPreviewToken(_) => "INVALID_PREVIEW_TOKEN",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL",
@@ -58,7 +81,11 @@ impl ApiError {
         match self {
             Self::BadInput(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::VersionConflict { .. } | Self::InvalidTransition(_) => {
+                StatusCode::CONFLICT
+            }
+            Self::Unauthenticated(_) | Self::InvalidPreviewToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,10 +113,17 @@ impl ApiError {
             Self::BadInput(e) => Some(e.field.clone()),
             _ => None,
         };
+        let current_version = match &self {
+            Self::VersionConflict { current } => Some(*current),
+            _ => None,
+        };
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = &field {
                 ext.set("field", field.as_str());
+            }
+            if let Some(current) = current_version {
+                ext.set("currentVersion", current);
             }
         })
     }
@@ -114,6 +148,8 @@ impl ApiError {
             StoreError::NotFound(what) => Self::NotFound(what.clone()),
             StoreError::Conflict(what) => Self::Conflict(what.clone()),
             StoreError::Invalid(e) => Self::BadInput(e.clone()),
+            StoreError::VersionConflict { current } => Self::VersionConflict { current: *current },
+            StoreError::Transition(e) => Self::InvalidTransition(e.to_string()),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::Unavailable

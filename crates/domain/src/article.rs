@@ -49,6 +49,18 @@ impl ArticleStatus {
     /// The statuses whose articles the public may see once their publish time has come.
     pub const PUBLIC: [Self; 2] = [Self::Published, Self::Scheduled];
 
+    /// The status as of `now`: `Scheduled` becomes `Published` once its time has come.
+    pub fn effective(
+        stored: Self,
+        published_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        match (stored, published_at) {
+            (Self::Scheduled, Some(at)) if at <= now => Self::Published,
+            (status, _) => status,
+        }
+    }
+
     /// Whether an article in this status may be moved to `next`.
     pub fn can_become(self, next: Self) -> bool {
         use ArticleStatus::*;
@@ -147,6 +159,9 @@ pub struct Article {
     pub created_at: DateTime<Utc>,
     /// Last save of any kind.
     pub updated_at: DateTime<Utc>,
+    /// Last change readers should be told about (a substantive edit or a correction after
+    /// publication); `None` when the published story has not changed in substance.
+    pub substantive_updated_at: Option<DateTime<Utc>>,
     /// Syndication policy.
     pub syndication: Syndication,
     /// Optimistic-concurrency version, +1 per save.
@@ -169,11 +184,18 @@ impl Article {
         ArticleStatus::PUBLIC.contains(&self.status)
             && self.published_at.is_some_and(|at| at <= now)
     }
+
+    /// The status as of `now`: a scheduled article whose time has come is published.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ArticleStatus {
+        ArticleStatus::effective(self.status, self.published_at, now)
+    }
 }
 
-/// What it takes to create an article, already validated.
-#[derive(Debug, Clone)]
-pub struct NewArticle {
+/// An article's editable state, validated: what a save writes and what each revision records
+/// (revisions store it as JSON, and it re-validates when read back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleState {
     /// Unique slug.
     pub slug: Slug,
     /// Headline.
@@ -201,10 +223,11 @@ pub struct NewArticle {
     /// Publish time, required when published or scheduled.
     pub published_at: Option<DateTime<Utc>>,
     /// Syndication policy.
+    #[serde(default)]
     pub syndication: Syndication,
 }
 
-impl NewArticle {
+impl ArticleState {
     /// Checks the rules that span fields: a published or scheduled article has a publish time,
     /// topics and authors are not repeated, the primary topic is not among the others.
     pub fn check(&self) -> Result<(), ValidationError> {

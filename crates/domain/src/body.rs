@@ -65,9 +65,16 @@ pub enum Block {
 }
 
 /// An article body: validated blocks in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(try_from = "Vec<Block>")]
 pub struct Body(Vec<Block>);
+
+impl TryFrom<Vec<Block>> for Body {
+    type Error = ValidationError;
+    fn try_from(blocks: Vec<Block>) -> Result<Self, Self::Error> {
+        Self::new(blocks)
+    }
+}
 
 fn check_text(field: &str, text: &str, required: bool) -> Result<(), ValidationError> {
     if required && text.trim().is_empty() {
@@ -152,6 +159,44 @@ impl Body {
         let blocks: Vec<Block> = serde_json::from_str(json).map_err(|e| {
             ValidationError::new("body", format!("is not a valid list of blocks: {e}"))
         })?;
+        Self::new(blocks)
+    }
+
+    /// Parses a body sent by a client: a JSON array of blocks. Errors name the block at fault
+    /// (`body[2].type` for a block type we do not know, `body[2]` for a malformed block).
+    pub fn from_input(value: serde_json::Value) -> Result<Self, ValidationError> {
+        let serde_json::Value::Array(items) = value else {
+            return Err(ValidationError::new("body", "must be a list of blocks"));
+        };
+        if items.len() > MAX_BLOCKS {
+            return Err(ValidationError::new(
+                "body",
+                format!("must have at most {MAX_BLOCKS} blocks"),
+            ));
+        }
+        const KNOWN: [&str; 5] = ["paragraph", "heading", "quote", "image", "embed"];
+        let mut blocks = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let kind = item.get("type").and_then(serde_json::Value::as_str);
+            match kind {
+                None => {
+                    return Err(ValidationError::new(
+                        format!("body[{i}].type"),
+                        format!("is required: one of {}", KNOWN.join(", ")),
+                    ));
+                }
+                Some(kind) if !KNOWN.contains(&kind) => {
+                    return Err(ValidationError::new(
+                        format!("body[{i}].type"),
+                        format!("unknown block type `{kind}`: use one of {}", KNOWN.join(", ")),
+                    ));
+                }
+                Some(_) => {}
+            }
+            let block: Block = serde_json::from_value(item)
+                .map_err(|e| ValidationError::new(format!("body[{i}]"), e.to_string()))?;
+            blocks.push(block);
+        }
         Self::new(blocks)
     }
 

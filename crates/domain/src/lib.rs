@@ -5,6 +5,7 @@
 
 pub mod article;
 pub mod body;
+pub mod editorial;
 pub mod error;
 pub mod pagination;
 pub mod people;
@@ -12,12 +13,15 @@ pub mod time;
 pub mod values;
 pub mod visibility;
 
-pub use article::{Article, ArticleStatus, HeroImage, NewArticle, Syndication};
+pub use article::{Article, ArticleState, ArticleStatus, HeroImage, Syndication};
 pub use body::{Block, Body};
+pub use editorial::{
+    ArticlePatch, Correction, EditError, FieldChange, Revision, RevisionAction, TransitionError,
+};
 pub use error::ValidationError;
 pub use pagination::{
     ArticleCursor, ArticleOrder, CursorKey, Direction, MAX_PAGE_SIZE, PageRequest, SlugCursor,
 };
-pub use people::{Author, NewAuthor, NewTopic, Topic};
+pub use people::{Author, AuthorPatch, NewAuthor, NewTopic, Topic, TopicPatch};
 pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};
 pub use visibility::{Viewer, Visibility};

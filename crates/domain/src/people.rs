@@ -60,3 +60,42 @@ pub struct NewAuthor {
     /// Biography (may be empty).
     pub bio: String,
 }
+
+/// A partial edit of a topic: given fields replace the stored ones.
+#[derive(Debug, Clone, Default)]
+pub struct TopicPatch {
+    /// New slug.
+    pub slug: Option<Slug>,
+    /// New name.
+    pub name: Option<Name>,
+    /// New description.
+    pub description: Option<String>,
+    /// New parent (`Some(None)` makes it a section).
+    pub parent: Option<Option<Slug>>,
+}
+
+/// A partial edit of an author: given fields replace the stored ones.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorPatch {
+    /// New slug.
+    pub slug: Option<Slug>,
+    /// New name.
+    pub name: Option<Name>,
+    /// New biography.
+    pub bio: Option<String>,
+}
+
+/// Longest topic description or author biography, in characters.
+pub const MAX_PROFILE_CHARS: usize = 5000;
+
+/// Validates a description or biography: trimmed, at most [`MAX_PROFILE_CHARS`].
+pub fn profile_text(field: &str, raw: &str) -> Result<String, crate::ValidationError> {
+    let text = raw.trim();
+    if text.chars().count() > MAX_PROFILE_CHARS {
+        return Err(crate::ValidationError::new(
+            field,
+            format!("must be at most {MAX_PROFILE_CHARS} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}

@@ -8,9 +8,24 @@ use crate::ValidationError;
 pub const MAX_SLUG_LEN: usize = 120;
 
 /// A URL-safe identifier: lowercase ASCII letters and digits in words joined by single hyphens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
+
+impl TryFrom<String> for Slug {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Slug> for String {
+    fn from(slug: Slug) -> Self {
+        slug.0
+    }
+}
 
 impl Slug {
     /// Parses a slug, naming `field` in the error.
@@ -117,9 +132,22 @@ fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
 
         impl $name {
             /// Longest accepted value, in characters.
@@ -167,9 +195,22 @@ text_value!(
 );
 
 /// A BCP 47-style language tag such as `en` or `ko-KR`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Language(String);
+
+impl TryFrom<String> for Language {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Language> for String {
+    fn from(language: Language) -> Self {
+        language.0
+    }
+}
 
 impl Language {
     /// Parses a tag: a 2–3 letter primary language, optionally followed by `-` subtags of 2–8
@@ -204,9 +245,22 @@ impl Language {
 }
 
 /// An absolute `http` or `https` URL (canonical links, images, embeds).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct CanonicalUrl(String);
+
+impl TryFrom<String> for CanonicalUrl {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse_field("canonicalUrl", &raw)
+    }
+}
+
+impl From<CanonicalUrl> for String {
+    fn from(url: CanonicalUrl) -> Self {
+        url.0
+    }
+}
 
 impl CanonicalUrl {
     /// Longest accepted URL.

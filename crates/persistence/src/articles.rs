@@ -90,16 +90,28 @@ impl Store {
         row.map(Article::try_from).transpose()
     }
 
-    /// The article with this slug, if the viewer may see it.
+    /// The article with this slug, or whose earlier slug this is (a renamed published
+    /// article keeps its old links), if the viewer may see it. One statement; the article's
+    /// own `slug` tells the caller whether it moved.
     pub async fn article_by_slug(
         &self,
         slug: &Slug,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
+        let moved_here = Query::select()
+            .column("article_id")
+            .from("slug_redirects")
+            .and_where(Expr::col("slug").eq(slug.as_str()))
+            .to_owned();
         let row = visible(
-            articles::Entity::find().filter(Column::Slug.eq(slug.as_str())),
+            articles::Entity::find().filter(
+                Condition::any()
+                    .add(Column::Slug.eq(slug.as_str()))
+                    .add(Column::Id.in_subquery(moved_here)),
+            ),
             visibility,
         )
+        // Live slugs are unique and never also redirect, so at most one row matches.
         .one(&self.db)
         .await?;
         row.map(Article::try_from).transpose()

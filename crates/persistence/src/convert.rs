@@ -43,6 +43,7 @@ impl TryFrom<articles::Model> for Article {
             published_at: row.published_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            substantive_updated_at: row.substantive_updated_at,
             syndication: Syndication {
                 syndicatable: row.syndicatable,
                 embargo_until: row.embargo_until,

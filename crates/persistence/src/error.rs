@@ -1,6 +1,6 @@
 //! What can go wrong in storage.
 
-use gazette_domain::ValidationError;
+use gazette_domain::{EditError, TransitionError, ValidationError};
 use sea_orm::{DbErr, SqlErr};
 
 /// A storage failure, sorted by what the caller can do about it.
@@ -15,6 +15,15 @@ pub enum StoreError {
     /// The input broke a rule only storage can check (an unknown topic, …).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The save was based on an older version than the stored one; nothing was written.
+    #[error("the article is at version {current}; reload it and apply your change again")]
+    VersionConflict {
+        /// The stored version.
+        current: i32,
+    },
+    /// The status change is not allowed from where the article is.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
     /// The database cannot be reached; try again later.
     #[error("database unavailable")]
     Unavailable(#[source] DbErr),
@@ -24,6 +33,15 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database error")]
     Database(#[source] DbErr),
+}
+
+impl From<EditError> for StoreError {
+    fn from(err: EditError) -> Self {
+        match err {
+            EditError::Invalid(e) => Self::Invalid(e),
+            EditError::Transition(e) => Self::Transition(e),
+        }
+    }
 }
 
 impl From<DbErr> for StoreError {

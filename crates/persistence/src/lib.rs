@@ -13,6 +13,7 @@ mod store;
 mod taxonomy;
 
 pub use articles::{ArticleFilter, Page};
+pub use editorial::{EditorName, Save};
 pub use error::StoreError;
 pub use seed::{SeedReport, seed_sample_content};
 pub use store::{Store, StoreOptions};

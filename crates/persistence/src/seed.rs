@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, NewArticle, NewAuthor,
+    ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, ArticleState, NewAuthor,
     NewTopic, Slug, Source, Syndication, ValidationError,
 };
 use sea_orm::{EntityTrait, QuerySelect, TransactionTrait};
@@ -75,8 +75,8 @@ fn slugs(raw: &[String]) -> Result<Vec<Slug>, ValidationError> {
 }
 
 impl SeedArticle {
-    fn into_new(self) -> Result<NewArticle, ValidationError> {
-        let new = NewArticle {
+    fn into_new(self) -> Result<ArticleState, ValidationError> {
+        let new = ArticleState {
             slug: Slug::parse(&self.slug)?,
             headline: Headline::parse(&self.headline)?,
             dek: Dek::parse(&self.dek)?,
@@ -163,7 +163,7 @@ fn generated(
     topics: &[Slug],
     authors: &[Slug],
     newest: DateTime<Utc>,
-) -> Result<NewArticle, ValidationError> {
+) -> Result<ArticleState, ValidationError> {
     let mut rng = Xorshift(
         0x9E37_79B9_7F4A_7C15
             ^ (u64::try_from(n).unwrap_or(0) + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
@@ -181,7 +181,7 @@ fn generated(
     let secondary = topics[usize::try_from(rng.next() % topic_count).unwrap_or(0)].clone();
     let author_count = u64::try_from(authors.len()).unwrap_or(1).max(1);
     let minutes = i64::try_from(n).unwrap_or(0) * 37 + 60;
-    let new = NewArticle {
+    let new = ArticleState {
         slug: Slug::parse(&format!("brief-{n:06}"))?,
         headline: Headline::parse(&headline)?,
         dek: Dek::parse(&format!(
@@ -258,7 +258,7 @@ pub async fn seed_sample_content(
         .map(|a| a.published_at)
         .min()
         .unwrap_or_else(|| Utc.timestamp_opt(0, 0).single().unwrap_or(now));
-    let mut pending: Vec<NewArticle> = Vec::new();
+    let mut pending: Vec<ArticleState> = Vec::new();
     for article in file.articles {
         if !existing.contains(&article.slug) {
             pending.push(article.into_new()?);
@@ -304,7 +304,7 @@ pub async fn seed_sample_content(
                 )
                 .into());
             };
-            rows.push(article_rows(Uuid::now_v7(), new, &topics, &authors, now));
+            rows.push(article_rows(Uuid::now_v7(), new, &topics, &authors, "seed", now));
         }
         let txn = store.db.begin().await?;
         insert_rows(&txn, rows).await?;

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Author, Direction, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor, Topic, ValidationError,
+    Author, AuthorPatch, Direction, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor, Topic,
+    TopicPatch, ValidationError,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, TryInsertResult,
 };
 use uuid::Uuid;
@@ -234,6 +235,123 @@ impl Store {
             .exec_with_returning(&self.db)
             .await?;
         Author::try_from(row)
+    }
+
+    /// Applies `patch` to the topic `id`. A taken slug is invalid input naming `slug`; a parent
+    /// that is unknown, the topic itself or one of its descendants is invalid input naming
+    /// `parent`.
+    pub async fn update_topic(
+        &self,
+        id: Uuid,
+        patch: &TopicPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Topic, StoreError> {
+        let txn = self.db.begin().await?;
+        if topics::Entity::find_by_id(id).one(&txn).await?.is_none() {
+            return Err(StoreError::NotFound(format!("topic {id}")));
+        }
+        let mut model = topics::ActiveModel {
+            id: Set(id),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        if let Some(slug) = &patch.slug {
+            let taken: Option<Uuid> = topics::Entity::find()
+                .select_only()
+                .column(topics::Column::Id)
+                .filter(topics::Column::Slug.eq(slug.as_str()))
+                .filter(topics::Column::Id.ne(id))
+                .into_tuple()
+                .one(&txn)
+                .await?;
+            if taken.is_some() {
+                return Err(ValidationError::new("slug", format!("`{slug}` is taken")).into());
+            }
+            model.slug = Set(slug.as_str().to_owned());
+        }
+        if let Some(name) = &patch.name {
+            model.name = Set(name.as_str().to_owned());
+        }
+        if let Some(description) = &patch.description {
+            model.description = Set(description.clone());
+        }
+        if let Some(parent) = &patch.parent {
+            let parent_id = match parent {
+                None => None,
+                Some(slug) => {
+                    let parent_id = Self::topic_ids(&txn, "parent", &[slug]).await?[0];
+                    // Walk up from the new parent: meeting this topic would make a cycle.
+                    let mut cursor = Some(parent_id);
+                    let mut steps = 0;
+                    while let Some(at) = cursor {
+                        if at == id {
+                            return Err(ValidationError::new(
+                                "parent",
+                                "a topic cannot sit under itself or one of its sub-topics",
+                            )
+                            .into());
+                        }
+                        steps += 1;
+                        if steps > 64 {
+                            break;
+                        }
+                        cursor = topics::Entity::find_by_id(at)
+                            .select_only()
+                            .column(topics::Column::ParentId)
+                            .into_tuple::<Option<Uuid>>()
+                            .one(&txn)
+                            .await?
+                            .flatten();
+                    }
+                    Some(parent_id)
+                }
+            };
+            model.parent_id = Set(parent_id);
+        }
+        let updated = model.update(&txn).await?;
+        txn.commit().await?;
+        Topic::try_from(updated)
+    }
+
+    /// Applies `patch` to the author `id`; a taken slug is invalid input naming `slug`.
+    pub async fn update_author(
+        &self,
+        id: Uuid,
+        patch: &AuthorPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Author, StoreError> {
+        let txn = self.db.begin().await?;
+        if authors::Entity::find_by_id(id).one(&txn).await?.is_none() {
+            return Err(StoreError::NotFound(format!("author {id}")));
+        }
+        let mut model = authors::ActiveModel {
+            id: Set(id),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        if let Some(slug) = &patch.slug {
+            let taken: Option<Uuid> = authors::Entity::find()
+                .select_only()
+                .column(authors::Column::Id)
+                .filter(authors::Column::Slug.eq(slug.as_str()))
+                .filter(authors::Column::Id.ne(id))
+                .into_tuple()
+                .one(&txn)
+                .await?;
+            if taken.is_some() {
+                return Err(ValidationError::new("slug", format!("`{slug}` is taken")).into());
+            }
+            model.slug = Set(slug.as_str().to_owned());
+        }
+        if let Some(name) = &patch.name {
+            model.name = Set(name.as_str().to_owned());
+        }
+        if let Some(bio) = &patch.bio {
+            model.bio = Set(bio.clone());
+        }
+        let updated = model.update(&txn).await?;
+        txn.commit().await?;
+        Author::try_from(updated)
     }
 
     /// Creates the topic unless its slug exists; returns whether it was created.

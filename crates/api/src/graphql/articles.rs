@@ -12,6 +12,7 @@ use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
 
 use super::RequestContext;
+use super::editorial::{CorrectionNode, RevisionNode, require_staff};
 use super::loaders::{ArticleKey, Loaders, load_error};
 use super::pagination::{connection, connection_cost, page_request};
 use super::taxonomy::{AuthorNode, TopicNode};
@@ -211,17 +212,70 @@ impl ArticleNode {
             credit: h.credit,
         })
     }
-    /// Life-cycle status.
-    async fn status(&self) -> ArticleStatus {
-        self.0.status.into()
+    /// Life-cycle status as of this request: a scheduled article whose time has come is
+    /// `PUBLISHED`.
+    async fn status(&self, ctx: &Context<'_>) -> ArticleStatus {
+        self.0
+            .status_at(ctx.data_unchecked::<RequestContext>().now)
+            .into()
     }
     /// When it went live (null for drafts).
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
     }
-    /// Last save.
+    /// Last save of any kind, including typo fixes and metadata.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// When the published story last changed in substance (a substantive edit or a
+    /// correction); null when it has not. Show this as "Updated", not `updatedAt`.
+    async fn substantive_updated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.substantive_updated_at
+    }
+    /// When the article was first saved.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Public corrections, oldest first.
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<CorrectionNode>> {
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .corrections
+            .load_one(ArticleKey(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(CorrectionNode)
+            .collect())
+    }
+    /// Earlier slugs that still resolve to this article. `article(slug:)` follows them: when
+    /// the returned `slug` differs from the one asked for, the article moved; redirect to it.
+    async fn previous_slugs(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .previous_slugs
+            .load_one(ArticleKey(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default())
+    }
+    /// Saved revisions, newest first (editors and admins only).
+    async fn revisions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
+        before_version: Option<i32>,
+    ) -> Result<Vec<RevisionNode>> {
+        let request = ctx.data_unchecked::<RequestContext>();
+        require_staff(&request.viewer).gql()?;
+        let revisions = ctx
+            .data_unchecked::<AppState>()
+            .store()
+            .revisions(self.0.id, u64::try_from(first).unwrap_or(20), before_version)
+            .await
+            .gql()?;
+        Ok(revisions.into_iter().map(RevisionNode).collect())
     }
     /// Words in the body.
     async fn word_count(&self) -> u32 {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use gazette_domain::{Author, Topic};
+use gazette_domain::{Author, Correction, Topic};
 use gazette_persistence::{Store, StoreError};
 use uuid::Uuid;
 
@@ -21,6 +21,10 @@ pub struct TopicIdsOfArticle(pub Store);
 pub struct AuthorIdsOfArticle(pub Store);
 /// A topic's child topics, keyed by parent id.
 pub struct ChildrenOfTopic(pub Store);
+/// An article's public corrections, oldest first, keyed by article id.
+pub struct CorrectionsOfArticle(pub Store);
+/// An article's earlier slugs that still resolve, keyed by article id.
+pub struct PreviousSlugsOfArticle(pub Store);
 
 /// Key wrappers so one DataLoader can serve several key kinds over `Uuid`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +79,35 @@ impl Loader<ArticleKey> for AuthorIdsOfArticle {
     }
 }
 
+impl Loader<ArticleKey> for CorrectionsOfArticle {
+    type Value = Vec<Correction>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[ArticleKey],
+    ) -> Result<HashMap<ArticleKey, Vec<Correction>>, LoadError> {
+        let map = self
+            .0
+            .corrections_of_articles(&article_keys(keys))
+            .await
+            .map_err(Arc::new)?;
+        Ok(map.into_iter().map(|(k, v)| (ArticleKey(k), v)).collect())
+    }
+}
+
+impl Loader<ArticleKey> for PreviousSlugsOfArticle {
+    type Value = Vec<String>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ArticleKey]) -> Result<HashMap<ArticleKey, Vec<String>>, LoadError> {
+        let map = self
+            .0
+            .previous_slugs_of_articles(&article_keys(keys))
+            .await
+            .map_err(Arc::new)?;
+        Ok(map.into_iter().map(|(k, v)| (ArticleKey(k), v)).collect())
+    }
+}
+
 impl Loader<ParentKey> for ChildrenOfTopic {
     type Value = Vec<Topic>;
     type Error = LoadError;
@@ -103,6 +136,10 @@ pub struct Loaders {
     pub article_authors: Cached<AuthorIdsOfArticle>,
     /// Topic → children.
     pub children: Cached<ChildrenOfTopic>,
+    /// Article → corrections.
+    pub corrections: Cached<CorrectionsOfArticle>,
+    /// Article → earlier slugs.
+    pub previous_slugs: Cached<PreviousSlugsOfArticle>,
 }
 
 impl Loaders {
@@ -131,6 +168,16 @@ impl Loaders {
             ),
             children: DataLoader::with_cache(
                 ChildrenOfTopic(store.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            corrections: DataLoader::with_cache(
+                CorrectionsOfArticle(store.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            previous_slugs: DataLoader::with_cache(
+                PreviousSlugsOfArticle(store.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             ),
@@ -185,6 +232,12 @@ impl Loaders {
             author_ids.sort_unstable();
             author_ids.dedup();
             self.author.load_many(author_ids).await?;
+        }
+        if node.field("corrections").exists() {
+            self.corrections.load_many(keys.iter().copied()).await?;
+        }
+        if node.field("previousSlugs").exists() {
+            self.previous_slugs.load_many(keys.iter().copied()).await?;
         }
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! The GraphQL schema: one module per area, merged at the root.
 
 mod articles;
+mod editorial;
 mod loaders;
 mod node;
 mod pagination;
 mod taxonomy;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 use gazette_domain::Viewer;
 
@@ -22,8 +23,12 @@ pub struct QueryRoot(
     node::NodeQuery,
 );
 
+/// The root of every write.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(editorial::EditorialMutation);
+
 /// Gazette's executable schema.
-pub type GazetteSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type GazetteSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Who is asking and the instant the request is answered at; one per request, so every field
 /// of a response sees the same "now".
@@ -36,9 +41,13 @@ pub struct RequestContext {
 }
 
 /// The schema's shape and limits, with no database: for `gazette schema` and the SDL test.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     let defaults = crate::ApiConfig::default();
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
         .register_output_type::<node::Node>()
         .limit_depth(defaults.max_query_depth)
         .limit_complexity(defaults.max_query_complexity)

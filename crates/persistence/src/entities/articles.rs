@@ -33,6 +33,7 @@ pub struct Model {
     pub syndicatable: bool,
     pub embargo_until: Option<DateTimeUtc>,
     pub version: i32,
+    pub substantive_updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,10 @@
 //! Not edited for behaviour: conversions and queries live beside them, in the parent module.
 
 pub mod article_authors;
+pub mod article_corrections;
+pub mod article_revisions;
 pub mod article_topics;
 pub mod articles;
 pub mod authors;
+pub mod slug_redirects;
 pub mod topics;

@@ -1,0 +1,694 @@
+//! The newsroom's writes: article life-cycle, revisions, corrections, topics and authors.
+//! Every mutation needs an editor or admin token; `deleteArticle` needs an admin.
+
+use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Correction, Dek, EditError,
+    Headline, HeroImage, Language, Name, NewAuthor, NewTopic, Revision, RevisionAction, Slug,
+    Source, Syndication, TopicPatch, ValidationError, Viewer,
+};
+use gazette_persistence::Save;
+
+use super::RequestContext;
+use super::articles::{ArticleNode, parse_uuid};
+use super::taxonomy::{AuthorNode, TopicNode};
+use crate::error::GqlResultExt as _;
+use crate::{ApiError, AppState};
+
+/// The subject of a staff caller, or the error for anyone else.
+pub(crate) fn require_staff(viewer: &Viewer) -> Result<&str, ApiError> {
+    match viewer {
+        Viewer::Editor { sub } | Viewer::Admin { sub } => Ok(sub),
+        Viewer::Anonymous => Err(ApiError::Unauthenticated(
+            "this needs an editor or admin token (Authorization: Bearer …)".to_owned(),
+        )),
+        Viewer::Partner { .. } => Err(ApiError::Forbidden(
+            "partners may read but not write; this needs an editor or admin token".to_owned(),
+        )),
+    }
+}
+
+fn require_admin(viewer: &Viewer) -> Result<&str, ApiError> {
+    match viewer {
+        Viewer::Admin { sub } => Ok(sub),
+        Viewer::Editor { .. } => Err(ApiError::Forbidden(
+            "only an admin may delete an article; archive it instead".to_owned(),
+        )),
+        other => require_staff(other),
+    }
+}
+
+/// A picture given by an editor.
+#[derive(InputObject)]
+pub struct HeroImageInput {
+    /// Absolute http(s) URL.
+    pub url: String,
+    /// Text alternative.
+    #[graphql(default)]
+    pub alt: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Photographer or agency.
+    pub credit: Option<String>,
+}
+
+impl HeroImageInput {
+    fn parse(self) -> Result<HeroImage, ValidationError> {
+        HeroImage {
+            url: self.url,
+            alt: self.alt,
+            caption: self.caption,
+            credit: self.credit,
+        }
+        .validated()
+    }
+}
+
+/// A new article; it starts as a draft.
+#[derive(InputObject)]
+pub struct CreateArticleInput {
+    /// Required, 1–200 characters.
+    pub headline: Option<String>,
+    /// URL name; derived from the headline when absent.
+    pub slug: Option<String>,
+    /// One-line summary.
+    #[graphql(default)]
+    pub dek: String,
+    /// The body: a list of blocks, each `{"type": "paragraph" | "heading" | "quote" | "image" |
+    /// "embed", …}` (see the `BodyBlock` union for each type's fields).
+    pub body: Option<Json<serde_json::Value>>,
+    /// Wire agency or desk; "Gazette" when absent.
+    pub source: Option<String>,
+    /// Language tag; "en" when absent.
+    pub language: Option<String>,
+    /// Canonical page on the publisher's site.
+    pub canonical_url: Option<String>,
+    /// Lead picture.
+    pub hero_image: Option<HeroImageInput>,
+    /// Main topic slug.
+    pub primary_topic: Option<String>,
+    /// Further topic slugs.
+    #[graphql(default)]
+    pub topics: Vec<String>,
+    /// Author slugs in byline order.
+    #[graphql(default)]
+    pub authors: Vec<String>,
+    /// Partners may republish the full text.
+    #[graphql(default)]
+    pub syndicatable: bool,
+    /// Partners get the full text from this instant on.
+    pub embargo_until: Option<DateTime<Utc>>,
+}
+
+fn slugs(field: &str, raw: &[String]) -> Result<Vec<Slug>, ValidationError> {
+    raw.iter().map(|s| Slug::parse_field(field, s)).collect()
+}
+
+impl CreateArticleInput {
+    fn parse(self) -> Result<ArticleState, ValidationError> {
+        let headline = Headline::parse(self.headline.as_deref().unwrap_or_default())?;
+        let slug = match self.slug {
+            Some(slug) => Slug::parse(&slug)?,
+            None => Slug::from_text(headline.as_str())?,
+        };
+        let state = ArticleState {
+            slug,
+            dek: Dek::parse(&self.dek)?,
+            body: match self.body {
+                Some(Json(value)) => Body::from_input(value)?,
+                None => Body::default(),
+            },
+            source: Source::parse(self.source.as_deref().unwrap_or("Gazette"))?,
+            language: match self.language {
+                Some(tag) => Language::parse(&tag)?,
+                None => Language::english(),
+            },
+            canonical_url: self
+                .canonical_url
+                .map(|u| CanonicalUrl::parse_field("canonicalUrl", &u))
+                .transpose()?,
+            hero_image: self.hero_image.map(HeroImageInput::parse).transpose()?,
+            primary_topic: self
+                .primary_topic
+                .map(|s| Slug::parse_field("primaryTopic", &s))
+                .transpose()?,
+            topics: slugs("topics", &self.topics)?,
+            authors: slugs("authors", &self.authors)?,
+            status: ArticleStatus::Draft,
+            published_at: None,
+            syndication: Syndication {
+                syndicatable: self.syndicatable,
+                embargo_until: self.embargo_until,
+            },
+            headline,
+        };
+        state.check()?;
+        Ok(state)
+    }
+}
+
+/// An edit: each field given replaces the stored one; a nullable field set to `null` clears it.
+#[derive(InputObject, Default)]
+pub struct UpdateArticleInput {
+    /// New headline.
+    pub headline: Option<String>,
+    /// New slug; a published article's old slug keeps resolving to it.
+    pub slug: Option<String>,
+    /// New summary.
+    pub dek: Option<String>,
+    /// New body (a list of blocks, as in `createArticle`).
+    pub body: Option<Json<serde_json::Value>>,
+    /// New source.
+    pub source: Option<String>,
+    /// New language tag.
+    pub language: Option<String>,
+    /// New canonical URL, or `null` to remove it.
+    pub canonical_url: MaybeUndefined<String>,
+    /// New lead picture, or `null` to remove it.
+    pub hero_image: MaybeUndefined<HeroImageInput>,
+    /// New main topic, or `null` for none.
+    pub primary_topic: MaybeUndefined<String>,
+    /// New further topics.
+    pub topics: Option<Vec<String>>,
+    /// New byline.
+    pub authors: Option<Vec<String>>,
+    /// New syndication flag.
+    pub syndicatable: Option<bool>,
+    /// New embargo, or `null` to lift it.
+    pub embargo_until: MaybeUndefined<DateTime<Utc>>,
+}
+
+fn maybe<T, U>(
+    value: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> Result<U, ValidationError>,
+) -> Result<Option<Option<U>>, ValidationError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(v) => parse(v).map(|u| Some(Some(u))),
+    }
+}
+
+impl UpdateArticleInput {
+    fn parse(self) -> Result<ArticlePatch, ValidationError> {
+        Ok(ArticlePatch {
+            slug: self.slug.as_deref().map(Slug::parse).transpose()?,
+            headline: self.headline.as_deref().map(Headline::parse).transpose()?,
+            dek: self.dek.as_deref().map(Dek::parse).transpose()?,
+            body: self.body.map(|Json(v)| Body::from_input(v)).transpose()?,
+            source: self.source.as_deref().map(Source::parse).transpose()?,
+            language: self.language.as_deref().map(Language::parse).transpose()?,
+            canonical_url: maybe(self.canonical_url, |u| {
+                CanonicalUrl::parse_field("canonicalUrl", &u)
+            })?,
+            hero_image: maybe(self.hero_image, HeroImageInput::parse)?,
+            primary_topic: maybe(self.primary_topic, |s| {
+                Slug::parse_field("primaryTopic", &s)
+            })?,
+            topics: self.topics.as_deref().map(|t| slugs("topics", t)).transpose()?,
+            authors: self
+                .authors
+                .as_deref()
+                .map(|a| slugs("authors", a))
+                .transpose()?,
+            syndicatable: self.syndicatable,
+            embargo_until: maybe(self.embargo_until, Ok)?,
+        })
+    }
+}
+
+/// A new topic.
+#[derive(InputObject)]
+pub struct CreateTopicInput {
+    /// Unique slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it covers.
+    #[graphql(default)]
+    pub description: String,
+    /// Slug of the section it belongs to.
+    pub parent: Option<String>,
+}
+
+/// A topic edit: given fields replace the stored ones.
+#[derive(InputObject)]
+pub struct UpdateTopicInput {
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New parent slug, or `null` to make it a section.
+    pub parent: MaybeUndefined<String>,
+}
+
+/// A new author.
+#[derive(InputObject)]
+pub struct CreateAuthorInput {
+    /// Unique slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Short biography.
+    #[graphql(default)]
+    pub bio: String,
+}
+
+/// An author edit: given fields replace the stored ones.
+#[derive(InputObject)]
+pub struct UpdateAuthorInput {
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New biography.
+    pub bio: Option<String>,
+}
+
+/// One field's change in a revision; values are JSON (`null` when unset).
+#[derive(SimpleObject)]
+pub struct FieldChangeNode {
+    /// The field (`headline`, `body`, `status`, `publishedAt`, …).
+    field: String,
+    /// Its value before.
+    before: Json<serde_json::Value>,
+    /// Its value after.
+    after: Json<serde_json::Value>,
+}
+
+/// What a save did.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionActionKind {
+    /// Created as a draft.
+    Create,
+    /// Content edited.
+    Update,
+    /// Published.
+    Publish,
+    /// Scheduled.
+    Schedule,
+    /// Back to draft.
+    Unpublish,
+    /// Archived.
+    Archive,
+    /// An earlier revision restored.
+    Restore,
+}
+
+impl From<RevisionAction> for RevisionActionKind {
+    fn from(action: RevisionAction) -> Self {
+        match action {
+            RevisionAction::Create => Self::Create,
+            RevisionAction::Update => Self::Update,
+            RevisionAction::Publish => Self::Publish,
+            RevisionAction::Schedule => Self::Schedule,
+            RevisionAction::Unpublish => Self::Unpublish,
+            RevisionAction::Archive => Self::Archive,
+            RevisionAction::Restore => Self::Restore,
+        }
+    }
+}
+
+/// An article as one save left it (editors only).
+pub struct RevisionNode(pub Revision);
+
+/// An article as one save left it.
+#[Object(name = "Revision")]
+impl RevisionNode {
+    /// The article's version after this save; pass it to `restoreRevision`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Who saved (token subject).
+    async fn editor(&self) -> &str {
+        &self.0.editor
+    }
+    /// When.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// What kind of save.
+    async fn action(&self) -> RevisionActionKind {
+        self.0.action.into()
+    }
+    /// Field-level changes from the previous revision (empty for the creation).
+    async fn changes(&self) -> Vec<FieldChangeNode> {
+        self.0
+            .changes
+            .iter()
+            .map(|c| FieldChangeNode {
+                field: c.field.clone(),
+                before: Json(c.before.clone()),
+                after: Json(c.after.clone()),
+            })
+            .collect()
+    }
+    /// Headline at this revision.
+    async fn headline(&self) -> &str {
+        self.0.state.headline.as_str()
+    }
+    /// The whole state at this revision, as JSON.
+    async fn state(&self) -> Json<serde_json::Value> {
+        Json(serde_json::to_value(&self.0.state).unwrap_or_default())
+    }
+}
+
+/// A public correction of a published article.
+pub struct CorrectionNode(pub Correction);
+
+/// A public correction of a published article.
+#[Object(name = "Correction")]
+impl CorrectionNode {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// When it was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// What was wrong and what is right now.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+}
+
+fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
+    (
+        ctx.data_unchecked::<AppState>(),
+        ctx.data_unchecked::<RequestContext>(),
+    )
+}
+
+async fn save(
+    ctx: &Context<'_>,
+    id: &ID,
+    action: RevisionAction,
+    expected_version: Option<i32>,
+    substantive: bool,
+    change: impl FnOnce(&ArticleState) -> Result<ArticleState, EditError>,
+) -> Result<ArticleNode> {
+    let (state, request) = context(ctx);
+    let editor = require_staff(&request.viewer).gql()?;
+    let id = parse_uuid("id", id).gql()?;
+    let article = state
+        .store()
+        .save_article(
+            id,
+            Save {
+                editor,
+                action,
+                expected_version,
+                substantive,
+                now: request.now,
+            },
+            change,
+        )
+        .await
+        .gql()?;
+    Ok(ArticleNode::from(article))
+}
+
+/// Editorial writes.
+#[derive(Default)]
+pub struct EditorialMutation;
+
+#[Object]
+impl EditorialMutation {
+    /// Creates a draft. Only editors and admins see it until it is published.
+    async fn create_article(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateArticleInput,
+    ) -> Result<ArticleNode> {
+        let (state, request) = context(ctx);
+        let editor = require_staff(&request.viewer).gql()?;
+        let new = input.parse().gql()?;
+        let article = state
+            .store()
+            .create_article(&new, editor, request.now)
+            .await
+            .gql()?;
+        Ok(ArticleNode::from(article))
+    }
+
+    /// Edits an article. Fails with `VERSION_CONFLICT` (and `extensions.currentVersion`) when
+    /// the article changed since `expectedVersion`; nothing is written then. `substantive`
+    /// marks a change readers should be told about ("Updated" time) on a published article.
+    async fn update_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateArticleInput,
+        expected_version: i32,
+        #[graphql(default)] substantive: bool,
+    ) -> Result<ArticleNode> {
+        let patch = input.parse().gql()?;
+        save(
+            ctx,
+            &id,
+            RevisionAction::Update,
+            Some(expected_version),
+            substantive,
+            |current| current.patched(patch).map_err(EditError::from),
+        )
+        .await
+    }
+
+    /// Publishes now (a story that was live before keeps its original date).
+    async fn publish_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let now = context(ctx).1.now;
+        save(ctx, &id, RevisionAction::Publish, expected_version, false, |s| {
+            s.publish(now).map_err(EditError::from)
+        })
+        .await
+    }
+
+    /// Schedules publication at `at` (in the future). The article goes live by itself at that
+    /// second, in every process, with no job to run.
+    async fn schedule_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        at: DateTime<Utc>,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let now = context(ctx).1.now;
+        save(ctx, &id, RevisionAction::Schedule, expected_version, false, |s| {
+            s.schedule(gazette_domain::time::storage_precision(at), now)
+        })
+        .await
+    }
+
+    /// Takes a published or scheduled article back to draft.
+    async fn unpublish_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let now = context(ctx).1.now;
+        save(ctx, &id, RevisionAction::Unpublish, expected_version, false, |s| {
+            s.unpublish(now).map_err(EditError::from)
+        })
+        .await
+    }
+
+    /// Archives an article: it leaves every public read but is kept.
+    async fn archive_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let now = context(ctx).1.now;
+        save(ctx, &id, RevisionAction::Archive, expected_version, false, |s| {
+            s.archive(now).map_err(EditError::from)
+        })
+        .await
+    }
+
+    /// Deletes an article for good, with its revisions (admins only). Returns its id.
+    async fn delete_article(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+        let (state, request) = context(ctx);
+        require_admin(&request.viewer).gql()?;
+        let uuid = parse_uuid("id", &id).gql()?;
+        state.store().delete_article(uuid).await.gql()?;
+        Ok(id)
+    }
+
+    /// Restores the content of an earlier revision as a new save (status and publish time are
+    /// kept).
+    async fn restore_revision(
+        &self,
+        ctx: &Context<'_>,
+        article_id: ID,
+        revision: i32,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let (state, request) = context(ctx);
+        require_staff(&request.viewer).gql()?;
+        let uuid = parse_uuid("articleId", &article_id).gql()?;
+        let old = state
+            .store()
+            .revision(uuid, revision)
+            .await
+            .gql()?
+            .ok_or_else(|| {
+                ApiError::from(ValidationError::new(
+                    "revision",
+                    format!("article {uuid} has no revision {revision}"),
+                ))
+                .into_graphql()
+            })?;
+        save(
+            ctx,
+            &article_id,
+            RevisionAction::Restore,
+            expected_version,
+            false,
+            |current| Ok(current.restored_from(&old.state)),
+        )
+        .await
+    }
+
+    /// Adds a public correction to a published article; it also sets the article's
+    /// `substantiveUpdatedAt`.
+    async fn add_correction(
+        &self,
+        ctx: &Context<'_>,
+        article_id: ID,
+        text: String,
+    ) -> Result<CorrectionNode> {
+        let (state, request) = context(ctx);
+        let editor = require_staff(&request.viewer).gql()?;
+        let uuid = parse_uuid("articleId", &article_id).gql()?;
+        let correction = state
+            .store()
+            .add_correction(uuid, &text, editor, request.now)
+            .await
+            .gql()?;
+        Ok(CorrectionNode(correction))
+    }
+
+    /// Creates a topic.
+    async fn create_topic(&self, ctx: &Context<'_>, input: CreateTopicInput) -> Result<TopicNode> {
+        let (state, request) = context(ctx);
+        require_staff(&request.viewer).gql()?;
+        let new = NewTopic {
+            slug: Slug::parse(&input.slug).gql()?,
+            name: Name::parse(&input.name).gql()?,
+            description: gazette_domain::people::profile_text("description", &input.description)
+                .gql()?,
+            parent: input
+                .parent
+                .map(|p| Slug::parse_field("parent", &p))
+                .transpose()
+                .gql()?,
+        };
+        let topic = state
+            .store()
+            .create_topic(&new, request.now)
+            .await
+            .map_err(|e| slug_conflict(e, "slug"))
+            .gql()?;
+        Ok(TopicNode(topic))
+    }
+
+    /// Edits a topic.
+    async fn update_topic(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateTopicInput,
+    ) -> Result<TopicNode> {
+        let (state, request) = context(ctx);
+        require_staff(&request.viewer).gql()?;
+        let uuid = parse_uuid("id", &id).gql()?;
+        let patch = TopicPatch {
+            slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,
+            name: input.name.as_deref().map(Name::parse).transpose().gql()?,
+            description: input
+                .description
+                .as_deref()
+                .map(|d| gazette_domain::people::profile_text("description", d))
+                .transpose()
+                .gql()?,
+            parent: maybe(input.parent, |p| Slug::parse_field("parent", &p)).gql()?,
+        };
+        let topic = state
+            .store()
+            .update_topic(uuid, &patch, request.now)
+            .await
+            .gql()?;
+        Ok(TopicNode(topic))
+    }
+
+    /// Creates an author.
+    async fn create_author(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAuthorInput,
+    ) -> Result<AuthorNode> {
+        let (state, request) = context(ctx);
+        require_staff(&request.viewer).gql()?;
+        let new = NewAuthor {
+            slug: Slug::parse(&input.slug).gql()?,
+            name: Name::parse(&input.name).gql()?,
+            bio: gazette_domain::people::profile_text("bio", &input.bio).gql()?,
+        };
+        let author = state
+            .store()
+            .create_author(&new, request.now)
+            .await
+            .map_err(|e| slug_conflict(e, "slug"))
+            .gql()?;
+        Ok(AuthorNode(author))
+    }
+
+    /// Edits an author.
+    async fn update_author(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAuthorInput,
+    ) -> Result<AuthorNode> {
+        let (state, request) = context(ctx);
+        require_staff(&request.viewer).gql()?;
+        let uuid = parse_uuid("id", &id).gql()?;
+        let patch = gazette_domain::AuthorPatch {
+            slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,
+            name: input.name.as_deref().map(Name::parse).transpose().gql()?,
+            bio: input
+                .bio
+                .as_deref()
+                .map(|b| gazette_domain::people::profile_text("bio", b))
+                .transpose()
+                .gql()?,
+        };
+        let author = state
+            .store()
+            .update_author(uuid, &patch, request.now)
+            .await
+            .gql()?;
+        Ok(AuthorNode(author))
+    }
+}
+
+/// A unique-slug violation from an insert is the client's mistake: bad input naming `field`.
+fn slug_conflict(err: gazette_persistence::StoreError, field: &str) -> gazette_persistence::StoreError {
+    match err {
+        gazette_persistence::StoreError::Conflict(_) => {
+            ValidationError::new(field, "is taken").into()
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,524 @@
+//! The newsroom's rules: edits as patches, status changes, revisions and corrections.
+//! Pure functions of their inputs and "now"; storage applies what they decide.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, Headline, HeroImage, Language, Slug,
+    Source, ValidationError,
+};
+
+/// A partial edit: each field given replaces the stored one; `None` keeps it. For nullable
+/// fields the inner `Option` is the new value (`Some(None)` clears it).
+#[derive(Debug, Clone, Default)]
+pub struct ArticlePatch {
+    /// New slug.
+    pub slug: Option<Slug>,
+    /// New headline.
+    pub headline: Option<Headline>,
+    /// New summary.
+    pub dek: Option<Dek>,
+    /// New body.
+    pub body: Option<Body>,
+    /// New source.
+    pub source: Option<Source>,
+    /// New language.
+    pub language: Option<Language>,
+    /// New canonical URL, or none.
+    pub canonical_url: Option<Option<CanonicalUrl>>,
+    /// New lead picture, or none.
+    pub hero_image: Option<Option<HeroImage>>,
+    /// New primary topic, or none.
+    pub primary_topic: Option<Option<Slug>>,
+    /// New further topics.
+    pub topics: Option<Vec<Slug>>,
+    /// New byline.
+    pub authors: Option<Vec<Slug>>,
+    /// New syndication flag.
+    pub syndicatable: Option<bool>,
+    /// New embargo, or none.
+    pub embargo_until: Option<Option<DateTime<Utc>>>,
+}
+
+impl ArticlePatch {
+    /// Whether the patch changes nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.slug.is_none()
+            && self.headline.is_none()
+            && self.dek.is_none()
+            && self.body.is_none()
+            && self.source.is_none()
+            && self.language.is_none()
+            && self.canonical_url.is_none()
+            && self.hero_image.is_none()
+            && self.primary_topic.is_none()
+            && self.topics.is_none()
+            && self.authors.is_none()
+            && self.syndicatable.is_none()
+            && self.embargo_until.is_none()
+    }
+}
+
+impl ArticleState {
+    /// The state with `patch` applied, checked as a whole.
+    pub fn patched(&self, patch: ArticlePatch) -> Result<Self, ValidationError> {
+        let mut next = self.clone();
+        let ArticlePatch {
+            slug,
+            headline,
+            dek,
+            body,
+            source,
+            language,
+            canonical_url,
+            hero_image,
+            primary_topic,
+            topics,
+            authors,
+            syndicatable,
+            embargo_until,
+        } = patch;
+        if let Some(v) = slug {
+            next.slug = v;
+        }
+        if let Some(v) = headline {
+            next.headline = v;
+        }
+        if let Some(v) = dek {
+            next.dek = v;
+        }
+        if let Some(v) = body {
+            next.body = v;
+        }
+        if let Some(v) = source {
+            next.source = v;
+        }
+        if let Some(v) = language {
+            next.language = v;
+        }
+        if let Some(v) = canonical_url {
+            next.canonical_url = v;
+        }
+        if let Some(v) = hero_image {
+            next.hero_image = v;
+        }
+        if let Some(v) = primary_topic {
+            next.primary_topic = v;
+        }
+        if let Some(v) = topics {
+            next.topics = v;
+        }
+        if let Some(v) = authors {
+            next.authors = v;
+        }
+        if let Some(v) = syndicatable {
+            next.syndication.syndicatable = v;
+        }
+        if let Some(v) = embargo_until {
+            next.syndication.embargo_until = v;
+        }
+        // A topic named both primary and further is kept once, as primary.
+        if let Some(primary) = &next.primary_topic {
+            next.topics.retain(|t| t != primary);
+        }
+        next.check()?;
+        Ok(next)
+    }
+
+    /// This state's content with `revision`'s content restored; status and publish time are
+    /// kept (restoring text never publishes or unpublishes).
+    pub fn restored_from(&self, revision: &Self) -> Self {
+        Self {
+            status: self.status,
+            published_at: self.published_at,
+            ..revision.clone()
+        }
+    }
+
+    /// What differs from `self` to `next`, field by field, in a stable order.
+    pub fn diff(&self, next: &Self) -> Vec<FieldChange> {
+        let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
+            (serde_json::to_value(self), serde_json::to_value(next))
+        else {
+            return Vec::new();
+        };
+        let mut changes: Vec<FieldChange> = after
+            .iter()
+            .filter(|(field, value)| before.get(*field) != Some(value))
+            .map(|(field, value)| FieldChange {
+                field: field.clone(),
+                before: before.get(field).cloned().unwrap_or(serde_json::Value::Null),
+                after: value.clone(),
+            })
+            .collect();
+        changes.sort_by(|a, b| a.field.cmp(&b.field));
+        changes
+    }
+
+    /// Publishes now. A first publication (or one replacing a future schedule) is dated `now`;
+    /// re-publishing a story that was live before keeps its original date.
+    pub fn publish(&self, now: DateTime<Utc>) -> Result<Self, TransitionError> {
+        self.transition(ArticleStatus::Published, now)?;
+        Ok(Self {
+            status: ArticleStatus::Published,
+            published_at: Some(match self.published_at {
+                Some(at) if at <= now => at,
+                _ => now,
+            }),
+            ..self.clone()
+        })
+    }
+
+    /// Schedules publication at `at`, which must be in the future.
+    pub fn schedule(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Self, EditError> {
+        if at <= now {
+            return Err(ValidationError::new(
+                "at",
+                "must be in the future; use publishArticle to publish now",
+            )
+            .into());
+        }
+        self.transition(ArticleStatus::Scheduled, now)?;
+        Ok(Self {
+            status: ArticleStatus::Scheduled,
+            published_at: Some(at),
+            ..self.clone()
+        })
+    }
+
+    /// Takes a live or scheduled article back to draft. A past publish time is kept (so a
+    /// re-publication keeps its date); a future one is dropped with the schedule.
+    pub fn unpublish(&self, now: DateTime<Utc>) -> Result<Self, TransitionError> {
+        let current = ArticleStatus::effective(self.status, self.published_at, now);
+        if !matches!(
+            current,
+            ArticleStatus::Published | ArticleStatus::Scheduled
+        ) {
+            return Err(TransitionError {
+                from: current,
+                to: ArticleStatus::Draft,
+            });
+        }
+        Ok(Self {
+            status: ArticleStatus::Draft,
+            published_at: self.published_at.filter(|at| *at <= now),
+            ..self.clone()
+        })
+    }
+
+    /// Archives the article: it leaves every public list but is kept for the record.
+    pub fn archive(&self, now: DateTime<Utc>) -> Result<Self, TransitionError> {
+        self.transition(ArticleStatus::Archived, now)?;
+        Ok(Self {
+            status: ArticleStatus::Archived,
+            published_at: self.published_at.filter(|at| *at <= now),
+            ..self.clone()
+        })
+    }
+
+    fn transition(&self, to: ArticleStatus, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        let from = ArticleStatus::effective(self.status, self.published_at, now);
+        if from.can_become(to) {
+            Ok(())
+        } else {
+            Err(TransitionError { from, to })
+        }
+    }
+}
+
+/// A status change the life-cycle does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {} article cannot become {}", from.as_str(), to.as_str())]
+pub struct TransitionError {
+    /// The status it is in (as of now).
+    pub from: ArticleStatus,
+    /// The status asked for.
+    pub to: ArticleStatus,
+}
+
+/// Why an edit was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// An input broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The status change is not allowed.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+/// One field's change between two revisions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field, as clients name it (`headline`, `body`, `publishedAt`, …).
+    pub field: String,
+    /// Its value before (JSON; `null` when unset).
+    pub before: serde_json::Value,
+    /// Its value after.
+    pub after: serde_json::Value,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevisionAction {
+    /// Created as a draft.
+    Create,
+    /// Content edited.
+    Update,
+    /// Published.
+    Publish,
+    /// Scheduled.
+    Schedule,
+    /// Back to draft.
+    Unpublish,
+    /// Archived.
+    Archive,
+    /// An earlier revision's content restored.
+    Restore,
+}
+
+impl RevisionAction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Publish => "publish",
+            Self::Schedule => "schedule",
+            Self::Unpublish => "unpublish",
+            Self::Archive => "archive",
+            Self::Restore => "restore",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        [
+            Self::Create,
+            Self::Update,
+            Self::Publish,
+            Self::Schedule,
+            Self::Unpublish,
+            Self::Archive,
+            Self::Restore,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == raw)
+        .ok_or_else(|| ValidationError::new("action", format!("unknown action `{raw}`")))
+    }
+}
+
+/// An article as one save left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// The article.
+    pub article_id: Uuid,
+    /// The article's version after this save (1 for the creation).
+    pub version: i32,
+    /// Who saved (token subject).
+    pub editor: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// What kind of save.
+    pub action: RevisionAction,
+    /// Field-level changes from the previous revision.
+    pub changes: Vec<FieldChange>,
+    /// The whole state after the save.
+    pub state: ArticleState,
+}
+
+/// A public note that a published article was corrected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    /// Stable id.
+    pub id: Uuid,
+    /// The corrected article.
+    pub article_id: Uuid,
+    /// When the correction was made.
+    pub created_at: DateTime<Utc>,
+    /// What was wrong and what is right now.
+    pub text: String,
+}
+
+/// Longest correction text, in characters.
+pub const MAX_CORRECTION_CHARS: usize = 2000;
+
+/// Validates a correction's text: 1 to 2000 characters after trimming.
+pub fn correction_text(raw: &str) -> Result<String, ValidationError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new("text", "must not be empty"));
+    }
+    if text.chars().count() > MAX_CORRECTION_CHARS {
+        return Err(ValidationError::new(
+            "text",
+            format!("must be at most {MAX_CORRECTION_CHARS} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Block, Syndication};
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 5, 15, 9, 0, 0).unwrap()
+    }
+
+    fn draft() -> ArticleState {
+        ArticleState {
+            slug: Slug::parse("a-story").unwrap(),
+            headline: Headline::parse("A story").unwrap(),
+            dek: Dek::parse("").unwrap(),
+            body: Body::new(vec![Block::Paragraph {
+                text: "Words.".into(),
+            }])
+            .unwrap(),
+            source: Source::parse("Desk").unwrap(),
+            language: Language::english(),
+            canonical_url: None,
+            hero_image: None,
+            primary_topic: Some(Slug::parse("world").unwrap()),
+            topics: vec![Slug::parse("asia").unwrap()],
+            authors: vec![],
+            status: ArticleStatus::Draft,
+            published_at: None,
+            syndication: Syndication::default(),
+        }
+    }
+
+    #[test]
+    fn patch_replaces_only_given_fields_and_diff_names_them() {
+        let before = draft();
+        let after = before
+            .patched(ArticlePatch {
+                headline: Some(Headline::parse("A better story").unwrap()),
+                canonical_url: Some(Some(
+                    CanonicalUrl::parse_field("canonicalUrl", "https://example.com/a").unwrap(),
+                )),
+                ..ArticlePatch::default()
+            })
+            .unwrap();
+        assert_eq!(after.slug, before.slug);
+        let fields: Vec<_> = before.diff(&after).into_iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["canonicalUrl", "headline"]);
+        assert_eq!(
+            before.diff(&after)[1].before,
+            serde_json::json!("A story")
+        );
+        assert!(after.diff(&after).is_empty());
+    }
+
+    #[test]
+    fn patch_making_primary_topic_a_further_one_keeps_it_once() {
+        let after = draft()
+            .patched(ArticlePatch {
+                primary_topic: Some(Some(Slug::parse("asia").unwrap())),
+                ..ArticlePatch::default()
+            })
+            .unwrap();
+        assert!(after.topics.is_empty());
+    }
+
+    #[test]
+    fn state_round_trips_through_json_and_revalidates() {
+        let state = draft();
+        let json = serde_json::to_string(&state).unwrap();
+        let back: ArticleState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, state);
+        let broken = json.replace("a-story", "Not A Slug");
+        assert!(serde_json::from_str::<ArticleState>(&broken).is_err());
+    }
+
+    #[test]
+    fn first_publication_is_dated_now_and_republication_keeps_the_date() {
+        let live = draft().publish(now()).unwrap();
+        assert_eq!(live.published_at, Some(now()));
+        let later = now() + Duration::days(2);
+        let pulled = live.unpublish(later).unwrap();
+        assert_eq!(pulled.status, ArticleStatus::Draft);
+        assert_eq!(pulled.published_at, Some(now()));
+        assert_eq!(pulled.publish(later).unwrap().published_at, Some(now()));
+        assert_eq!(
+            live.publish(later).unwrap_err(),
+            TransitionError {
+                from: ArticleStatus::Published,
+                to: ArticleStatus::Published
+            }
+        );
+    }
+
+    #[test]
+    fn schedule_needs_a_future_time_and_goes_live_by_itself() {
+        let err = draft().schedule(now(), now()).unwrap_err();
+        assert!(matches!(err, EditError::Invalid(ref e) if e.field == "at"));
+        let at = now() + Duration::hours(1);
+        let scheduled = draft().schedule(at, now()).unwrap();
+        assert_eq!(scheduled.status, ArticleStatus::Scheduled);
+        // Once its time has come it is published: scheduling again is refused, unpublishing works.
+        let after = at + Duration::seconds(1);
+        assert!(matches!(
+            scheduled.schedule(after + Duration::hours(1), after),
+            Err(EditError::Transition(TransitionError {
+                from: ArticleStatus::Published,
+                ..
+            }))
+        ));
+        // Before its time, cancelling drops the future date.
+        let cancelled = scheduled.unpublish(now()).unwrap();
+        assert_eq!(cancelled.published_at, None);
+        assert_eq!(scheduled.unpublish(after).unwrap().published_at, Some(at));
+    }
+
+    #[test]
+    fn drafts_cannot_be_unpublished_and_archives_stay_archived() {
+        assert!(draft().unpublish(now()).is_err());
+        let archived = draft().publish(now()).unwrap().archive(now()).unwrap();
+        assert_eq!(archived.status, ArticleStatus::Archived);
+        assert!(archived.archive(now()).is_err());
+        assert!(archived.publish(now()).is_ok());
+    }
+
+    #[test]
+    fn restoring_keeps_status_and_date() {
+        let live = draft().publish(now()).unwrap();
+        let old = draft()
+            .patched(ArticlePatch {
+                headline: Some(Headline::parse("Old").unwrap()),
+                ..ArticlePatch::default()
+            })
+            .unwrap();
+        let restored = live.restored_from(&old);
+        assert_eq!(restored.headline.as_str(), "Old");
+        assert_eq!(restored.status, ArticleStatus::Published);
+        assert_eq!(restored.published_at, Some(now()));
+    }
+
+    #[test]
+    fn correction_text_is_bounded() {
+        assert_eq!(correction_text("  Fixed a name. ").unwrap(), "Fixed a name.");
+        assert_eq!(correction_text(" ").unwrap_err().field, "text");
+        assert!(correction_text(&"x".repeat(2001)).is_err());
+    }
+
+    #[test]
+    fn actions_round_trip() {
+        for a in [
+            RevisionAction::Create,
+            RevisionAction::Update,
+            RevisionAction::Publish,
+            RevisionAction::Schedule,
+            RevisionAction::Unpublish,
+            RevisionAction::Archive,
+            RevisionAction::Restore,
+        ] {
+            assert_eq!(RevisionAction::parse(a.as_str()).unwrap(), a);
+        }
+    }
+}
