@@ -27,6 +27,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The newsroom's list: last saved first.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_articles_updated")
+                    .table("articles")
+                    .col("updated_at")
+                    .col("id")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -94,6 +105,14 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_articles_updated")
+                    .table("articles")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -20,7 +20,7 @@ pub use editorial::{
 };
 pub use error::ValidationError;
 pub use pagination::{
-    ArticleCursor, ArticleOrder, CursorKey, Direction, MAX_PAGE_SIZE, PageRequest, SlugCursor,
+    ArticleCursor, ArticleOrder, CursorKey, Direction, EditedCursor, MAX_PAGE_SIZE, PageRequest, SlugCursor,
 };
 pub use people::{Author, AuthorPatch, NewAuthor, NewTopic, Topic, TopicPatch};
 pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};

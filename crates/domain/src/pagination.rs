@@ -172,6 +172,31 @@ impl CursorKey for ArticleCursor {
     }
 }
 
+/// Keyset position in the newsroom's list: last save time, then id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EditedCursor {
+    /// Last save.
+    pub updated_at: DateTime<Utc>,
+    /// Article id, the tie-breaker.
+    pub id: Uuid,
+}
+
+impl CursorKey for EditedCursor {
+    const TAG: &'static str = "e1";
+
+    fn to_key(&self) -> String {
+        format!("{}:{}", self.updated_at.timestamp_micros(), self.id.simple())
+    }
+
+    fn from_key(raw: &str) -> Option<Self> {
+        let (micros, id) = raw.split_once(':')?;
+        Some(Self {
+            updated_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
 /// Keyset position in a list ordered by a unique slug (topics, authors).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SlugCursor(pub String);

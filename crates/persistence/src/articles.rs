@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, PageRequest, Slug, Visibility,
+    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, EditedCursor, PageRequest, Slug,
+    Visibility,
 };
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
@@ -136,6 +137,65 @@ impl Store {
             .into_iter()
             .map(|a| (a.id, a))
             .collect())
+    }
+
+    /// The newsroom's list: articles in `statuses` (all when empty), last saved first, keyset
+    /// paginated on (updated time, id). Drafts have no publish time, so they live here rather
+    /// than in [`Store::list_articles`].
+    pub async fn list_for_editors(
+        &self,
+        statuses: &[ArticleStatus],
+        page: &PageRequest<EditedCursor>,
+    ) -> Result<Page<Article>, StoreError> {
+        let mut select = articles::Entity::find();
+        if !statuses.is_empty() {
+            select = select.filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+        }
+        let forward = page.direction == Direction::Forward;
+        if let Some(cursor) = page.cursor {
+            let (time_cmp, id_cmp) = if forward {
+                (
+                    Column::UpdatedAt.lt(cursor.updated_at),
+                    Column::Id.lt(cursor.id),
+                )
+            } else {
+                (
+                    Column::UpdatedAt.gt(cursor.updated_at),
+                    Column::Id.gt(cursor.id),
+                )
+            };
+            select = select.filter(
+                Condition::any().add(time_cmp).add(
+                    Condition::all()
+                        .add(Column::UpdatedAt.eq(cursor.updated_at))
+                        .add(id_cmp),
+                ),
+            );
+        }
+        let order = if forward { Order::Desc } else { Order::Asc };
+        let rows = select
+            .order_by(Column::UpdatedAt, order.clone())
+            .order_by(Column::Id, order)
+            .limit(page.limit + 1)
+            .all(&self.db)
+            .await?;
+        let mut items: Vec<Article> = all(rows)?;
+        let more = items.len() as u64 > page.limit;
+        items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        Ok(if forward {
+            Page {
+                items,
+                has_next: more,
+                has_previous: page.cursor.is_some(),
+            }
+        } else {
+            items.reverse();
+            Page {
+                items,
+                has_next: page.cursor.is_some(),
+                has_previous: more,
+            }
+        })
     }
 
     /// A page of articles with a publish time, newest or oldest first, keyset-paginated on

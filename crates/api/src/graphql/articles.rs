@@ -6,7 +6,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, Block, CursorKey, Slug, ValidationError,
+    Article, ArticleCursor, ArticleOrder, Block, CursorKey, EditedCursor, Slug, ValidationError,
 };
 use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
@@ -146,6 +146,17 @@ pub enum ArticleStatus {
     Published,
     /// Taken down.
     Archived,
+}
+
+impl From<ArticleStatus> for gazette_domain::ArticleStatus {
+    fn from(status: ArticleStatus) -> Self {
+        match status {
+            ArticleStatus::Draft => Self::Draft,
+            ArticleStatus::Scheduled => Self::Scheduled,
+            ArticleStatus::Published => Self::Published,
+            ArticleStatus::Archived => Self::Archived,
+        }
+    }
 }
 
 impl From<gazette_domain::ArticleStatus> for ArticleStatus {
@@ -478,6 +489,50 @@ impl ArticleQuery {
             }
         };
         Ok(found.gql()?.map(ArticleNode::from))
+    }
+
+    /// The newsroom's list (editors and admins only): every article in the given statuses
+    /// (all when omitted), drafts included, last saved first.
+    #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
+    async fn editorial_articles(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<ArticleStatus>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, ArticleNode>> {
+        let request = ctx.data_unchecked::<RequestContext>();
+        require_staff(&request.viewer).gql()?;
+        let page = page_request::<EditedCursor>(first, after, last, before)?;
+        let statuses: Vec<gazette_domain::ArticleStatus> = status
+            .unwrap_or_default()
+            .into_iter()
+            .map(gazette_domain::ArticleStatus::from)
+            .collect();
+        let result = ctx
+            .data_unchecked::<AppState>()
+            .store()
+            .list_for_editors(&statuses, &page)
+            .await
+            .gql()?;
+        let articles: Vec<&Article> = result.items.iter().collect();
+        ctx.data_unchecked::<Loaders>()
+            .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
+            .await
+            .map_err(load_error)?;
+        Ok(connection(
+            result,
+            |a| {
+                EditedCursor {
+                    updated_at: a.updated_at,
+                    id: a.id,
+                }
+                .encode()
+            },
+            ArticleNode::from,
+        ))
     }
 
     /// Articles, newest first by default, as a Relay connection (at most 100 a page).

@@ -97,8 +97,22 @@ pub struct CreateArticleInput {
     /// Partners may republish the full text.
     #[graphql(default)]
     pub syndicatable: bool,
-    /// Partners get the full text from this instant on.
-    pub embargo_until: Option<DateTime<Utc>>,
+    /// Partners get the full text from this instant on (RFC 3339, e.g. `2025-05-15T09:00:00Z`).
+    pub embargo_until: Option<String>,
+}
+
+/// Parses an RFC 3339 instant given as text, naming `field` when it is not one. (Write
+/// arguments take text rather than the `DateTime` scalar so a malformed time is reported as
+/// `BAD_USER_INPUT` naming its field, like every other bad input.)
+fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, ValidationError> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| gazette_domain::time::storage_precision(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            ValidationError::new(
+                field,
+                format!("must be an RFC 3339 instant such as 2025-05-15T09:00:00Z ({e})"),
+            )
+        })
 }
 
 fn slugs(field: &str, raw: &[String]) -> Result<Vec<Slug>, ValidationError> {
@@ -139,7 +153,10 @@ impl CreateArticleInput {
             published_at: None,
             syndication: Syndication {
                 syndicatable: self.syndicatable,
-                embargo_until: self.embargo_until,
+                embargo_until: self
+                    .embargo_until
+                    .map(|t| parse_instant("embargoUntil", &t))
+                    .transpose()?,
             },
             headline,
         };
@@ -175,8 +192,8 @@ pub struct UpdateArticleInput {
     pub authors: Option<Vec<String>>,
     /// New syndication flag.
     pub syndicatable: Option<bool>,
-    /// New embargo, or `null` to lift it.
-    pub embargo_until: MaybeUndefined<DateTime<Utc>>,
+    /// New embargo (RFC 3339), or `null` to lift it.
+    pub embargo_until: MaybeUndefined<String>,
 }
 
 fn maybe<T, U>(
@@ -213,7 +230,7 @@ impl UpdateArticleInput {
                 .map(|a| slugs("authors", a))
                 .transpose()?,
             syndicatable: self.syndicatable,
-            embargo_until: maybe(self.embargo_until, Ok)?,
+            embargo_until: maybe(self.embargo_until, |t| parse_instant("embargoUntil", &t))?,
         })
     }
 }
@@ -446,6 +463,7 @@ impl EditorialMutation {
         expected_version: i32,
         #[graphql(default)] substantive: bool,
     ) -> Result<ArticleNode> {
+        require_staff(&context(ctx).1.viewer).gql()?;
         let patch = input.parse().gql()?;
         save(
             ctx,
@@ -472,18 +490,20 @@ impl EditorialMutation {
         .await
     }
 
-    /// Schedules publication at `at` (in the future). The article goes live by itself at that
-    /// second, in every process, with no job to run.
+    /// Schedules publication at `at`, an RFC 3339 instant in the future. The article goes live
+    /// by itself at that second, in every process, with no job to run.
     async fn schedule_article(
         &self,
         ctx: &Context<'_>,
         id: ID,
-        at: DateTime<Utc>,
+        at: String,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let now = context(ctx).1.now;
+        require_staff(&context(ctx).1.viewer).gql()?;
+        let at = parse_instant("at", &at).gql()?;
         save(ctx, &id, RevisionAction::Schedule, expected_version, false, |s| {
-            s.schedule(gazette_domain::time::storage_precision(at), now)
+            s.schedule(at, now)
         })
         .await
     }

@@ -17,6 +17,7 @@ use crate::AppState;
 
 /// The root of every read.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     articles::ArticleQuery,
     taxonomy::TaxonomyQuery,
@@ -25,6 +26,7 @@ pub struct QueryRoot(
 
 /// The root of every write.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(editorial::EditorialMutation);
 
 /// Gazette's executable schema.
