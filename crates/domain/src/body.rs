@@ -188,7 +188,10 @@ impl Body {
                 Some(kind) if !KNOWN.contains(&kind) => {
                     return Err(ValidationError::new(
                         format!("body[{i}].type"),
-                        format!("unknown block type `{kind}`: use one of {}", KNOWN.join(", ")),
+                        format!(
+                            "unknown block type `{kind}`: use one of {}",
+                            KNOWN.join(", ")
+                        ),
                     ));
                 }
                 Some(_) => {}

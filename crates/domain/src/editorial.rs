@@ -149,7 +149,10 @@ impl ArticleState {
             .filter(|(field, value)| before.get(*field) != Some(value))
             .map(|(field, value)| FieldChange {
                 field: field.clone(),
-                before: before.get(field).cloned().unwrap_or(serde_json::Value::Null),
+                before: before
+                    .get(field)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null),
                 after: value.clone(),
             })
             .collect();
@@ -192,10 +195,7 @@ impl ArticleState {
     /// re-publication keeps its date); a future one is dropped with the schedule.
     pub fn unpublish(&self, now: DateTime<Utc>) -> Result<Self, TransitionError> {
         let current = ArticleStatus::effective(self.status, self.published_at, now);
-        if !matches!(
-            current,
-            ArticleStatus::Published | ArticleStatus::Scheduled
-        ) {
+        if !matches!(current, ArticleStatus::Published | ArticleStatus::Scheduled) {
             return Err(TransitionError {
                 from: current,
                 to: ArticleStatus::Draft,
@@ -408,10 +408,7 @@ mod tests {
         assert_eq!(after.slug, before.slug);
         let fields: Vec<_> = before.diff(&after).into_iter().map(|c| c.field).collect();
         assert_eq!(fields, ["canonicalUrl", "headline"]);
-        assert_eq!(
-            before.diff(&after)[1].before,
-            serde_json::json!("A story")
-        );
+        assert_eq!(before.diff(&after)[1].before, serde_json::json!("A story"));
         assert!(after.diff(&after).is_empty());
     }
 
@@ -502,7 +499,10 @@ mod tests {
 
     #[test]
     fn correction_text_is_bounded() {
-        assert_eq!(correction_text("  Fixed a name. ").unwrap(), "Fixed a name.");
+        assert_eq!(
+            correction_text("  Fixed a name. ").unwrap(),
+            "Fixed a name."
+        );
         assert_eq!(correction_text(" ").unwrap_err().field, "text");
         assert!(correction_text(&"x".repeat(2001)).is_err());
     }

@@ -185,7 +185,11 @@ impl CursorKey for EditedCursor {
     const TAG: &'static str = "e1";
 
     fn to_key(&self) -> String {
-        format!("{}:{}", self.updated_at.timestamp_micros(), self.id.simple())
+        format!(
+            "{}:{}",
+            self.updated_at.timestamp_micros(),
+            self.id.simple()
+        )
     }
 
     fn from_key(raw: &str) -> Option<Self> {
