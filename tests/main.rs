@@ -2,6 +2,7 @@
 //! SQLite and on PostgreSQL.
 
 mod bad_input;
+mod editorial;
 mod http_protocol;
 mod migrations;
 mod pagination;
@@ -9,3 +10,4 @@ mod reads;
 mod schema_drift;
 mod seed;
 mod statements;
+mod visibility;

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleStatus, Block, Body, Dek, Headline, Language, ArticleState, Slug, Source, Syndication,
+    ArticleState, ArticleStatus, Block, Body, Dek, Headline, Language, Slug, Source, Syndication,
 };
 use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app};
 use serde_json::{Value, json};

@@ -1,0 +1,183 @@
+//! No read path shows a reader or a partner what is not public: every path, every viewer,
+//! every status, in one table.
+
+use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app, token};
+use serde_json::{Value, json};
+
+const TOPIC: &str = "korean-peninsula";
+const AUTHOR: &str = "kim-min-ji";
+
+async fn editor_mutation(app: &TestApp, query: &str, vars: Value) -> Value {
+    let (status, body) = app.gql_as(&token("editor", "desk"), query, vars).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}
+
+async fn create(app: &TestApp, slug: &str) -> String {
+    let data = editor_mutation(
+        app,
+        r#"mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }"#,
+        json!({ "input": {
+            "headline": format!("Visibility case {slug}"),
+            "slug": slug,
+            "body": [{ "type": "paragraph", "text": "Text." }],
+            "primaryTopic": TOPIC,
+            "authors": [AUTHOR]
+        } }),
+    )
+    .await;
+    data["createArticle"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn run(app: &TestApp, op: &str, id: &str) {
+    editor_mutation(
+        app,
+        &format!("mutation($id: ID!) {{ {op} {{ id }} }}"),
+        json!({ "id": id }),
+    )
+    .await;
+}
+
+/// The ids a read path returns, as `viewer` (None: no token).
+async fn read(app: &TestApp, viewer: Option<&str>, path: &str, case: &Case) -> Vec<String> {
+    let (query, vars): (&str, Value) = match path {
+        "article(slug)" => (
+            "query($s: String!) { r: article(slug: $s) { id } }",
+            json!({ "s": case.slug }),
+        ),
+        "article(id)" => (
+            "query($i: ID!) { r: article(id: $i) { id } }",
+            json!({ "i": case.id }),
+        ),
+        "node(id)" => (
+            "query($i: ID!) { r: node(id: $i) { id } }",
+            json!({ "i": case.id }),
+        ),
+        "articles" => (
+            "{ r: articles(first: 100) { edges { node { id } } } }",
+            json!({}),
+        ),
+        "articles(filter)" => (
+            "query($t: String!) { r: articles(first: 100, filter: { topic: $t }) { edges { node { id } } } }",
+            json!({ "t": TOPIC }),
+        ),
+        "topic.articles" => (
+            "query($t: String!) { topic(slug: $t) { r: articles(first: 100) { edges { node { id } } } } }",
+            json!({ "t": TOPIC }),
+        ),
+        "author.articles" => (
+            "query($a: String!) { author(slug: $a) { r: articles(first: 100) { edges { node { id } } } } }",
+            json!({ "a": AUTHOR }),
+        ),
+        other => panic!("unknown read path {other}"),
+    };
+    let (status, body) = match viewer {
+        None => app.gql(query, vars).await,
+        Some(t) => app.gql_as(t, query, vars).await,
+    };
+    assert_eq!(status, 200, "{path}: {body}");
+    assert!(body.get("errors").is_none(), "{path}: {body}");
+    let data = &body["data"];
+    let found = data
+        .get("r")
+        .or_else(|| data.get("topic").or(data.get("author")).map(|x| &x["r"]));
+    let Some(found) = found else {
+        return Vec::new();
+    };
+    if let Some(edges) = found.get("edges") {
+        edges
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    } else if found.is_null() {
+        Vec::new()
+    } else {
+        vec![found["id"].as_str().unwrap().to_owned()]
+    }
+}
+
+struct Case {
+    status: &'static str,
+    slug: &'static str,
+    id: String,
+}
+
+on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
+    let app = spawn_seeded_app(db, 0).await;
+    let mut cases = Vec::new();
+    for (status, slug) in [
+        ("published", "vis-published"),
+        ("draft", "vis-draft"),
+        ("scheduled", "vis-scheduled"),
+        ("archived", "vis-archived"),
+        ("unpublished", "vis-unpublished"),
+    ] {
+        let id = create(&app, slug).await;
+        match status {
+            "published" => run(&app, "publishArticle(id: $id)", &id).await,
+            "scheduled" => {
+                let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+                editor_mutation(
+                    &app,
+                    "mutation($id: ID!, $at: String!) { scheduleArticle(id: $id, at: $at) { id } }",
+                    json!({ "id": id, "at": at }),
+                )
+                .await;
+            }
+            "archived" => {
+                run(&app, "publishArticle(id: $id)", &id).await;
+                run(&app, "archiveArticle(id: $id)", &id).await;
+            }
+            "unpublished" => {
+                run(&app, "publishArticle(id: $id)", &id).await;
+                run(&app, "unpublishArticle(id: $id)", &id).await;
+            }
+            _ => {}
+        }
+        cases.push(Case { status, slug, id });
+    }
+    let partner = token("partner", "wire");
+    let partner_with_scope = gazette_tests::token_with_scope("partner", "wire2", &["syndication"]);
+    let editor = token("editor", "desk");
+    let viewers: [(&str, Option<&str>); 4] = [
+        ("reader", None),
+        ("partner", Some(&partner)),
+        ("syndication partner", Some(&partner_with_scope)),
+        ("editor", Some(&editor)),
+    ];
+    let paths = [
+        "article(slug)",
+        "article(id)",
+        "node(id)",
+        "articles",
+        "articles(filter)",
+        "topic.articles",
+        "author.articles",
+    ];
+    let mut checked = 0;
+    for (viewer, token) in viewers {
+        for path in paths {
+            for case in &cases {
+                let ids = read(&app, token, path, case).await;
+                let shown = ids.contains(&case.id);
+                let public = case.status == "published";
+                if viewer == "editor" {
+                    if path.starts_with("article(") || path == "node(id)" {
+                        assert!(shown, "editor cannot open {} via {path}", case.status);
+                    }
+                } else {
+                    assert_eq!(
+                        shown, public,
+                        "{viewer} via {path}: {} article shown={shown}",
+                        case.status
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 7 * 5);
+});
