@@ -3,14 +3,25 @@ CARGO ?= cargo
 DATABASE_URL ?= sqlite://gazette.db
 GAZETTE_ADDR ?= 127.0.0.1:8080
 SEED_GENERATED ?= 200
+# Development-only HS256 secret so `make run` accepts tokens from `make token`; set your own
+# (at least 32 random bytes) anywhere that matters.
+GAZETTE_JWT_SECRET ?= dev-secret-change-me-0123456789abcdef
+ROLE ?= editor
+SUB ?= dev
+TTL ?= 1h
+SCOPE ?=
 
-.PHONY: run serve seed migrate test lint fmt schema layers pg clean
+.PHONY: run serve seed migrate test lint fmt schema layers pg clean token
 
 ## Build, migrate, load sample content and serve with GraphiQL at http://127.0.0.1:8080/graphql
 run:
 	$(CARGO) build --release -p gazette-server
 	DATABASE_URL=$(DATABASE_URL) ./target/release/gazette seed --generated $(SEED_GENERATED)
-	DATABASE_URL=$(DATABASE_URL) GAZETTE_ADDR=$(GAZETTE_ADDR) ./target/release/gazette serve
+	DATABASE_URL=$(DATABASE_URL) GAZETTE_ADDR=$(GAZETTE_ADDR) GAZETTE_JWT_SECRET='$(GAZETTE_JWT_SECRET)' ./target/release/gazette serve
+
+## Mint a bearer token for `make run`'s server: make token ROLE=editor SUB=alice [TTL=1h] [SCOPE=syndication]
+token:
+	@GAZETTE_JWT_SECRET='$(GAZETTE_JWT_SECRET)' $(CARGO) run -q -p gazette-server -- token --role $(ROLE) --sub '$(SUB)' --ttl $(TTL) $(if $(SCOPE),--scope $(SCOPE))
 
 ## Every test: unit, property and end-to-end, on SQLite and PostgreSQL
 test: pg

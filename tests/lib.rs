@@ -7,8 +7,48 @@ use std::time::{Duration, Instant};
 
 use gazette_persistence::Store;
 use gazette_server::{Application, ServeArgs};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+/// The HS256 secret every test server verifies bearer tokens with.
+pub const TEST_JWT_SECRET: &str = gazette_server::config::TEST_JWT_SECRET;
+/// The `iss` every test server expects.
+pub const TEST_ISSUER: &str = gazette_server::config::TEST_JWT_ISSUER;
+/// The `aud` every test server expects.
+pub const TEST_AUDIENCE: &str = gazette_server::config::TEST_JWT_AUDIENCE;
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Valid claims for `role` and `sub` with the test issuer and audience, expiring in an hour.
+pub fn claims(role: &str, sub: &str) -> Value {
+    let now = unix_now();
+    json!({ "sub": sub, "role": role, "iss": TEST_ISSUER, "aud": TEST_AUDIENCE,
+            "iat": now, "exp": now + 3600 })
+}
+
+/// A valid HS256 bearer token for `role` and `sub`, an hour long, for the test servers.
+pub fn token(role: &str, sub: &str) -> String {
+    token_with(
+        claims(role, sub),
+        Header::new(Algorithm::HS256),
+        TEST_JWT_SECRET.as_bytes(),
+    )
+}
+
+/// `claims` under `header`, signed HMAC (the header's `alg`) with `key`: for crafting bad tokens.
+pub fn token_with(claims: Value, header: Header, key: &[u8]) -> String {
+    let key = EncodingKey::from_secret(key).expect("HMAC key");
+    signed(claims, header, &key)
+}
+
+/// `claims` under `header`, signed with `key` (RSA, Ed25519 or HMAC per the header's `alg`).
+pub fn signed(claims: Value, header: Header, key: &EncodingKey) -> String {
+    jsonwebtoken::encode(&header, &claims, key).expect("token signs")
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +212,42 @@ impl TestApp {
     /// POSTs a GraphQL operation that must succeed without errors; returns `data`.
     pub async fn gql_ok(&self, query: &str, variables: Value) -> Value {
         let (status, body) = self.gql(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// POSTs a GraphQL operation with `Authorization` set to `authorization` verbatim (none
+    /// when `None`); returns the whole response.
+    pub async fn gql_authorized(
+        &self,
+        authorization: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs a GraphQL operation with `Authorization: Bearer <token>`; returns status and JSON body.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .gql_authorized(Some(&format!("Bearer {token}")), query, variables)
+            .await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// [`Self::gql_as`] that must succeed without errors; returns `data`.
+    pub async fn gql_ok_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_as(token, query, variables).await;
         assert_eq!(status, 200, "{body}");
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()

@@ -1,6 +1,7 @@
 //! Gazette's end-to-end tests: one binary, one module per area. Every storage test runs on
 //! SQLite and on PostgreSQL.
 
+mod auth;
 mod bad_input;
 mod editorial;
 mod http_protocol;

@@ -2,11 +2,13 @@
 //!
 //! The binary builds an [`AppState`] once and serves [`router`]; tests build the same.
 
+pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod http;
 mod state;
 
+pub use auth::{AuthConfig, AuthConfigError, AuthError, Authenticator, PreviewGrant};
 pub use error::ApiError;
 pub use graphql::{GazetteSchema, build_schema, schema_builder, schema_sdl};
 pub use http::router;

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use gazette_persistence::Store;
 
+use crate::Authenticator;
+
 /// Settings of the HTTP surface.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -38,13 +40,18 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: ApiConfig,
+    auth: Authenticator,
 }
 
 impl AppState {
-    /// Wraps the store and configuration.
-    pub fn new(store: Store, config: ApiConfig) -> Self {
+    /// Wraps the store, configuration and token verifier.
+    pub fn new(store: Store, config: ApiConfig, auth: Authenticator) -> Self {
         Self {
-            inner: Arc::new(Inner { store, config }),
+            inner: Arc::new(Inner {
+                store,
+                config,
+                auth,
+            }),
         }
     }
 
@@ -56,5 +63,10 @@ impl AppState {
     /// HTTP settings.
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    /// Bearer-token and preview-token verification.
+    pub fn auth(&self) -> &Authenticator {
+        &self.inner.auth
     }
 }

@@ -1,7 +1,21 @@
 //! Command line and environment: one typed struct, defaults that run out of the box.
 
-use clap::{Args, Parser, Subcommand};
-use gazette_api::ApiConfig;
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gazette_api::auth::{
+    DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, JwtAlgorithm, MAX_LEEWAY_SECS, Role,
+};
+use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator};
+
+/// The HS256 secret [`ServeArgs::for_tests`] configures (tests mint tokens with it).
+pub const TEST_JWT_SECRET: &str = "gazette-test-secret-0123456789abcdef-not-for-production";
+/// The issuer [`ServeArgs::for_tests`] expects.
+pub const TEST_JWT_ISSUER: &str = "gazette-test";
+/// The audience [`ServeArgs::for_tests`] expects.
+pub const TEST_JWT_AUDIENCE: &str = "gazette-test-api";
 
 /// Gazette: a headless news content API (GraphQL and JSON).
 #[derive(Debug, Parser)]
@@ -34,6 +48,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Mint an HS256 bearer token with the configured secret, issuer and audience.
+    Token(TokenArgs),
 }
 
 /// Where the database is.
@@ -75,6 +91,9 @@ pub struct ServeArgs {
     /// Accept a JSON array of GraphQL operations in one POST.
     #[arg(long, env = "GAZETTE_ALLOW_BATCHING", default_value_t = false)]
     pub allow_batching: bool,
+    /// Bearer-token verification.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 impl ServeArgs {
@@ -91,6 +110,7 @@ impl ServeArgs {
             max_query_depth: api.max_query_depth,
             max_query_complexity: api.max_query_complexity,
             allow_batching: api.allow_batching,
+            auth: AuthArgs::for_tests(),
         }
     }
 }
@@ -104,4 +124,273 @@ pub struct SeedArgs {
     /// How many generated filler articles to add besides the sample page's stories.
     #[arg(long, env = "GAZETTE_SEED_GENERATED", default_value_t = 200)]
     pub generated: usize,
+}
+
+/// How bearer tokens are verified. With no key, only anonymous reads are served and every
+/// token is refused.
+#[derive(Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 secret verifying bearer tokens (at least 32 bytes); also signs `gazette token` and,
+    /// unless GAZETTE_PREVIEW_SECRET is set, preview tokens.
+    #[arg(long, env = "GAZETTE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with the public key verifying RS256 or EdDSA bearer tokens.
+    #[arg(long, env = "GAZETTE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Algorithm tokens must be signed with: HS256, RS256 or EdDSA [default: HS256 with a
+    /// secret, else the public key's type].
+    #[arg(long, env = "GAZETTE_JWT_ALGORITHM")]
+    pub jwt_algorithm: Option<JwtAlgorithm>,
+    /// Id of the configured key: a token whose header names a `kid` must name this one.
+    #[arg(long, env = "GAZETTE_JWT_KID")]
+    pub jwt_kid: Option<String>,
+    /// Required `iss` claim.
+    #[arg(long, env = "GAZETTE_JWT_ISSUER", default_value = DEFAULT_ISSUER)]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[arg(long, env = "GAZETTE_JWT_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
+    pub jwt_audience: String,
+    /// Clock leeway for `exp` and `nbf`, in seconds (at most 30).
+    #[arg(long, env = "GAZETTE_JWT_LEEWAY_SECS", default_value_t = DEFAULT_LEEWAY_SECS,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_LEEWAY_SECS))]
+    pub jwt_leeway_secs: u64,
+    /// HS256 secret of article preview tokens (at least 32 bytes) [default: the JWT secret,
+    /// else a random per-process key].
+    #[arg(long, env = "GAZETTE_PREVIEW_SECRET", hide_env_values = true)]
+    pub preview_secret: Option<String>,
+}
+
+impl fmt::Debug for AuthArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "[redacted]");
+        f.debug_struct("AuthArgs")
+            .field("jwt_secret", &redacted(&self.jwt_secret))
+            .field("jwt_public_key", &self.jwt_public_key)
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_kid", &self.jwt_kid)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_leeway_secs", &self.jwt_leeway_secs)
+            .field("preview_secret", &redacted(&self.preview_secret))
+            .finish()
+    }
+}
+
+/// Why the token settings are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    /// The public key file could not be read.
+    #[error("cannot read the JWT public key {}: {source}", path.display())]
+    ReadKey {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The settings are unsafe or contradictory.
+    #[error("JWT configuration: {0}")]
+    Invalid(#[from] AuthConfigError),
+}
+
+impl AuthArgs {
+    /// No key, default issuer, audience and leeway.
+    pub fn none() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_public_key: None,
+            jwt_algorithm: None,
+            jwt_kid: None,
+            jwt_issuer: DEFAULT_ISSUER.to_owned(),
+            jwt_audience: DEFAULT_AUDIENCE.to_owned(),
+            jwt_leeway_secs: DEFAULT_LEEWAY_SECS,
+            preview_secret: None,
+        }
+    }
+
+    /// HS256 with [`TEST_JWT_SECRET`], [`TEST_JWT_ISSUER`] and [`TEST_JWT_AUDIENCE`].
+    pub fn for_tests() -> Self {
+        Self {
+            jwt_secret: Some(TEST_JWT_SECRET.to_owned()),
+            jwt_algorithm: Some(JwtAlgorithm::Hs256),
+            jwt_issuer: TEST_JWT_ISSUER.to_owned(),
+            jwt_audience: TEST_JWT_AUDIENCE.to_owned(),
+            ..Self::none()
+        }
+    }
+
+    /// The verifier's configuration (reads the public key file). Empty values count as unset.
+    pub fn auth_config(&self) -> Result<AuthConfig, AuthSetupError> {
+        let non_empty = |s: &Option<String>| {
+            s.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_bytes().to_vec())
+        };
+        let public_key_pem = match self
+            .jwt_public_key
+            .as_ref()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            Some(path) => Some(
+                std::fs::read(path).map_err(|source| AuthSetupError::ReadKey {
+                    path: path.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        Ok(AuthConfig {
+            algorithm: self.jwt_algorithm,
+            secret: non_empty(&self.jwt_secret),
+            public_key_pem,
+            kid: self.jwt_kid.clone().filter(|k| !k.is_empty()),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            leeway_secs: self.jwt_leeway_secs,
+            preview_secret: non_empty(&self.preview_secret),
+        })
+    }
+
+    /// The verifier these settings describe.
+    pub fn authenticator(&self) -> Result<Authenticator, AuthSetupError> {
+        Ok(Authenticator::new(self.auth_config()?)?)
+    }
+}
+
+/// The role `gazette token` grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// A newsroom editor.
+    Editor,
+    /// An administrator.
+    Admin,
+    /// A syndication partner.
+    Partner,
+}
+
+impl From<TokenRole> for Role {
+    fn from(role: TokenRole) -> Self {
+        match role {
+            TokenRole::Editor => Self::Editor,
+            TokenRole::Admin => Self::Admin,
+            TokenRole::Partner => Self::Partner,
+        }
+    }
+}
+
+/// `gazette token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Role the token grants.
+    #[arg(long, value_enum)]
+    pub role: TokenRole,
+    /// Subject (`sub`): who the token is for.
+    #[arg(long)]
+    pub sub: String,
+    /// Lifetime: `3600s`, `30m`, `1h`, `2d` (a bare number is seconds).
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: TimeDelta,
+    /// Scope to grant (repeat for several), e.g. `syndication` for partners.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Token settings (the same as `serve`).
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Longest lifetime `gazette token` mints.
+const MAX_TOKEN_TTL_SECS: i64 = 366 * 24 * 3600;
+
+/// Parses a lifetime like `3600s`, `30m`, `1h`, `2d` or `90` (seconds).
+pub fn parse_ttl(text: &str) -> Result<TimeDelta, String> {
+    let text = text.trim();
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let per_unit: i64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}`; use s, m, h or d"
+            ));
+        }
+    };
+    let amount: i64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a lifetime like 30m, 1h, 3600s or 2d"))?;
+    let seconds = amount
+        .checked_mul(per_unit)
+        .filter(|s| (1..=MAX_TOKEN_TTL_SECS).contains(s))
+        .ok_or_else(|| {
+            format!("the lifetime must be between 1 second and 366 days, not `{text}`")
+        })?;
+    Ok(TimeDelta::seconds(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("30m"), Ok(TimeDelta::minutes(30)));
+        assert_eq!(parse_ttl("1h"), Ok(TimeDelta::hours(1)));
+        assert_eq!(parse_ttl("3600s"), Ok(TimeDelta::hours(1)));
+        assert_eq!(parse_ttl("2d"), Ok(TimeDelta::days(2)));
+        assert_eq!(parse_ttl("90"), Ok(TimeDelta::seconds(90)));
+        for bad in [
+            "",
+            "h",
+            "0s",
+            "-5m",
+            "1w",
+            "1.5h",
+            "99999999999999d",
+            "367d",
+        ] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_command_parses() {
+        let cli = Cli::try_parse_from([
+            "gazette",
+            "token",
+            "--role",
+            "partner",
+            "--sub",
+            "acme",
+            "--ttl",
+            "30m",
+            "--scope",
+            "syndication",
+            "--scope",
+            "feeds",
+        ])
+        .expect("parses");
+        let Command::Token(args) = cli.command else {
+            panic!("not the token command");
+        };
+        assert_eq!(args.role, TokenRole::Partner);
+        assert_eq!(args.sub, "acme");
+        assert_eq!(args.ttl, TimeDelta::minutes(30));
+        assert_eq!(args.scopes, ["syndication", "feeds"]);
+        assert!(Cli::try_parse_from(["gazette", "token", "--role", "root", "--sub", "x"]).is_err());
+    }
+
+    #[test]
+    fn leeway_above_thirty_seconds_is_refused() {
+        assert!(Cli::try_parse_from(["gazette", "serve", "--jwt-leeway-secs", "31"]).is_err());
+        assert!(Cli::try_parse_from(["gazette", "serve", "--jwt-leeway-secs", "30"]).is_ok());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let debug = format!("{:?}", AuthArgs::for_tests());
+        assert!(!debug.contains(TEST_JWT_SECRET), "{debug}");
+    }
 }

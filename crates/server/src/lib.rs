@@ -6,11 +6,11 @@ pub mod config;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use gazette_api::{ApiConfig, AppState};
+use gazette_api::{ApiConfig, AppState, AuthError};
 use gazette_persistence::{Store, StoreError, StoreOptions};
 use tokio::net::TcpListener;
 
-pub use config::{Cli, Command, DatabaseArgs, ServeArgs};
+pub use config::{AuthArgs, AuthSetupError, Cli, Command, DatabaseArgs, ServeArgs, TokenArgs};
 
 /// A built, bound, not yet serving Gazette.
 pub struct Application {
@@ -25,6 +25,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    /// The token settings are unusable.
+    #[error("{0}")]
+    Auth(#[from] AuthSetupError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -47,6 +50,14 @@ pub async fn open_store(db: &DatabaseArgs) -> Result<Store, StoreError> {
 impl Application {
     /// Opens and migrates the database, builds the router and binds the address (port 0 picks one).
     pub async fn build(args: &ServeArgs) -> Result<Self, StartError> {
+        let auth = args.auth.authenticator()?;
+        if let Some(algorithm) = auth.algorithm() {
+            tracing::info!(%algorithm, issuer = auth.issuer(), audience = auth.audience(),
+                "verifying bearer tokens");
+        }
+        for warning in auth.startup_warnings() {
+            tracing::warn!("{warning}");
+        }
         let store = open_store(&args.db).await?;
         store.migrate().await?;
         let listener = TcpListener::bind(&args.addr)
@@ -61,7 +72,7 @@ impl Application {
             max_query_complexity: args.max_query_complexity,
             allow_batching: args.allow_batching,
         };
-        let router = gazette_api::router(AppState::new(store.clone(), api));
+        let router = gazette_api::router(AppState::new(store.clone(), api, auth));
         Ok(Self {
             listener,
             router,
@@ -90,6 +101,34 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// Why `gazette token` could not mint.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token settings are unusable.
+    #[error("{0}")]
+    Setup(#[from] AuthSetupError),
+    /// Minting failed (no secret, bad subject, …).
+    #[error("{0}")]
+    Mint(#[from] AuthError),
+}
+
+/// `gazette token`: an HS256 access token for `args.role` and `args.sub`, valid for `args.ttl`
+/// from `now`, signed with the configured secret, issuer and audience.
+pub fn mint_token(
+    args: &TokenArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, TokenError> {
+    let auth = args.auth.authenticator()?;
+    let claims = auth.access_claims(
+        args.role.into(),
+        &args.sub,
+        args.scopes.clone(),
+        args.ttl,
+        now,
+    )?;
+    Ok(auth.mint(&claims)?)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -1,7 +1,7 @@
 //! `gazette`: read config, build the app, serve it, wait for shutdown.
 
 use clap::Parser;
-use gazette_server::{Application, Cli, Command, open_store, shutdown_signal};
+use gazette_server::{Application, Cli, Command, mint_token, open_store, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -40,6 +40,13 @@ async fn main() -> Result<(), Failure> {
             );
         }
         Command::Schema => print!("{}", gazette_api::schema_sdl()),
+        Command::Token(args) => match mint_token(&args, chrono::Utc::now()) {
+            Ok(token) => println!("{token}"),
+            Err(error) => {
+                eprintln!("gazette token: {error}");
+                std::process::exit(1);
+            }
+        },
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! GraphQL over HTTP, per the GraphQL-over-HTTP spec, in front of async-graphql's executor:
-//! media-type negotiation (406), 400 without `data` for documents that do not parse or
-//! validate, 405 for mutations over GET, 415 for bodies that are not JSON, no array batches
-//! unless configured.
+//! media-type negotiation (406), 401 for a present but invalid bearer token, 400 without
+//! `data` for documents that do not parse or validate, 405 for mutations over GET, 415 for
+//! bodies that are not JSON, no array batches unless configured.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
-use crate::ApiError;
 use crate::graphql::{Loaders, RequestContext};
+use crate::{ApiError, AuthError};
 
 /// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
 pub async fn get_graphql(
@@ -38,6 +38,10 @@ pub async fn get_graphql(
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let viewer = match http.app.auth().authenticate(&headers) {
+        Ok(viewer) => viewer,
+        Err(error) => return unauthenticated(media, &error),
     };
     let params: GetParams = match serde_urlencoded::from_str(&raw) {
         Ok(p) => p,
@@ -109,7 +113,7 @@ pub async fn get_graphql(
         }
         Ok(_) => {}
     }
-    execute(&http, &headers, media, request).await
+    execute(&http, viewer, media, request).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -120,6 +124,10 @@ pub async fn post_graphql(
 ) -> HttpResponse {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let viewer = match http.app.auth().authenticate(&headers) {
+        Ok(viewer) => viewer,
+        Err(error) => return unauthenticated(media, &error),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -192,7 +200,7 @@ pub async fn post_graphql(
         };
         let mut responses = Vec::with_capacity(requests.len());
         for request in requests {
-            responses.push(run(&http, &headers, request).await);
+            responses.push(run(&http, viewer.clone(), request).await);
         }
         let body = serde_json::to_vec(&responses).unwrap_or_default();
         return with_media(StatusCode::OK, media, body);
@@ -208,7 +216,7 @@ pub async fn post_graphql(
             );
         }
     };
-    execute(&http, &headers, media, request).await
+    execute(&http, viewer, media, request).await
 }
 
 #[derive(Deserialize)]
@@ -238,10 +246,10 @@ fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> b
     ty != OperationType::Query
 }
 
-/// Runs one operation for the caller.
-async fn run(http: &HttpState, _headers: &HeaderMap, request: Request) -> Response {
+/// Runs one operation for `viewer`, the caller as authentication established it.
+async fn run(http: &HttpState, viewer: Viewer, request: Request) -> Response {
     let context = RequestContext {
-        viewer: Viewer::Anonymous,
+        viewer,
         now: gazette_domain::time::storage_precision(Utc::now()),
     };
     let request = request.data(context).data(Loaders::new(http.app.store()));
@@ -250,7 +258,7 @@ async fn run(http: &HttpState, _headers: &HeaderMap, request: Request) -> Respon
 
 async fn execute(
     http: &HttpState,
-    headers: &HeaderMap,
+    viewer: Viewer,
     media: GraphqlMediaType,
     mut request: Request,
 ) -> HttpResponse {
@@ -259,7 +267,7 @@ async fn execute(
     if let Err(error) = request.parsed_query() {
         return parse_failed(media, error);
     }
-    let mut response = run(http, headers, request).await;
+    let mut response = run(http, viewer, request).await;
     // A request error (validation, variable coercion) never reached execution: it has no path
     // and no data. The spec answers it with 400 and no `data` key.
     let request_failed = !response.errors.is_empty()
@@ -340,6 +348,22 @@ fn request_error(
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     with_media(status, media, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// A present but invalid bearer token (or a malformed `Authorization` header): 401 with a
+/// `WWW-Authenticate` challenge, never a silent fall-back to anonymous access.
+fn unauthenticated(media: GraphqlMediaType, error: &AuthError) -> HttpResponse {
+    tracing::debug!(error = %error, "bearer token refused");
+    let mut response = request_error(
+        media,
+        StatusCode::UNAUTHORIZED,
+        error.code(),
+        &error.to_string(),
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, error.www_authenticate());
+    response
 }
 
 fn not_acceptable() -> HttpResponse {

@@ -1,0 +1,1442 @@
+//! Bearer-token authentication (JWT) and article preview tokens.
+//!
+//! An [`Authenticator`] is built once from an [`AuthConfig`] and turns the `Authorization`
+//! header of a request into a [`Viewer`]:
+//!
+//! - no header: [`Viewer::Anonymous`];
+//! - `Bearer <jwt>` that verifies: the editor, admin or partner it names;
+//! - anything else (a token that fails any check, another scheme, an empty `Bearer`): an
+//!   [`AuthError`], which the HTTP layer answers with 401. A bad token never falls back to
+//!   anonymous access.
+//!
+//! The algorithm is pinned by configuration (HS256 with a secret, RS256 or EdDSA with a public
+//! key PEM), never read from the token. Every token must carry `exp`, `iss`, `aud` and `sub`;
+//! issuer and audience must match; `nbf` is checked when present; the clock leeway is at most
+//! [`MAX_LEEWAY_SECS`]. A `crit` header is refused (no extension is understood), a `kid` must
+//! name a configured key, and `jku`/`jwk`/`x5u` headers are never used.
+//!
+//! Preview tokens ([`Authenticator::mint_preview`], [`Authenticator::verify_preview`]) let a
+//! frontend render one version of one draft without an editor token. They are HS256 tokens
+//! with their own secret, audience (`<audience>:preview`), `typ` header and `use` claim, so a
+//! preview token is never accepted as an access token and an access token never as a preview.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use gazette_domain::Viewer;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Default expected `iss` claim.
+pub const DEFAULT_ISSUER: &str = "gazette";
+/// Default expected `aud` claim.
+pub const DEFAULT_AUDIENCE: &str = "gazette-api";
+/// Default clock leeway for `exp` and `nbf`, in seconds.
+pub const DEFAULT_LEEWAY_SECS: u64 = 5;
+/// Largest clock leeway accepted by configuration, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 30;
+/// Shortest HMAC secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Longest lifetime of a preview token; longer requests are capped to it.
+pub const MAX_PREVIEW_TTL: TimeDelta = TimeDelta::hours(24);
+
+/// The `typ` header of preview tokens.
+const PREVIEW_TYP: &str = "gazette-preview+jwt";
+/// The `use` claim of preview tokens.
+const PREVIEW_USE: &str = "preview";
+/// Claims every token must carry.
+const REQUIRED_CLAIMS: [&str; 4] = ["exp", "iss", "aud", "sub"];
+
+/// The signature algorithm bearer tokens must use, pinned by configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with a shared secret.
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, verified with an RSA public key.
+    Rs256,
+    /// Ed25519, verified with an Ed25519 public key.
+    EdDsa,
+}
+
+impl JwtAlgorithm {
+    /// The JOSE name (`HS256`, `RS256`, `EdDSA`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            Self::Hs256 => Algorithm::HS256,
+            Self::Rs256 => Algorithm::RS256,
+            Self::EdDsa => Algorithm::EdDSA,
+        }
+    }
+}
+
+impl fmt::Display for JwtAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JwtAlgorithm {
+    type Err = AuthConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "HS256" => Ok(Self::Hs256),
+            "RS256" => Ok(Self::Rs256),
+            "EDDSA" => Ok(Self::EdDsa),
+            _ => Err(AuthConfigError::UnknownAlgorithm(s.to_owned())),
+        }
+    }
+}
+
+/// The role a token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A newsroom editor.
+    Editor,
+    /// An administrator.
+    Admin,
+    /// A syndication partner.
+    Partner,
+}
+
+impl Role {
+    /// The claim value (`editor`, `admin`, `partner`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Editor => "editor",
+            Self::Admin => "admin",
+            Self::Partner => "partner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AuthError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "editor" => Ok(Self::Editor),
+            "admin" => Ok(Self::Admin),
+            "partner" => Ok(Self::Partner),
+            _ => Err(AuthError::UnknownRole),
+        }
+    }
+}
+
+/// How tokens are verified (and, with a secret, minted). Secrets are redacted from `Debug`.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// The pinned algorithm; `None` infers it: HS256 when a secret is set, else from the public
+    /// key's type.
+    pub algorithm: Option<JwtAlgorithm>,
+    /// HS256 secret (at least [`MIN_SECRET_BYTES`]).
+    pub secret: Option<Vec<u8>>,
+    /// PEM public key for RS256 or EdDSA.
+    pub public_key_pem: Option<Vec<u8>>,
+    /// Id of the configured key; a token naming a `kid` must name this one.
+    pub kid: Option<String>,
+    /// Expected `iss`.
+    pub issuer: String,
+    /// Expected `aud`.
+    pub audience: String,
+    /// Clock leeway for `exp` and `nbf`, in seconds (at most [`MAX_LEEWAY_SECS`]).
+    pub leeway_secs: u64,
+    /// Secret of preview tokens; falls back to `secret`, then to random bytes.
+    pub preview_secret: Option<Vec<u8>>,
+}
+
+impl Default for AuthConfig {
+    /// No key: anonymous reads only, every token refused.
+    fn default() -> Self {
+        Self {
+            algorithm: None,
+            secret: None,
+            public_key_pem: None,
+            kid: None,
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            preview_secret: None,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// HS256 with `secret`, expecting `issuer` and `audience`, default leeway.
+    pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
+        Self {
+            algorithm: Some(JwtAlgorithm::Hs256),
+            secret: Some(secret.to_vec()),
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("algorithm", &self.algorithm)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "public_key_pem",
+                &self.public_key_pem.as_ref().map(|_| "[set]"),
+            )
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway_secs", &self.leeway_secs)
+            .field(
+                "preview_secret",
+                &self.preview_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+/// A configuration the server refuses to start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthConfigError {
+    /// The leeway is above [`MAX_LEEWAY_SECS`].
+    #[error("the JWT leeway is {0} s; at most {MAX_LEEWAY_SECS} s is allowed")]
+    LeewayTooLarge(u64),
+    /// An HMAC secret is too short to be safe.
+    #[error("{what} is {len} bytes long; use at least {MIN_SECRET_BYTES} random bytes")]
+    WeakSecret {
+        /// Which secret.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// The algorithm needs a key that is not configured.
+    #[error("JWT algorithm {algorithm} needs {needs}")]
+    MissingKey {
+        /// The pinned algorithm.
+        algorithm: JwtAlgorithm,
+        /// What to configure.
+        needs: &'static str,
+    },
+    /// Both a secret and a public key, and no algorithm saying which verifies tokens.
+    #[error(
+        "both a JWT secret and a public key are configured; set GAZETTE_JWT_ALGORITHM to say which verifies tokens"
+    )]
+    Ambiguous,
+    /// The public key does not parse as the pinned algorithm's key.
+    #[error("the JWT public key is not a valid {algorithm} public key in PEM form: {reason}")]
+    BadPublicKey {
+        /// The pinned algorithm.
+        algorithm: JwtAlgorithm,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// The public key is neither RSA nor Ed25519 (so the algorithm cannot be inferred).
+    #[error(
+        "the JWT public key is neither an RSA nor an Ed25519 public key in PEM form; set GAZETTE_JWT_ALGORITHM"
+    )]
+    UnknownPublicKey,
+    /// Not HS256, RS256 or EdDSA.
+    #[error("unknown JWT algorithm `{0}`; use HS256, RS256 or EdDSA")]
+    UnknownAlgorithm(String),
+    /// An issuer, audience or key id that is empty.
+    #[error("the JWT {0} must not be empty")]
+    Empty(&'static str),
+    /// No randomness for the per-process preview secret.
+    #[error("cannot generate a preview secret: {0}")]
+    Random(String),
+}
+
+/// Why a request's credentials, or a preview token, were refused; or why minting failed.
+///
+/// Every message is safe to show the client (and to put in `WWW-Authenticate`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No verification key is configured, so no token can be accepted.
+    #[error("bearer tokens are not accepted: no verification key is configured")]
+    NotConfigured,
+    /// The `Authorization` header is not `Bearer <token>`.
+    #[error("the Authorization header must be `Bearer <token>`")]
+    MalformedHeader,
+    /// Not three base64url segments with a JSON header and payload.
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    /// The token's `alg` is not the configured one.
+    #[error("the token's algorithm is not accepted")]
+    WrongAlgorithm,
+    /// The token has a `crit` header (no extension is understood).
+    #[error("the token has critical header parameters that are not understood")]
+    UnsupportedCritical,
+    /// The token's `kid` names no configured key.
+    #[error("the token's key id matches no configured key")]
+    UnknownKeyId,
+    /// The signature does not verify.
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    /// `exp` is past.
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer is not accepted")]
+    WrongIssuer,
+    /// `aud` is not the configured audience.
+    #[error("the token's audience is not accepted")]
+    WrongAudience,
+    /// A required claim is absent.
+    #[error("the token lacks the `{0}` claim")]
+    MissingClaim(String),
+    /// A claim has the wrong type or shape.
+    #[error("the token's `{0}` claim is malformed")]
+    InvalidClaim(String),
+    /// `role` is not `editor`, `admin` or `partner`.
+    #[error("the token's role is not one of editor, admin, partner")]
+    UnknownRole,
+    /// A preview token used as an access token, or the reverse.
+    #[error("the token is not meant for this use")]
+    WrongTokenUse,
+    /// A token lifetime that is zero or negative.
+    #[error("the token lifetime must be positive")]
+    InvalidTtl,
+    /// This server cannot sign tokens of that kind.
+    #[error("cannot mint tokens: {0}")]
+    CannotMint(&'static str),
+    /// Signing failed.
+    #[error("signing the token failed")]
+    Signing,
+}
+
+impl AuthError {
+    /// The stable `extensions.code` of a refused request.
+    pub fn code(&self) -> &'static str {
+        "UNAUTHENTICATED"
+    }
+
+    /// The `WWW-Authenticate` challenge answering this error (RFC 6750).
+    pub fn www_authenticate(&self) -> HeaderValue {
+        let description: String = self
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '`' => '\'',
+                c if c.is_ascii_graphic() || c == ' ' => c,
+                _ => '?',
+            })
+            .collect();
+        HeaderValue::from_str(&format!(
+            "Bearer error=\"invalid_token\", error_description=\"{description}\""
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""))
+    }
+}
+
+/// What a preview token grants: reading `version` of `article`, until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewGrant {
+    /// The article.
+    pub article_id: Uuid,
+    /// The version of the article the preview is bound to.
+    pub version: i32,
+    /// The editor who minted the token (their `sub`).
+    pub editor: String,
+    /// When the token stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The claims of an access token, as minted by [`Authenticator::mint`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Subject: who the token is for.
+    pub sub: String,
+    /// Granted role.
+    pub role: Role,
+    /// Granted scopes (partners).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Not before (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PreviewClaims {
+    sub: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+    #[serde(rename = "use")]
+    token_use: String,
+    article: Uuid,
+    version: i32,
+}
+
+/// Verifies bearer tokens and signs and verifies preview tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None`: no key configured, every token refused.
+    algorithm: Option<JwtAlgorithm>,
+    keys: Vec<VerifyKey>,
+    /// HS256 signing key for `mint`, when the pinned algorithm is HS256.
+    signing: Option<EncodingKey>,
+    kid: Option<String>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    leeway_secs: u64,
+    preview: Option<PreviewKeys>,
+    warnings: Vec<String>,
+}
+
+struct VerifyKey {
+    kid: Option<String>,
+    key: DecodingKey,
+}
+
+struct PreviewKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    audience: String,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("algorithm", &self.inner.algorithm)
+            .field("kid", &self.inner.kid)
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .field("leeway_secs", &self.inner.leeway_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// Builds the verifier; refuses unsafe or contradictory settings.
+    pub fn new(config: AuthConfig) -> Result<Self, AuthConfigError> {
+        if config.leeway_secs > MAX_LEEWAY_SECS {
+            return Err(AuthConfigError::LeewayTooLarge(config.leeway_secs));
+        }
+        if config.issuer.trim().is_empty() {
+            return Err(AuthConfigError::Empty("issuer"));
+        }
+        if config.audience.trim().is_empty() {
+            return Err(AuthConfigError::Empty("audience"));
+        }
+        if config.kid.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(AuthConfigError::Empty("key id"));
+        }
+        let secret = config.secret.as_deref().filter(|s| !s.is_empty());
+        if let Some(secret) = secret {
+            check_secret("GAZETTE_JWT_SECRET", secret)?;
+        }
+        let public_pem = config.public_key_pem.as_deref().filter(|s| !s.is_empty());
+        let algorithm = match (config.algorithm, secret, public_pem) {
+            (Some(algorithm), _, _) => Some(algorithm),
+            (None, Some(_), Some(_)) => return Err(AuthConfigError::Ambiguous),
+            (None, Some(_), None) => Some(JwtAlgorithm::Hs256),
+            (None, None, Some(pem)) => Some(infer_public_algorithm(pem)?),
+            (None, None, None) => None,
+        };
+        let mut warnings = Vec::new();
+        let (key, signing) = match algorithm {
+            None => {
+                warnings.push(
+                    "no JWT verification key is configured (GAZETTE_JWT_SECRET or \
+                     GAZETTE_JWT_PUBLIC_KEY): serving anonymous readers only; every bearer \
+                     token will be refused"
+                        .to_owned(),
+                );
+                (None, None)
+            }
+            Some(JwtAlgorithm::Hs256) => {
+                let secret = secret.ok_or(AuthConfigError::MissingKey {
+                    algorithm: JwtAlgorithm::Hs256,
+                    needs: "a secret (GAZETTE_JWT_SECRET)",
+                })?;
+                (
+                    Some(DecodingKey::from_secret(secret).map_err(|_| {
+                        AuthConfigError::WeakSecret {
+                            what: "GAZETTE_JWT_SECRET",
+                            len: secret.len(),
+                        }
+                    })?),
+                    EncodingKey::from_secret(secret).ok(),
+                )
+            }
+            Some(algorithm @ (JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa)) => {
+                let pem = public_pem.ok_or(AuthConfigError::MissingKey {
+                    algorithm,
+                    needs: "a public key PEM file (GAZETTE_JWT_PUBLIC_KEY)",
+                })?;
+                (Some(public_key(algorithm, pem)?), None)
+            }
+        };
+        let keys = key
+            .map(|key| VerifyKey {
+                kid: config.kid.clone(),
+                key,
+            })
+            .into_iter()
+            .collect();
+        let validation = algorithm.map_or_else(
+            || Validation::new(Algorithm::HS256),
+            |algorithm| {
+                access_validation(
+                    algorithm,
+                    &config.issuer,
+                    &config.audience,
+                    config.leeway_secs,
+                )
+            },
+        );
+
+        let preview_secret = match (config.preview_secret.as_deref(), secret) {
+            (Some(preview), _) if !preview.is_empty() => {
+                check_secret("GAZETTE_PREVIEW_SECRET", preview)?;
+                preview.to_vec()
+            }
+            (_, Some(secret)) => secret.to_vec(),
+            _ => {
+                warnings.push(
+                    "no preview secret is configured (GAZETTE_PREVIEW_SECRET or \
+                     GAZETTE_JWT_SECRET): preview tokens are signed with a random key and are \
+                     valid only in this process"
+                        .to_owned(),
+                );
+                random_secret().map_err(AuthConfigError::Random)?
+            }
+        };
+        let preview = PreviewKeys::new(
+            &preview_secret,
+            &config.issuer,
+            &config.audience,
+            config.leeway_secs,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                algorithm,
+                keys,
+                signing,
+                kid: config.kid,
+                validation,
+                issuer: config.issuer,
+                audience: config.audience,
+                leeway_secs: config.leeway_secs,
+                preview,
+                warnings,
+            }),
+        })
+    }
+
+    /// No key: anonymous readers only, every token refused; preview tokens signed with a
+    /// random per-process key.
+    pub fn disabled() -> Self {
+        let config = AuthConfig::default();
+        let preview = random_secret().ok().and_then(|secret| {
+            PreviewKeys::new(
+                &secret,
+                &config.issuer,
+                &config.audience,
+                config.leeway_secs,
+            )
+        });
+        Self {
+            inner: Arc::new(Inner {
+                algorithm: None,
+                keys: Vec::new(),
+                signing: None,
+                kid: None,
+                validation: Validation::new(Algorithm::HS256),
+                issuer: config.issuer,
+                audience: config.audience,
+                leeway_secs: config.leeway_secs,
+                preview,
+                warnings: Vec::new(),
+            }),
+        }
+    }
+
+    /// What the operator should know about this configuration (logged at startup).
+    pub fn startup_warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
+    /// The pinned algorithm, or `None` when no key is configured.
+    pub fn algorithm(&self) -> Option<JwtAlgorithm> {
+        self.inner.algorithm
+    }
+
+    /// The expected `iss`.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The expected `aud`.
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    /// The caller named by the request's `Authorization` header: anonymous without one.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Viewer, AuthError> {
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
+            return Ok(Viewer::Anonymous);
+        };
+        if values.next().is_some() {
+            return Err(AuthError::MalformedHeader);
+        }
+        let token = bearer_token(value)?;
+        self.verify_access(token)
+    }
+
+    /// Verifies an access token (the part after `Bearer `) and returns who it names.
+    pub fn verify_access(&self, token: &str) -> Result<Viewer, AuthError> {
+        let Some(algorithm) = self.inner.algorithm else {
+            return Err(AuthError::NotConfigured);
+        };
+        let raw = RawHeader::parse(token)?;
+        if raw.alg != algorithm.as_str() {
+            return Err(AuthError::WrongAlgorithm);
+        }
+        if raw.typ.as_deref() == Some(PREVIEW_TYP) {
+            return Err(AuthError::WrongTokenUse);
+        }
+        let key = self.key_for(raw.kid.as_deref())?;
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.inner.validation)
+            .map_err(map_jwt_error)?
+            .claims;
+        viewer_from_claims(&claims)
+    }
+
+    fn key_for(&self, kid: Option<&str>) -> Result<&DecodingKey, AuthError> {
+        let keys = &self.inner.keys;
+        let found = match kid {
+            Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None if keys.len() == 1 => keys.first(),
+            None => None,
+        };
+        found.map(|k| &k.key).ok_or(AuthError::UnknownKeyId)
+    }
+
+    /// Access-token claims for `role` and `sub`, valid for `ttl` from `now`, with this
+    /// server's issuer and audience.
+    pub fn access_claims(
+        &self,
+        role: Role,
+        sub: &str,
+        scopes: Vec<String>,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<AccessClaims, AuthError> {
+        if ttl <= TimeDelta::zero() {
+            return Err(AuthError::InvalidTtl);
+        }
+        if sub.trim().is_empty() {
+            return Err(AuthError::InvalidClaim("sub".to_owned()));
+        }
+        let exp = now
+            .checked_add_signed(ttl)
+            .ok_or(AuthError::InvalidTtl)?
+            .timestamp();
+        Ok(AccessClaims {
+            sub: sub.to_owned(),
+            role,
+            scope: scopes,
+            iss: self.inner.issuer.clone(),
+            aud: self.inner.audience.clone(),
+            iat: now.timestamp(),
+            nbf: None,
+            exp,
+        })
+    }
+
+    /// Signs `claims` as an HS256 access token (with the configured `kid`, if any). Needs the
+    /// HS256 secret: a server verifying RS256 or EdDSA holds no private key.
+    pub fn mint(&self, claims: &AccessClaims) -> Result<String, AuthError> {
+        let key = match (self.inner.algorithm, &self.inner.signing) {
+            (Some(JwtAlgorithm::Hs256), Some(key)) => key,
+            (None, _) => {
+                return Err(AuthError::CannotMint(
+                    "no JWT secret is configured; set GAZETTE_JWT_SECRET",
+                ));
+            }
+            _ => {
+                return Err(AuthError::CannotMint(
+                    "tokens are verified with a public key; only an HS256 secret can mint here",
+                ));
+            }
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid.clone_from(&self.inner.kid);
+        jsonwebtoken::encode(&header, claims, key).map_err(|_| AuthError::Signing)
+    }
+
+    /// Signs a preview token letting its bearer read `version` of `article_id`, minted by
+    /// `editor_sub`, for `ttl` from `now` (capped at [`MAX_PREVIEW_TTL`]).
+    pub fn mint_preview(
+        &self,
+        editor_sub: &str,
+        article_id: Uuid,
+        version: i32,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<String, AuthError> {
+        let preview = self
+            .inner
+            .preview
+            .as_ref()
+            .ok_or(AuthError::CannotMint("no preview secret is available"))?;
+        if ttl <= TimeDelta::zero() {
+            return Err(AuthError::InvalidTtl);
+        }
+        if editor_sub.trim().is_empty() {
+            return Err(AuthError::InvalidClaim("sub".to_owned()));
+        }
+        let ttl = ttl.min(MAX_PREVIEW_TTL);
+        let exp = now
+            .checked_add_signed(ttl)
+            .ok_or(AuthError::InvalidTtl)?
+            .timestamp();
+        let claims = PreviewClaims {
+            sub: editor_sub.to_owned(),
+            iss: self.inner.issuer.clone(),
+            aud: preview.audience.clone(),
+            iat: now.timestamp(),
+            exp,
+            token_use: PREVIEW_USE.to_owned(),
+            article: article_id,
+            version,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(PREVIEW_TYP.to_owned());
+        jsonwebtoken::encode(&header, &claims, &preview.encoding).map_err(|_| AuthError::Signing)
+    }
+
+    /// Verifies a preview token at `now` and returns what it grants.
+    pub fn verify_preview(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PreviewGrant, AuthError> {
+        let preview = self
+            .inner
+            .preview
+            .as_ref()
+            .ok_or(AuthError::NotConfigured)?;
+        let raw = RawHeader::parse(token)?;
+        if raw.alg != JwtAlgorithm::Hs256.as_str() {
+            return Err(AuthError::WrongAlgorithm);
+        }
+        if raw.typ.as_deref() != Some(PREVIEW_TYP) || raw.kid.is_some() {
+            return Err(AuthError::WrongTokenUse);
+        }
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(
+            token,
+            &preview.decoding,
+            &preview.validation,
+        )
+        .map_err(map_jwt_error)?
+        .claims;
+        if claims.get("use").and_then(Value::as_str) != Some(PREVIEW_USE) {
+            return Err(AuthError::WrongTokenUse);
+        }
+        let claims: PreviewClaims = serde_json::from_value(Value::Object(claims))
+            .map_err(|_| AuthError::InvalidClaim("article".to_owned()))?;
+        // The library's clock is not `now`: time is checked here.
+        let leeway = i64::try_from(self.inner.leeway_secs).unwrap_or(0);
+        let now_secs = now.timestamp();
+        if claims.exp.saturating_add(leeway) < now_secs {
+            return Err(AuthError::Expired);
+        }
+        if claims.iat.saturating_sub(leeway) > now_secs {
+            return Err(AuthError::NotYetValid);
+        }
+        if claims.exp.saturating_sub(claims.iat) > MAX_PREVIEW_TTL.num_seconds() {
+            return Err(AuthError::InvalidClaim("exp".to_owned()));
+        }
+        if claims.sub.trim().is_empty() {
+            return Err(AuthError::InvalidClaim("sub".to_owned()));
+        }
+        let expires_at = DateTime::from_timestamp(claims.exp, 0)
+            .ok_or_else(|| AuthError::InvalidClaim("exp".to_owned()))?;
+        Ok(PreviewGrant {
+            article_id: claims.article,
+            version: claims.version,
+            editor: claims.sub,
+            expires_at,
+        })
+    }
+}
+
+impl PreviewKeys {
+    fn new(secret: &[u8], issuer: &str, audience: &str, leeway_secs: u64) -> Option<Self> {
+        let audience = format!("{audience}:preview");
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_required_spec_claims(&REQUIRED_CLAIMS);
+        // `exp`, `iat` and `nbf` are checked against the caller's `now` in `verify_preview`.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = true;
+        validation.leeway = leeway_secs;
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience.as_str()]);
+        Some(Self {
+            encoding: EncodingKey::from_secret(secret).ok()?,
+            decoding: DecodingKey::from_secret(secret).ok()?,
+            validation,
+            audience,
+        })
+    }
+}
+
+/// The validation of access tokens: nothing left to the library's lenient defaults.
+fn access_validation(
+    algorithm: JwtAlgorithm,
+    issuer: &str,
+    audience: &str,
+    leeway_secs: u64,
+) -> Validation {
+    let mut validation = Validation::new(algorithm.jwt());
+    validation.algorithms = vec![algorithm.jwt()];
+    validation.set_required_spec_claims(&REQUIRED_CLAIMS);
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = true;
+    validation.leeway = leeway_secs;
+    validation.reject_tokens_expiring_in_less_than = 0;
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation
+}
+
+fn check_secret(what: &'static str, secret: &[u8]) -> Result<(), AuthConfigError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(AuthConfigError::WeakSecret {
+            what,
+            len: secret.len(),
+        });
+    }
+    Ok(())
+}
+
+fn infer_public_algorithm(pem: &[u8]) -> Result<JwtAlgorithm, AuthConfigError> {
+    if DecodingKey::from_ed_pem(pem).is_ok() {
+        Ok(JwtAlgorithm::EdDsa)
+    } else if DecodingKey::from_rsa_pem(pem).is_ok() {
+        Ok(JwtAlgorithm::Rs256)
+    } else {
+        Err(AuthConfigError::UnknownPublicKey)
+    }
+}
+
+fn public_key(algorithm: JwtAlgorithm, pem: &[u8]) -> Result<DecodingKey, AuthConfigError> {
+    let parsed = match algorithm {
+        JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
+        JwtAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
+        JwtAlgorithm::Hs256 => {
+            return Err(AuthConfigError::MissingKey {
+                algorithm,
+                needs: "a secret (GAZETTE_JWT_SECRET)",
+            });
+        }
+    };
+    parsed.map_err(|e| AuthConfigError::BadPublicKey {
+        algorithm,
+        reason: e.to_string(),
+    })
+}
+
+fn random_secret() -> Result<Vec<u8>, String> {
+    let mut secret = vec![0_u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+    Ok(secret)
+}
+
+/// The token of `Bearer <token>`; any other shape is refused.
+fn bearer_token(value: &HeaderValue) -> Result<&str, AuthError> {
+    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::MalformedHeader)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::MalformedHeader);
+    }
+    let token = token.trim();
+    if token.is_empty() || token.contains(|c: char| c.is_ascii_whitespace()) {
+        return Err(AuthError::MalformedHeader);
+    }
+    Ok(token)
+}
+
+/// The token's header as raw JSON: read before verification to pin `alg`, refuse `crit` and
+/// pick the key by `kid` (the library's `Header` would accept `crit: ["b64"]`).
+#[derive(Debug)]
+struct RawHeader {
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
+}
+
+impl RawHeader {
+    fn parse(token: &str) -> Result<Self, AuthError> {
+        let mut segments = token.split('.');
+        let (Some(header), Some(_), Some(_), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(AuthError::Malformed);
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| AuthError::Malformed)?;
+        let json: Map<String, Value> =
+            serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)?;
+        if json.contains_key("crit") {
+            return Err(AuthError::UnsupportedCritical);
+        }
+        let text = |name: &str| match json.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(AuthError::Malformed),
+        };
+        Ok(Self {
+            alg: text("alg")?.ok_or(AuthError::Malformed)?,
+            kid: text("kid")?,
+            typ: text("typ")?,
+        })
+    }
+}
+
+fn map_jwt_error(error: jsonwebtoken::errors::Error) -> AuthError {
+    match error.into_kind() {
+        ErrorKind::InvalidSignature => AuthError::BadSignature,
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+        ErrorKind::InvalidAudience => AuthError::WrongAudience,
+        ErrorKind::InvalidSubject => AuthError::InvalidClaim("sub".to_owned()),
+        ErrorKind::MissingRequiredClaim(claim) => AuthError::MissingClaim(claim),
+        ErrorKind::InvalidClaimFormat(claim) => AuthError::InvalidClaim(claim),
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::UnsupportedAlgorithm
+        | ErrorKind::InvalidAlgorithmName => AuthError::WrongAlgorithm,
+        ErrorKind::InvalidToken
+        | ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_) => AuthError::Malformed,
+        _ => AuthError::BadSignature,
+    }
+}
+
+/// The viewer named by verified access-token claims.
+fn viewer_from_claims(claims: &Map<String, Value>) -> Result<Viewer, AuthError> {
+    if claims.contains_key("use") {
+        return Err(AuthError::WrongTokenUse);
+    }
+    let sub = match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.trim().is_empty() => sub.clone(),
+        Some(_) => return Err(AuthError::InvalidClaim("sub".to_owned())),
+        None => return Err(AuthError::MissingClaim("sub".to_owned())),
+    };
+    let role: Role = match claims.get("role") {
+        Some(Value::String(role)) => role.parse()?,
+        Some(_) => return Err(AuthError::InvalidClaim("role".to_owned())),
+        None => return Err(AuthError::MissingClaim("role".to_owned())),
+    };
+    let scopes = parse_scope(claims.get("scope"))?;
+    Ok(match role {
+        Role::Editor => Viewer::Editor { sub },
+        Role::Admin => Viewer::Admin { sub },
+        Role::Partner => Viewer::Partner { sub, scopes },
+    })
+}
+
+/// `scope` as a list of strings or one space-separated string; absent means none.
+fn parse_scope(scope: Option<&Value>) -> Result<Vec<String>, AuthError> {
+    let invalid = || AuthError::InvalidClaim("scope".to_owned());
+    let items: Vec<String> = match scope {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.split_ascii_whitespace().map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) if !s.is_empty() && !s.contains(char::is_whitespace) => {
+                    Ok(s.clone())
+                }
+                _ => Err(invalid()),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid()),
+    };
+    let mut scopes: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        if !scopes.contains(&item) {
+            scopes.push(item);
+        }
+    }
+    Ok(scopes)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"unit-test-secret-0123456789abcdef-0123";
+
+    fn auth() -> Authenticator {
+        Authenticator::new(AuthConfig::hs256(SECRET, "iss-test", "aud-test")).expect("config")
+    }
+
+    fn sign(claims: &Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(SECRET).expect("key"),
+        )
+        .expect("sign")
+    }
+
+    fn claims(role: &str) -> Value {
+        let now = Utc::now().timestamp();
+        json!({ "sub": "alice", "role": role, "iss": "iss-test", "aud": "aud-test",
+                "iat": now, "exp": now + 600 })
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn no_header_is_anonymous() {
+        assert_eq!(
+            auth().authenticate(&HeaderMap::new()),
+            Ok(Viewer::Anonymous)
+        );
+        assert_eq!(
+            Authenticator::disabled().authenticate(&HeaderMap::new()),
+            Ok(Viewer::Anonymous)
+        );
+    }
+
+    #[test]
+    fn roles_map_to_viewers() {
+        let auth = auth();
+        assert_eq!(
+            auth.verify_access(&sign(&claims("editor"))),
+            Ok(Viewer::Editor {
+                sub: "alice".into()
+            })
+        );
+        assert_eq!(
+            auth.verify_access(&sign(&claims("admin"))),
+            Ok(Viewer::Admin {
+                sub: "alice".into()
+            })
+        );
+        assert_eq!(
+            auth.verify_access(&sign(&claims("partner"))),
+            Ok(Viewer::Partner {
+                sub: "alice".into(),
+                scopes: vec![]
+            })
+        );
+        assert_eq!(
+            auth.verify_access(&sign(&claims("Editor"))),
+            Err(AuthError::UnknownRole)
+        );
+        assert_eq!(
+            auth.verify_access(&sign(&claims("root"))),
+            Err(AuthError::UnknownRole)
+        );
+    }
+
+    #[test]
+    fn scope_as_list_or_space_separated_string() {
+        let auth = auth();
+        let mut list = claims("partner");
+        list["scope"] = json!(["syndication", "feeds", "syndication"]);
+        let mut spaced = claims("partner");
+        spaced["scope"] = json!("syndication  feeds");
+        let expected = Ok(Viewer::Partner {
+            sub: "alice".into(),
+            scopes: vec!["syndication".into(), "feeds".into()],
+        });
+        assert_eq!(auth.verify_access(&sign(&list)), expected);
+        assert_eq!(auth.verify_access(&sign(&spaced)), expected);
+        for bad in [json!(3), json!([1]), json!(["two words"]), json!({})] {
+            let mut c = claims("partner");
+            c["scope"] = bad;
+            assert_eq!(
+                auth.verify_access(&sign(&c)),
+                Err(AuthError::InvalidClaim("scope".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn role_and_sub_shapes() {
+        let auth = auth();
+        let mut no_role = claims("editor");
+        no_role.as_object_mut().map(|c| c.remove("role"));
+        assert_eq!(
+            auth.verify_access(&sign(&no_role)),
+            Err(AuthError::MissingClaim("role".into()))
+        );
+        let mut numeric_role = claims("editor");
+        numeric_role["role"] = json!(1);
+        assert_eq!(
+            auth.verify_access(&sign(&numeric_role)),
+            Err(AuthError::InvalidClaim("role".into()))
+        );
+        let mut blank_sub = claims("editor");
+        blank_sub["sub"] = json!("  ");
+        assert_eq!(
+            auth.verify_access(&sign(&blank_sub)),
+            Err(AuthError::InvalidClaim("sub".into()))
+        );
+        for claim in ["exp", "iss", "aud", "sub"] {
+            let mut c = claims("editor");
+            c.as_object_mut().map(|c| c.remove(claim));
+            assert_eq!(
+                auth.verify_access(&sign(&c)),
+                Err(AuthError::MissingClaim(claim.into())),
+                "{claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn authorization_header_shapes() {
+        let auth = auth();
+        let token = sign(&claims("editor"));
+        for value in [
+            "Basic YWxpY2U6c2VjcmV0".to_owned(),
+            "Bearer".to_owned(),
+            "Bearer ".to_owned(),
+            format!("Token {token}"),
+            format!("Bearer {token} extra"),
+            String::new(),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&value).expect("header"),
+            );
+            assert_eq!(
+                auth.authenticate(&headers),
+                Err(AuthError::MalformedHeader),
+                "{value:?}"
+            );
+        }
+        let mut lower = HeaderMap::new();
+        lower.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("bearer {token}")).expect("header"),
+        );
+        assert!(auth.authenticate(&lower).is_ok());
+        let mut twice = bearer(&token);
+        twice.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        assert_eq!(auth.authenticate(&twice), Err(AuthError::MalformedHeader));
+    }
+
+    #[test]
+    fn crit_and_kid_headers() {
+        let auth = auth();
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = Some(vec!["b64".into()]);
+        header.extras.insert("b64", true);
+        let key = EncodingKey::from_secret(SECRET).expect("key");
+        let token = jsonwebtoken::encode(&header, &claims("editor"), &key).expect("sign");
+        assert_eq!(
+            auth.verify_access(&token),
+            Err(AuthError::UnsupportedCritical)
+        );
+
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("other".into());
+        let token = jsonwebtoken::encode(&header, &claims("editor"), &key).expect("sign");
+        assert_eq!(auth.verify_access(&token), Err(AuthError::UnknownKeyId));
+
+        let keyed = Authenticator::new(AuthConfig {
+            kid: Some("k1".into()),
+            ..AuthConfig::hs256(SECRET, "iss-test", "aud-test")
+        })
+        .expect("config");
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let token = jsonwebtoken::encode(&header, &claims("editor"), &key).expect("sign");
+        assert!(keyed.verify_access(&token).is_ok());
+        assert_eq!(
+            keyed.verify_access(&sign(&claims("editor"))).map(|_| ()),
+            Ok(()),
+            "a token without kid uses the only key"
+        );
+        // What `mint` signs carries the configured kid and verifies.
+        let minted = keyed
+            .mint(
+                &keyed
+                    .access_claims(
+                        Role::Admin,
+                        "root",
+                        vec![],
+                        TimeDelta::minutes(5),
+                        Utc::now(),
+                    )
+                    .expect("claims"),
+            )
+            .expect("mint");
+        assert_eq!(
+            jsonwebtoken::decode_header(&minted)
+                .expect("header")
+                .kid
+                .as_deref(),
+            Some("k1")
+        );
+        assert_eq!(
+            keyed.verify_access(&minted),
+            Ok(Viewer::Admin { sub: "root".into() })
+        );
+    }
+
+    #[test]
+    fn garbage_and_alg_none() {
+        let auth = auth();
+        assert_eq!(auth.verify_access("garbage"), Err(AuthError::Malformed));
+        assert_eq!(auth.verify_access("a.b.c"), Err(AuthError::Malformed));
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims("admin").to_string());
+        assert_eq!(
+            auth.verify_access(&format!("{header}.{payload}.")),
+            Err(AuthError::WrongAlgorithm)
+        );
+    }
+
+    #[test]
+    fn config_limits() {
+        let config = |f: fn(&mut AuthConfig)| {
+            let mut c = AuthConfig::hs256(SECRET, "iss", "aud");
+            f(&mut c);
+            Authenticator::new(c).map(|_| ())
+        };
+        assert_eq!(
+            config(|c| c.leeway_secs = 31),
+            Err(AuthConfigError::LeewayTooLarge(31))
+        );
+        assert_eq!(config(|c| c.leeway_secs = 30), Ok(()));
+        assert!(matches!(
+            config(|c| c.secret = Some(b"short".to_vec())),
+            Err(AuthConfigError::WeakSecret { len: 5, .. })
+        ));
+        assert_eq!(
+            config(|c| c.issuer = String::new()),
+            Err(AuthConfigError::Empty("issuer"))
+        );
+        assert!(matches!(
+            config(|c| c.algorithm = Some(JwtAlgorithm::Rs256)),
+            Err(AuthConfigError::MissingKey { .. })
+        ));
+        assert_eq!(
+            config(|c| {
+                c.algorithm = None;
+                c.public_key_pem = Some(b"not a key".to_vec());
+            }),
+            Err(AuthConfigError::Ambiguous)
+        );
+        assert_eq!("eddsa".parse::<JwtAlgorithm>(), Ok(JwtAlgorithm::EdDsa));
+        assert!("none".parse::<JwtAlgorithm>().is_err());
+    }
+
+    #[test]
+    fn no_key_refuses_tokens_and_warns() {
+        let auth = Authenticator::new(AuthConfig::default()).expect("config");
+        assert_eq!(auth.algorithm(), None);
+        assert_eq!(
+            auth.authenticate(&bearer(&sign(&claims("editor")))),
+            Err(AuthError::NotConfigured)
+        );
+        let warnings = auth.startup_warnings().join("\n");
+        assert!(warnings.contains("no JWT verification key"), "{warnings}");
+        assert!(warnings.contains("preview tokens"), "{warnings}");
+        assert!(matches!(
+            auth.mint(&AccessClaims {
+                sub: "a".into(),
+                role: Role::Editor,
+                scope: vec![],
+                iss: "gazette".into(),
+                aud: "gazette-api".into(),
+                iat: 0,
+                nbf: None,
+                exp: 1,
+            }),
+            Err(AuthError::CannotMint(_))
+        ));
+        // Preview tokens still work, with the per-process key.
+        let now = Utc::now();
+        let token = auth
+            .mint_preview("alice", Uuid::now_v7(), 1, TimeDelta::minutes(5), now)
+            .expect("mint");
+        assert!(auth.verify_preview(&token, now).is_ok());
+        assert_eq!(auth.startup_warnings().len(), 2);
+        assert!(self::auth().startup_warnings().is_empty());
+    }
+
+    #[test]
+    fn preview_round_trip_and_expiry() {
+        let auth = auth();
+        let now = Utc::now();
+        let article = Uuid::now_v7();
+        let token = auth
+            .mint_preview("alice", article, 7, TimeDelta::minutes(30), now)
+            .expect("mint");
+        let grant = auth.verify_preview(&token, now).expect("verify");
+        assert_eq!(grant.article_id, article);
+        assert_eq!(grant.version, 7);
+        assert_eq!(grant.editor, "alice");
+        assert_eq!(
+            grant.expires_at.timestamp(),
+            (now + TimeDelta::minutes(30)).timestamp()
+        );
+        assert_eq!(
+            auth.verify_preview(&token, now + TimeDelta::minutes(31)),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            auth.verify_preview(&token, now - TimeDelta::minutes(1)),
+            Err(AuthError::NotYetValid)
+        );
+        // Capped at 24 h.
+        let long = auth
+            .mint_preview("alice", article, 7, TimeDelta::days(30), now)
+            .expect("mint");
+        let grant = auth.verify_preview(&long, now).expect("verify");
+        assert_eq!(
+            grant.expires_at.timestamp(),
+            (now + MAX_PREVIEW_TTL).timestamp()
+        );
+        assert_eq!(
+            auth.mint_preview("alice", article, 7, TimeDelta::zero(), now),
+            Err(AuthError::InvalidTtl)
+        );
+        // Another server's preview secret does not verify.
+        let other = Authenticator::new(AuthConfig {
+            preview_secret: Some(b"another-preview-secret-0123456789abcdef".to_vec()),
+            ..AuthConfig::hs256(SECRET, "iss-test", "aud-test")
+        })
+        .expect("config");
+        assert_eq!(
+            other.verify_preview(&token, now),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn preview_and_access_tokens_do_not_cross() {
+        // Same secret for both: only the token's use tells them apart.
+        let auth = auth();
+        let now = Utc::now();
+        let preview = auth
+            .mint_preview("alice", Uuid::now_v7(), 1, TimeDelta::minutes(5), now)
+            .expect("mint");
+        assert_eq!(auth.verify_access(&preview), Err(AuthError::WrongTokenUse));
+        assert_eq!(
+            auth.authenticate(&bearer(&preview)),
+            Err(AuthError::WrongTokenUse)
+        );
+        let access = sign(&claims("editor"));
+        assert_eq!(
+            auth.verify_preview(&access, now),
+            Err(AuthError::WrongTokenUse)
+        );
+        // Even with the preview typ forged onto an access token, audience and use differ.
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(PREVIEW_TYP.into());
+        let forged = jsonwebtoken::encode(
+            &header,
+            &claims("editor"),
+            &EncodingKey::from_secret(SECRET).expect("key"),
+        )
+        .expect("sign");
+        assert_eq!(
+            auth.verify_preview(&forged, now),
+            Err(AuthError::WrongAudience)
+        );
+        // A preview token without the typ header is still refused as an access token.
+        let mut preview_claims = claims("editor");
+        preview_claims["use"] = json!("preview");
+        assert_eq!(
+            auth.verify_access(&sign(&preview_claims)),
+            Err(AuthError::WrongTokenUse)
+        );
+    }
+
+    #[test]
+    fn www_authenticate_is_a_valid_challenge() {
+        let value = AuthError::MissingClaim("exp".into()).www_authenticate();
+        assert_eq!(
+            value.to_str().expect("ascii"),
+            "Bearer error=\"invalid_token\", error_description=\"the token lacks the 'exp' claim\""
+        );
+        for error in [
+            AuthError::NotConfigured,
+            AuthError::MalformedHeader,
+            AuthError::Expired,
+        ] {
+            let value = error.www_authenticate();
+            let text = value.to_str().expect("ascii");
+            assert!(text.starts_with("Bearer error=\"invalid_token\""), "{text}");
+        }
+    }
+}
