@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, EditedCursor, PageRequest, Slug,
-    Visibility,
+    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, EditedCursor, PageRequest,
+    Slug, Visibility,
 };
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};

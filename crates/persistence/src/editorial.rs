@@ -36,7 +36,11 @@ pub(crate) struct ArticleRows {
 }
 
 /// Sets every column an [`ArticleState`] decides.
-fn set_state(model: &mut articles::ActiveModel, state: &ArticleState, primary_topic_id: Option<Uuid>) {
+fn set_state(
+    model: &mut articles::ActiveModel,
+    state: &ArticleState,
+    primary_topic_id: Option<Uuid>,
+) {
     model.slug = Set(state.slug.as_str().to_owned());
     model.headline = Set(state.headline.as_str().to_owned());
     model.dek = Set(state.dek.as_str().to_owned());
@@ -62,7 +66,10 @@ fn join_rows(
     id: Uuid,
     topic_ids: &[Uuid],
     author_ids: &[Uuid],
-) -> (Vec<article_topics::ActiveModel>, Vec<article_authors::ActiveModel>) {
+) -> (
+    Vec<article_topics::ActiveModel>,
+    Vec<article_authors::ActiveModel>,
+) {
     let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     let topics = topic_ids
         .iter()
@@ -211,7 +218,9 @@ async fn ensure_slug_free<C: ConnectionTrait>(
     }
     let taken: Option<Uuid> = select.into_tuple().one(conn).await?;
     if taken.is_some() {
-        return Err(ValidationError::new("slug", format!("`{slug}` is taken by another article")).into());
+        return Err(
+            ValidationError::new("slug", format!("`{slug}` is taken by another article")).into(),
+        );
     }
     Ok(())
 }
@@ -565,13 +574,14 @@ impl Store {
         let txn = self.db.begin().await?;
         let updated = articles::Entity::update_many()
             .col_expr(articles::Column::UpdatedAt, Expr::value(now))
-            .col_expr(articles::Column::SubstantiveUpdatedAt, Expr::value(Some(now)))
-            .filter(articles::Column::Id.eq(article_id))
-            .filter(
-                articles::Column::Status.is_in(
-                    gazette_domain::ArticleStatus::PUBLIC.map(gazette_domain::ArticleStatus::as_str),
-                ),
+            .col_expr(
+                articles::Column::SubstantiveUpdatedAt,
+                Expr::value(Some(now)),
             )
+            .filter(articles::Column::Id.eq(article_id))
+            .filter(articles::Column::Status.is_in(
+                gazette_domain::ArticleStatus::PUBLIC.map(gazette_domain::ArticleStatus::as_str),
+            ))
             .filter(articles::Column::PublishedAt.lte(now))
             .exec(&txn)
             .await?;

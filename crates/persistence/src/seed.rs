@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, ArticleState, NewAuthor,
+    ArticleState, ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, NewAuthor,
     NewTopic, Slug, Source, Syndication, ValidationError,
 };
 use sea_orm::{EntityTrait, QuerySelect, TransactionTrait};
@@ -304,7 +304,14 @@ pub async fn seed_sample_content(
                 )
                 .into());
             };
-            rows.push(article_rows(Uuid::now_v7(), new, &topics, &authors, "seed", now));
+            rows.push(article_rows(
+                Uuid::now_v7(),
+                new,
+                &topics,
+                &authors,
+                "seed",
+                now,
+            ));
         }
         let txn = store.db.begin().await?;
         insert_rows(&txn, rows).await?;

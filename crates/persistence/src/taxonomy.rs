@@ -8,8 +8,8 @@ use gazette_domain::{
     TopicPatch, ValidationError,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, TransactionTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, TryInsertResult,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 

@@ -283,7 +283,11 @@ impl ArticleNode {
         let revisions = ctx
             .data_unchecked::<AppState>()
             .store()
-            .revisions(self.0.id, u64::try_from(first).unwrap_or(20), before_version)
+            .revisions(
+                self.0.id,
+                u64::try_from(first).unwrap_or(20),
+                before_version,
+            )
             .await
             .gql()?;
         Ok(revisions.into_iter().map(RevisionNode).collect())

@@ -223,7 +223,11 @@ impl UpdateArticleInput {
             primary_topic: maybe(self.primary_topic, |s| {
                 Slug::parse_field("primaryTopic", &s)
             })?,
-            topics: self.topics.as_deref().map(|t| slugs("topics", t)).transpose()?,
+            topics: self
+                .topics
+                .as_deref()
+                .map(|t| slugs("topics", t))
+                .transpose()?,
             authors: self
                 .authors
                 .as_deref()
@@ -484,9 +488,14 @@ impl EditorialMutation {
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let now = context(ctx).1.now;
-        save(ctx, &id, RevisionAction::Publish, expected_version, false, |s| {
-            s.publish(now).map_err(EditError::from)
-        })
+        save(
+            ctx,
+            &id,
+            RevisionAction::Publish,
+            expected_version,
+            false,
+            |s| s.publish(now).map_err(EditError::from),
+        )
         .await
     }
 
@@ -502,9 +511,14 @@ impl EditorialMutation {
         let now = context(ctx).1.now;
         require_staff(&context(ctx).1.viewer).gql()?;
         let at = parse_instant("at", &at).gql()?;
-        save(ctx, &id, RevisionAction::Schedule, expected_version, false, |s| {
-            s.schedule(at, now)
-        })
+        save(
+            ctx,
+            &id,
+            RevisionAction::Schedule,
+            expected_version,
+            false,
+            |s| s.schedule(at, now),
+        )
         .await
     }
 
@@ -516,9 +530,14 @@ impl EditorialMutation {
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let now = context(ctx).1.now;
-        save(ctx, &id, RevisionAction::Unpublish, expected_version, false, |s| {
-            s.unpublish(now).map_err(EditError::from)
-        })
+        save(
+            ctx,
+            &id,
+            RevisionAction::Unpublish,
+            expected_version,
+            false,
+            |s| s.unpublish(now).map_err(EditError::from),
+        )
         .await
     }
 
@@ -530,9 +549,14 @@ impl EditorialMutation {
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let now = context(ctx).1.now;
-        save(ctx, &id, RevisionAction::Archive, expected_version, false, |s| {
-            s.archive(now).map_err(EditError::from)
-        })
+        save(
+            ctx,
+            &id,
+            RevisionAction::Archive,
+            expected_version,
+            false,
+            |s| s.archive(now).map_err(EditError::from),
+        )
         .await
     }
 
@@ -704,7 +728,10 @@ impl EditorialMutation {
 }
 
 /// A unique-slug violation from an insert is the client's mistake: bad input naming `field`.
-fn slug_conflict(err: gazette_persistence::StoreError, field: &str) -> gazette_persistence::StoreError {
+fn slug_conflict(
+    err: gazette_persistence::StoreError,
+    field: &str,
+) -> gazette_persistence::StoreError {
     match err {
         gazette_persistence::StoreError::Conflict(_) => {
             ValidationError::new(field, "is taken").into()

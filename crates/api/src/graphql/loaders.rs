@@ -98,7 +98,10 @@ impl Loader<ArticleKey> for CorrectionsOfArticle {
 impl Loader<ArticleKey> for PreviousSlugsOfArticle {
     type Value = Vec<String>;
     type Error = LoadError;
-    async fn load(&self, keys: &[ArticleKey]) -> Result<HashMap<ArticleKey, Vec<String>>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[ArticleKey],
+    ) -> Result<HashMap<ArticleKey, Vec<String>>, LoadError> {
         let map = self
             .0
             .previous_slugs_of_articles(&article_keys(keys))

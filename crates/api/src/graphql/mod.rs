@@ -50,11 +50,11 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
         MutationRoot::default(),
         EmptySubscription,
     )
-        .register_output_type::<node::Node>()
-        .limit_depth(defaults.max_query_depth)
-        .limit_complexity(defaults.max_query_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(16)
+    .register_output_type::<node::Node>()
+    .limit_depth(defaults.max_query_depth)
+    .limit_complexity(defaults.max_query_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(16)
 }
 
 /// The schema the server runs, over `state`.
