@@ -9,7 +9,7 @@ use chrono::{TimeDelta, Utc};
 use gazette_api::auth::{JwtAlgorithm, Role};
 use gazette_api::{AuthConfig, Authenticator};
 use gazette_domain::{
-    ArticleStatus, Block, Body, Dek, Headline, Language, NewArticle, Slug, Source, Syndication,
+    ArticleState, ArticleStatus, Block, Body, Dek, Headline, Language, Slug, Source, Syndication,
 };
 use gazette_server::config::{AuthArgs, TokenArgs, TokenRole};
 use gazette_server::mint_token;
@@ -124,8 +124,8 @@ async fn valid_tokens_of_every_role_are_accepted() {
     assert_eq!(status, 200, "{body}");
 }
 
-fn draft(slug: &str) -> NewArticle {
-    NewArticle {
+fn draft(slug: &str) -> ArticleState {
+    ArticleState {
         slug: Slug::parse(slug).expect("slug"),
         headline: Headline::parse("A draft only the newsroom sees").expect("headline"),
         dek: Dek::parse("Not yet published").expect("dek"),
@@ -150,7 +150,7 @@ fn draft(slug: &str) -> NewArticle {
 async fn the_token_decides_who_the_viewer_is() {
     let app = spawn_app(Db::Sqlite).await;
     app.store
-        .create_article(&draft("newsroom-draft"), Utc::now())
+        .create_article(&draft("newsroom-draft"), "test", Utc::now())
         .await
         .expect("draft");
     let query = r#"{ article(slug: "newsroom-draft") { slug } }"#;

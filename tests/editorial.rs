@@ -751,3 +751,108 @@ on_both_databases!(
         assert_eq!(stored["article"]["version"], 2, "only the archive saved");
     }
 );
+
+on_both_databases!(a_schedule_goes_live_in_every_process, |db| async move {
+    let app = spawn_seeded_app(db, 0).await;
+    let replica = app.spawn_sibling().await;
+    let (id, _) = create_draft(&app, "replicated-story").await;
+    let at = (Utc::now() + chrono::Duration::seconds(2))
+        .with_nanosecond_zero()
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
+    let at_time = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    mutate(
+        &app,
+        &editor(),
+        r#"mutation($id: ID!, $at: String!) { scheduleArticle(id: $id, at: $at) { id } }"#,
+        json!({ "id": id, "at": at }),
+        "scheduleArticle",
+    )
+    .await;
+    // The replica never saw the mutation; it decides visibility at query time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reader_sees(&replica, &id).await {
+        assert!(Instant::now() < deadline, "never went live on the replica");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(Utc::now() >= at_time, "went live early");
+    assert!(
+        Utc::now() < at_time + chrono::Duration::seconds(2),
+        "went live late"
+    );
+    replica.stop().await;
+});
+
+on_both_databases!(
+    a_preview_token_opens_one_draft_until_it_changes,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let (draft, _) = create_draft(&app, "previewed-draft").await;
+        let (other, _) = create_draft(&app, "other-draft").await;
+        let mint = r#"mutation($id: ID!, $ttl: Int) { createPreviewToken(articleId: $id, ttlSeconds: $ttl) { token expiresAt version } }"#;
+        let preview = r#"query($t: String!) { preview(token: $t) { id headline status } }"#;
+        let (_, body) = app
+            .gql_as(&token("partner", "wire"), mint, json!({ "id": draft }))
+            .await;
+        assert_eq!(error_of(&body).0, "FORBIDDEN");
+        let minted = mutate(
+            &app,
+            &editor(),
+            mint,
+            json!({ "id": draft }),
+            "createPreviewToken",
+        )
+        .await;
+        let preview_token = minted["token"].as_str().unwrap().to_owned();
+        assert_eq!(minted["version"], 1);
+
+        // Anyone holding it sees that draft, and only through `preview`.
+        let seen = app.gql_ok(preview, json!({ "t": preview_token })).await;
+        assert_eq!(seen["preview"]["id"], json!(draft));
+        assert_eq!(seen["preview"]["status"], "DRAFT");
+        let (status, _) = app
+            .gql_as(&preview_token, READ_BY_ID, json!({ "id": other }))
+            .await;
+        assert_eq!(status, 401, "a preview token is not a bearer token");
+        assert!(!reader_sees(&app, &other).await);
+
+        // Tampered: refused.
+        let mut tampered = preview_token.clone();
+        tampered.pop();
+        let (_, body) = app.gql(preview, json!({ "t": tampered })).await;
+        assert_eq!(error_of(&body).0, "INVALID_PREVIEW_TOKEN");
+
+        // A new save retires it.
+        mutate(
+            &app,
+            &editor(),
+            UPDATE,
+            json!({ "id": draft, "v": 1, "input": { "dek": "Changed." } }),
+            "updateArticle",
+        )
+        .await;
+        let (_, body) = app.gql(preview, json!({ "t": preview_token })).await;
+        assert_eq!(error_of(&body).0, "INVALID_PREVIEW_TOKEN");
+
+        // It expires.
+        let short = mutate(
+            &app,
+            &editor(),
+            mint,
+            json!({ "id": draft, "ttl": 1 }),
+            "createPreviewToken",
+        )
+        .await;
+        let short = short["token"].as_str().unwrap().to_owned();
+        assert!(app.gql(preview, json!({ "t": short })).await.1["errors"].is_null());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, body) = app.gql(preview, json!({ "t": short })).await;
+            if body.get("errors").is_some() {
+                assert_eq!(error_of(&body).0, "INVALID_PREVIEW_TOKEN");
+                break;
+            }
+            assert!(Instant::now() < deadline, "preview token never expired");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+);

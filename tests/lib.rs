@@ -39,6 +39,17 @@ pub fn token(role: &str, sub: &str) -> String {
     )
 }
 
+/// A valid token for `role` and `sub` carrying `scopes`.
+pub fn token_with_scope(role: &str, sub: &str, scopes: &[&str]) -> String {
+    let mut claims = claims(role, sub);
+    claims["scope"] = json!(scopes);
+    token_with(
+        claims,
+        Header::new(Algorithm::HS256),
+        TEST_JWT_SECRET.as_bytes(),
+    )
+}
+
 /// `claims` under `header`, signed HMAC (the header's `alg`) with `key`: for crafting bad tokens.
 pub fn token_with(claims: Value, header: Header, key: &[u8]) -> String {
     let key = EncodingKey::from_secret(key).expect("HMAC key");
@@ -70,11 +81,17 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     database: TestDatabase,
+    database_url: String,
 }
 
 enum TestDatabase {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another app's database: left alone on drop.
+    Shared,
 }
 
 /// PostgreSQL server used by tests; a database is made on it per test.
@@ -134,6 +151,14 @@ async fn fresh_database(db: Db) -> (String, TestDatabase) {
 /// Starts Gazette over a fresh database of kind `db`, with `configure` applied to the defaults.
 pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let (url, database) = fresh_database(db).await;
+    start(url, database, configure).await
+}
+
+async fn start(
+    url: String,
+    database: TestDatabase,
+    configure: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
     let mut args = ServeArgs::for_tests(&url);
     configure(&mut args);
     let app = Application::build(&args).await.expect("application starts");
@@ -157,6 +182,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServeArgs)) -> T
         shutdown: Some(tx),
         server: Some(server),
         database,
+        database_url: url,
     };
     test_app.wait_until_healthy().await;
     test_app
@@ -177,6 +203,12 @@ pub async fn spawn_seeded_app(db: Db, generated: usize) -> TestApp {
 }
 
 impl TestApp {
+    /// A second Gazette process over this app's database (as a second replica would run). The
+    /// database stays owned by `self`.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        start(self.database_url.clone(), TestDatabase::Shared, |_| {}).await
+    }
+
     /// `http://addr` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
@@ -291,6 +323,7 @@ impl Drop for TestApp {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
+            TestDatabase::Shared => {}
             TestDatabase::Postgres { admin_url, name } => {
                 let (admin_url, sql) = (
                     admin_url.clone(),

@@ -275,7 +275,7 @@ impl ArticleNode {
     async fn revisions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
+        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: Option<i32>,
         before_version: Option<i32>,
     ) -> Result<Vec<RevisionNode>> {
         let request = ctx.data_unchecked::<RequestContext>();
@@ -285,7 +285,7 @@ impl ArticleNode {
             .store()
             .revisions(
                 self.0.id,
-                u64::try_from(first).unwrap_or(20),
+                u64::try_from(first.unwrap_or(20)).unwrap_or(20),
                 before_version,
             )
             .await

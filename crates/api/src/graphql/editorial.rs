@@ -433,6 +433,54 @@ async fn save(
     Ok(ArticleNode::from(article))
 }
 
+/// A link credential that opens one article at one revision, for a frontend's preview.
+#[derive(SimpleObject)]
+pub struct PreviewToken {
+    /// Pass it to `preview(token:)`.
+    token: String,
+    /// When it stops working.
+    expires_at: DateTime<Utc>,
+    /// The article version it shows.
+    version: i32,
+}
+
+/// Previews: a draft seen through a preview token instead of an editor token.
+#[derive(Default)]
+pub struct PreviewQuery;
+
+#[Object]
+impl PreviewQuery {
+    /// The article a preview token opens, as it was when the token was made, whatever its
+    /// status. The token opens that article and nothing else; it fails with
+    /// `INVALID_PREVIEW_TOKEN` once expired, if forged, or once the article has been saved
+    /// again (ask for a new one).
+    async fn preview(&self, ctx: &Context<'_>, token: String) -> Result<ArticleNode> {
+        let (state, request) = context(ctx);
+        let grant = state
+            .auth()
+            .verify_preview(&token, request.now)
+            .map_err(|e| ApiError::InvalidPreviewToken(e.to_string()))
+            .gql()?;
+        let article = state
+            .store()
+            .article_by_id(grant.article_id, gazette_domain::Visibility::Everything)
+            .await
+            .gql()?
+            .ok_or_else(|| {
+                ApiError::InvalidPreviewToken("the previewed article no longer exists".to_owned())
+                    .into_graphql()
+            })?;
+        if article.version != grant.version {
+            return Err(ApiError::InvalidPreviewToken(format!(
+                "the article was saved again (version {} → {}); ask for a new preview link",
+                grant.version, article.version
+            ))
+            .into_graphql());
+        }
+        Ok(ArticleNode::from(article))
+    }
+}
+
 /// Editorial writes.
 #[derive(Default)]
 pub struct EditorialMutation;
@@ -458,14 +506,15 @@ impl EditorialMutation {
 
     /// Edits an article. Fails with `VERSION_CONFLICT` (and `extensions.currentVersion`) when
     /// the article changed since `expectedVersion`; nothing is written then. `substantive`
-    /// marks a change readers should be told about ("Updated" time) on a published article.
+    /// (default false) marks a change readers should be told about ("Updated" time) on a
+    /// published article.
     async fn update_article(
         &self,
         ctx: &Context<'_>,
         id: ID,
         input: UpdateArticleInput,
         expected_version: i32,
-        #[graphql(default)] substantive: bool,
+        substantive: Option<bool>,
     ) -> Result<ArticleNode> {
         require_staff(&context(ctx).1.viewer).gql()?;
         let patch = input.parse().gql()?;
@@ -474,7 +523,7 @@ impl EditorialMutation {
             &id,
             RevisionAction::Update,
             Some(expected_version),
-            substantive,
+            substantive.unwrap_or(false),
             |current| current.patched(patch).map_err(EditError::from),
         )
         .await
@@ -621,6 +670,45 @@ impl EditorialMutation {
             .await
             .gql()?;
         Ok(CorrectionNode(correction))
+    }
+
+    /// Mints a short-lived preview token for the article's current revision, so a frontend can
+    /// render a draft without an editor token (`preview(token:)`). `ttlSeconds` defaults to an
+    /// hour and is capped at a day.
+    async fn create_preview_token(
+        &self,
+        ctx: &Context<'_>,
+        article_id: ID,
+        #[graphql(default = 3600)] ttl_seconds: Option<i32>,
+    ) -> Result<PreviewToken> {
+        let (state, request) = context(ctx);
+        let editor = require_staff(&request.viewer).gql()?;
+        let uuid = parse_uuid("articleId", &article_id).gql()?;
+        let ttl_seconds = ttl_seconds.unwrap_or(3600);
+        if ttl_seconds < 1 {
+            return Err(
+                ApiError::from(ValidationError::new("ttlSeconds", "must be at least 1"))
+                    .into_graphql(),
+            );
+        }
+        let article = state
+            .store()
+            .article_by_id(uuid, gazette_domain::Visibility::Everything)
+            .await
+            .gql()?
+            .ok_or_else(|| ApiError::NotFound(format!("article {uuid}")).into_graphql())?;
+        let ttl =
+            chrono::Duration::seconds(i64::from(ttl_seconds)).min(crate::auth::MAX_PREVIEW_TTL);
+        let token = state
+            .auth()
+            .mint_preview(editor, uuid, article.version, ttl, request.now)
+            .map_err(|e| ApiError::internal(&e))
+            .gql()?;
+        Ok(PreviewToken {
+            token,
+            expires_at: request.now + ttl,
+            version: article.version,
+        })
     }
 
     /// Creates a topic.

@@ -22,6 +22,7 @@ pub struct QueryRoot(
     articles::ArticleQuery,
     taxonomy::TaxonomyQuery,
     node::NodeQuery,
+    editorial::PreviewQuery,
 );
 
 /// The root of every write.
