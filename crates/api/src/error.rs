@@ -40,6 +40,12 @@ pub enum ApiError {
     /// A preview token that is expired, forged or for an older revision.
     #[error("{0}")]
     InvalidPreviewToken(String),
+    /// Too many requests from this client; retry after the given time.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The request body is larger than allowed.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -71,6 +77,7 @@ impl ApiError {
             Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::InvalidPreviewToken(_) => "INVALID_PREVIEW_TOKEN",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL",
         }
@@ -87,6 +94,7 @@ impl ApiError {
             Self::Unauthenticated(_) | Self::InvalidPreviewToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -217,6 +225,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }

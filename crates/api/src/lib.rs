@@ -7,6 +7,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 mod state;
+pub mod views;
 
 pub use auth::{AuthConfig, AuthConfigError, AuthError, Authenticator, PreviewGrant};
 pub use error::ApiError;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use gazette_persistence::Store;
 
 use crate::Authenticator;
+use crate::views::{Views, ViewsConfig};
 
 /// Settings of the HTTP surface.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct ApiConfig {
     pub max_query_complexity: usize,
     /// Accept JSON arrays of GraphQL operations in one POST.
     pub allow_batching: bool,
+    /// View counting and trending.
+    pub views: ViewsConfig,
 }
 
 impl Default for ApiConfig {
@@ -26,6 +29,7 @@ impl Default for ApiConfig {
             max_query_depth: 12,
             max_query_complexity: 20_000,
             allow_batching: false,
+            views: ViewsConfig::default(),
         }
     }
 }
@@ -41,6 +45,7 @@ struct Inner {
     store: Store,
     config: ApiConfig,
     auth: Authenticator,
+    views: Views,
 }
 
 impl AppState {
@@ -48,6 +53,7 @@ impl AppState {
     pub fn new(store: Store, config: ApiConfig, auth: Authenticator) -> Self {
         Self {
             inner: Arc::new(Inner {
+                views: Views::new(store.clone(), config.views.clone()),
                 store,
                 config,
                 auth,
@@ -63,6 +69,11 @@ impl AppState {
     /// HTTP settings.
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    /// View counting and trending.
+    pub fn views(&self) -> &Views {
+        &self.inner.views
     }
 
     /// Bearer-token and preview-token verification.

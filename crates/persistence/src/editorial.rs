@@ -13,7 +13,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -377,7 +376,7 @@ impl Store {
     ) -> Result<Article, StoreError> {
         new.check()?;
         let now = storage_precision(now);
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         ensure_slug_free(&txn, &new.slug, None).await?;
         let (topic_ids, author_ids) = resolve_ids(&txn, new).await?;
         // A live slug wins over an old one that redirected elsewhere.
@@ -409,7 +408,7 @@ impl Store {
         change: impl FnOnce(&ArticleState) -> Result<ArticleState, EditError>,
     ) -> Result<Article, StoreError> {
         let now = storage_precision(save.now);
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         claim_version(&txn, id, save.expected_version).await?;
         let (stored, current) = current_state(&txn, id).await?;
         let next = change(&current)?;
@@ -497,7 +496,7 @@ impl Store {
 
     /// Deletes an article with its joins, revisions, corrections and redirects.
     pub async fn delete_article(&self, id: Uuid) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         // Children first, so the delete does not depend on the driver enforcing cascades.
         article_topics::Entity::delete_many()
             .filter(article_topics::Column::ArticleId.eq(id))
@@ -571,7 +570,7 @@ impl Store {
     ) -> Result<Correction, StoreError> {
         let text = gazette_domain::editorial::correction_text(text)?;
         let now = storage_precision(now);
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let updated = articles::Entity::update_many()
             .col_expr(articles::Column::UpdatedAt, Expr::value(now))
             .col_expr(

@@ -11,9 +11,11 @@ mod error;
 mod seed;
 mod store;
 mod taxonomy;
+mod views;
 
 pub use articles::{ArticleFilter, Page};
 pub use editorial::{EditorName, Save};
 pub use error::StoreError;
 pub use seed::{SeedReport, seed_sample_content};
 pub use store::{Store, StoreOptions};
+pub use views::{FlushReport, ViewCount};

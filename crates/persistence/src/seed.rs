@@ -8,7 +8,7 @@ use gazette_domain::{
     ArticleState, ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, NewAuthor,
     NewTopic, Slug, Source, Syndication, ValidationError,
 };
-use sea_orm::{EntityTrait, QuerySelect, TransactionTrait};
+use sea_orm::{EntityTrait, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -313,7 +313,7 @@ pub async fn seed_sample_content(
                 now,
             ));
         }
-        let txn = store.db.begin().await?;
+        let txn = store.begin_write().await?;
         insert_rows(&txn, rows).await?;
         txn.commit().await?;
         report.articles += chunk.len();

@@ -92,6 +92,21 @@ impl Store {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// A write transaction.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+        // SQLite: take the write lock at BEGIN (waiting up to the busy timeout) rather than
+        // upgrading a read transaction later, which fails at once when another connection
+        // wrote in between. PostgreSQL ignores the mode.
+        use sea_orm::TransactionTrait as _;
+        Ok(self
+            .db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+
     /// The underlying connection, for tests that inspect the schema.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db

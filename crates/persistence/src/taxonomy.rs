@@ -9,7 +9,7 @@ use gazette_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -246,7 +246,7 @@ impl Store {
         patch: &TopicPatch,
         now: DateTime<Utc>,
     ) -> Result<Topic, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if topics::Entity::find_by_id(id).one(&txn).await?.is_none() {
             return Err(StoreError::NotFound(format!("topic {id}")));
         }
@@ -320,7 +320,7 @@ impl Store {
         patch: &AuthorPatch,
         now: DateTime<Utc>,
     ) -> Result<Author, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if authors::Entity::find_by_id(id).one(&txn).await?.is_none() {
             return Err(StoreError::NotFound(format!("author {id}")));
         }

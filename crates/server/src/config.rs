@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette_api::auth::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, JwtAlgorithm, MAX_LEEWAY_SECS, Role,
 };
+use gazette_api::views::ViewsConfig;
 use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator};
 
 /// The HS256 secret [`ServeArgs::for_tests`] configures (tests mint tokens with it).
@@ -94,6 +96,82 @@ pub struct ServeArgs {
     /// Bearer-token verification.
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// View counting and trending.
+    #[command(flatten)]
+    pub views: ViewArgs,
+}
+
+/// View counting and trending settings.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// How often counted views are written, in milliseconds.
+    #[arg(long, env = "GAZETTE_VIEW_FLUSH_MS", default_value_t = 1000)]
+    pub view_flush_ms: u64,
+    /// A visitor's repeat view of an article within this many seconds counts once.
+    #[arg(long, env = "GAZETTE_VIEW_DEDUPE_SECS", default_value_t = 1800)]
+    pub view_dedupe_secs: u64,
+    /// Most (visitor, article) pairs remembered for dedupe.
+    #[arg(
+        long,
+        env = "GAZETTE_VIEW_DEDUPE_CAPACITY",
+        default_value_t = 1_000_000
+    )]
+    pub view_dedupe_capacity: usize,
+    /// Half-life of a view's weight in trending scores, in hours.
+    #[arg(long, env = "GAZETTE_TRENDING_HALF_LIFE_HOURS", default_value_t = 24.0)]
+    pub trending_half_life_hours: f64,
+    /// How long a trending list is served from memory, in milliseconds (0: not cached).
+    #[arg(long, env = "GAZETTE_TRENDING_CACHE_MS", default_value_t = 5000)]
+    pub trending_cache_ms: u64,
+    /// How often trending windows move on and old buckets are dropped, in seconds.
+    #[arg(long, env = "GAZETTE_TRENDING_EXPIRY_SECS", default_value_t = 60)]
+    pub trending_expiry_secs: u64,
+    /// View beacons per second allowed from one address (0: unlimited).
+    #[arg(long, env = "GAZETTE_BEACON_RATE", default_value_t = 20)]
+    pub beacon_rate: u32,
+    /// Burst of view beacons allowed above the rate.
+    #[arg(long, env = "GAZETTE_BEACON_BURST", default_value_t = 40)]
+    pub beacon_burst: u32,
+}
+
+impl ViewArgs {
+    /// The settings as the API takes them; a half-life that is not a positive number of
+    /// hours (at most a year) is refused.
+    pub fn config(&self) -> Result<ViewsConfig, String> {
+        let hours = self.trending_half_life_hours;
+        if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 366.0) {
+            return Err(format!(
+                "GAZETTE_TRENDING_HALF_LIFE_HOURS must be a positive number of hours up to a year, not {hours}"
+            ));
+        }
+        if self.view_flush_ms == 0 || self.trending_expiry_secs == 0 {
+            return Err("the view flush and trending expiry intervals must be positive".to_owned());
+        }
+        Ok(ViewsConfig {
+            flush_interval: Duration::from_millis(self.view_flush_ms),
+            dedupe_window: Duration::from_secs(self.view_dedupe_secs),
+            dedupe_capacity: self.view_dedupe_capacity,
+            half_life: chrono::Duration::milliseconds((hours * 3_600_000.0).round() as i64),
+            trending_cache_ttl: Duration::from_millis(self.trending_cache_ms),
+            expiry_interval: Duration::from_secs(self.trending_expiry_secs),
+            rate_per_second: self.beacon_rate,
+            rate_burst: self.beacon_burst,
+        })
+    }
+
+    /// Test settings: fast flushes, no trending cache, no rate limit.
+    pub fn for_tests() -> Self {
+        Self {
+            view_flush_ms: 50,
+            view_dedupe_secs: 1800,
+            view_dedupe_capacity: 1_000_000,
+            trending_half_life_hours: 24.0,
+            trending_cache_ms: 0,
+            trending_expiry_secs: 60,
+            beacon_rate: 0,
+            beacon_burst: 0,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -111,6 +189,7 @@ impl ServeArgs {
             max_query_complexity: api.max_query_complexity,
             allow_batching: api.allow_batching,
             auth: AuthArgs::for_tests(),
+            views: ViewArgs::for_tests(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    state: AppState,
 }
 
 /// What can stop the application from starting.
@@ -28,6 +29,9 @@ pub enum StartError {
     /// The token settings are unusable.
     #[error("{0}")]
     Auth(#[from] AuthSetupError),
+    /// A setting is out of range.
+    #[error("configuration: {0}")]
+    Config(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -66,17 +70,24 @@ impl Application {
                 addr: args.addr.clone(),
                 source,
             })?;
+        let views = args.views.config().map_err(StartError::Config)?;
+        store
+            .init_trending(views.half_life, chrono::Utc::now())
+            .await?;
         let api = ApiConfig {
             max_body_bytes: args.max_body_bytes,
             max_query_depth: args.max_query_depth,
             max_query_complexity: args.max_query_complexity,
             allow_batching: args.allow_batching,
+            views,
         };
-        let router = gazette_api::router(AppState::new(store.clone(), api, auth));
+        let state = AppState::new(store.clone(), api, auth);
+        let router = gazette_api::router(state.clone());
         Ok(Self {
             listener,
             router,
             store,
+            state,
         })
     }
 
@@ -92,14 +103,22 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves until `shutdown` resolves, then drains in-flight requests and writes the last
+    /// counted views before returning.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let tasks = self.state.views().spawn_tasks();
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        tasks.shutdown().await;
+        served
     }
 }
 

@@ -6,6 +6,7 @@ mod loaders;
 mod node;
 mod pagination;
 mod taxonomy;
+mod trending;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
@@ -23,12 +24,13 @@ pub struct QueryRoot(
     taxonomy::TaxonomyQuery,
     node::NodeQuery,
     editorial::PreviewQuery,
+    trending::TrendingQuery,
 );
 
 /// The root of every write.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(editorial::EditorialMutation);
+pub struct MutationRoot(editorial::EditorialMutation, trending::ViewMutation);
 
 /// Gazette's executable schema.
 pub type GazetteSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -41,6 +43,8 @@ pub struct RequestContext {
     pub viewer: Viewer,
     /// The request's instant.
     pub now: DateTime<Utc>,
+    /// The caller's address (rate limits).
+    pub client_ip: std::net::IpAddr,
 }
 
 /// The schema's shape and limits, with no database: for `gazette schema` and the SDL test.

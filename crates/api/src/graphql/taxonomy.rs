@@ -56,6 +56,15 @@ impl TopicNode {
             .map_err(load_error)?
             .map(TopicNode))
     }
+    /// The most-read articles of this topic (see `Query.trending`).
+    async fn trending(
+        &self,
+        ctx: &Context<'_>,
+        window: Option<super::trending::TrendingWindow>,
+        first: Option<i32>,
+    ) -> Result<Vec<super::trending::TrendingArticle>> {
+        super::trending::trending_list(ctx, window, Some(self.0.slug.clone()), first).await
+    }
     /// Topics under this one, by slug.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<TopicNode>> {
         let children = ctx

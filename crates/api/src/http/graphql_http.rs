@@ -17,12 +17,14 @@ use serde::Deserialize;
 
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
+use super::rest::ClientIp;
 use crate::graphql::{Loaders, RequestContext};
 use crate::{ApiError, AuthError};
 
 /// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
 pub async fn get_graphql(
     State(http): State<HttpState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> HttpResponse {
@@ -113,12 +115,13 @@ pub async fn get_graphql(
         }
         Ok(_) => {}
     }
-    execute(&http, viewer, media, request).await
+    execute(&http, Caller { viewer, ip }, media, request).await
 }
 
 /// `POST /graphql` with a JSON body.
 pub async fn post_graphql(
     State(http): State<HttpState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> HttpResponse {
@@ -200,7 +203,11 @@ pub async fn post_graphql(
         };
         let mut responses = Vec::with_capacity(requests.len());
         for request in requests {
-            responses.push(run(&http, viewer.clone(), request).await);
+            let caller = Caller {
+                viewer: viewer.clone(),
+                ip,
+            };
+            responses.push(run(&http, caller, request).await);
         }
         let body = serde_json::to_vec(&responses).unwrap_or_default();
         return with_media(StatusCode::OK, media, body);
@@ -216,7 +223,7 @@ pub async fn post_graphql(
             );
         }
     };
-    execute(&http, viewer, media, request).await
+    execute(&http, Caller { viewer, ip }, media, request).await
 }
 
 #[derive(Deserialize)]
@@ -247,10 +254,17 @@ fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> b
 }
 
 /// Runs one operation for `viewer`, the caller as authentication established it.
-async fn run(http: &HttpState, viewer: Viewer, request: Request) -> Response {
+/// Who sent a request: the authenticated viewer and the connection's address.
+struct Caller {
+    viewer: Viewer,
+    ip: std::net::IpAddr,
+}
+
+async fn run(http: &HttpState, caller: Caller, request: Request) -> Response {
     let context = RequestContext {
-        viewer,
+        viewer: caller.viewer,
         now: gazette_domain::time::storage_precision(Utc::now()),
+        client_ip: caller.ip,
     };
     let request = request.data(context).data(Loaders::new(http.app.store()));
     http.schema.execute(request).await
@@ -258,7 +272,7 @@ async fn run(http: &HttpState, viewer: Viewer, request: Request) -> Response {
 
 async fn execute(
     http: &HttpState,
-    viewer: Viewer,
+    caller: Caller,
     media: GraphqlMediaType,
     mut request: Request,
 ) -> HttpResponse {
@@ -267,7 +281,7 @@ async fn execute(
     if let Err(error) = request.parsed_query() {
         return parse_failed(media, error);
     }
-    let mut response = run(http, viewer, request).await;
+    let mut response = run(http, caller, request).await;
     // A request error (validation, variable coercion) never reached execution: it has no path
     // and no data. The spec answers it with 400 and no `data` key.
     let request_failed = !response.errors.is_empty()

@@ -3,10 +3,11 @@
 mod accept;
 mod graphql_http;
 mod health;
+pub mod rest;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::{ApiError, AppState, GazetteSchema, build_schema};
 
@@ -31,6 +32,8 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql_http::get_graphql).post(graphql_http::post_graphql),
         )
+        .route("/v1/views", post(rest::record_view))
+        .route("/v1/trending", get(rest::trending))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })

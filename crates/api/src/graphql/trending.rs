@@ -1,0 +1,155 @@
+//! "Hot this week": the trending lists and the `recordView` beacon mutation.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use gazette_domain::Slug;
+use gazette_domain::trending::{self, trending_limit};
+
+use super::RequestContext;
+use super::articles::ArticleNode;
+use super::loaders::{Loaders, load_error};
+use crate::error::GqlResultExt as _;
+use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
+use crate::{ApiError, AppState};
+
+/// How far back a trending list looks.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrendingWindow {
+    /// The last 24 hours.
+    Day,
+    /// The last 7 days.
+    #[default]
+    Week,
+    /// The last 30 days.
+    Month,
+}
+
+impl From<TrendingWindow> for trending::TrendingWindow {
+    fn from(window: TrendingWindow) -> Self {
+        match window {
+            TrendingWindow::Day => Self::Day,
+            TrendingWindow::Week => Self::Week,
+            TrendingWindow::Month => Self::Month,
+        }
+    }
+}
+
+/// An article on a trending list.
+#[derive(SimpleObject)]
+pub struct TrendingArticle {
+    /// The article.
+    article: ArticleNode,
+    /// Its score: views weighted by exponential decay (a view one half-life old counts ½).
+    score: f64,
+    /// Views counted in the window.
+    views: i64,
+}
+
+/// The trending list for the given window and topic, articles loaded in one statement.
+pub(crate) async fn trending_list(
+    ctx: &Context<'_>,
+    window: Option<TrendingWindow>,
+    topic: Option<Slug>,
+    first: Option<i32>,
+) -> Result<Vec<TrendingArticle>> {
+    let limit = trending_limit("first", first.unwrap_or(10)).gql()?;
+    let state = ctx.data_unchecked::<AppState>();
+    let request = ctx.data_unchecked::<RequestContext>();
+    let list = state
+        .views()
+        .trending_articles(window.unwrap_or_default().into(), topic, limit, request.now)
+        .await
+        .gql()?;
+    let articles: Vec<&gazette_domain::Article> = list.iter().map(|(a, _, _)| a).collect();
+    ctx.data_unchecked::<Loaders>()
+        .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
+        .await
+        .map_err(load_error)?;
+    Ok(list
+        .into_iter()
+        .map(|(article, score, views)| TrendingArticle {
+            article: ArticleNode::from(article),
+            score,
+            views,
+        })
+        .collect())
+}
+
+/// Trending reads.
+#[derive(Default)]
+pub struct TrendingQuery;
+
+#[Object]
+impl TrendingQuery {
+    /// The most-read public articles of the window (default WEEK), optionally of one topic:
+    /// `first` (default 10) at most 50. Cached for a few seconds.
+    async fn trending(
+        &self,
+        ctx: &Context<'_>,
+        window: Option<TrendingWindow>,
+        topic: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Vec<TrendingArticle>> {
+        let topic = topic
+            .as_deref()
+            .map(|t| Slug::parse_field("topic", t))
+            .transpose()
+            .gql()?;
+        trending_list(ctx, window, topic, first).await
+    }
+}
+
+/// What became of a recorded view.
+#[derive(SimpleObject)]
+pub struct RecordViewPayload {
+    /// Whether the view was counted.
+    counted: bool,
+    /// Why not, when it was not (a repeat, or no public article).
+    reason: Option<String>,
+}
+
+/// The beacon as a mutation.
+#[derive(Default)]
+pub struct ViewMutation;
+
+#[Object]
+impl ViewMutation {
+    /// Records that the article (by `articleId` or `slug`) was read. Answers at once; views are
+    /// written in batches. A `visitorId` reading the same article again within 30 minutes
+    /// counts once. Anyone may call it; each address is rate-limited.
+    async fn record_view(
+        &self,
+        ctx: &Context<'_>,
+        article_id: Option<ID>,
+        slug: Option<String>,
+        visitor_id: Option<String>,
+    ) -> Result<RecordViewPayload> {
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        if let Err(wait) = state.views().check_rate(request.client_ip) {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs() + 1,
+            }
+            .into_graphql());
+        }
+        let article =
+            ArticleRef::from_parts(article_id.as_ref().map(|id| id.as_str()), slug.as_deref())
+                .gql()?;
+        let visitor = visitor_id.as_deref().map(str::trim);
+        if visitor.is_some_and(|v| v.is_empty() || v.len() > MAX_VISITOR_ID_LEN) {
+            return Err(ApiError::from(gazette_domain::ValidationError::new(
+                "visitorId",
+                format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
+            ))
+            .into_graphql());
+        }
+        let outcome = state
+            .views()
+            .record(&article, visitor, request.now)
+            .await
+            .gql()?;
+        Ok(RecordViewPayload {
+            counted: outcome.counted(),
+            reason: outcome.reason().map(str::to_owned),
+        })
+    }
+}

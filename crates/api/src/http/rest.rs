@@ -1,0 +1,226 @@
+//! JSON endpoints under `/v1`: the view beacon and trending. Errors are
+//! `application/problem+json`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gazette_domain::trending::{TrendingWindow, trending_limit};
+use gazette_domain::{Article, Slug, ValidationError};
+use serde::{Deserialize, Serialize};
+
+use super::HttpState;
+use crate::ApiError;
+use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
+
+/// Largest beacon body accepted; a beacon is a few dozen bytes.
+pub const MAX_BEACON_BYTES: usize = 2048;
+
+/// The caller's address as the connection gives it (no proxy header is trusted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Beacon {
+    article_id: Option<String>,
+    slug: Option<String>,
+    visitor_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BeaconAnswer {
+    counted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
+/// `POST /v1/views`: `{"articleId": …}` or `{"slug": …}`, optional `visitorId`. Answers 202 at
+/// once; the view is written with the next batch.
+pub async fn record_view(
+    State(http): State<HttpState>,
+    ClientIp(address): ClientIp,
+    request: Request,
+) -> Response {
+    let views = http.app.views();
+    if let Err(wait) = views.check_rate(address) {
+        return ApiError::RateLimited {
+            retry_after_secs: wait.as_secs() + 1,
+        }
+        .into_response();
+    }
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BEACON_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return ApiError::PayloadTooLarge {
+                limit: MAX_BEACON_BYTES,
+            }
+            .into_response();
+        }
+    };
+    let beacon: Beacon = match serde_json::from_slice(&body) {
+        Ok(beacon) => beacon,
+        Err(e) => {
+            return ApiError::BadRequest(format!(
+                "the body must be a JSON object like {{\"articleId\": \"…\"}}: {e}"
+            ))
+            .into_response();
+        }
+    };
+    let article = match ArticleRef::from_parts(beacon.article_id.as_deref(), beacon.slug.as_deref())
+    {
+        Ok(article) => article,
+        Err(e) => return ApiError::BadInput(e).into_response(),
+    };
+    let visitor = beacon.visitor_id.as_deref().map(str::trim);
+    if visitor.is_some_and(|v| v.is_empty() || v.len() > MAX_VISITOR_ID_LEN) {
+        return ApiError::BadInput(ValidationError::new(
+            "visitorId",
+            format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
+        ))
+        .into_response();
+    }
+    match views.record(&article, visitor, Utc::now()).await {
+        Ok(outcome) => (
+            StatusCode::ACCEPTED,
+            Json(BeaconAnswer {
+                counted: outcome.counted(),
+                reason: outcome.reason(),
+            }),
+        )
+            .into_response(),
+        Err(error) => ApiError::from_store(&error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TrendingParams {
+    window: Option<String>,
+    topic: Option<String>,
+    first: Option<String>,
+}
+
+/// A trending entry as JSON.
+#[derive(Serialize)]
+pub struct TrendingItem {
+    article: ArticleSummary,
+    score: f64,
+    views: i64,
+}
+
+/// An article's headline fields, for lists.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleSummary {
+    id: uuid::Uuid,
+    slug: String,
+    headline: String,
+    dek: String,
+    source: String,
+    published_at: Option<DateTime<Utc>>,
+    canonical_url: Option<String>,
+    reading_time_minutes: u32,
+}
+
+impl From<&Article> for ArticleSummary {
+    fn from(a: &Article) -> Self {
+        Self {
+            id: a.id,
+            slug: a.slug.as_str().to_owned(),
+            headline: a.headline.as_str().to_owned(),
+            dek: a.dek.as_str().to_owned(),
+            source: a.source.as_str().to_owned(),
+            published_at: a.published_at,
+            canonical_url: a.canonical_url.as_ref().map(|u| u.as_str().to_owned()),
+            reading_time_minutes: a.reading_time_minutes(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TrendingAnswer {
+    window: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
+    items: Vec<TrendingItem>,
+}
+
+/// `GET /v1/trending?window=day|week|month&topic=slug&first=10`: the same list as GraphQL's
+/// `trending`.
+pub async fn trending(
+    State(http): State<HttpState>,
+    params: Result<Query<TrendingParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
+    };
+    match trending_items(&http, params).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn trending_items(
+    http: &HttpState,
+    params: TrendingParams,
+) -> Result<TrendingAnswer, ApiError> {
+    let window = match params.window.as_deref() {
+        None => TrendingWindow::Week,
+        Some(raw) => TrendingWindow::parse("window", raw)?,
+    };
+    let first = match params.first.as_deref() {
+        None => 10,
+        Some(raw) => raw
+            .parse::<i32>()
+            .map_err(|_| ValidationError::new("first", "must be a whole number"))?,
+    };
+    let limit = trending_limit("first", first)?;
+    let topic = params
+        .topic
+        .as_deref()
+        .map(|t| Slug::parse_field("topic", t))
+        .transpose()?;
+    let store = http.app.store();
+    if let Some(topic) = &topic
+        && store.topic_by_slug(topic).await?.is_none()
+    {
+        return Err(ApiError::NotFound(format!("topic `{topic}`")));
+    }
+    let now = Utc::now();
+    let items = http
+        .app
+        .views()
+        .trending_articles(window, topic.clone(), limit, now)
+        .await?;
+    Ok(TrendingAnswer {
+        window: window.as_str(),
+        topic: topic.map(|t| t.as_str().to_owned()),
+        items: items
+            .into_iter()
+            .map(|(article, score, views)| TrendingItem {
+                article: ArticleSummary::from(&article),
+                score,
+                views,
+            })
+            .collect(),
+    })
+}

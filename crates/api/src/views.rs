@@ -1,0 +1,470 @@
+//! The view beacon's engine: views are checked and added up in memory, then flushed in batches
+//! (one transaction a tick) into hourly buckets; trending lists are cached for a few seconds.
+//!
+//! Nothing here writes per view. A view is counted when its article is public, and once per
+//! visitor and article within the dedupe window. Counts that could not be flushed stay pending
+//! and are retried; the last flush runs at shutdown, after the HTTP server has drained.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use gazette_domain::trending::{Candidate, TrendingWindow, bucket_hour};
+use gazette_domain::{Article, ArticleStatus, Slug, ValidationError, Visibility};
+use gazette_persistence::{FlushReport, Store, StoreError, ViewCount};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Settings of view counting and trending.
+#[derive(Debug, Clone)]
+pub struct ViewsConfig {
+    /// How often pending counts are written.
+    pub flush_interval: Duration,
+    /// A visitor's repeat view of an article within this long counts once.
+    pub dedupe_window: Duration,
+    /// Most (visitor, article) pairs remembered for dedupe; beyond it, repeats count again
+    /// rather than memory growing without bound.
+    pub dedupe_capacity: usize,
+    /// Half-life of a view's weight in trending scores.
+    pub half_life: chrono::Duration,
+    /// How long a trending list is served from memory (zero: not cached).
+    pub trending_cache_ttl: Duration,
+    /// How often windows move on and old buckets are dropped.
+    pub expiry_interval: Duration,
+    /// Beacon requests per second allowed from one address (zero: unlimited).
+    pub rate_per_second: u32,
+    /// Burst allowed above that rate.
+    pub rate_burst: u32,
+}
+
+impl Default for ViewsConfig {
+    fn default() -> Self {
+        Self {
+            flush_interval: Duration::from_secs(1),
+            dedupe_window: Duration::from_secs(30 * 60),
+            dedupe_capacity: 1_000_000,
+            half_life: chrono::Duration::hours(24),
+            trending_cache_ttl: Duration::from_secs(5),
+            expiry_interval: Duration::from_secs(60),
+            rate_per_second: 20,
+            rate_burst: 40,
+        }
+    }
+}
+
+/// Which article a view is of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArticleRef {
+    /// By id.
+    Id(Uuid),
+    /// By slug (earlier slugs of a renamed article resolve too).
+    Slug(Slug),
+}
+
+impl ArticleRef {
+    /// Reads the beacon's `articleId` / `slug` pair: exactly one of them.
+    pub fn from_parts(
+        article_id: Option<&str>,
+        slug: Option<&str>,
+    ) -> Result<Self, ValidationError> {
+        match (article_id, slug) {
+            (Some(id), None) => Uuid::try_parse(id.trim())
+                .map(Self::Id)
+                .map_err(|_| ValidationError::new("articleId", "must be a UUID")),
+            (None, Some(slug)) => Slug::parse(slug).map(Self::Slug),
+            (Some(_), Some(_)) => Err(ValidationError::new(
+                "articleId",
+                "give either `articleId` or `slug`, not both",
+            )),
+            (None, None) => Err(ValidationError::new(
+                "articleId",
+                "name the article viewed: `articleId` or `slug`",
+            )),
+        }
+    }
+}
+
+/// Longest visitor id accepted.
+pub const MAX_VISITOR_ID_LEN: usize = 200;
+
+/// What became of a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewOutcome {
+    /// Counted.
+    Counted,
+    /// The same visitor viewed the same article within the dedupe window.
+    Repeat,
+    /// No public article by that id or slug.
+    NotPublic,
+}
+
+impl ViewOutcome {
+    /// Whether the view was counted.
+    pub fn counted(self) -> bool {
+        self == Self::Counted
+    }
+
+    /// A short reason for a view that was not counted.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Self::Counted => None,
+            Self::Repeat => Some("repeat view within the dedupe window"),
+            Self::NotPublic => Some("no public article by that id or slug"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    id: Uuid,
+    status: ArticleStatus,
+    published_at: Option<DateTime<Utc>>,
+}
+
+/// How long an article lookup is trusted; a newly unpublished article may still collect views
+/// this long in memory, and the flush re-checks every article against the database anyway.
+const LOOKUP_TTL: Duration = Duration::from_secs(5);
+const LOOKUP_CAPACITY: usize = 100_000;
+
+type TrendingKey = (TrendingWindow, Option<Slug>, usize);
+type CachedList = (Instant, Arc<Vec<Candidate>>);
+
+struct Inner {
+    store: Store,
+    config: ViewsConfig,
+    pending: Mutex<HashMap<(Uuid, DateTime<Utc>), i64>>,
+    seen: Mutex<HashMap<(u64, Uuid), Instant>>,
+    hasher: RandomState,
+    lookups: Mutex<HashMap<ArticleRef, (Instant, Option<Known>)>>,
+    trending: Mutex<HashMap<TrendingKey, CachedList>>,
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+/// View counting and trending, shared by every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct Views {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Views {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Views")
+            .field("config", &self.inner.config)
+            .field("pending", &self.pending_views())
+            .finish()
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-update of plain counters; the data
+/// is still usable, so keep going rather than lose every later view.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Views {
+    /// View counting over `store`.
+    pub fn new(store: Store, config: ViewsConfig) -> Self {
+        let limiter = NonZeroU32::new(config.rate_per_second).map(|rate| {
+            let burst =
+                NonZeroU32::new(config.rate_burst.max(config.rate_per_second)).unwrap_or(rate);
+            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+        });
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                pending: Mutex::new(HashMap::new()),
+                seen: Mutex::new(HashMap::new()),
+                hasher: RandomState::new(),
+                lookups: Mutex::new(HashMap::new()),
+                trending: Mutex::new(HashMap::new()),
+                limiter,
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ViewsConfig {
+        &self.inner.config
+    }
+
+    /// Whether `address` may send another beacon now; `Err` carries how long to wait.
+    pub fn check_rate(&self, address: IpAddr) -> Result<(), Duration> {
+        let Some(limiter) = &self.inner.limiter else {
+            return Ok(());
+        };
+        limiter.check_key(&address).map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+        })
+    }
+
+    async fn lookup(&self, article: &ArticleRef) -> Result<Option<Known>, StoreError> {
+        if let Some((at, known)) = lock(&self.inner.lookups).get(article)
+            && at.elapsed() < LOOKUP_TTL
+        {
+            return Ok(*known);
+        }
+        let found = match article {
+            ArticleRef::Id(id) => {
+                self.inner
+                    .store
+                    .article_by_id(*id, Visibility::Everything)
+                    .await?
+            }
+            ArticleRef::Slug(slug) => {
+                self.inner
+                    .store
+                    .article_by_slug(slug, Visibility::Everything)
+                    .await?
+            }
+        };
+        let known = found.map(|a| Known {
+            id: a.id,
+            status: a.status,
+            published_at: a.published_at,
+        });
+        let mut lookups = lock(&self.inner.lookups);
+        if lookups.len() >= LOOKUP_CAPACITY {
+            lookups.clear();
+        }
+        lookups.insert(article.clone(), (Instant::now(), known));
+        Ok(known)
+    }
+
+    /// Counts one view at `now` (in memory; the next flush writes it).
+    pub async fn record(
+        &self,
+        article: &ArticleRef,
+        visitor: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ViewOutcome, StoreError> {
+        let Some(known) = self.lookup(article).await? else {
+            return Ok(ViewOutcome::NotPublic);
+        };
+        let public = ArticleStatus::PUBLIC.contains(&known.status)
+            && known.published_at.is_some_and(|at| at <= now);
+        if !public {
+            return Ok(ViewOutcome::NotPublic);
+        }
+        if let Some(visitor) = visitor
+            && self.is_repeat(visitor, known.id)
+        {
+            return Ok(ViewOutcome::Repeat);
+        }
+        *lock(&self.inner.pending)
+            .entry((known.id, bucket_hour(now)))
+            .or_default() += 1;
+        Ok(ViewOutcome::Counted)
+    }
+
+    /// Remembers (visitor, article) and says whether it was seen within the dedupe window.
+    fn is_repeat(&self, visitor: &str, article: Uuid) -> bool {
+        let key = (self.inner.hasher.hash_one(visitor), article);
+        let window = self.inner.config.dedupe_window;
+        let now = Instant::now();
+        let mut seen = lock(&self.inner.seen);
+        if let Some(at) = seen.get(&key)
+            && now.duration_since(*at) < window
+        {
+            return true;
+        }
+        if seen.len() >= self.inner.config.dedupe_capacity {
+            seen.retain(|_, at| now.duration_since(*at) < window);
+            if seen.len() >= self.inner.config.dedupe_capacity {
+                // Full of recent visitors: count this view rather than grow without bound.
+                return false;
+            }
+        }
+        seen.insert(key, now);
+        false
+    }
+
+    /// Views counted in memory and not yet written.
+    pub fn pending_views(&self) -> i64 {
+        lock(&self.inner.pending).values().sum()
+    }
+
+    /// Writes every pending count in one transaction. On failure the counts go back to
+    /// pending (added to any that arrived meanwhile) for the next attempt.
+    pub async fn flush(&self, now: DateTime<Utc>) -> Result<FlushReport, StoreError> {
+        let batch = std::mem::take(&mut *lock(&self.inner.pending));
+        if batch.is_empty() {
+            return Ok(FlushReport::default());
+        }
+        let counts: Vec<ViewCount> = batch
+            .iter()
+            .map(|(&(article_id, hour), &views)| ViewCount {
+                article_id,
+                hour,
+                views,
+            })
+            .collect();
+        match self.inner.store.record_views(&counts, now).await {
+            Ok(report) => Ok(report),
+            Err(error) => {
+                let mut pending = lock(&self.inner.pending);
+                for (key, views) in batch {
+                    *pending.entry(key).or_default() += views;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Forgets dedupe entries and rate-limit state older than their windows.
+    fn sweep(&self) {
+        let window = self.inner.config.dedupe_window;
+        let now = Instant::now();
+        lock(&self.inner.seen).retain(|_, at| now.duration_since(*at) < window);
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        let ttl = self.inner.config.trending_cache_ttl;
+        lock(&self.inner.trending).retain(|_, (at, _)| at.elapsed() < ttl);
+    }
+
+    /// The trending list, from memory when a fresh enough copy is there.
+    pub async fn trending(
+        &self,
+        window: TrendingWindow,
+        topic: Option<Slug>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Vec<Candidate>>, StoreError> {
+        let ttl = self.inner.config.trending_cache_ttl;
+        let key = (window, topic, limit);
+        if !ttl.is_zero()
+            && let Some((at, list)) = lock(&self.inner.trending).get(&key)
+            && at.elapsed() < ttl
+        {
+            return Ok(Arc::clone(list));
+        }
+        let list = Arc::new(
+            self.inner
+                .store
+                .trending(window, key.1.as_ref(), limit, now)
+                .await?,
+        );
+        if !ttl.is_zero() {
+            lock(&self.inner.trending).insert(key, (Instant::now(), Arc::clone(&list)));
+        }
+        Ok(list)
+    }
+
+    /// The trending list with its articles (loaded in one statement), in rank order. Articles
+    /// that stopped being public since the list was cached are left out.
+    pub async fn trending_articles(
+        &self,
+        window: TrendingWindow,
+        topic: Option<Slug>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Article, f64, i64)>, StoreError> {
+        let list = self.trending(window, topic, limit, now).await?;
+        let ids: Vec<Uuid> = list.iter().map(|c| c.article_id).collect();
+        let mut articles = self
+            .inner
+            .store
+            .articles_by_ids(&ids, Visibility::PublicAt(now))
+            .await?;
+        Ok(list
+            .iter()
+            .filter_map(|c| {
+                articles
+                    .remove(&c.article_id)
+                    .map(|a| (a, c.score, c.views))
+            })
+            .collect())
+    }
+
+    /// Starts the flusher and the expiry task. Call [`ViewTasks::shutdown`] after the HTTP
+    /// server has stopped, so the last views are written before the process exits.
+    pub fn spawn_tasks(&self) -> ViewTasks {
+        let (stop, stopped) = watch::channel(false);
+        let flusher = tokio::spawn(flush_loop(self.clone(), stopped.clone()));
+        let expirer = tokio::spawn(expiry_loop(self.clone(), stopped));
+        ViewTasks {
+            stop,
+            handles: vec![flusher, expirer],
+        }
+    }
+}
+
+async fn flush_loop(views: Views, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(views.config().flush_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sweeps = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(error) = views.flush(Utc::now()).await {
+                    tracing::warn!(%error, pending = views.pending_views(), "view flush failed; will retry");
+                }
+            }
+            _ = sweeps.tick() => views.sweep(),
+            _ = stopped.changed() => break,
+        }
+    }
+    // Shutdown: write what is left, retrying for a while if the database is away.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match views.flush(Utc::now()).await {
+            Ok(report) => {
+                tracing::info!(counted = report.counted, "final view flush done");
+                return;
+            }
+            Err(error) if Instant::now() < deadline => {
+                tracing::warn!(%error, "final view flush failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, lost = views.pending_views(), "views could not be written before exit");
+                return;
+            }
+        }
+    }
+}
+
+async fn expiry_loop(views: Views, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(views.config().expiry_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(error) = views.inner.store.expire_trending(Utc::now()).await {
+                    tracing::warn!(%error, "trending expiry failed; will retry");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// The running background tasks of view counting.
+#[derive(Debug)]
+pub struct ViewTasks {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl ViewTasks {
+    /// Stops the tasks; returns once the final flush has been attempted.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for handle in self.handles {
+            let _ = handle.await;
+        }
+    }
+}
