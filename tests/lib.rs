@@ -299,6 +299,12 @@ impl TestApp {
         self.shutdown_server().await;
     }
 
+    /// Stops the server gracefully (it drains requests and writes pending views) and keeps the
+    /// database for inspection through `store`.
+    pub async fn stop_server(&mut self) {
+        self.shutdown_server().await;
+    }
+
     async fn shutdown_server(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -11,4 +11,5 @@ mod reads;
 mod schema_drift;
 mod seed;
 mod statements;
+mod views;
 mod visibility;

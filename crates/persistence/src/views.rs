@@ -508,7 +508,7 @@ impl Store {
             .db
             .query_one(
                 Query::select()
-                    .expr(Expr::cust("COALESCE(SUM(views), 0)"))
+                    .expr(Expr::cust("CAST(COALESCE(SUM(views), 0) AS BIGINT)"))
                     .from(article_view_buckets::Entity),
             )
             .await?;
