@@ -113,7 +113,8 @@ fn replace_db_name(url: &str, name: &str) -> String {
     out
 }
 
-async fn admin_exec(admin_url: &str, sql: &str) {
+/// Runs `sql` on the PostgreSQL server as its administrator.
+pub async fn admin_exec(admin_url: &str, sql: &str) {
     use sea_orm::ConnectionTrait;
     let admin = sea_orm::Database::connect(admin_url)
         .await
@@ -292,6 +293,14 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The PostgreSQL database name of this app, when it runs on PostgreSQL.
+    pub fn postgres_database(&self) -> Option<&str> {
+        match &self.database {
+            TestDatabase::Postgres { name, .. } => Some(name),
+            _ => None,
+        }
     }
 
     /// Stops the server and removes the database.

@@ -409,3 +409,51 @@ on_both_databases!(two_processes_lose_no_view, |db| async move {
         .unwrap();
     assert_eq!(hot.iter().map(|c| c.views).sum::<i64>(), total as i64);
 });
+
+/// A database outage: flushes fail, the counts stay in memory, and they are written once the
+/// database is back. (PostgreSQL lets a test refuse and cut connections to one database.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_counted_during_an_outage_are_written_when_it_ends() {
+    let app = spawn_seeded_app(gazette_tests::Db::Postgres, 0).await;
+    let name = app.postgres_database().unwrap().to_owned();
+    let admin = gazette_tests::pg_admin_url();
+    for _ in 0..5 {
+        assert_eq!(
+            beacon(&app, json!({ "slug": SAMPLE })).await.1["counted"],
+            true
+        );
+    }
+    wait_for_views(&app, 5).await;
+
+    gazette_tests::admin_exec(
+        &admin,
+        &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+    )
+    .await;
+    gazette_tests::admin_exec(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/readyz").await.status() != 503 {
+        assert!(Instant::now() < deadline, "the outage never showed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The article lookup is still cached, so beacons keep being counted in memory.
+    for _ in 0..7 {
+        let (status, body) = beacon(&app, json!({ "slug": SAMPLE })).await;
+        assert_eq!(status, 202);
+        assert_eq!(body["counted"], true);
+    }
+    // Let the flusher (every 50 ms in tests) fail a few times.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    gazette_tests::admin_exec(
+        &admin,
+        &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"),
+    )
+    .await;
+    wait_for_views(&app, 12).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
