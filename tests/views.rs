@@ -457,3 +457,75 @@ async fn views_counted_during_an_outage_are_written_when_it_ends() {
     wait_for_views(&app, 12).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
+
+on_both_databases!(
+    running_scores_equal_the_definition_as_windows_move,
+    |db| async move {
+        use chrono::{Duration as Span, Utc};
+        use gazette_domain::trending::{Bucket, TrendingWindow, bucket_hour, score};
+        use gazette_persistence::ViewCount;
+
+        let app = spawn_seeded_app(db, 0).await;
+        let ids: Vec<uuid::Uuid> = app
+            .gql_ok(
+                "{ articles(first: 4) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await["articles"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().parse().unwrap())
+            .collect();
+        let now = Utc::now();
+        let mut buckets = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            for (age_hours, views) in [(1, 5), (10, 7), (30, 11), (200, 13), (700, 17)] {
+                buckets.push(Bucket {
+                    article_id: *id,
+                    hour: bucket_hour(now - Span::hours(age_hours + i as i64)),
+                    views: views * (i as i64 + 1),
+                });
+            }
+        }
+        let counts: Vec<ViewCount> = buckets
+            .iter()
+            .map(|b| ViewCount {
+                article_id: b.article_id,
+                hour: b.hour,
+                views: b.views,
+            })
+            .collect();
+        app.store.record_views(&counts, now).await.unwrap();
+
+        let half_life = Span::hours(24);
+        // Windows move on as time passes; what left each window leaves its scores.
+        for later in [0, 5, 20, 30, 24 * 8] {
+            let at = now + Span::hours(later);
+            app.store.expire_trending(at).await.unwrap();
+            for window in TrendingWindow::ALL {
+                let ranked = app.store.trending(window, None, 10, at).await.unwrap();
+                for id in &ids {
+                    let mine: Vec<Bucket> = buckets
+                        .iter()
+                        .filter(|b| b.article_id == *id)
+                        .copied()
+                        .collect();
+                    let (expected, views) = score(&mine, window, at, half_life);
+                    let got = ranked.iter().find(|c| c.article_id == *id);
+                    match got {
+                        None => assert_eq!(views, 0, "{window:?} +{later}h: {id} missing"),
+                        Some(c) => {
+                            assert_eq!(c.views, views, "{window:?} +{later}h views");
+                            assert!(
+                                (c.score - expected).abs() <= 1e-9 * expected.max(1.0),
+                                "{window:?} +{later}h: score {} vs {expected}",
+                                c.score
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+);
