@@ -57,6 +57,16 @@ pub(crate) fn visible(
     }
 }
 
+/// Whether `visibility` admits `article`. Lookups by key filter here rather than in SQL: with
+/// the visibility terms in the `WHERE`, SQLite's planner may prefer the (status, publish time)
+/// index and scan every public article instead of probing the primary key.
+fn allowed(article: &Article, visibility: Visibility) -> bool {
+    match visibility {
+        Visibility::Everything => true,
+        Visibility::PublicAt(now) => article.is_public_at(now),
+    }
+}
+
 fn tagged_with(
     join_table: &'static str,
     key: &'static str,
@@ -85,10 +95,11 @@ impl Store {
         id: Uuid,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        let row = visible(articles::Entity::find_by_id(id), visibility)
-            .one(&self.db)
-            .await?;
-        row.map(Article::try_from).transpose()
+        let row = articles::Entity::find_by_id(id).one(&self.db).await?;
+        Ok(row
+            .map(Article::try_from)
+            .transpose()?
+            .filter(|a| allowed(a, visibility)))
     }
 
     /// The article with this slug, or whose earlier slug this is (a renamed published
@@ -104,18 +115,19 @@ impl Store {
             .from("slug_redirects")
             .and_where(Expr::col("slug").eq(slug.as_str()))
             .to_owned();
-        let row = visible(
-            articles::Entity::find().filter(
+        // Live slugs are unique and never also redirect, so at most one row matches.
+        let row = articles::Entity::find()
+            .filter(
                 Condition::any()
                     .add(Column::Slug.eq(slug.as_str()))
                     .add(Column::Id.in_subquery(moved_here)),
-            ),
-            visibility,
-        )
-        // Live slugs are unique and never also redirect, so at most one row matches.
-        .one(&self.db)
-        .await?;
-        row.map(Article::try_from).transpose()
+            )
+            .one(&self.db)
+            .await?;
+        Ok(row
+            .map(Article::try_from)
+            .transpose()?
+            .filter(|a| allowed(a, visibility)))
     }
 
     /// The visible articles among `ids`, keyed by id (one statement).
@@ -127,14 +139,13 @@ impl Store {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = visible(
-            articles::Entity::find().filter(Column::Id.is_in(ids.iter().copied())),
-            visibility,
-        )
-        .all(&self.db)
-        .await?;
+        let rows = articles::Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
         Ok(all::<_, Article>(rows)?
             .into_iter()
+            .filter(|a| allowed(a, visibility))
             .map(|a| (a.id, a))
             .collect())
     }

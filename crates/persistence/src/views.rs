@@ -15,10 +15,10 @@ use gazette_domain::trending::{
     score_from_accumulator,
 };
 use gazette_domain::{ArticleStatus, Slug};
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, ExprTrait, IdenStatic, QueryFilter, QuerySelect, Statement, Value,
+    EntityTrait, ExprTrait, IdenStatic, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -166,19 +166,7 @@ impl Store {
         ids.dedup();
         let mut public: Vec<Uuid> = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(1000) {
-            let found: Vec<Uuid> = articles::Entity::find()
-                .select_only()
-                .column(articles::Column::Id)
-                .filter(articles::Column::Id.is_in(chunk.iter().copied()))
-                .filter(
-                    articles::Column::Status
-                        .is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)),
-                )
-                .filter(articles::Column::PublishedAt.lte(now))
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            public.extend(found);
+            public.extend(public_among(&txn, chunk, now).await?.into_keys());
         }
         public.sort_unstable();
 
@@ -379,8 +367,9 @@ impl Store {
     }
 
     /// The most-read public articles of `window` (optionally tagged with `topic`) at `now`,
-    /// ranked by the domain's rules: at most `limit`. Reads the window's accumulator index,
-    /// never raw buckets: one statement for the page, one for articles tied with its last.
+    /// ranked by the domain's rules: at most `limit`. Walks the window's score index from the
+    /// top (never the buckets), a page of candidates at a time, and keeps those public at `now`;
+    /// articles tied with the last kept one are fetched too, so the domain's tie-breaks decide.
     pub async fn trending(
         &self,
         window: TrendingWindow,
@@ -394,103 +383,76 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("trending state is missing".to_owned()))?;
         let (views_col, score_col) = window_columns(window);
-        let base_query = |score_equals: Option<f64>| {
-            let mut q = Query::select();
-            q.column((
-                article_trending::Entity,
-                article_trending::Column::ArticleId,
-            ))
-            .column((article_trending::Entity, score_col))
-            .column((article_trending::Entity, views_col))
-            .column((articles::Entity, articles::Column::PublishedAt))
-            .from(article_trending::Entity)
-            .inner_join(
-                articles::Entity,
-                Expr::col((articles::Entity, articles::Column::Id)).equals((
-                    article_trending::Entity,
-                    article_trending::Column::ArticleId,
-                )),
-            )
-            .and_where(Expr::col((article_trending::Entity, views_col)).gt(0))
-            .and_where(
-                Expr::col((articles::Entity, articles::Column::Status))
-                    .is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)),
-            )
-            .and_where(Expr::col((articles::Entity, articles::Column::PublishedAt)).lte(now));
-            if let Some(topic) = topic {
-                q.and_where(
-                    Expr::col((
+        // Topic membership is checked per candidate (a primary-key probe), so walking the
+        // score index stays cheap however many articles the topic has.
+        let topic_id = match topic {
+            None => None,
+            Some(topic) => match self.topic_by_slug(topic).await? {
+                Some(t) => Some(t.id),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let in_topic = topic_id.map(|topic_id| {
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from("article_topics")
+                    .and_where(Expr::col(("article_topics", "article_id")).equals((
                         article_trending::Entity,
                         article_trending::Column::ArticleId,
-                    ))
-                    .in_subquery(
-                        Query::select()
-                            .column(("article_topics", "article_id"))
-                            .from("article_topics")
-                            .inner_join(
-                                "topics",
-                                Expr::col(("topics", "id")).equals(("article_topics", "topic_id")),
-                            )
-                            .and_where(Expr::col(("topics", "slug")).eq(topic.as_str()))
-                            .to_owned(),
+                    )))
+                    .and_where(Expr::col(("article_topics", "topic_id")).eq(topic_id))
+                    .to_owned(),
+            )
+        });
+        // Most candidates are public; a page a little larger than asked usually suffices.
+        let page = u64::try_from(limit * 2 + 10).unwrap_or(110);
+        let mut kept: Vec<(Uuid, f64, i64, DateTime<Utc>)> = Vec::with_capacity(limit + 8);
+        let mut after: Option<(f64, Uuid)> = None;
+        loop {
+            let mut select = article_trending::Entity::find()
+                .select_only()
+                .column(article_trending::Column::ArticleId)
+                .column(score_col)
+                .column(views_col)
+                .filter(views_col.gt(0));
+            if let Some(condition) = &in_topic {
+                select = select.filter(condition.clone());
+            }
+            if let Some((score, id)) = after {
+                select = select.filter(
+                    sea_orm::Condition::any().add(score_col.lt(score)).add(
+                        sea_orm::Condition::all()
+                            .add(score_col.eq(score))
+                            .add(article_trending::Column::ArticleId.lt(id)),
                     ),
                 );
             }
-            match score_equals {
-                Some(score) => {
-                    q.and_where(Expr::col((article_trending::Entity, score_col)).eq(score))
-                        .limit(1000);
-                }
-                None => {
-                    q.order_by((article_trending::Entity, score_col), Order::Desc)
-                        .order_by(
-                            (
-                                article_trending::Entity,
-                                article_trending::Column::ArticleId,
-                            ),
-                            Order::Desc,
-                        )
-                        .limit(u64::try_from(limit).unwrap_or(50));
+            let rows: Vec<(Uuid, f64, i64)> = select
+                .order_by(score_col, sea_orm::Order::Desc)
+                .order_by(article_trending::Column::ArticleId, sea_orm::Order::Desc)
+                .limit(page)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let exhausted = (rows.len() as u64) < page;
+            after = rows.last().map(|r| (r.1, r.0));
+            let published = self
+                .public_publish_times(rows.iter().map(|r| r.0), now)
+                .await?;
+            for (id, score, views) in rows {
+                if let Some(at) = published.get(&id) {
+                    kept.push((id, score, views, *at));
                 }
             }
-            q
-        };
-        let decode =
-            |row: sea_orm::QueryResult| -> Result<(Uuid, f64, i64, DateTime<Utc>), StoreError> {
-                Ok((
-                    row.try_get_by_index::<Uuid>(0)?,
-                    row.try_get_by_index::<f64>(1)?,
-                    row.try_get_by_index::<i64>(2)?,
-                    row.try_get_by_index::<DateTime<Utc>>(3)?,
-                ))
-            };
-        let mut rows: Vec<(Uuid, f64, i64, DateTime<Utc>)> = self
-            .db
-            .query_all(&base_query(None))
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        if rows.len() == limit
-            && let Some(&(_, last, _, _)) = rows.last()
-        {
-            // Articles tied with the last one are ranked by the domain's tie-breaks, so fetch
-            // them all rather than let the index order decide.
-            let tied: Vec<_> = self
-                .db
-                .query_all(&base_query(Some(last)))
-                .await?
-                .into_iter()
-                .map(decode)
-                .collect::<Result<_, _>>()?;
-            for row in tied {
-                if !rows.iter().any(|r| r.0 == row.0) {
-                    rows.push(row);
-                }
+            let tie_is_open =
+                kept.len() >= limit && after.is_some_and(|(score, _)| score == kept[limit - 1].1);
+            if exhausted || (kept.len() >= limit && !tie_is_open) {
+                break;
             }
         }
         let half_life = half_life(&state);
-        let candidates = rows
+        let candidates = kept
             .into_iter()
             .map(|(article_id, accumulator, views, published_at)| Candidate {
                 article_id,
@@ -500,6 +462,19 @@ impl Store {
             })
             .collect();
         Ok(gazette_domain::trending::rank(candidates, limit))
+    }
+
+    /// The publish times of those of `ids` that are public at `now` (one statement).
+    async fn public_publish_times(
+        &self,
+        ids: impl Iterator<Item = Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
+        let ids: Vec<Uuid> = ids.collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        public_among(&self.db, &ids, now).await
     }
 
     /// Total views stored in buckets (tests and benchmarks check no count was lost).
@@ -517,6 +492,39 @@ impl Store {
             None => 0,
         })
     }
+}
+
+/// Those of `ids` public at `now`, with their publish times (one statement, by primary key;
+/// the status rule is applied here so the planner never trades the key for the status index).
+async fn public_among<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = articles::Entity::find()
+        .select_only()
+        .column(articles::Column::Id)
+        .column(articles::Column::Status)
+        .column(articles::Column::PublishedAt)
+        .filter(articles::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (id, status, published_at) in rows {
+        let status = ArticleStatus::parse(&status)
+            .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
+        if let Some(at) = published_at
+            && ArticleStatus::PUBLIC.contains(&status)
+            && at <= now
+        {
+            out.insert(id, at);
+        }
+    }
+    Ok(out)
 }
 
 /// Recomputes every accumulator from the buckets of the longest window, with `half_life`.
