@@ -11,7 +11,7 @@ SUB ?= dev
 TTL ?= 1h
 SCOPE ?=
 
-.PHONY: run serve seed migrate test lint fmt schema layers pg clean token
+.PHONY: run serve seed migrate test bench lint fmt schema layers pg clean token
 
 ## Build, migrate, load sample content and serve with GraphiQL at http://127.0.0.1:8080/graphql
 run:
@@ -30,6 +30,12 @@ test: pg
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+## Speed figures (release build, real server, SQLite): the view beacon under load and trending
+## over 100,000 articles and 10,000,000 views. Record them in BENCHMARKS.md.
+bench:
+	$(CARGO) build --release -p gazette-server -p gazette-bench
+	./target/release/gazette-bench $(BENCH)
 
 ## Start the local PostgreSQL when it is not answering (tests need it)
 pg:

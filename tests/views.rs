@@ -529,3 +529,30 @@ on_both_databases!(
         }
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_dedupe_memory_counts_rather_than_grows() {
+    let app = spawn_app_with(gazette_tests::Db::Sqlite, |args| {
+        args.views.view_dedupe_capacity = 2;
+    })
+    .await;
+    gazette_persistence::seed_sample_content(&app.store, 0, chrono::Utc::now())
+        .await
+        .unwrap();
+    let counted = |visitor: &'static str| {
+        let app = &app;
+        async move {
+            beacon(app, json!({ "slug": SAMPLE, "visitorId": visitor }))
+                .await
+                .1["counted"]
+                == true
+        }
+    };
+    assert!(counted("a").await);
+    assert!(counted("b").await);
+    assert!(!counted("a").await, "remembered while there is room");
+    // Full: a new visitor is counted but not remembered, so memory stays bounded.
+    assert!(counted("c").await);
+    assert!(counted("c").await);
+    wait_for_views(&app, 4).await;
+}

@@ -133,6 +133,13 @@ struct Known {
 const LOOKUP_TTL: Duration = Duration::from_secs(5);
 const LOOKUP_CAPACITY: usize = 100_000;
 
+/// Recent (visitor, article) pairs, for dedupe.
+#[derive(Default)]
+struct Seen {
+    entries: HashMap<(u64, Uuid), Instant>,
+    last_sweep: Option<Instant>,
+}
+
 type TrendingKey = (TrendingWindow, Option<Slug>, usize);
 type CachedList = (Instant, Arc<Vec<Candidate>>);
 
@@ -140,7 +147,7 @@ struct Inner {
     store: Store,
     config: ViewsConfig,
     pending: Mutex<HashMap<(Uuid, DateTime<Utc>), i64>>,
-    seen: Mutex<HashMap<(u64, Uuid), Instant>>,
+    seen: Mutex<Seen>,
     hasher: RandomState,
     lookups: Mutex<HashMap<ArticleRef, (Instant, Option<Known>)>>,
     trending: Mutex<HashMap<TrendingKey, CachedList>>,
@@ -183,7 +190,7 @@ impl Views {
                 store,
                 config,
                 pending: Mutex::new(HashMap::new()),
-                seen: Mutex::new(HashMap::new()),
+                seen: Mutex::new(Seen::default()),
                 hasher: RandomState::new(),
                 lookups: Mutex::new(HashMap::new()),
                 trending: Mutex::new(HashMap::new()),
@@ -274,19 +281,27 @@ impl Views {
         let window = self.inner.config.dedupe_window;
         let now = Instant::now();
         let mut seen = lock(&self.inner.seen);
-        if let Some(at) = seen.get(&key)
+        if let Some(at) = seen.entries.get(&key)
             && now.duration_since(*at) < window
         {
             return true;
         }
-        if seen.len() >= self.inner.config.dedupe_capacity {
-            seen.retain(|_, at| now.duration_since(*at) < window);
-            if seen.len() >= self.inner.config.dedupe_capacity {
+        if seen.entries.len() >= self.inner.config.dedupe_capacity {
+            // Sweep at most once a second: a sweep walks every entry under the lock.
+            if seen
+                .last_sweep
+                .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1))
+            {
+                seen.entries
+                    .retain(|_, at| now.duration_since(*at) < window);
+                seen.last_sweep = Some(now);
+            }
+            if seen.entries.len() >= self.inner.config.dedupe_capacity {
                 // Full of recent visitors: count this view rather than grow without bound.
                 return false;
             }
         }
-        seen.insert(key, now);
+        seen.entries.insert(key, now);
         false
     }
 
@@ -326,7 +341,11 @@ impl Views {
     fn sweep(&self) {
         let window = self.inner.config.dedupe_window;
         let now = Instant::now();
-        lock(&self.inner.seen).retain(|_, at| now.duration_since(*at) < window);
+        let mut seen = lock(&self.inner.seen);
+        seen.entries
+            .retain(|_, at| now.duration_since(*at) < window);
+        seen.last_sweep = Some(now);
+        drop(seen);
         if let Some(limiter) = &self.inner.limiter {
             limiter.retain_recent();
             limiter.shrink_to_fit();
