@@ -33,7 +33,7 @@ struct Cli {
     bench: Option<Bench>,
 }
 
-#[derive(Subcommand, Clone, Copy)]
+#[derive(Subcommand, Clone)]
 enum Bench {
     /// The view beacon under load.
     Beacon {
@@ -52,6 +52,10 @@ enum Bench {
         /// Views to spread over them.
         #[arg(long, env = "BENCH_VIEWS", default_value_t = 10_000_000)]
         views: u64,
+        /// Run on PostgreSQL instead of SQLite: the server's admin URL (a fresh database is
+        /// made on it and dropped afterwards), e.g. postgres://postgres@127.0.0.1:5432/postgres.
+        #[arg(long, env = "BENCH_PG_URL")]
+        postgres: Option<String>,
     },
     /// Both, with default sizes.
     All,
@@ -319,8 +323,63 @@ impl Rng {
     }
 }
 
-async fn trending(articles: usize, views: u64) -> Result<(), Failure> {
-    let (path, url) = temp_db("trending");
+/// Where a benchmark's data lives, removed afterwards.
+enum Scratch {
+    Sqlite(PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl Scratch {
+    async fn new(postgres: Option<&str>) -> Result<(Self, String), Failure> {
+        match postgres {
+            None => {
+                let (path, url) = temp_db("trending");
+                Ok((Self::Sqlite(path), url))
+            }
+            Some(admin) => {
+                let name = format!("gazette_bench_{}", uuid::Uuid::now_v7().simple());
+                let conn = sea_orm::Database::connect(admin).await?;
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await?;
+                conn.close().await?;
+                let cut = admin
+                    .rfind('/')
+                    .ok_or("the PostgreSQL URL needs a database path")?;
+                let url = format!("{}/{name}", &admin[..cut]);
+                Ok((
+                    Self::Postgres {
+                        admin: admin.to_owned(),
+                        name,
+                    },
+                    url,
+                ))
+            }
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "SQLite",
+            Self::Postgres { .. } => "PostgreSQL",
+        }
+    }
+
+    async fn remove(self) -> Result<(), Failure> {
+        match self {
+            Self::Sqlite(path) => remove_db(&path),
+            Self::Postgres { admin, name } => {
+                let conn = sea_orm::Database::connect(&admin).await?;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await?;
+                conn.close().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn trending(articles: usize, views: u64, postgres: Option<&str>) -> Result<(), Failure> {
+    let (scratch, url) = Scratch::new(postgres).await?;
     let store = Store::connect(&url, &StoreOptions::default()).await?;
     store.migrate().await?;
     let now = Utc::now();
@@ -389,7 +448,10 @@ async fn trending(articles: usize, views: u64) -> Result<(), Failure> {
     let loaded_in = t1.elapsed();
     let stored = store.total_views().await?;
 
-    println!("### Trending, SQLite, {articles} articles, {stored} views\n");
+    println!(
+        "### Trending, {}, {articles} articles, {stored} views\n",
+        scratch.label()
+    );
     println!(
         "Data: {articles} generated articles (seeded in {:.1} s) and {stored} views in {buckets} hourly buckets, Zipf(1.1) over articles, spread over 30 days (loaded through the flush path in {:.1} s).\n",
         seeded_in.as_secs_f64(),
@@ -453,8 +515,7 @@ async fn trending(articles: usize, views: u64) -> Result<(), Failure> {
     drop(stream);
     server.stop()?;
     println!();
-    remove_db(&path);
-    Ok(())
+    scratch.remove().await
 }
 
 #[tokio::main]
@@ -471,10 +532,14 @@ async fn main() -> Result<(), Failure> {
             seconds,
             connections,
         } => beacon(seconds, connections).await,
-        Bench::Trending { articles, views } => trending(articles, views).await,
+        Bench::Trending {
+            articles,
+            views,
+            postgres,
+        } => trending(articles, views, postgres.as_deref()).await,
         Bench::All => {
             beacon(10, 32).await?;
-            trending(100_000, 10_000_000).await
+            trending(100_000, 10_000_000, None).await
         }
     }
 }
