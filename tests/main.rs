@@ -9,6 +9,7 @@ mod migrations;
 mod pagination;
 mod reads;
 mod schema_drift;
+mod search;
 mod seed;
 mod statements;
 mod views;

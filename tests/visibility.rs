@@ -83,6 +83,10 @@ async fn read(app: &TestApp, viewer: Option<&str>, path: &str, case: &Case) -> V
             json!({ "t": TOPIC }),
         ),
         "trending" => ("{ r: trending(first: 50) { article { id } } }", json!({})),
+        "search" => (
+            "query($q: String!) { r: search(query: $q, first: 100) { edges { node { article { id } } } } }",
+            json!({ "q": "visibility case" }),
+        ),
         "topic.trending" => (
             "query($t: String!) { topic(slug: $t) { r: trending(first: 50) { article { id } } } }",
             json!({ "t": TOPIC }),
@@ -116,7 +120,15 @@ async fn read(app: &TestApp, viewer: Option<&str>, path: &str, case: &Case) -> V
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .map(|e| {
+                let node = &e["node"];
+                node.get("article")
+                    .unwrap_or(node)
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     } else if found.is_null() {
         Vec::new()
@@ -191,6 +203,7 @@ on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
         "author.articles",
         "trending",
         "topic.trending",
+        "search",
     ];
     let mut checked = 0;
     for (viewer, token) in viewers {
@@ -199,7 +212,7 @@ on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
                 let ids = read(&app, token, path, case).await;
                 let shown = ids.contains(&case.id);
                 let public = case.status == "published";
-                if path.contains("trending") && case.status == "published" {
+                if (path.contains("trending") || path == "search") && case.status == "published" {
                     assert!(
                         shown,
                         "{viewer} via {path}: the published article is missing"
@@ -220,5 +233,5 @@ on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
             }
         }
     }
-    assert_eq!(checked, 4 * 9 * 5);
+    assert_eq!(checked, 4 * 10 * 5);
 });

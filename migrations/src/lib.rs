@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20250101_000001_content;
 mod m20250201_000002_editorial;
 mod m20250301_000003_views;
+mod m20250401_000004_search;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000001_content::Migration),
             Box::new(m20250201_000002_editorial::Migration),
             Box::new(m20250301_000003_views::Migration),
+            Box::new(m20250401_000004_search::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod editorial;
 pub mod error;
 pub mod pagination;
 pub mod people;
+pub mod search;
 pub mod time;
 pub mod trending;
 pub mod values;
@@ -21,8 +22,8 @@ pub use editorial::{
 };
 pub use error::ValidationError;
 pub use pagination::{
-    ArticleCursor, ArticleOrder, CursorKey, Direction, EditedCursor, MAX_PAGE_SIZE, PageRequest,
-    SlugCursor,
+    ArticleCursor, ArticleOrder, CursorKey, Direction, EditedCursor, MAX_PAGE_SIZE, OffsetCursor,
+    PageRequest, SlugCursor,
 };
 pub use people::{Author, AuthorPatch, NewAuthor, NewTopic, Topic, TopicPatch};
 pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};

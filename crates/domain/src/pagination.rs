@@ -201,6 +201,22 @@ impl CursorKey for EditedCursor {
     }
 }
 
+/// Position in a ranked list (search results): how many items precede the next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OffsetCursor(pub u64);
+
+impl CursorKey for OffsetCursor {
+    const TAG: &'static str = "o1";
+
+    fn to_key(&self) -> String {
+        self.0.to_string()
+    }
+
+    fn from_key(raw: &str) -> Option<Self> {
+        raw.parse().ok().map(Self)
+    }
+}
+
 /// Keyset position in a list ordered by a unique slug (topics, authors).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SlugCursor(pub String);

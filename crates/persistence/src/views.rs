@@ -17,12 +17,13 @@ use gazette_domain::trending::{
 use gazette_domain::{ArticleStatus, Slug};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, ExprTrait, IdenStatic, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    IdenStatic, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::{article_trending, article_view_buckets, articles, trending_state};
+use crate::search::placeholders;
 use crate::{Store, StoreError};
 
 /// Views of one article counted in one hour, ready to be added.
@@ -87,27 +88,6 @@ async fn lock_state(txn: &DatabaseTransaction) -> Result<trending_state::Model, 
         .one(txn)
         .await?
         .ok_or_else(|| StoreError::Corrupt("trending state vanished".to_owned()))
-}
-
-/// `?` placeholders in the backend's own syntax.
-fn raw(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut n = 0;
-        for ch in sql.chars() {
-            if ch == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(ch);
-            }
-        }
-        out
-    } else {
-        sql.to_owned()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }
 
 impl Store {
@@ -310,7 +290,7 @@ impl Store {
                      {score} = {score} - ? * {left} \
                      WHERE article_id IN (SELECT article_id FROM article_view_buckets WHERE hour = ?)"
                 );
-                txn.execute_raw(raw(
+                txn.execute_raw(placeholders(
                     backend,
                     &sql,
                     vec![hour.into(), weight.into(), hour.into(), hour.into()],
@@ -318,7 +298,7 @@ impl Store {
                 .await?;
             }
             // No views left means no score, whatever rounding left behind.
-            txn.execute_raw(raw(
+            txn.execute_raw(placeholders(
                 backend,
                 &format!(
                     "UPDATE article_trending SET {score} = 0 WHERE {views} <= 0 AND {score} <> 0"

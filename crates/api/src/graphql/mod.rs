@@ -5,6 +5,7 @@ mod editorial;
 mod loaders;
 mod node;
 mod pagination;
+mod search;
 mod taxonomy;
 mod trending;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use gazette_domain::Viewer;
 
 pub use loaders::Loaders;
+pub use search::SNIPPET_CHARS;
 
 use crate::AppState;
 
@@ -25,6 +27,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     editorial::PreviewQuery,
     trending::TrendingQuery,
+    search::SearchQueryRoot,
 );
 
 /// The root of every write.

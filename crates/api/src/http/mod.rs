@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/views", post(rest::record_view))
         .route("/v1/trending", get(rest::trending))
+        .route("/v1/search", get(rest::search))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })

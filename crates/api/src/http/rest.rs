@@ -224,3 +224,144 @@ async fn trending_items(
             .collect(),
     })
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchParams {
+    q: Option<String>,
+    first: Option<String>,
+    after: Option<String>,
+    topic: Option<String>,
+    published_after: Option<String>,
+    published_before: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SnippetJson {
+    text: String,
+    html: String,
+    ranges: Vec<[usize; 2]>,
+}
+
+impl From<gazette_domain::search::Highlight> for SnippetJson {
+    fn from(h: gazette_domain::search::Highlight) -> Self {
+        Self {
+            html: h.to_html(),
+            ranges: h.ranges.iter().map(|&(s, e)| [s, e]).collect(),
+            text: h.text,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SearchItem {
+    article: ArticleSummary,
+    score: f64,
+    highlights: SearchHighlightsJson,
+}
+
+#[derive(Serialize)]
+struct SearchHighlightsJson {
+    headline: SnippetJson,
+    body: SnippetJson,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfoJson {
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchAnswer {
+    items: Vec<SearchItem>,
+    page_info: PageInfoJson,
+}
+
+/// `GET /v1/search?q=…&first=&after=&topic=&publishedAfter=&publishedBefore=`: the same
+/// results as GraphQL's `search`.
+pub async fn search(
+    State(http): State<HttpState>,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
+    };
+    match search_items(&http, params).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ValidationError> {
+    raw.map(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| ValidationError::new(field, "must be an RFC 3339 instant"))
+    })
+    .transpose()
+}
+
+async fn search_items(http: &HttpState, params: SearchParams) -> Result<SearchAnswer, ApiError> {
+    use gazette_domain::{CursorKey, OffsetCursor, PageRequest};
+    let raw = params
+        .q
+        .ok_or_else(|| ValidationError::new("q", "is required"))?;
+    let query = gazette_domain::search::SearchQuery::parse("q", &raw)?;
+    let first = params
+        .first
+        .as_deref()
+        .map(|f| {
+            f.parse::<i32>()
+                .map_err(|_| ValidationError::new("first", "must be a whole number"))
+        })
+        .transpose()?;
+    let page = PageRequest::<OffsetCursor>::from_relay(first, params.after.as_deref(), None, None)?;
+    let offset = page.cursor.map_or(0, |c| c.0);
+    let filter = gazette_persistence::SearchFilter {
+        topic: params
+            .topic
+            .as_deref()
+            .map(|t| Slug::parse_field("topic", t))
+            .transpose()?,
+        published_after: instant("publishedAfter", params.published_after.as_deref())?,
+        published_before: instant("publishedBefore", params.published_before.as_deref())?,
+    };
+    let result = http
+        .app
+        .store()
+        .search(&query, &filter, offset, page.limit, Utc::now())
+        .await?;
+    let count = result.items.len() as u64;
+    let items = result
+        .items
+        .into_iter()
+        .map(|hit| SearchItem {
+            highlights: SearchHighlightsJson {
+                headline: gazette_domain::search::highlight(
+                    hit.article.headline.as_str(),
+                    &query,
+                    usize::MAX,
+                )
+                .into(),
+                body: gazette_domain::search::highlight(
+                    &hit.article.body.to_plain_text(),
+                    &query,
+                    crate::graphql::SNIPPET_CHARS,
+                )
+                .into(),
+            },
+            article: ArticleSummary::from(&hit.article),
+            score: hit.score,
+        })
+        .collect();
+    Ok(SearchAnswer {
+        items,
+        page_info: PageInfoJson {
+            has_next_page: result.has_next,
+            end_cursor: (count > 0).then(|| OffsetCursor(offset + count).encode()),
+        },
+    })
+}

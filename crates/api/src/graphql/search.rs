@@ -1,0 +1,170 @@
+//! Full-text search over published articles.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use gazette_domain::search::{Highlight, SearchQuery, highlight};
+use gazette_domain::{CursorKey, OffsetCursor, Slug, ValidationError};
+use gazette_persistence::SearchFilter;
+
+use super::RequestContext;
+use super::articles::ArticleNode;
+use super::loaders::{Loaders, load_error};
+use super::pagination::{connection_cost, page_request};
+use crate::AppState;
+use crate::error::GqlResultExt as _;
+
+/// Characters of body text around the first match in a hit's snippet.
+pub const SNIPPET_CHARS: usize = 240;
+
+/// Where a match is in a snippet: character offsets `[start, end)`.
+#[derive(SimpleObject)]
+pub struct TextRange {
+    /// First character of the match.
+    start: i32,
+    /// One past its last character.
+    end: i32,
+}
+
+/// A snippet with the query's words found in it. Take `html` (escaped, matches in `<mark>`)
+/// or `text` with `ranges` and render them yourself.
+#[derive(SimpleObject)]
+pub struct Snippet {
+    /// Plain text; `…` marks where it was cut.
+    text: String,
+    /// The same as HTML with `<mark>` around matches.
+    html: String,
+    /// The matches in `text`, as character offsets.
+    ranges: Vec<TextRange>,
+}
+
+impl From<Highlight> for Snippet {
+    fn from(h: Highlight) -> Self {
+        Self {
+            html: h.to_html(),
+            ranges: h
+                .ranges
+                .iter()
+                .map(|&(s, e)| TextRange {
+                    start: i32::try_from(s).unwrap_or(i32::MAX),
+                    end: i32::try_from(e).unwrap_or(i32::MAX),
+                })
+                .collect(),
+            text: h.text,
+        }
+    }
+}
+
+/// Where the query matched.
+#[derive(SimpleObject)]
+pub struct SearchHighlights {
+    /// The headline, whole.
+    headline: Snippet,
+    /// A passage of the body around the first match.
+    body: Snippet,
+}
+
+/// One search result.
+#[derive(SimpleObject)]
+pub struct SearchHit {
+    /// The article.
+    article: ArticleNode,
+    /// Relevance from the database's engine (bm25 on SQLite, ts_rank_cd on PostgreSQL);
+    /// higher is better, comparable within one result list only.
+    score: f64,
+    /// Snippets with the matches marked.
+    highlights: SearchHighlights,
+}
+
+/// Narrows a search.
+#[derive(InputObject, Default)]
+pub struct SearchFilterInput {
+    /// Topic slug.
+    pub topic: Option<String>,
+    /// Published at or after.
+    pub published_after: Option<DateTime<Utc>>,
+    /// Published before.
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+impl SearchFilterInput {
+    /// The storage filter, with the topic slug checked.
+    pub fn parse(self) -> Result<SearchFilter, ValidationError> {
+        Ok(SearchFilter {
+            topic: self
+                .topic
+                .as_deref()
+                .map(|t| Slug::parse_field("filter.topic", t))
+                .transpose()?,
+            published_after: self.published_after,
+            published_before: self.published_before,
+        })
+    }
+}
+
+/// Search reads.
+#[derive(Default)]
+pub struct SearchQueryRoot;
+
+#[Object]
+impl SearchQueryRoot {
+    /// Published articles matching `query`, most relevant first. Words must all match
+    /// (stemmed: `tariffs` finds `tariff`), `"quoted phrases"` match in order, and `korea*`
+    /// matches words starting with `korea`. A query of only stop words or punctuation finds
+    /// nothing; an unclosed quote is `BAD_USER_INPUT`. Pages forward with `first`/`after`.
+    #[graphql(complexity = "connection_cost(first, None, child_complexity)")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<SearchFilterInput>,
+    ) -> Result<Connection<String, SearchHit>> {
+        let parsed = SearchQuery::parse("query", &query).gql()?;
+        let filter = filter.unwrap_or_default().parse().gql()?;
+        let page = page_request::<OffsetCursor>(first, after, None, None)?;
+        let offset = page.cursor.map_or(0, |c| c.0);
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let result = state
+            .store()
+            .search(&parsed, &filter, offset, page.limit, request.now)
+            .await
+            .gql()?;
+        let articles: Vec<&gazette_domain::Article> =
+            result.items.iter().map(|h| &h.article).collect();
+        ctx.data_unchecked::<Loaders>()
+            .prefetch_for_articles(
+                ctx.look_ahead()
+                    .field("edges")
+                    .field("node")
+                    .field("article"),
+                &articles,
+            )
+            .await
+            .map_err(load_error)?;
+        let mut connection = Connection::new(result.has_previous, result.has_next);
+        for (i, hit) in result.items.into_iter().enumerate() {
+            connection.edges.push(Edge::new(
+                OffsetCursor(offset + i as u64 + 1).encode(),
+                to_hit(hit, &parsed),
+            ));
+        }
+        Ok(connection)
+    }
+}
+
+/// A storage hit with its snippets.
+pub fn to_hit(hit: gazette_persistence::Hit, query: &SearchQuery) -> SearchHit {
+    let headline = highlight(hit.article.headline.as_str(), query, usize::MAX);
+    let body = highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS);
+    SearchHit {
+        score: hit.score,
+        highlights: SearchHighlights {
+            headline: headline.into(),
+            body: body.into(),
+        },
+        article: ArticleNode::from(hit.article),
+    }
+}

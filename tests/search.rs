@@ -1,0 +1,241 @@
+//! Full-text search on each database's own engine: words, phrases, prefixes, stop words, bad
+//! queries, highlights, paging, and an index that follows every write.
+
+use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app, token};
+use serde_json::{Value, json};
+
+const SAMPLE: &str = "putins-north-korea-visit-could-reshape-regional-security";
+
+const SEARCH: &str = r#"query($q: String!, $first: Int, $after: String, $topic: String) {
+  search(query: $q, first: $first, after: $after, filter: { topic: $topic }) {
+    edges { cursor node { score article { slug } highlights { headline { html text ranges { start end } } body { html } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+async fn search(app: &TestApp, q: &str) -> Value {
+    app.gql_ok(SEARCH, json!({ "q": q })).await["search"].clone()
+}
+
+fn slugs(result: &Value) -> Vec<String> {
+    result["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["article"]["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_both_databases!(
+    words_phrases_and_prefixes_find_published_articles,
+    |db| async move {
+        let app = spawn_seeded_app(db, 20).await;
+        let hits = search(&app, "North Korea").await;
+        assert_eq!(slugs(&hits)[0], SAMPLE);
+        let top = &hits["edges"][0]["node"];
+        assert!(
+            top["highlights"]["headline"]["html"]
+                .as_str()
+                .unwrap()
+                .contains("<mark>North</mark> <mark>Korea</mark>"),
+            "{top}"
+        );
+        let ranges = top["highlights"]["headline"]["ranges"].as_array().unwrap();
+        let text: Vec<char> = top["highlights"]["headline"]["text"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .collect();
+        let first: String = text[ranges[0]["start"].as_u64().unwrap() as usize
+            ..ranges[0]["end"].as_u64().unwrap() as usize]
+            .iter()
+            .collect();
+        assert_eq!(first, "North");
+        assert!(
+            top["highlights"]["body"]["html"]
+                .as_str()
+                .unwrap()
+                .contains("<mark>")
+        );
+
+        assert!(slugs(&search(&app, "korea*").await).contains(&SAMPLE.to_owned()));
+        assert_eq!(
+            slugs(&search(&app, r#""regional security""#).await),
+            [SAMPLE]
+        );
+        assert!(
+            slugs(&search(&app, r#""security regional""#).await).is_empty(),
+            "a phrase keeps its order"
+        );
+        // Stemming: the plural finds the singular.
+        let tariffs = slugs(&search(&app, "tariffs").await);
+        assert!(tariffs.iter().any(|s| s.contains("tariff")), "{tariffs:?}");
+        // Every word must match.
+        assert!(slugs(&search(&app, "Korea diamond").await).is_empty());
+        // Only stop words or punctuation: nothing, not an error.
+        for q in ["the of and", "!!! ??? ---", r#""a the""#, "OR NOT AND"] {
+            assert!(slugs(&search(&app, q).await).is_empty(), "{q}");
+        }
+        // Engine syntax is never passed through.
+        for q in [
+            "NEAR(korea russia)",
+            "headline:korea",
+            "korea OR 1=1 --",
+            "^korea",
+            "'; DROP TABLE articles; --",
+        ] {
+            let (status, body) = app.gql(SEARCH, json!({ "q": q })).await;
+            assert_eq!(status, 200, "{q}: {body}");
+            assert!(body.get("errors").is_none(), "{q}: {body}");
+        }
+        // A query we cannot read is the caller's mistake.
+        for q in [r#"open "quote"#, "k*", &"x".repeat(201)] {
+            let (_, body) = app.gql(SEARCH, json!({ "q": q })).await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{q}"
+            );
+            assert_eq!(body["errors"][0]["extensions"]["field"], "query");
+        }
+        // Filters.
+        let topic = app
+            .gql_ok(SEARCH, json!({ "q": "korea*", "topic": "markets" }))
+            .await;
+        assert!(!slugs(&topic["search"]).contains(&SAMPLE.to_owned()));
+    }
+);
+
+on_both_databases!(search_pages_and_answers_over_rest, |db| async move {
+    let app = spawn_seeded_app(db, 60).await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = app
+            .gql_ok(
+                SEARCH,
+                json!({ "q": "market*", "first": 3, "after": after }),
+            )
+            .await["search"]
+            .clone();
+        let got = slugs(&page);
+        assert!(got.len() <= 3);
+        for slug in got {
+            assert!(!seen.contains(&slug), "{slug} twice");
+            seen.push(slug);
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert!(seen.len() > 3, "{seen:?}");
+    let all = app
+        .gql_ok(SEARCH, json!({ "q": "market*", "first": 100 }))
+        .await;
+    assert_eq!(
+        slugs(&all["search"]),
+        seen,
+        "pages add up to the whole list"
+    );
+
+    let rest: Value = app
+        .get("/v1/search?q=korea*&first=5")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let gql = app
+        .gql_ok(SEARCH, json!({ "q": "korea*", "first": 5 }))
+        .await;
+    let rest_slugs: Vec<String> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["article"]["slug"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(rest_slugs, slugs(&gql["search"]));
+    assert!(
+        rest["items"][0]["highlights"]["headline"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>")
+    );
+    for (query, field) in [
+        ("/v1/search", "q"),
+        ("/v1/search?q=%22open", "q"),
+        ("/v1/search?q=korea&first=500", "first"),
+        (
+            "/v1/search?q=korea&publishedAfter=yesterday",
+            "publishedAfter",
+        ),
+    ] {
+        let response = app.get(query).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["field"], field, "{query}");
+    }
+});
+
+on_both_databases!(
+    the_index_follows_every_write_and_readers_never_find_drafts,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let editor = token("editor", "desk");
+        let write = |query: &'static str, vars: Value| {
+            let app = &app;
+            let editor = editor.clone();
+            async move {
+                let data = app.gql_ok_as(&editor, query, vars).await;
+                data.as_object().unwrap().values().next().unwrap().clone()
+            }
+        };
+        let created = write(
+        r#"mutation { createArticle(input: { headline: "Zanzibarite deposits mapped", slug: "zanzibarite", body: [{ type: "paragraph", text: "Geologists mapped zanzibarite seams." }] }) { id version } }"#,
+        json!({}),
+    )
+    .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert!(
+            slugs(&search(&app, "zanzibarite").await).is_empty(),
+            "a draft is never found"
+        );
+        write(
+            r#"mutation($id: ID!) { publishArticle(id: $id) { id } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(slugs(&search(&app, "zanzibarite").await), ["zanzibarite"]);
+        write(
+        r#"mutation($id: ID!) { updateArticle(id: $id, expectedVersion: 2, input: { headline: "Quixotic survey ends", body: [{ type: "paragraph", text: "The survey ended." }] }) { id } }"#,
+        json!({ "id": id }),
+    )
+    .await;
+        assert!(
+            slugs(&search(&app, "zanzibarite").await).is_empty(),
+            "old words leave the index"
+        );
+        assert_eq!(slugs(&search(&app, "quixotic").await), ["zanzibarite"]);
+        write(
+            r#"mutation($id: ID!) { unpublishArticle(id: $id) { id } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        assert!(
+            slugs(&search(&app, "quixotic").await).is_empty(),
+            "unpublished"
+        );
+        write(
+            r#"mutation($id: ID!) { publishArticle(id: $id) { id } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(slugs(&search(&app, "quixotic").await).len(), 1);
+        app.gql_ok_as(
+            &token("admin", "root"),
+            r#"mutation($id: ID!) { deleteArticle(id: $id) }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        assert!(slugs(&search(&app, "quixotic").await).is_empty(), "deleted");
+    }
+);
