@@ -239,3 +239,63 @@ on_both_databases!(
         assert!(slugs(&search(&app, "quixotic").await).is_empty(), "deleted");
     }
 );
+
+on_both_databases!(related_articles_share_topics_and_words, |db| async move {
+    let app = spawn_seeded_app(db, 40).await;
+    let data = app
+        .gql_ok(
+            "query($s: String!) { article(slug: $s) { related { slug topics { slug } } } }",
+            json!({ "s": SAMPLE }),
+        )
+        .await;
+    let related = data["article"]["related"].as_array().unwrap().clone();
+    assert_eq!(related.len(), 5);
+    let found: Vec<&str> = related
+        .iter()
+        .map(|r| r["slug"].as_str().unwrap())
+        .collect();
+    assert!(!found.contains(&SAMPLE));
+    let unique: std::collections::HashSet<&&str> = found.iter().collect();
+    assert_eq!(unique.len(), found.len());
+    for r in &related {
+        assert!(
+            r["topics"].as_array().unwrap().iter().any(|t| [
+                "korean-peninsula",
+                "russia",
+                "diplomacy",
+                "world"
+            ]
+            .contains(&t["slug"].as_str().unwrap())),
+            "{r}"
+        );
+    }
+    let (_, body) = app
+        .gql(
+            "query($s: String!) { article(slug: $s) { related(first: 21) { slug } } }",
+            json!({ "s": SAMPLE }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "first");
+    // A new story on the same subject shows up (the test server does not cache).
+    let editor = token("editor", "desk");
+    let created = app
+        .gql_ok_as(
+            &editor,
+            r#"mutation { createArticle(input: { headline: "Putin and Kim sign Pyongyang security pact", slug: "putin-kim-pact", primaryTopic: "korean-peninsula", topics: ["russia"], body: [{ type: "paragraph", text: "Russia and North Korea signed a security pact in Pyongyang, deepening military cooperation." }] }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    app.gql_ok_as(
+        &editor,
+        r#"mutation($id: ID!) { publishArticle(id: $id) { id } }"#,
+        json!({ "id": created["createArticle"]["id"] }),
+    )
+    .await;
+    let again = app
+        .gql_ok(
+            "query($s: String!) { article(slug: $s) { related(first: 3) { slug } } }",
+            json!({ "s": SAMPLE }),
+        )
+        .await;
+    assert_eq!(again["article"]["related"][0]["slug"], "putin-kim-pact");
+});

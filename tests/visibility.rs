@@ -83,6 +83,10 @@ async fn read(app: &TestApp, viewer: Option<&str>, path: &str, case: &Case) -> V
             json!({ "t": TOPIC }),
         ),
         "trending" => ("{ r: trending(first: 50) { article { id } } }", json!({})),
+        "related" => (
+            "query($s: String!) { article(slug: $s) { r: related(first: 20) { id } } }",
+            json!({ "s": "putins-north-korea-visit-could-reshape-regional-security" }),
+        ),
         "search" => (
             "query($q: String!) { r: search(query: $q, first: 100) { edges { node { article { id } } } } }",
             json!({ "q": "visibility case" }),
@@ -104,16 +108,26 @@ async fn read(app: &TestApp, viewer: Option<&str>, path: &str, case: &Case) -> V
     assert_eq!(status, 200, "{path}: {body}");
     assert!(body.get("errors").is_none(), "{path}: {body}");
     let data = &body["data"];
-    let found = data
-        .get("r")
-        .or_else(|| data.get("topic").or(data.get("author")).map(|x| &x["r"]));
+    let found = data.get("r").or_else(|| {
+        data.get("topic")
+            .or(data.get("author"))
+            .or(data.get("article"))
+            .map(|x| &x["r"])
+    });
     let Some(found) = found else {
         return Vec::new();
     };
     if let Some(items) = found.as_array() {
         items
             .iter()
-            .map(|t| t["article"]["id"].as_str().unwrap().to_owned())
+            .map(|t| {
+                t.get("article")
+                    .unwrap_or(t)
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     } else if let Some(edges) = found.get("edges") {
         edges
@@ -204,6 +218,7 @@ on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
         "trending",
         "topic.trending",
         "search",
+        "related",
     ];
     let mut checked = 0;
     for (viewer, token) in viewers {
@@ -233,5 +248,5 @@ on_both_databases!(no_read_path_leaks_unpublished_articles, |db| async move {
             }
         }
     }
-    assert_eq!(checked, 4 * 10 * 5);
+    assert_eq!(checked, 4 * 11 * 5);
 });

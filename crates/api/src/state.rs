@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub allow_batching: bool,
     /// View counting and trending.
     pub views: ViewsConfig,
+    /// How long a related-articles list is reused.
+    pub related_cache_ttl: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -30,6 +32,7 @@ impl Default for ApiConfig {
             max_query_complexity: 20_000,
             allow_batching: false,
             views: ViewsConfig::default(),
+            related_cache_ttl: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -46,6 +49,7 @@ struct Inner {
     config: ApiConfig,
     auth: Authenticator,
     views: Views,
+    related: crate::related::Related,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 views: Views::new(store.clone(), config.views.clone()),
+                related: crate::related::Related::new(store.clone(), config.related_cache_ttl),
                 store,
                 config,
                 auth,
@@ -74,6 +79,11 @@ impl AppState {
     /// View counting and trending.
     pub fn views(&self) -> &Views {
         &self.inner.views
+    }
+
+    /// Related-article lists.
+    pub fn related(&self) -> &crate::related::Related {
+        &self.inner.related
     }
 
     /// Bearer-token and preview-token verification.

@@ -9,6 +9,7 @@ pub mod editorial;
 pub mod error;
 pub mod pagination;
 pub mod people;
+pub mod related;
 pub mod search;
 pub mod time;
 pub mod trending;

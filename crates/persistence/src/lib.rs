@@ -17,7 +17,7 @@ mod views;
 pub use articles::{ArticleFilter, Page};
 pub use editorial::{EditorName, Save};
 pub use error::StoreError;
-pub use search::{Hit, SearchFilter};
+pub use search::{Candidates, Hit, SearchFilter};
 pub use seed::{SeedReport, seed_sample_content};
 pub use store::{Store, StoreOptions};
 pub use views::{FlushReport, ViewCount};

@@ -169,3 +169,111 @@ pub(crate) fn placeholders(backend: DatabaseBackend, sql: &str, values: Vec<Valu
     };
     Statement::from_sql_and_values(backend, sql, values)
 }
+
+/// Candidates for an article's related list: the newest articles of each of its first topics,
+/// and the best text matches of its strongest keywords, public at `now`, with each one's topic
+/// ids. At most six statements, whatever the size of the archive.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// The candidate articles.
+    pub articles: Vec<Article>,
+    /// Topic ids of the candidates and of the source, primary first.
+    pub topics: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// How many candidates each source brings.
+const PER_TOPIC: u64 = 60;
+const BY_TEXT: u64 = 60;
+
+impl Store {
+    /// Related-article candidates for `source` (see [`Candidates`]).
+    pub async fn related_candidates(
+        &self,
+        source: &Article,
+        keywords: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Candidates, StoreError> {
+        use crate::entities::article_topics;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let now = storage_precision(now);
+        let source_topics = self
+            .topic_ids_of_articles(&[source.id])
+            .await?
+            .remove(&source.id)
+            .unwrap_or_default();
+        let mut ids: Vec<Uuid> = Vec::new();
+        // Newest first within a topic: ids are UUID v7, ordered by creation time, so the
+        // (topic_id, article_id) index gives them without sorting.
+        for topic in source_topics.iter().take(3) {
+            let found: Vec<Uuid> = article_topics::Entity::find()
+                .select_only()
+                .column(article_topics::Column::ArticleId)
+                .filter(article_topics::Column::TopicId.eq(*topic))
+                .filter(article_topics::Column::ArticleId.ne(source.id))
+                .order_by_desc(article_topics::Column::ArticleId)
+                .limit(PER_TOPIC)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            ids.extend(found);
+        }
+        let words: Vec<&str> = keywords
+            .iter()
+            .copied()
+            .filter(|w| w.chars().all(char::is_alphanumeric) && !w.is_empty())
+            .take(6)
+            .collect();
+        if !words.is_empty() {
+            let backend = self.db.get_database_backend();
+            let statement = match backend {
+                DatabaseBackend::Postgres => placeholders(
+                    backend,
+                    "SELECT a.id FROM articles a, \
+                     (SELECT to_tsquery('english', ?) AS query) q \
+                     WHERE a.search_vector @@ q.query AND a.id <> ? \
+                     ORDER BY ts_rank_cd(a.search_vector, q.query, 32) DESC LIMIT ?",
+                    vec![
+                        words
+                            .iter()
+                            .map(|w| format!("'{w}'"))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                            .into(),
+                        source.id.into(),
+                        i64::try_from(BY_TEXT).unwrap_or(60).into(),
+                    ],
+                ),
+                _ => placeholders(
+                    backend,
+                    "SELECT article_id FROM article_search WHERE article_search MATCH ? \
+                     ORDER BY bm25(article_search, 0.0, 10.0, 4.0, 1.0) LIMIT ?",
+                    vec![
+                        words
+                            .iter()
+                            .map(|w| format!("\"{w}\""))
+                            .collect::<Vec<_>>()
+                            .join(" OR ")
+                            .into(),
+                        i64::try_from(BY_TEXT + 1).unwrap_or(61).into(),
+                    ],
+                ),
+            };
+            for row in self.db.query_all_raw(statement).await? {
+                ids.push(row.try_get_by_index::<Uuid>(0)?);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.retain(|id| *id != source.id);
+        let mut articles: Vec<Article> = self
+            .articles_by_ids(&ids, Visibility::PublicAt(now))
+            .await?
+            .into_values()
+            .collect();
+        articles.sort_by_key(|a| std::cmp::Reverse(a.id));
+        let topic_ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
+        let mut topics = self.topic_ids_of_articles(&topic_ids).await?;
+        topics.insert(source.id, source_topics);
+        Ok(Candidates { articles, topics })
+    }
+}

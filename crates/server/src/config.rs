@@ -126,6 +126,9 @@ pub struct ViewArgs {
     /// How often trending windows move on and old buckets are dropped, in seconds.
     #[arg(long, env = "GAZETTE_TRENDING_EXPIRY_SECS", default_value_t = 60)]
     pub trending_expiry_secs: u64,
+    /// How long a related-articles list is reused, in seconds (0: not cached).
+    #[arg(long, env = "GAZETTE_RELATED_CACHE_SECS", default_value_t = 30)]
+    pub related_cache_secs: u64,
     /// View beacons per second allowed from one address (0: unlimited).
     #[arg(long, env = "GAZETTE_BEACON_RATE", default_value_t = 20)]
     pub beacon_rate: u32,
@@ -168,6 +171,7 @@ impl ViewArgs {
             trending_half_life_hours: 24.0,
             trending_cache_ms: 0,
             trending_expiry_secs: 60,
+            related_cache_secs: 0,
             beacon_rate: 0,
             beacon_burst: 0,
         }

@@ -80,6 +80,7 @@ impl Application {
             max_query_complexity: args.max_query_complexity,
             allow_batching: args.allow_batching,
             views,
+            related_cache_ttl: std::time::Duration::from_secs(args.views.related_cache_secs),
         };
         let state = AppState::new(store.clone(), api, auth);
         let router = gazette_api::router(state.clone());

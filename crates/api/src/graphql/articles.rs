@@ -271,6 +271,38 @@ impl ArticleNode {
             .map_err(load_error)?
             .unwrap_or_default())
     }
+    /// Published articles a reader of this one would want next (default 5, at most 20): shared
+    /// topics (the same primary topic weighs most), similar words, close in time. Never this
+    /// article, never twice. Cached for a short time.
+    async fn related(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ArticleNode>> {
+        let first = first.unwrap_or(5);
+        let limit = usize::try_from(first)
+            .ok()
+            .filter(|n| (1..=crate::related::MAX_RELATED).contains(n))
+            .ok_or_else(|| {
+                crate::ApiError::from(ValidationError::new(
+                    "first",
+                    format!("must be between 1 and {}", crate::related::MAX_RELATED),
+                ))
+                .into_graphql()
+            })?;
+        let request = ctx.data_unchecked::<RequestContext>();
+        let related = ctx
+            .data_unchecked::<AppState>()
+            .related()
+            .of(&self.0, limit, request.now)
+            .await
+            .gql()?;
+        let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
+        ctx.data_unchecked::<Loaders>()
+            .prefetch_for_articles(ctx.look_ahead(), &articles)
+            .await
+            .map_err(load_error)?;
+        Ok(related
+            .into_iter()
+            .map(|(a, _)| ArticleNode::from(a))
+            .collect())
+    }
     /// Saved revisions, newest first (editors and admins only).
     async fn revisions(
         &self,

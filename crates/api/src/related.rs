@@ -1,0 +1,120 @@
+//! Related articles: candidates from storage, ranked by the domain's rules, cached briefly.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use gazette_domain::related::{Keywords, Profile, rank};
+use gazette_domain::{Article, Visibility};
+use gazette_persistence::{Store, StoreError};
+use uuid::Uuid;
+
+/// Most related articles a list may ask for.
+pub const MAX_RELATED: usize = 20;
+/// Keywords of the source used to find candidates by text.
+const SEARCH_KEYWORDS: usize = 6;
+
+type Ranked = Arc<Vec<(Uuid, f64)>>;
+
+/// Related-article lists, cached per article for a short time.
+pub struct Related {
+    store: Store,
+    ttl: Duration,
+    cache: Mutex<HashMap<Uuid, (Instant, Ranked)>>,
+}
+
+impl std::fmt::Debug for Related {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Related").field("ttl", &self.ttl).finish()
+    }
+}
+
+fn profile(article: &Article, topics: &HashMap<Uuid, Vec<Uuid>>) -> Profile {
+    Profile {
+        id: article.id,
+        primary_topic: article.primary_topic_id,
+        topics: topics.get(&article.id).cloned().unwrap_or_default(),
+        keywords: Keywords::of(
+            article.headline.as_str(),
+            article.dek.as_str(),
+            &article.body.to_plain_text(),
+        ),
+        published_at: article.published_at.unwrap_or(article.created_at),
+    }
+}
+
+impl Related {
+    /// Related lists over `store`, each kept for `ttl` (zero: not cached).
+    pub fn new(store: Store, ttl: Duration) -> Self {
+        Self {
+            store,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The `limit` articles most related to `source` that are public at `now`, best first,
+    /// with their scores.
+    pub async fn of(
+        &self,
+        source: &Article,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Article, f64)>, StoreError> {
+        let ranked = self.ranked(source, now).await?;
+        let ids: Vec<Uuid> = ranked.iter().take(limit + 5).map(|r| r.0).collect();
+        let mut articles = self
+            .store
+            .articles_by_ids(&ids, Visibility::PublicAt(now))
+            .await?;
+        Ok(ranked
+            .iter()
+            .filter_map(|(id, score)| articles.remove(id).map(|a| (a, *score)))
+            .take(limit)
+            .collect())
+    }
+
+    async fn ranked(&self, source: &Article, now: DateTime<Utc>) -> Result<Ranked, StoreError> {
+        if !self.ttl.is_zero()
+            && let Some((at, ranked)) = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&source.id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Arc::clone(ranked));
+        }
+        let source_keywords = Keywords::of(
+            source.headline.as_str(),
+            source.dek.as_str(),
+            &source.body.to_plain_text(),
+        );
+        let candidates = self
+            .store
+            .related_candidates(source, &source_keywords.top(SEARCH_KEYWORDS), now)
+            .await?;
+        let source_profile = Profile {
+            keywords: source_keywords,
+            ..profile(source, &candidates.topics)
+        };
+        let profiles: Vec<Profile> = candidates
+            .articles
+            .iter()
+            .map(|a| profile(a, &candidates.topics))
+            .collect();
+        let ranked = Arc::new(rank(&source_profile, &profiles, MAX_RELATED + 5));
+        if !self.ttl.is_zero() {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.len() > 10_000 {
+                cache.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            }
+            cache.insert(source.id, (Instant::now(), Arc::clone(&ranked)));
+        }
+        Ok(ranked)
+    }
+}
