@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod editorial;
 mod http_protocol;
+mod judged;
 mod migrations;
 mod pagination;
 mod reads;

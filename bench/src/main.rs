@@ -57,7 +57,16 @@ enum Bench {
         #[arg(long, env = "BENCH_PG_URL")]
         postgres: Option<String>,
     },
-    /// Both, with default sizes.
+    /// Search and related articles over many articles.
+    Search {
+        /// Articles to create.
+        #[arg(long, env = "BENCH_ARTICLES", default_value_t = 100_000)]
+        articles: usize,
+        /// Run on PostgreSQL (admin URL), as for `trending`.
+        #[arg(long, env = "BENCH_PG_URL")]
+        postgres: Option<String>,
+    },
+    /// Everything, with default sizes, on SQLite.
     All,
 }
 
@@ -518,6 +527,154 @@ async fn trending(articles: usize, views: u64, postgres: Option<&str>) -> Result
     scratch.remove().await
 }
 
+async fn timed<F, Fut>(n: usize, mut call: F) -> Result<Vec<Duration>, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call().await?;
+        samples.push(t.elapsed());
+    }
+    samples.sort_unstable();
+    Ok(samples)
+}
+
+fn row(label: &str, samples: &[Duration]) {
+    println!(
+        "| {label} | **{}** | {} | {} |",
+        ms(percentile(samples, 50.0)),
+        ms(percentile(samples, 90.0)),
+        ms(percentile(samples, 99.0))
+    );
+}
+
+async fn graphql(stream: &mut TcpStream, query: &str) -> Result<(), Failure> {
+    let body = format!("{{\"query\":{}}}", json_string(query));
+    let raw = format!(
+        "POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, answer) = request(stream, raw.as_bytes()).await?;
+    if status != 200 || answer.windows(8).any(|w| w == b"\"errors\"") {
+        return Err(format!(
+            "GraphQL answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+async fn search(articles: usize, postgres: Option<&str>) -> Result<(), Failure> {
+    let (scratch, url) = Scratch::new(postgres).await?;
+    let store = Store::connect(&url, &StoreOptions::default()).await?;
+    store.migrate().await?;
+    let t0 = Instant::now();
+    gazette_persistence::seed_sample_content(&store, articles, Utc::now()).await?;
+    let seeded_in = t0.elapsed();
+    println!(
+        "### Search and related, {}, {articles} generated articles + 9 samples\n",
+        scratch.label()
+    );
+    println!(
+        "Seeded in {:.1} s (the full-text index is written in the same transactions).\n",
+        seeded_in.as_secs_f64()
+    );
+    println!("| read (uncached) | p50 | p90 | p99 |\n| --- | --- | --- | --- |");
+    for (label, q) in [
+        ("storage search: rare word `pyongyang`", "pyongyang"),
+        (
+            "storage search: two common words `grain shipments`",
+            "grain shipments",
+        ),
+        (
+            "storage search: phrase `\"rail freight\"`",
+            "\"rail freight\"",
+        ),
+        ("storage search: prefix `semicon*`", "semicon*"),
+    ] {
+        let query = gazette_domain::search::SearchQuery::parse("q", q)?;
+        let filter = gazette_persistence::SearchFilter::default();
+        let samples = timed(300, || {
+            let (store, query, filter) = (&store, &query, &filter);
+            async move {
+                store.search(query, filter, 0, 10, Utc::now()).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        row(label, &samples);
+    }
+    store.close().await;
+    let server = Server::start(
+        &url,
+        &[
+            ("GAZETTE_RELATED_CACHE_SECS", "0"),
+            ("GAZETTE_TRENDING_CACHE_MS", "0"),
+        ],
+    )
+    .await?;
+    let mut stream = TcpStream::connect(server.addr).await?;
+    let brief = |n: usize| format!("brief-{:06}", (n * 7919) % articles.max(1));
+    for (label, make) in [
+        (
+            "HTTP: GraphQL `search` (two common words) with highlights",
+            Box::new(|_: usize| {
+                "{ search(query: \"grain shipments\", first: 10) { edges { node { score article { slug headline } highlights { headline { html } body { html } } } } } }".to_owned()
+            }) as Box<dyn Fn(usize) -> String>,
+        ),
+        (
+            "HTTP: GraphQL article + `related(first: 5)`, cache off",
+            Box::new(move |n| {
+                format!(
+                    "{{ article(slug: \"{}\") {{ related(first: 5) {{ slug headline }} }} }}",
+                    brief(n)
+                )
+            }),
+        ),
+        (
+            "HTTP: GraphQL sample article + `related(first: 5)`, cache off",
+            Box::new(|_| {
+                "{ article(slug: \"putins-north-korea-visit-could-reshape-regional-security\") { related(first: 5) { slug } } }".to_owned()
+            }),
+        ),
+        (
+            "HTTP: GraphQL article alone (baseline for the two above)",
+            Box::new(move |n| format!("{{ article(slug: \"{}\") {{ slug }} }}", brief(n))),
+        ),
+    ] {
+        let mut samples = Vec::with_capacity(300);
+        for n in 0..300 {
+            let query = make(n);
+            let t = Instant::now();
+            graphql(&mut stream, &query).await?;
+            samples.push(t.elapsed());
+        }
+        samples.sort_unstable();
+        row(label, &samples);
+    }
+    drop(stream);
+    server.stop()?;
+    println!();
+    scratch.remove().await
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();
@@ -537,9 +694,11 @@ async fn main() -> Result<(), Failure> {
             views,
             postgres,
         } => trending(articles, views, postgres.as_deref()).await,
+        Bench::Search { articles, postgres } => search(articles, postgres.as_deref()).await,
         Bench::All => {
             beacon(10, 32).await?;
-            trending(100_000, 10_000_000, None).await
+            trending(100_000, 10_000_000, None).await?;
+            search(100_000, None).await
         }
     }
 }

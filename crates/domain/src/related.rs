@@ -119,7 +119,7 @@ pub const PRIMARY_SHARED: f64 = 1.5;
 /// Points per other shared topic (at most two count).
 pub const OTHER_SHARED: f64 = 0.75;
 /// Points for identical texts; similarity scales it.
-pub const TEXT: f64 = 5.0;
+pub const TEXT: f64 = 12.0;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
 pub const RECENCY: f64 = 0.5;
 /// Half-life of the recency points, in days apart.
@@ -219,10 +219,11 @@ mod tests {
 
     #[test]
     fn score_by_hand() {
-        // Same primary (3) + one other shared topic (0.75) + identical text (5) + same day (0.5).
+        // Same primary (3) + one other shared topic (0.75) + identical text (12) + same day
+        // (0.5).
         let source = profile(1, 1, &[2], "north korea russia summit", 15);
         let twin = profile(2, 1, &[2], "north korea russia summit", 15);
-        assert!((score(&source, &twin) - 9.25).abs() < 1e-9);
+        assert!((score(&source, &twin) - 16.25).abs() < 1e-9);
         // Different primary that carries the source's primary (1.5), no text, 14 days apart
         // (0.25).
         let cousin = profile(3, 3, &[1], "sofa cleaning", 1);
@@ -241,7 +242,9 @@ mod tests {
             profile(2, 1, &[], "pyongyang missile launch", 14),
         ];
         let ranked = rank(&source, &candidates, 10);
-        let ids: Vec<u128> = ranked.iter().map(|(id, _)| id.as_u128()).collect();
+        let mut ids: Vec<u128> = ranked.iter().map(|(id, _)| id.as_u128()).collect();
+        assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
+        ids.sort_unstable();
         assert_eq!(ids, [2, 3], "no self, no duplicate, nothing unrelated");
     }
 

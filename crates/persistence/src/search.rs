@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use gazette_domain::search::SearchQuery;
 use gazette_domain::time::storage_precision;
-use gazette_domain::{Article, ArticleStatus, Slug, Visibility};
+use gazette_domain::{Article, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -34,7 +34,12 @@ pub struct Hit {
 
 impl Store {
     /// Public articles matching `query`, most relevant first (ties: newer first), `limit`
-    /// from `offset`. Two statements: the ranked ids, then the articles by primary key.
+    /// from `offset`.
+    ///
+    /// The engine ranks matches on its own (no join), a window of the best at a time; the
+    /// window's articles are then read by primary key and kept when public at `now` and inside
+    /// the filter. The window doubles until the page is full or the matches run out, so a
+    /// typical page costs three statements however many articles match.
     pub async fn search(
         &self,
         query: &SearchQuery,
@@ -43,77 +48,70 @@ impl Store {
         limit: u64,
         now: DateTime<Utc>,
     ) -> Result<Page<Hit>, StoreError> {
+        let empty = || Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: offset > 0,
+        };
         if query.is_empty() {
-            return Ok(Page {
-                items: Vec::new(),
-                has_next: false,
-                has_previous: offset > 0,
-            });
+            return Ok(empty());
         }
         let now = storage_precision(now);
+        let wanted = usize::try_from(offset + limit + 1).unwrap_or(usize::MAX);
+        let mut window = (offset + limit + 1) * 2 + 20;
+        loop {
+            let ranked = self.ranked_matches(query, window).await?;
+            let exhausted = (ranked.len() as u64) < window;
+            let kept = self.keep_visible(ranked, filter, now).await?;
+            if kept.len() >= wanted || exhausted || window >= MAX_WINDOW {
+                let has_next = kept.len() > wanted - 1;
+                let items: Vec<Hit> = kept
+                    .into_iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                    .collect();
+                return Ok(Page {
+                    items,
+                    has_next,
+                    has_previous: offset > 0,
+                });
+            }
+            window = (window * 4).min(MAX_WINDOW);
+        }
+    }
+
+    /// The engine's best `window` matches, best first: (article id, score).
+    async fn ranked_matches(
+        &self,
+        query: &SearchQuery,
+        window: u64,
+    ) -> Result<Vec<(Uuid, f64)>, StoreError> {
         let backend = self.db.get_database_backend();
-        let mut values: Vec<Value> = Vec::new();
-        let mut conditions: Vec<String> = vec![
-            format!(
-                "a.status IN ({})",
-                vec!["?"; ArticleStatus::PUBLIC.len()].join(", ")
+        let window = i64::try_from(window).unwrap_or(i64::MAX);
+        let statement = match backend {
+            DatabaseBackend::Postgres => placeholders(
+                backend,
+                "SELECT a.id, CAST(ts_rank_cd(a.search_vector, q.query, 32) AS DOUBLE PRECISION) \
+                 AS score FROM articles a, \
+                 (SELECT to_tsquery('english', ?) || to_tsquery('simple', ?) AS query) q \
+                 WHERE a.search_vector @@ q.query ORDER BY score DESC, a.id DESC LIMIT ?",
+                vec![
+                    query.to_tsquery().into(),
+                    query.to_tsquery().into(),
+                    window.into(),
+                ],
             ),
-            "a.published_at <= ?".to_owned(),
-        ];
-        let (head, rank_order) = match backend {
-            DatabaseBackend::Postgres => {
-                values.push(query.to_tsquery().into());
-                values.push(query.to_tsquery().into());
-                (
-                    "SELECT a.id, CAST(ts_rank_cd(a.search_vector, q.query, 32) AS DOUBLE PRECISION) AS score \
-                     FROM articles a, \
-                     (SELECT to_tsquery('english', ?) || to_tsquery('simple', ?) AS query) q \
-                     WHERE a.search_vector @@ q.query"
-                        .to_owned(),
-                    "score DESC",
-                )
-            }
-            _ => {
-                values.push(query.to_fts5().into());
-                // FTS first (materialized), then each hit's article by primary key.
-                (
-                    "WITH hits AS MATERIALIZED ( \
-                       SELECT article_id, -bm25(article_search, 0.0, 10.0, 4.0, 1.0) AS score \
-                       FROM article_search WHERE article_search MATCH ?) \
-                     SELECT a.id, hits.score AS score FROM hits \
-                     JOIN articles a ON a.id = hits.article_id WHERE 1 = 1"
-                        .to_owned(),
-                    "score DESC",
-                )
-            }
+            _ => placeholders(
+                backend,
+                "SELECT article_id, -bm25(article_search, 0.0, 10.0, 4.0, 1.0) AS score \
+                 FROM article_search WHERE article_search MATCH ? \
+                 ORDER BY score DESC, article_id DESC LIMIT ?",
+                vec![query.to_fts5().into(), window.into()],
+            ),
         };
-        values.extend(ArticleStatus::PUBLIC.map(|s| Value::from(s.as_str())));
-        values.push(now.into());
-        if let Some(after) = filter.published_after {
-            conditions.push("a.published_at >= ?".to_owned());
-            values.push(storage_precision(after).into());
-        }
-        if let Some(before) = filter.published_before {
-            conditions.push("a.published_at < ?".to_owned());
-            values.push(storage_precision(before).into());
-        }
-        if let Some(topic) = &filter.topic {
-            conditions.push(
-                "EXISTS (SELECT 1 FROM article_topics t JOIN topics tp ON tp.id = t.topic_id \
-                 WHERE t.article_id = a.id AND tp.slug = ?)"
-                    .to_owned(),
-            );
-            values.push(topic.as_str().into());
-        }
-        values.push(i64::try_from(limit + 1).unwrap_or(i64::MAX).into());
-        values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
-        let sql = format!(
-            "{head} AND {} ORDER BY {rank_order}, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
-            conditions.join(" AND ")
-        );
         let rows = self
             .db
-            .query_all_raw(placeholders(backend, &sql, values))
+            .query_all_raw(statement)
             .await
             .map_err(|e| match backend {
                 // A query our parser let through but the engine refused is still the client's.
@@ -122,32 +120,58 @@ impl Store {
                 ),
                 _ => StoreError::from(e),
             })?;
-        let mut ranked: Vec<(Uuid, f64)> = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 Ok((
                     row.try_get_by_index::<Uuid>(0)?,
                     row.try_get_by_index::<f64>(1)?,
                 ))
             })
-            .collect::<Result<_, sea_orm::DbErr>>()?;
-        let has_next = ranked.len() as u64 > limit;
-        ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The ranked matches whose articles are public at `now` and inside `filter`, in rank order
+    /// (ties: newer first, then higher id).
+    async fn keep_visible(
+        &self,
+        ranked: Vec<(Uuid, f64)>,
+        filter: &SearchFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Hit>, StoreError> {
         let ids: Vec<Uuid> = ranked.iter().map(|r| r.0).collect();
-        let mut articles: HashMap<Uuid, Article> = self
+        let mut articles = self
             .articles_by_ids(&ids, Visibility::PublicAt(now))
             .await?;
-        let items = ranked
+        articles.retain(|_, a| {
+            let at = a.published_at.unwrap_or(a.created_at);
+            filter.published_after.is_none_or(|after| at >= after)
+                && filter.published_before.is_none_or(|before| at < before)
+        });
+        if let Some(topic) = &filter.topic {
+            let Some(topic) = self.topic_by_slug(topic).await? else {
+                return Ok(Vec::new());
+            };
+            let keys: Vec<Uuid> = articles.keys().copied().collect();
+            let tagged = self.topic_ids_of_articles(&keys).await?;
+            articles.retain(|id, _| tagged.get(id).is_some_and(|t| t.contains(&topic.id)));
+        }
+        let mut hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|(id, score)| articles.remove(&id).map(|article| Hit { article, score }))
             .collect();
-        Ok(Page {
-            items,
-            has_next,
-            has_previous: offset > 0,
-        })
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.article.published_at.cmp(&a.article.published_at))
+                .then(b.article.id.cmp(&a.article.id))
+        });
+        Ok(hits)
     }
 }
+
+/// Largest window of ranked matches read for one page.
+const MAX_WINDOW: u64 = 20_000;
 
 /// `?` placeholders in the backend's own syntax.
 pub(crate) fn placeholders(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
@@ -221,7 +245,7 @@ impl Store {
             .iter()
             .copied()
             .filter(|w| w.chars().all(char::is_alphanumeric) && !w.is_empty())
-            .take(6)
+            .take(2)
             .collect();
         if !words.is_empty() {
             let backend = self.db.get_database_backend();
@@ -237,7 +261,7 @@ impl Store {
                             .iter()
                             .map(|w| format!("'{w}'"))
                             .collect::<Vec<_>>()
-                            .join(" | ")
+                            .join(" & ")
                             .into(),
                         source.id.into(),
                         i64::try_from(BY_TEXT).unwrap_or(60).into(),
@@ -252,7 +276,7 @@ impl Store {
                             .iter()
                             .map(|w| format!("\"{w}\""))
                             .collect::<Vec<_>>()
-                            .join(" OR ")
+                            .join(" AND ")
                             .into(),
                         i64::try_from(BY_TEXT + 1).unwrap_or(61).into(),
                     ],
