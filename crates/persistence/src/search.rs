@@ -101,12 +101,21 @@ impl Store {
                     window.into(),
                 ],
             ),
+            // bm25 is computed for the newest RANKED_MATCHES matches only (rowid order is
+            // insertion order, walked backwards for free): a word found in a tenth of a large
+            // archive would otherwise have every match scored.
             _ => placeholders(
                 backend,
-                "SELECT article_id, -bm25(article_search, 0.0, 10.0, 4.0, 1.0) AS score \
-                 FROM article_search WHERE article_search MATCH ? \
+                "SELECT article_id, score FROM ( \
+                   SELECT article_id, -bm25(article_search, 0.0, 10.0, 4.0, 1.0) AS score \
+                   FROM article_search WHERE article_search MATCH ? \
+                   ORDER BY rowid DESC LIMIT ?) \
                  ORDER BY score DESC, article_id DESC LIMIT ?",
-                vec![query.to_fts5().into(), window.into()],
+                vec![
+                    query.to_fts5().into(),
+                    i64::try_from(RANKED_MATCHES).unwrap_or(i64::MAX).into(),
+                    window.into(),
+                ],
             ),
         };
         let rows = self
@@ -172,6 +181,8 @@ impl Store {
 
 /// Largest window of ranked matches read for one page.
 const MAX_WINDOW: u64 = 20_000;
+/// SQLite: how many of the newest matches are ranked by relevance.
+const RANKED_MATCHES: u64 = 5_000;
 
 /// `?` placeholders in the backend's own syntax.
 pub(crate) fn placeholders(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
@@ -206,8 +217,8 @@ pub struct Candidates {
 }
 
 /// How many candidates each source brings.
-const PER_TOPIC: u64 = 60;
-const BY_TEXT: u64 = 60;
+const PER_TOPIC: u64 = 30;
+const BY_TEXT: u64 = 30;
 
 impl Store {
     /// Related-article candidates for `source` (see [`Candidates`]).
@@ -267,10 +278,11 @@ impl Store {
                         i64::try_from(BY_TEXT).unwrap_or(60).into(),
                     ],
                 ),
+                // Newest matches first (free in FTS5); the domain ranks them.
                 _ => placeholders(
                     backend,
                     "SELECT article_id FROM article_search WHERE article_search MATCH ? \
-                     ORDER BY bm25(article_search, 0.0, 10.0, 4.0, 1.0) LIMIT ?",
+                     ORDER BY rowid DESC LIMIT ?",
                     vec![
                         words
                             .iter()
