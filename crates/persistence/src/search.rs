@@ -89,15 +89,21 @@ impl Store {
         let backend = self.db.get_database_backend();
         let window = i64::try_from(window).unwrap_or(i64::MAX);
         let statement = match backend {
+            // As on SQLite, only the newest RANKED_MATCHES matches are scored: the matching ids
+            // come from the GIN index, the newest (UUID v7 ids are time-ordered) are kept, and
+            // only their vectors are read and ranked.
             DatabaseBackend::Postgres => placeholders(
                 backend,
-                "SELECT a.id, CAST(ts_rank_cd(a.search_vector, q.query, 32) AS DOUBLE PRECISION) \
-                 AS score FROM articles a, \
-                 (SELECT to_tsquery('english', ?) || to_tsquery('simple', ?) AS query) q \
-                 WHERE a.search_vector @@ q.query ORDER BY score DESC, a.id DESC LIMIT ?",
+                "WITH q AS (SELECT to_tsquery('english', ?) || to_tsquery('simple', ?) AS query), \
+                 newest AS (SELECT a.id FROM articles a, q WHERE a.search_vector @@ q.query \
+                            ORDER BY a.id DESC LIMIT ?) \
+                 SELECT a.id, CAST(ts_rank_cd(a.search_vector, q.query, 32) AS DOUBLE PRECISION) \
+                 AS score FROM newest JOIN articles a ON a.id = newest.id, q \
+                 ORDER BY score DESC, a.id DESC LIMIT ?",
                 vec![
                     query.to_tsquery().into(),
                     query.to_tsquery().into(),
+                    i64::try_from(RANKED_MATCHES).unwrap_or(i64::MAX).into(),
                     window.into(),
                 ],
             ),
@@ -181,7 +187,7 @@ impl Store {
 
 /// Largest window of ranked matches read for one page.
 const MAX_WINDOW: u64 = 20_000;
-/// SQLite: how many of the newest matches are ranked by relevance.
+/// How many of the newest matches are ranked by relevance.
 const RANKED_MATCHES: u64 = 5_000;
 
 /// `?` placeholders in the backend's own syntax.
