@@ -588,6 +588,10 @@ async fn search(articles: usize, postgres: Option<&str>) -> Result<(), Failure> 
     let t0 = Instant::now();
     gazette_persistence::seed_sample_content(&store, articles, Utc::now()).await?;
     let seeded_in = t0.elapsed();
+    if postgres.is_some() {
+        // As after any bulk import: give the planner statistics (autovacuum would, later).
+        store.connection().execute_unprepared("ANALYZE").await?;
+    }
     println!(
         "### Search and related, {}, {articles} generated articles + 9 samples\n",
         scratch.label()

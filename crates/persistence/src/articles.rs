@@ -103,27 +103,30 @@ impl Store {
     }
 
     /// The article with this slug, or whose earlier slug this is (a renamed published
-    /// article keeps its old links), if the viewer may see it. One statement; the article's
-    /// own `slug` tells the caller whether it moved.
+    /// article keeps its old links), if the viewer may see it. One statement by the unique
+    /// slug index; a second only for a slug no article has now. The article's own `slug` tells
+    /// the caller whether it moved.
     pub async fn article_by_slug(
         &self,
         slug: &Slug,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        let moved_here = Query::select()
-            .column("article_id")
-            .from("slug_redirects")
-            .and_where(Expr::col("slug").eq(slug.as_str()))
-            .to_owned();
-        // Live slugs are unique and never also redirect, so at most one row matches.
-        let row = articles::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(Column::Slug.eq(slug.as_str()))
-                    .add(Column::Id.in_subquery(moved_here)),
-            )
+        let mut row = articles::Entity::find()
+            .filter(Column::Slug.eq(slug.as_str()))
             .one(&self.db)
             .await?;
+        if row.is_none() {
+            // (A single `slug = ? OR id IN (redirects)` makes PostgreSQL scan the table.)
+            let moved_here = Query::select()
+                .column("article_id")
+                .from("slug_redirects")
+                .and_where(Expr::col("slug").eq(slug.as_str()))
+                .to_owned();
+            row = articles::Entity::find()
+                .filter(Column::Id.in_subquery(moved_here))
+                .one(&self.db)
+                .await?;
+        }
         Ok(row
             .map(Article::try_from)
             .transpose()?
