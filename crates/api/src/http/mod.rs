@@ -1,6 +1,7 @@
 //! The HTTP router: GraphQL, health, and (later) REST and feeds.
 
 mod accept;
+pub mod cache;
 mod graphql_http;
 mod health;
 pub mod rest;
