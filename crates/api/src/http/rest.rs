@@ -39,6 +39,35 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The caller of a REST or feed request, as its `Authorization` header names it: anonymous
+/// without one. A present but invalid token is refused with 401 and a `WWW-Authenticate`
+/// challenge (problem body), never served as anonymous.
+#[derive(Debug, Clone)]
+pub struct Caller(pub gazette_domain::Viewer);
+
+impl axum::extract::FromRequestParts<HttpState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        http: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        http.app
+            .auth()
+            .authenticate(&parts.headers)
+            .map(Self)
+            .map_err(|error| {
+                tracing::debug!(error = %error, "bearer token refused");
+                let challenge = error.www_authenticate();
+                let mut response = ApiError::Unauthenticated(error.to_string()).into_response();
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+                response
+            })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Beacon {
