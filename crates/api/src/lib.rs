@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod persisted;
 pub mod related;
 mod state;
 pub mod views;

@@ -22,6 +22,14 @@ pub struct ApiConfig {
     pub views: ViewsConfig,
     /// How long a related-articles list is reused.
     pub related_cache_ttl: std::time::Duration,
+    /// Caching headers of public responses.
+    pub cache: crate::http::cache::CachePolicy,
+    /// Per-client request budgets.
+    pub rate_limits: crate::http::limits::RateLimitConfig,
+    /// Automatic persisted queries and the public safelist.
+    pub persisted_queries: crate::persisted::PersistedQueryConfig,
+    /// Origins browsers may call from (`*`: any).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +41,10 @@ impl Default for ApiConfig {
             allow_batching: false,
             views: ViewsConfig::default(),
             related_cache_ttl: std::time::Duration::from_secs(30),
+            cache: crate::http::cache::CachePolicy::default(),
+            rate_limits: crate::http::limits::RateLimitConfig::default(),
+            persisted_queries: crate::persisted::PersistedQueryConfig::default(),
+            cors_origins: vec!["*".to_owned()],
         }
     }
 }
@@ -50,6 +62,8 @@ struct Inner {
     auth: Authenticator,
     views: Views,
     related: crate::related::Related,
+    rate_limits: crate::http::limits::RateLimits,
+    persisted_queries: crate::persisted::PersistedQueries,
 }
 
 impl AppState {
@@ -59,6 +73,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 views: Views::new(store.clone(), config.views.clone()),
                 related: crate::related::Related::new(store.clone(), config.related_cache_ttl),
+                rate_limits: crate::http::limits::RateLimits::new(config.rate_limits),
+                persisted_queries: crate::persisted::PersistedQueries::new(
+                    config.persisted_queries.clone(),
+                ),
                 store,
                 config,
                 auth,
@@ -84,6 +102,16 @@ impl AppState {
     /// Related-article lists.
     pub fn related(&self) -> &crate::related::Related {
         &self.inner.related
+    }
+
+    /// Per-client request budgets.
+    pub fn rate_limits(&self) -> &crate::http::limits::RateLimits {
+        &self.inner.rate_limits
+    }
+
+    /// Known persisted queries.
+    pub fn persisted_queries(&self) -> &crate::persisted::PersistedQueries {
+        &self.inner.persisted_queries
     }
 
     /// Bearer-token and preview-token verification.

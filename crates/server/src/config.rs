@@ -99,6 +99,99 @@ pub struct ServeArgs {
     /// View counting and trending.
     #[command(flatten)]
     pub views: ViewArgs,
+    /// Delivery: HTTP caching, rate limits, persisted queries, CORS.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// How responses reach clients and CDNs.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// `max-age` of public (anonymous) responses, in seconds.
+    #[arg(long, env = "GAZETTE_CACHE_MAX_AGE_SECS", default_value_t = 30)]
+    pub cache_max_age_secs: u32,
+    /// `stale-while-revalidate` of public responses, in seconds.
+    #[arg(long, env = "GAZETTE_CACHE_STALE_SECS", default_value_t = 300)]
+    pub cache_stale_secs: u32,
+    /// Requests per second from one anonymous address (0: unlimited).
+    #[arg(long, env = "GAZETTE_RATE_ANONYMOUS", default_value_t = 50)]
+    pub rate_anonymous: u32,
+    /// Burst above that rate for one address.
+    #[arg(long, env = "GAZETTE_RATE_ANONYMOUS_BURST", default_value_t = 200)]
+    pub rate_anonymous_burst: u32,
+    /// Requests per second from one partner token subject (0: unlimited).
+    #[arg(long, env = "GAZETTE_RATE_PARTNER", default_value_t = 100)]
+    pub rate_partner: u32,
+    /// Burst above that rate for one partner.
+    #[arg(long, env = "GAZETTE_RATE_PARTNER_BURST", default_value_t = 400)]
+    pub rate_partner_burst: u32,
+    /// Origins browsers may call from, comma-separated (`*`: any).
+    #[arg(
+        long,
+        env = "GAZETTE_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub cors_origins: Vec<String>,
+    /// A persisted query manifest (Apollo's `persisted-query-manifest.json`, or a JSON object
+    /// of sha256 → query) whose operations are always known.
+    #[arg(long, env = "GAZETTE_PERSISTED_QUERIES")]
+    pub persisted_queries: Option<std::path::PathBuf>,
+    /// Accept only the manifest's operations from anonymous callers and partners (staff tokens
+    /// may still send any document).
+    #[arg(long, env = "GAZETTE_PERSISTED_QUERIES_ONLY", default_value_t = false)]
+    pub persisted_queries_only: bool,
+}
+
+impl DeliveryArgs {
+    /// The settings as the API takes them; reads the manifest.
+    pub fn apply(&self, api: &mut ApiConfig) -> Result<(), String> {
+        api.cache.max_age_secs = self.cache_max_age_secs;
+        api.cache.stale_while_revalidate_secs = self.cache_stale_secs;
+        api.rate_limits = gazette_api::http::limits::RateLimitConfig {
+            anonymous: gazette_api::http::limits::Rate {
+                per_second: self.rate_anonymous,
+                burst: self.rate_anonymous_burst,
+            },
+            partner: gazette_api::http::limits::Rate {
+                per_second: self.rate_partner,
+                burst: self.rate_partner_burst,
+            },
+        };
+        let origins: Vec<String> = self
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if let Some(bad) = origins
+            .iter()
+            .find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(format!(
+                "GAZETTE_CORS_ORIGINS: `{bad}` is not an origin like https://www.example.com"
+            ));
+        }
+        api.cors_origins = origins;
+        if self.persisted_queries_only && self.persisted_queries.is_none() {
+            return Err(
+                "GAZETTE_PERSISTED_QUERIES_ONLY needs a manifest in GAZETTE_PERSISTED_QUERIES"
+                    .to_owned(),
+            );
+        }
+        if let Some(path) = &self.persisted_queries {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "GAZETTE_PERSISTED_QUERIES: cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            api.persisted_queries.manifest = gazette_api::persisted::parse_manifest(&text)
+                .map_err(|e| format!("GAZETTE_PERSISTED_QUERIES ({}): {e}", path.display()))?;
+        }
+        api.persisted_queries.only_persisted = self.persisted_queries_only;
+        Ok(())
+    }
 }
 
 /// View counting and trending settings.
@@ -194,6 +287,24 @@ impl ServeArgs {
             allow_batching: api.allow_batching,
             auth: AuthArgs::for_tests(),
             views: ViewArgs::for_tests(),
+            delivery: DeliveryArgs::for_tests(),
+        }
+    }
+}
+
+impl DeliveryArgs {
+    /// Defaults, with request rate limits off (the tests that check them switch them on).
+    pub fn for_tests() -> Self {
+        Self {
+            cache_max_age_secs: 30,
+            cache_stale_secs: 300,
+            rate_anonymous: 0,
+            rate_anonymous_burst: 0,
+            rate_partner: 0,
+            rate_partner_burst: 0,
+            cors_origins: vec!["*".to_owned()],
+            persisted_queries: None,
+            persisted_queries_only: false,
         }
     }
 }

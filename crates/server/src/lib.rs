@@ -74,14 +74,24 @@ impl Application {
         store
             .init_trending(views.half_life, chrono::Utc::now())
             .await?;
-        let api = ApiConfig {
+        let mut api = ApiConfig {
             max_body_bytes: args.max_body_bytes,
             max_query_depth: args.max_query_depth,
             max_query_complexity: args.max_query_complexity,
             allow_batching: args.allow_batching,
             views,
             related_cache_ttl: std::time::Duration::from_secs(args.views.related_cache_secs),
+            ..ApiConfig::default()
         };
+        args.delivery.apply(&mut api).map_err(StartError::Config)?;
+        tracing::info!(
+            cors = ?api.cors_origins,
+            anonymous_rate = api.rate_limits.anonymous.per_second,
+            partner_rate = api.rate_limits.partner.per_second,
+            persisted_queries = api.persisted_queries.manifest.len(),
+            only_persisted = api.persisted_queries.only_persisted,
+            "delivery settings"
+        );
         let state = AppState::new(store.clone(), api, auth);
         let router = gazette_api::router(state.clone());
         Ok(Self {

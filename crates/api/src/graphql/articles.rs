@@ -294,6 +294,7 @@ impl ArticleNode {
             .await
             .gql()?;
         let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
+        super::tags(ctx).articles(articles.iter().copied());
         ctx.data_unchecked::<Loaders>()
             .prefetch_for_articles(ctx.look_ahead(), &articles)
             .await
@@ -342,12 +343,11 @@ impl ArticleNode {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .topic
-            .load_one(id)
-            .await
-            .map_err(load_error)?
-            .map(TopicNode))
+        let topic = loaders.topic.load_one(id).await.map_err(load_error)?;
+        if let Some(topic) = &topic {
+            super::tags(ctx).topic(topic.slug.as_str());
+        }
+        Ok(topic.map(TopicNode))
     }
     /// Every topic, the primary one first.
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<TopicNode>> {
@@ -363,11 +363,11 @@ impl ArticleNode {
             .load_many(ids.iter().copied())
             .await
             .map_err(load_error)?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| topics.remove(id))
-            .map(TopicNode)
-            .collect())
+        let topics: Vec<_> = ids.iter().filter_map(|id| topics.remove(id)).collect();
+        for topic in &topics {
+            super::tags(ctx).topic(topic.slug.as_str());
+        }
+        Ok(topics.into_iter().map(TopicNode).collect())
     }
     /// Authors in byline order.
     async fn authors(&self, ctx: &Context<'_>) -> Result<Vec<AuthorNode>> {
@@ -383,11 +383,11 @@ impl ArticleNode {
             .load_many(ids.iter().copied())
             .await
             .map_err(load_error)?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| authors.remove(id))
-            .map(AuthorNode)
-            .collect())
+        let authors: Vec<_> = ids.iter().filter_map(|id| authors.remove(id)).collect();
+        for author in &authors {
+            super::tags(ctx).author(author.slug.as_str());
+        }
+        Ok(authors.into_iter().map(AuthorNode).collect())
     }
 }
 
@@ -465,6 +465,7 @@ pub async fn article_connection(
         .await
         .gql()?;
     let articles: Vec<&Article> = result.items.iter().collect();
+    super::tags(ctx).articles(articles.iter().copied());
     ctx.data_unchecked::<Loaders>()
         .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
         .await
@@ -524,7 +525,13 @@ impl ArticleQuery {
                 .into_graphql());
             }
         };
-        Ok(found.gql()?.map(ArticleNode::from))
+        let found = found.gql()?;
+        match &found {
+            Some(article) => super::tags(ctx).article(article.id),
+            // Purged when an article is published, in case this is the one.
+            None => super::tags(ctx).list("latest"),
+        }
+        Ok(found.map(ArticleNode::from))
     }
 
     /// The newsroom's list (editors and admins only): every article in the given statuses
@@ -588,6 +595,7 @@ impl ArticleQuery {
         #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
         let filter = filter.unwrap_or_default().parse().gql()?;
+        super::tags(ctx).list("latest");
         article_connection(
             ctx,
             filter,

@@ -4,6 +4,7 @@ mod articles;
 mod editorial;
 mod loaders;
 mod node;
+mod order;
 mod pagination;
 mod search;
 mod taxonomy;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use gazette_domain::Viewer;
 
 pub use loaders::Loaders;
+pub use order::SelectionOrder;
 pub use search::SNIPPET_CHARS;
 
 use crate::AppState;
@@ -48,6 +50,71 @@ pub struct RequestContext {
     pub now: DateTime<Utc>,
     /// The caller's address (rate limits).
     pub client_ip: std::net::IpAddr,
+    /// What the response contains, for `Surrogate-Key`.
+    pub tags: ResponseTags,
+}
+
+/// The cache tags a GraphQL response collects as its resolvers run (shared by every field of
+/// one request).
+#[derive(Debug, Clone, Default)]
+pub struct ResponseTags(std::sync::Arc<std::sync::Mutex<crate::http::cache::CacheTags>>);
+
+impl ResponseTags {
+    fn with(&self, f: impl FnOnce(&mut crate::http::cache::CacheTags)) {
+        f(&mut self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    /// The response shows this article.
+    pub fn article(&self, id: uuid::Uuid) {
+        self.with(|t| {
+            t.article(id);
+        });
+    }
+
+    /// The response shows these articles.
+    pub fn articles<'a>(&self, articles: impl IntoIterator<Item = &'a gazette_domain::Article>) {
+        self.with(|t| {
+            for article in articles {
+                t.article(article.id);
+            }
+        });
+    }
+
+    /// The response shows this topic (or its list).
+    pub fn topic(&self, slug: &str) {
+        self.with(|t| {
+            t.topic(slug);
+        });
+    }
+
+    /// The response shows this author (or their list).
+    pub fn author(&self, slug: &str) {
+        self.with(|t| {
+            t.author(slug);
+        });
+    }
+
+    /// The response shows a list (`latest`, `trending`, `search`, `topics`, …).
+    pub fn list(&self, name: &str) {
+        self.with(|t| {
+            t.list(name);
+        });
+    }
+
+    /// The tags collected.
+    pub fn take(&self) -> crate::http::cache::CacheTags {
+        let mut taken = crate::http::cache::CacheTags::new();
+        self.with(|t| taken = std::mem::take(t));
+        taken
+    }
+}
+
+/// The request's tag collector.
+pub(crate) fn tags<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a ResponseTags {
+    &ctx.data_unchecked::<RequestContext>().tags
 }
 
 /// The schema's shape and limits, with no database: for `gazette schema` and the SDL test.

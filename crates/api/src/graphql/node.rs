@@ -38,17 +38,19 @@ impl NodeQuery {
             .await
             .gql()?
         {
+            super::tags(ctx).article(article.id);
             return Ok(Some(Node::Article(article.into())));
         }
         let loaders = ctx.data_unchecked::<Loaders>();
         if let Some(topic) = loaders.topic.load_one(uuid).await.map_err(load_error)? {
+            super::tags(ctx).topic(topic.slug.as_str());
             return Ok(Some(Node::Topic(TopicNode(topic))));
         }
-        Ok(loaders
-            .author
-            .load_one(uuid)
-            .await
-            .map_err(load_error)?
-            .map(|a| Node::Author(AuthorNode(a))))
+        let author = loaders.author.load_one(uuid).await.map_err(load_error)?;
+        match &author {
+            Some(author) => super::tags(ctx).author(author.slug.as_str()),
+            None => super::tags(ctx).list("latest"),
+        }
+        Ok(author.map(|a| Node::Author(AuthorNode(a))))
     }
 }

@@ -134,6 +134,8 @@ impl SearchQueryRoot {
             .gql()?;
         let articles: Vec<&gazette_domain::Article> =
             result.items.iter().map(|h| &h.article).collect();
+        super::tags(ctx).list("search");
+        super::tags(ctx).articles(articles.iter().copied());
         ctx.data_unchecked::<Loaders>()
             .prefetch_for_articles(
                 ctx.look_ahead()

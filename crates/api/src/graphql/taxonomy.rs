@@ -90,6 +90,7 @@ impl TopicNode {
         before: Option<String>,
         #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
+        super::tags(ctx).topic(self.0.slug.as_str());
         let filter = ArticleFilter {
             topic: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
@@ -137,6 +138,7 @@ impl AuthorNode {
         before: Option<String>,
         #[graphql(default_with = "Some(ArticleOrderBy::Newest)")] order_by: Option<ArticleOrderBy>,
     ) -> Result<Connection<String, ArticleNode>> {
+        super::tags(ctx).author(self.0.slug.as_str());
         let filter = ArticleFilter {
             author: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
@@ -163,6 +165,7 @@ impl TaxonomyQuery {
     /// One topic by slug; null when absent.
     async fn topic(&self, ctx: &Context<'_>, slug: String) -> Result<Option<TopicNode>> {
         let slug = Slug::parse(&slug).gql()?;
+        super::tags(ctx).topic(slug.as_str());
         Ok(ctx
             .data_unchecked::<AppState>()
             .store()
@@ -183,6 +186,7 @@ impl TaxonomyQuery {
         before: Option<String>,
     ) -> Result<Connection<String, TopicNode>> {
         let page = page_request::<SlugCursor>(first, after, last, before)?;
+        super::tags(ctx).list("topics");
         let result = ctx
             .data_unchecked::<AppState>()
             .store()
@@ -199,6 +203,7 @@ impl TaxonomyQuery {
     /// One author by slug; null when absent.
     async fn author(&self, ctx: &Context<'_>, slug: String) -> Result<Option<AuthorNode>> {
         let slug = Slug::parse(&slug).gql()?;
+        super::tags(ctx).author(slug.as_str());
         Ok(ctx
             .data_unchecked::<AppState>()
             .store()
@@ -219,6 +224,7 @@ impl TaxonomyQuery {
         before: Option<String>,
     ) -> Result<Connection<String, AuthorNode>> {
         let page = page_request::<SlugCursor>(first, after, last, before)?;
+        super::tags(ctx).list("authors");
         let result = ctx
             .data_unchecked::<AppState>()
             .store()

@@ -52,6 +52,7 @@ pub(crate) async fn trending_list(
     first: Option<i32>,
 ) -> Result<Vec<TrendingArticle>> {
     let limit = trending_limit("first", first.unwrap_or(10)).gql()?;
+    let topic_tag = topic.as_ref().map(|t| t.as_str().to_owned());
     let state = ctx.data_unchecked::<AppState>();
     let request = ctx.data_unchecked::<RequestContext>();
     let list = state
@@ -60,6 +61,12 @@ pub(crate) async fn trending_list(
         .await
         .gql()?;
     let articles: Vec<&gazette_domain::Article> = list.iter().map(|(a, _, _)| a).collect();
+    let tags = super::tags(ctx);
+    tags.list("trending");
+    if let Some(topic) = &topic_tag {
+        tags.topic(topic);
+    }
+    tags.articles(articles.iter().copied());
     ctx.data_unchecked::<Loaders>()
         .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
         .await

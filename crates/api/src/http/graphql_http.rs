@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
 use super::rest::ClientIp;
-use crate::graphql::{Loaders, RequestContext};
+use crate::graphql::{Loaders, RequestContext, SelectionOrder};
 use crate::{ApiError, AuthError};
 
 /// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
@@ -56,15 +56,7 @@ pub async fn get_graphql(
             );
         }
     };
-    let Some(query) = params.query else {
-        return request_error(
-            media,
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "a GET request needs a `query` parameter",
-        );
-    };
-    let mut request = Request::new(query);
+    let mut request = Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -97,6 +89,17 @@ pub async fn get_graphql(
         } else if let Ok(ext) = serde_json::from_value(parsed) {
             request.extensions = ext;
         }
+    }
+    if let Some(response) = apply_persisted(&http, &viewer, media, &mut request) {
+        return response;
+    }
+    if request.query.is_empty() {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "a GET request needs a `query` parameter (or a persisted query hash)",
+        );
     }
     let operation_name = request.operation_name.clone();
     match request.parsed_query() {
@@ -202,12 +205,21 @@ pub async fn post_graphql(
             }
         };
         let mut responses = Vec::with_capacity(requests.len());
-        for request in requests {
+        for mut request in requests {
+            if let Some(refusal) = apply_persisted(&http, &viewer, media, &mut request) {
+                // The refusal's body is `{"errors": [...]}`: one response of the batch.
+                let body = axum::body::to_bytes(refusal.into_body(), usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                responses.push(serde_json::from_slice(&body).unwrap_or_default());
+                continue;
+            }
             let caller = Caller {
                 viewer: viewer.clone(),
                 ip,
             };
-            responses.push(run(&http, caller, request).await);
+            let (response, _) = run(&http, caller, request).await;
+            responses.push(serde_json::to_value(response).unwrap_or_default());
         }
         let body = serde_json::to_vec(&responses).unwrap_or_default();
         return with_media(StatusCode::OK, media, body);
@@ -223,7 +235,67 @@ pub async fn post_graphql(
             );
         }
     };
+    let mut request = request;
+    if let Some(response) = apply_persisted(&http, &viewer, media, &mut request) {
+        return response;
+    }
     execute(&http, Caller { viewer, ip }, media, request).await
+}
+
+/// Resolves a persisted query (Apollo APQ) into the request's document, or returns the answer
+/// to send instead, the protocol's error: `PERSISTED_QUERY_NOT_FOUND` with status 200 and no caching (so the client
+/// retries with the document, as Apollo Server does), every other refusal with 400.
+fn apply_persisted(
+    http: &HttpState,
+    viewer: &Viewer,
+    media: GraphqlMediaType,
+    request: &mut Request,
+) -> Option<HttpResponse> {
+    let extension = match request.extensions.get("persistedQuery") {
+        None => None,
+        Some(value) => {
+            let json = value.clone().into_json().unwrap_or_default();
+            match serde_json::from_value::<crate::persisted::PersistedQueryExtension>(json) {
+                Ok(extension) => Some(extension),
+                Err(e) => {
+                    return Some(request_error(
+                        media,
+                        StatusCode::BAD_REQUEST,
+                        "BAD_REQUEST",
+                        &format!("`extensions.persistedQuery` is malformed: {e}"),
+                    ));
+                }
+            }
+        }
+    };
+    let query = (!request.query.is_empty()).then_some(request.query.as_str());
+    match http
+        .app
+        .persisted_queries()
+        .resolve(query, extension.as_ref(), viewer.is_staff())
+    {
+        Ok(Some(document)) => {
+            if document.as_ref() != request.query {
+                request.query = document.to_string();
+            }
+            None
+        }
+        Ok(None) => None,
+        Err(error) => {
+            let not_found = error == crate::persisted::PersistedQueryError::NotFound;
+            let status = if not_found {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let mut response = request_error(media, status, error.code(), &error.to_string());
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, must-revalidate"),
+            );
+            Some(response)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -260,14 +332,29 @@ struct Caller {
     ip: std::net::IpAddr,
 }
 
-async fn run(http: &HttpState, caller: Caller, request: Request) -> Response {
+async fn run(
+    http: &HttpState,
+    caller: Caller,
+    mut request: Request,
+) -> (Response, crate::http::cache::CacheTags) {
+    let operation_name = request.operation_name.clone();
+    let order = request
+        .parsed_query()
+        .ok()
+        .map(|document| SelectionOrder::of(document, operation_name.as_deref()));
+    let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
         now: gazette_domain::time::storage_precision(Utc::now()),
         client_ip: caller.ip,
+        tags: tags.clone(),
     };
     let request = request.data(context).data(Loaders::new(http.app.store()));
-    http.schema.execute(request).await
+    let mut response = http.schema.execute(request).await;
+    if let Some(order) = order {
+        order.apply(&mut response.data);
+    }
+    (response, tags.take())
 }
 
 async fn execute(
@@ -281,7 +368,7 @@ async fn execute(
     if let Err(error) = request.parsed_query() {
         return parse_failed(media, error);
     }
-    let mut response = run(http, caller, request).await;
+    let (mut response, tags) = run(http, caller, request).await;
     // A request error (validation, variable coercion) never reached execution: it has no path
     // and no data. The spec answers it with 400 and no `data` key.
     let request_failed = !response.errors.is_empty()
@@ -303,8 +390,17 @@ async fn execute(
     } else {
         StatusCode::OK
     };
+    let has_errors = !response.errors.is_empty();
     let body = serde_json::to_vec(&response).unwrap_or_default();
     let mut http_response = with_media(status, media, body);
+    // The answer depends on the negotiated media type; a partial answer is not cached.
+    crate::http::cache::append_vary(http_response.headers_mut(), "accept");
+    if has_errors {
+        http_response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    tags.attach(&mut http_response);
     if unavailable {
         http_response
             .headers_mut()

@@ -4,11 +4,14 @@ mod accept;
 pub mod cache;
 mod graphql_http;
 mod health;
+pub mod limits;
 pub mod rest;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{ApiError, AppState, GazetteSchema, build_schema};
 
@@ -21,9 +24,13 @@ pub struct HttpState {
     pub schema: GazetteSchema,
 }
 
-/// Gazette's routes over `state`.
+/// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
+/// CORS (answers preflights itself), per-client rate limits, HTTP caching (ETag, 304,
+/// Cache-Control, Surrogate-Key), compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
+    let cache_policy = state.config().cache.clone();
+    let cors = cors_layer(&state.config().cors_origins);
     let http = HttpState {
         schema: build_schema(state.clone()),
         app: state,
@@ -40,5 +47,48 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(CompressionLevel::Precise(4)),
+        )
+        .layer(middleware::from_fn_with_state(cache_policy, cache::caching))
+        .layer(middleware::from_fn_with_state(
+            http.clone(),
+            limits::rate_limit,
+        ))
+        .layer(cors)
         .with_state(http)
+}
+
+/// CORS for browsers: any origin (`*`) or the configured list; GET, HEAD and POST; the request
+/// headers a GraphQL or REST client sends; the caching and rate-limit headers exposed.
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::HEAD, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .max_age(std::time::Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(AllowOrigin::any())
+    } else {
+        layer.allow_origin(AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        ))
+    }
 }

@@ -203,7 +203,19 @@ pub async fn trending(
         return ApiError::BadRequest("malformed query string".to_owned()).into_response();
     };
     match trending_items(&http, params).await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => {
+            let mut tags = crate::http::cache::CacheTags::new();
+            tags.list("trending");
+            if let Some(topic) = &answer.topic {
+                tags.topic(topic);
+            }
+            for item in &answer.items {
+                tags.article(item.article.id);
+            }
+            let mut response = Json(answer).into_response();
+            tags.attach(&mut response);
+            response
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -319,7 +331,16 @@ pub async fn search(
         return ApiError::BadRequest("malformed query string".to_owned()).into_response();
     };
     match search_items(&http, params).await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => {
+            let mut tags = crate::http::cache::CacheTags::new();
+            tags.list("search");
+            for item in &answer.items {
+                tags.article(item.article.id);
+            }
+            let mut response = Json(answer).into_response();
+            tags.attach(&mut response);
+            response
+        }
         Err(error) => error.into_response(),
     }
 }

@@ -1,0 +1,214 @@
+//! Request rate limits: one budget per syndication partner (the token's subject) and one per
+//! address for anonymous callers, each a GCRA bucket (`governor`), so one client's flood is
+//! refused at the door with `429` and never spends another client's budget. Staff tokens and
+//! health checks and view beacons (which have their own budget) are not limited. Every limited response carries `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset`; a refusal adds `Retry-After`.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use gazette_domain::Viewer;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+use super::HttpState;
+use super::rest::ClientIp;
+use crate::ApiError;
+
+/// One budget: requests per second, and the burst allowed above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained requests per second (0: unlimited).
+    pub per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+/// The budgets of [`RateLimits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Each anonymous address.
+    pub anonymous: Rate,
+    /// Each partner (token subject).
+    pub partner: Rate,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            anonymous: Rate {
+                per_second: 50,
+                burst: 200,
+            },
+            partner: Rate {
+                per_second: 100,
+                burst: 400,
+            },
+        }
+    }
+}
+
+type Limiter<K> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// A keyed limiter for one kind of client.
+struct Budget<K: Hash + Eq + Clone> {
+    limiter: Limiter<K>,
+    limit: u32,
+    per_second: u32,
+}
+
+impl<K: Hash + Eq + Clone> Budget<K> {
+    fn new(rate: Rate) -> Option<Self> {
+        let per_second = NonZeroU32::new(rate.per_second)?;
+        let burst = NonZeroU32::new(rate.burst.max(rate.per_second)).unwrap_or(per_second);
+        Some(Self {
+            limiter: RateLimiter::dashmap(Quota::per_second(per_second).allow_burst(burst))
+                .with_middleware::<StateInformationMiddleware>(),
+            limit: burst.get(),
+            per_second: per_second.get(),
+        })
+    }
+
+    fn check(&self, key: &K) -> Decision {
+        match self.limiter.check_key(key) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Decision::Allowed {
+                    limit: self.limit,
+                    remaining,
+                    // Seconds until the bucket is full again.
+                    reset_secs: u64::from(self.limit - remaining.min(self.limit))
+                        .div_ceil(u64::from(self.per_second)),
+                }
+            }
+            Err(not_until) => Decision::Refused {
+                limit: self.limit,
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            },
+        }
+    }
+}
+
+enum Decision {
+    Allowed {
+        limit: u32,
+        remaining: u32,
+        reset_secs: u64,
+    },
+    Refused {
+        limit: u32,
+        retry_after: Duration,
+    },
+}
+
+/// The per-client budgets, shared by every request.
+#[derive(Clone)]
+pub struct RateLimits {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    anonymous: Option<Budget<IpAddr>>,
+    partner: Option<Budget<String>>,
+    checks: AtomicU64,
+}
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimits").finish_non_exhaustive()
+    }
+}
+
+impl RateLimits {
+    /// Budgets as configured (a rate of 0 switches that kind of limit off).
+    pub fn new(config: RateLimitConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                anonymous: Budget::new(config.anonymous),
+                partner: Budget::new(config.partner),
+                checks: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    fn check(&self, viewer: &Viewer, address: IpAddr) -> Option<Decision> {
+        // Forget idle clients now and then so the key maps stay small.
+        if self.inner.checks.fetch_add(1, Ordering::Relaxed) % 8192 == 8191 {
+            if let Some(budget) = &self.inner.anonymous {
+                budget.limiter.retain_recent();
+            }
+            if let Some(budget) = &self.inner.partner {
+                budget.limiter.retain_recent();
+            }
+        }
+        match viewer {
+            Viewer::Editor { .. } | Viewer::Admin { .. } => None,
+            Viewer::Partner { sub, .. } => self.inner.partner.as_ref().map(|b| b.check(sub)),
+            Viewer::Anonymous => self.inner.anonymous.as_ref().map(|b| b.check(&address)),
+        }
+    }
+}
+
+/// The rate-limit layer. A request whose token does not verify is limited as its address (the
+/// handler then answers 401).
+pub async fn rate_limit(
+    State(http): State<HttpState>,
+    ClientIp(address): ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Health checks are never limited; view beacons have their own budget (`GAZETTE_BEACON_*`).
+    if matches!(request.uri().path(), "/healthz" | "/readyz" | "/v1/views") {
+        return next.run(request).await;
+    }
+    let viewer = http
+        .app
+        .auth()
+        .authenticate(request.headers())
+        .unwrap_or_default();
+    match http.app.rate_limits().check(&viewer, address) {
+        None => next.run(request).await,
+        Some(Decision::Allowed {
+            limit,
+            remaining,
+            reset_secs,
+        }) => {
+            let mut response = next.run(request).await;
+            set_headers(response.headers_mut(), limit, remaining, reset_secs);
+            response
+        }
+        Some(Decision::Refused { limit, retry_after }) => {
+            let wait = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let mut response = ApiError::RateLimited {
+                retry_after_secs: wait.max(1),
+            }
+            .into_response();
+            set_headers(response.headers_mut(), limit, 0, wait.max(1));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64) {
+    for (name, value) in [
+        ("ratelimit-limit", u64::from(limit)),
+        ("ratelimit-remaining", u64::from(remaining)),
+        ("ratelimit-reset", reset_secs),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    }
+}
