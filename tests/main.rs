@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod changes;
 mod editorial;
 mod http_protocol;
 mod judged;
