@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod changes;
 mod delivery;
 mod editorial;
 mod http_protocol;

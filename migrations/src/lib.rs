@@ -8,6 +8,7 @@ mod m20250101_000001_content;
 mod m20250201_000002_editorial;
 mod m20250301_000003_views;
 mod m20250401_000004_search;
+mod m20250501_000005_change_log;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250201_000002_editorial::Migration),
             Box::new(m20250301_000003_views::Migration),
             Box::new(m20250401_000004_search::Migration),
+            Box::new(m20250501_000005_change_log::Migration),
         ]
     }
 }

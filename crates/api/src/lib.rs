@@ -3,6 +3,7 @@
 //! The binary builds an [`AppState`] once and serves [`router`]; tests build the same.
 
 pub mod auth;
+pub mod changes;
 pub mod error;
 pub mod graphql;
 pub mod http;

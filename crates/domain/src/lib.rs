@@ -5,6 +5,7 @@
 
 pub mod article;
 pub mod body;
+pub mod changes;
 pub mod editorial;
 pub mod error;
 pub mod pagination;

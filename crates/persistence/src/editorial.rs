@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::changes::{LoggedWrite, log_content_changes, log_deletion, log_writes};
 use crate::convert::all;
 use crate::entities::{
     article_authors, article_corrections, article_revisions, article_topics, articles, authors,
@@ -33,6 +34,8 @@ pub(crate) struct ArticleRows {
     pub(crate) authors: Vec<article_authors::ActiveModel>,
     pub(crate) revision: article_revisions::ActiveModel,
     pub(crate) search: SearchText,
+    /// The change-log record, for an article created public or scheduled.
+    pub(crate) logged: Option<LoggedWrite>,
 }
 
 /// What the SQLite full-text index holds for one article.
@@ -201,6 +204,7 @@ pub(crate) fn article_rows(
         authors,
         revision: revision_row(id, 1, editor, RevisionAction::Create, new, &[], now),
         search: SearchText::of(id, new),
+        logged: LoggedWrite::of(id, None, new, now),
     }
 }
 
@@ -215,12 +219,14 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
     let mut author_rows = Vec::new();
     let mut revision_rows = Vec::with_capacity(rows.len());
     let mut search_rows = Vec::with_capacity(rows.len());
+    let mut logged = Vec::new();
     for r in rows {
         articles_rows.push(r.article);
         topic_rows.extend(r.topics);
         author_rows.extend(r.authors);
         revision_rows.push(r.revision);
         search_rows.push(r.search);
+        logged.extend(r.logged);
     }
     // Stay well under SQLite's and PostgreSQL's bound-parameter limits.
     for chunk in articles_rows.chunks(400) {
@@ -243,7 +249,9 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
     }
-    index_for_search(conn, &search_rows).await
+    index_for_search(conn, &search_rows).await?;
+    // Last: the log lock is held from here to commit.
+    log_writes(conn, &logged).await
 }
 
 /// Resolves an article's topic slugs (primary first) and author slugs to ids; unknown ones are
@@ -561,12 +569,18 @@ impl Store {
             unindex_for_search(&txn, id).await?;
             index_for_search(&txn, &[SearchText::of(id, &next)]).await?;
         }
+        // Last: the log lock is held from here to commit.
+        if let Some(logged) = LoggedWrite::of(id, Some(current.status), &next, now) {
+            log_writes(&txn, &[logged]).await?;
+        }
         txn.commit().await?;
         Article::try_from(row)
     }
 
-    /// Deletes an article with its joins, revisions, corrections and redirects.
-    pub async fn delete_article(&self, id: Uuid) -> Result<(), StoreError> {
+    /// Deletes an article with its joins, revisions, corrections and redirects; an article that
+    /// has ever been public or scheduled leaves a tombstone in the change log.
+    pub async fn delete_article(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let now = storage_precision(now);
         let txn = self.begin_write().await?;
         // Children first, so the delete does not depend on the driver enforcing cascades.
         article_topics::Entity::delete_many()
@@ -594,6 +608,7 @@ impl Store {
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound(format!("article {id}")));
         }
+        log_deletion(&txn, id, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -684,6 +699,7 @@ impl Store {
         })
         .exec_without_returning(&txn)
         .await?;
+        log_content_changes(&txn, &[article_id], now).await?;
         txn.commit().await?;
         Ok(Correction {
             id,

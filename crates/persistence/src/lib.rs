@@ -4,6 +4,7 @@
 //! [`Visibility`](gazette_domain::Visibility) and applies it in SQL, so no caller can forget it.
 
 mod articles;
+mod changes;
 mod convert;
 mod editorial;
 pub mod entities;
@@ -15,6 +16,7 @@ mod taxonomy;
 mod views;
 
 pub use articles::{ArticleFilter, Page};
+pub use changes::CHANGE_LOG_LOCK_KEY;
 pub use editorial::{EditorName, Save};
 pub use error::StoreError;
 pub use search::{Candidates, Hit, SearchFilter};

@@ -309,6 +309,7 @@ impl Store {
             model.parent_id = Set(parent_id);
         }
         let updated = model.update(&txn).await?;
+        crate::changes::log_articles_joined_to(&txn, "article_topics", "topic_id", id, now).await?;
         txn.commit().await?;
         Topic::try_from(updated)
     }
@@ -350,6 +351,8 @@ impl Store {
             model.bio = Set(bio.clone());
         }
         let updated = model.update(&txn).await?;
+        crate::changes::log_articles_joined_to(&txn, "article_authors", "author_id", id, now)
+            .await?;
         txn.commit().await?;
         Author::try_from(updated)
     }

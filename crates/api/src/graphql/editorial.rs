@@ -614,7 +614,11 @@ impl EditorialMutation {
         let (state, request) = context(ctx);
         require_admin(&request.viewer).gql()?;
         let uuid = parse_uuid("id", &id).gql()?;
-        state.store().delete_article(uuid).await.gql()?;
+        state
+            .store()
+            .delete_article(uuid, request.now)
+            .await
+            .gql()?;
         Ok(id)
     }
 

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one module per area, merged at the root.
 
 mod articles;
+mod changes;
 mod editorial;
 mod loaders;
 mod node;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     editorial::PreviewQuery,
     trending::TrendingQuery,
     search::SearchQueryRoot,
+    changes::ChangesQuery,
 );
 
 /// The root of every write.

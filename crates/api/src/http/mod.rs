@@ -2,6 +2,7 @@
 
 mod accept;
 pub mod cache;
+mod changes;
 mod graphql_http;
 mod health;
 pub mod limits;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/views", post(rest::record_view))
         .route("/v1/trending", get(rest::trending))
         .route("/v1/search", get(rest::search))
+        // Delta sync.
+        .route("/v1/changes", get(changes::changes))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })

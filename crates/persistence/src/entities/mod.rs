@@ -2,6 +2,8 @@
 //! Not edited for behaviour: conversions and queries live beside them, in the parent module.
 
 pub mod article_authors;
+pub mod article_change_due;
+pub mod article_changes;
 pub mod article_corrections;
 pub mod article_revisions;
 pub mod article_topics;

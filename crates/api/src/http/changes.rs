@@ -1,0 +1,198 @@
+//! `GET /v1/changes?since=…&first=…`: delta sync as JSON, the same entries as GraphQL's
+//! `changes`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gazette_domain::{Article, Body, HeroImage, ValidationError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::HttpState;
+use super::cache::CacheTags;
+use super::rest::{ArticleSummary, Caller};
+use crate::ApiError;
+use crate::changes::{Change, ChangesPage, read_changes};
+
+#[derive(Deserialize)]
+pub struct ChangesParams {
+    since: Option<String>,
+    first: Option<String>,
+}
+
+/// An article as a mirror stores it: the list fields plus body, times and taxonomy slugs.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArticleJson<'a> {
+    #[serde(flatten)]
+    summary: ArticleSummary,
+    language: &'a str,
+    /// As of the request (a scheduled story whose time has come is `published`).
+    status: &'static str,
+    updated_at: DateTime<Utc>,
+    substantive_updated_at: Option<DateTime<Utc>>,
+    /// Topic slugs, the primary one first.
+    topics: Vec<String>,
+    /// Author slugs in byline order.
+    authors: Vec<String>,
+    hero_image: Option<&'a HeroImage>,
+    body: &'a Body,
+    body_html: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EntryJson<'a> {
+    cursor: &'a str,
+    id: Uuid,
+    /// `upsert` or `remove`.
+    action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    article: Option<ArticleJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangesJson<'a> {
+    entries: Vec<EntryJson<'a>>,
+    next_cursor: &'a str,
+    has_more: bool,
+}
+
+/// `GET /v1/changes?since=<cursor>&first=<1..500>`: the changes after `since` for the caller
+/// (anonymous, or as the bearer token says).
+pub async fn changes(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    params: Result<Query<ChangesParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
+    };
+    match changes_json(&http, &viewer, params).await {
+        Ok(mut response) => {
+            // Per caller: the caching layer keys authenticated responses on the caller.
+            let mut tags = CacheTags::new();
+            tags.list("changes");
+            tags.attach(&mut response);
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn changes_json(
+    http: &HttpState,
+    viewer: &gazette_domain::Viewer,
+    params: ChangesParams,
+) -> Result<Response, ApiError> {
+    let first = params
+        .first
+        .as_deref()
+        .map(|f| {
+            f.trim()
+                .parse::<i32>()
+                .map_err(|_| ValidationError::new("first", "must be a whole number"))
+        })
+        .transpose()?;
+    let now = Utc::now();
+    let store = http.app.store();
+    let page = read_changes(store, viewer, params.since.as_deref(), first, now).await?;
+    let taxonomy = Taxonomy::load(store, &page).await?;
+    let entries = page
+        .entries
+        .iter()
+        .map(|entry| match &entry.change {
+            Change::Upsert(article) => EntryJson {
+                cursor: &entry.cursor,
+                id: entry.article_id,
+                action: "upsert",
+                article: Some(taxonomy.article_json(article, now)),
+                reason: None,
+            },
+            Change::Remove(reason) => EntryJson {
+                cursor: &entry.cursor,
+                id: entry.article_id,
+                action: "remove",
+                article: None,
+                reason: Some(reason.as_str()),
+            },
+        })
+        .collect();
+    Ok(Json(ChangesJson {
+        entries,
+        next_cursor: &page.next_cursor,
+        has_more: page.has_more,
+    })
+    .into_response())
+}
+
+/// Topic and author slugs of a page's articles, in four statements whatever the page size.
+struct Taxonomy {
+    topics_of: HashMap<Uuid, Vec<Uuid>>,
+    authors_of: HashMap<Uuid, Vec<Uuid>>,
+    topic_slugs: HashMap<Uuid, String>,
+    author_slugs: HashMap<Uuid, String>,
+}
+
+impl Taxonomy {
+    async fn load(
+        store: &gazette_persistence::Store,
+        page: &ChangesPage,
+    ) -> Result<Self, ApiError> {
+        let ids: Vec<Uuid> = page.upserted().map(|a| a.id).collect();
+        let topics_of = store.topic_ids_of_articles(&ids).await?;
+        let authors_of = store.author_ids_of_articles(&ids).await?;
+        let distinct = |of: &HashMap<Uuid, Vec<Uuid>>| {
+            let mut all: Vec<Uuid> = of.values().flatten().copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        let topic_slugs = store
+            .topics_by_ids(&distinct(&topics_of))
+            .await?
+            .into_iter()
+            .map(|(id, t)| (id, t.slug.as_str().to_owned()))
+            .collect();
+        let author_slugs = store
+            .authors_by_ids(&distinct(&authors_of))
+            .await?
+            .into_iter()
+            .map(|(id, a)| (id, a.slug.as_str().to_owned()))
+            .collect();
+        Ok(Self {
+            topics_of,
+            authors_of,
+            topic_slugs,
+            author_slugs,
+        })
+    }
+
+    fn article_json<'a>(&self, article: &'a Article, now: DateTime<Utc>) -> ArticleJson<'a> {
+        let slugs = |of: &HashMap<Uuid, Vec<Uuid>>, names: &HashMap<Uuid, String>| {
+            of.get(&article.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| names.get(id).cloned())
+                .collect()
+        };
+        ArticleJson {
+            summary: ArticleSummary::from(article),
+            language: article.language.as_str(),
+            status: article.status_at(now).as_str(),
+            updated_at: article.updated_at,
+            substantive_updated_at: article.substantive_updated_at,
+            topics: slugs(&self.topics_of, &self.topic_slugs),
+            authors: slugs(&self.authors_of, &self.author_slugs),
+            hero_image: article.hero_image.as_ref(),
+            body: &article.body,
+            body_html: article.body.to_html(),
+        }
+    }
+}
