@@ -84,7 +84,12 @@ impl FeedContent {
     }
 
     /// Whether an item of this request carries `article`'s full text for `viewer` at `now`.
-    pub fn includes_full_text(self, viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> bool {
+    pub fn includes_full_text(
+        self,
+        viewer: &Viewer,
+        article: &Article,
+        now: DateTime<Utc>,
+    ) -> bool {
         self != Self::Summary && full_text_granted(viewer, article, now)
     }
 }
@@ -170,10 +175,18 @@ mod tests {
         let now = at(12, 0, 0);
         let closed = story(false, None);
         assert!(may_read_body(&Viewer::Anonymous, &closed, now));
-        assert!(may_read_body(&Viewer::Admin { sub: "a".into() }, &closed, now));
+        assert!(may_read_body(
+            &Viewer::Admin { sub: "a".into() },
+            &closed,
+            now
+        ));
         assert!(!may_read_body(&partner(&[SYNDICATION_SCOPE]), &closed, now));
         assert!(!may_read_body(&partner(&[]), &story(true, None), now));
-        assert!(may_read_body(&partner(&[SYNDICATION_SCOPE]), &story(true, None), now));
+        assert!(may_read_body(
+            &partner(&[SYNDICATION_SCOPE]),
+            &story(true, None),
+            now
+        ));
     }
 
     #[test]
@@ -203,7 +216,10 @@ mod tests {
 
     #[test]
     fn content_parameter_parses() {
-        assert_eq!(FeedContent::parse("content", None), Ok(FeedContent::AsGranted));
+        assert_eq!(
+            FeedContent::parse("content", None),
+            Ok(FeedContent::AsGranted)
+        );
         assert_eq!(
             FeedContent::parse("content", Some("summary")),
             Ok(FeedContent::Summary)
@@ -216,7 +232,15 @@ mod tests {
         assert_eq!(feed_limit("limit", None, 50), Ok(50));
         assert_eq!(feed_limit("limit", Some("1"), 50), Ok(1));
         assert_eq!(feed_limit("limit", Some("100"), 50), Ok(100));
-        for bad in ["0", "101", "-1", "ten", "", "1.5", "99999999999999999999999"] {
+        for bad in [
+            "0",
+            "101",
+            "-1",
+            "ten",
+            "",
+            "1.5",
+            "99999999999999999999999",
+        ] {
             let err = feed_limit("limit", Some(bad), 50).unwrap_err();
             assert_eq!(err.field, "limit", "{bad}");
         }

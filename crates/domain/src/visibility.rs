@@ -128,11 +128,7 @@ mod tests {
         for viewer in [partner(&[]), partner(&[SYNDICATION_SCOPE])] {
             assert!(!viewer.may_see(&story, at(11, 59, 59)));
             assert!(viewer.may_see(&story, at(12, 0, 0)));
-            assert!(
-                !viewer
-                    .public_visibility(at(11, 59, 59))
-                    .admits(&story)
-            );
+            assert!(!viewer.public_visibility(at(11, 59, 59)).admits(&story));
         }
         // The embargo is about syndication: readers and the newsroom are not held back.
         assert!(reader.may_see(&story, at(11, 0, 0)));
