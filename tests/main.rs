@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod editorial;
+mod feeds;
 mod http_protocol;
 mod judged;
 mod migrations;

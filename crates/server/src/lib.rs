@@ -81,6 +81,7 @@ impl Application {
             allow_batching: args.allow_batching,
             views,
             related_cache_ttl: std::time::Duration::from_secs(args.views.related_cache_secs),
+            feeds: args.feeds.config().map_err(StartError::Config)?,
         };
         let state = AppState::new(store.clone(), api, auth);
         let router = gazette_api::router(state.clone());

@@ -1,7 +1,8 @@
-//! The HTTP router: GraphQL, health, and (later) REST and feeds.
+//! The HTTP router: GraphQL, REST, feeds, health.
 
 mod accept;
 pub mod cache;
+pub mod feeds;
 mod graphql_http;
 mod health;
 pub mod rest;
@@ -36,6 +37,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/views", post(rest::record_view))
         .route("/v1/trending", get(rest::trending))
         .route("/v1/search", get(rest::search))
+        // Feeds and the news sitemap.
+        .route("/feeds/latest.atom", get(feeds::latest_atom))
+        .route("/feeds/latest.rss", get(feeds::latest_rss))
+        .route("/feeds/latest.json", get(feeds::latest_json))
+        .route("/feeds/topics/{file}", get(feeds::topic))
+        .route("/sitemap-news.xml", get(feeds::news_sitemap))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
