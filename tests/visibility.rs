@@ -389,3 +389,48 @@ on_both_databases!(
         assert_eq!(errors_by_field(&body), [forbidden("body")], "{body}");
     }
 );
+
+on_both_databases!(
+    rest_search_and_trending_keep_embargoed_stories_from_partners,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let id = create_with(
+            &app,
+            "rest-embargoed",
+            embargo_until(chrono::Duration::hours(1)),
+        )
+        .await;
+        run(&app, "publishArticle(id: $id)", &id).await;
+        view(&app, &id).await;
+        let scoped = gazette_tests::token_with_scope("partner", "wire", &["syndication"]);
+        let ids_in = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["article"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for path in [
+            "/v1/search?q=visibility%20case%20rest&first=50",
+            "/v1/trending?first=50",
+        ] {
+            let reader: Value = app.get(path).await.json().await.unwrap();
+            assert!(
+                ids_in(&reader).contains(&id),
+                "{path}: readers see it: {reader}"
+            );
+            let partner: Value = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(&scoped)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(!ids_in(&partner).contains(&id), "{path}: {partner}");
+        }
+    }
+);
