@@ -6,6 +6,7 @@ mod bad_input;
 mod changes;
 mod delivery;
 mod editorial;
+mod feeds;
 mod http_protocol;
 mod judged;
 mod migrations;

@@ -618,7 +618,15 @@ async fn search(articles: usize, postgres: Option<&str>) -> Result<(), Failure> 
         let samples = timed(300, || {
             let (store, query, filter) = (&store, &query, &filter);
             async move {
-                store.search(query, filter, 0, 10, Utc::now()).await?;
+                store
+                    .search(
+                        query,
+                        filter,
+                        0,
+                        10,
+                        gazette_domain::Visibility::PublicAt(Utc::now()),
+                    )
+                    .await?;
                 Ok(())
             }
         })

@@ -54,20 +54,19 @@ impl Related {
         }
     }
 
-    /// The `limit` articles most related to `source` that are public at `now`, best first,
-    /// with their scores.
+    /// The `limit` articles most related to `source` that `visibility` admits (the viewer's
+    /// public visibility at `now`), best first, with their scores. The ranking is shared by
+    /// every viewer; the filter is each viewer's own.
     pub async fn of(
         &self,
         source: &Article,
         limit: usize,
+        visibility: Visibility,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Article, f64)>, StoreError> {
         let ranked = self.ranked(source, now).await?;
         let ids: Vec<Uuid> = ranked.iter().take(limit + 5).map(|r| r.0).collect();
-        let mut articles = self
-            .store
-            .articles_by_ids(&ids, Visibility::PublicAt(now))
-            .await?;
+        let mut articles = self.store.articles_by_ids(&ids, visibility).await?;
         Ok(ranked
             .iter()
             .filter_map(|(id, score)| articles.remove(id).map(|a| (a, *score)))

@@ -382,22 +382,21 @@ impl Views {
         Ok(list)
     }
 
-    /// The trending list with its articles (loaded in one statement), in rank order. Articles
-    /// that stopped being public since the list was cached are left out.
+    /// The trending list with its articles (loaded in one statement), in rank order, as
+    /// `visibility` (the viewer's public visibility at `now`) admits them: articles that
+    /// stopped being public since the list was cached, and embargoed ones for partners, are
+    /// left out.
     pub async fn trending_articles(
         &self,
         window: TrendingWindow,
         topic: Option<Slug>,
         limit: usize,
+        visibility: Visibility,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Article, f64, i64)>, StoreError> {
         let list = self.trending(window, topic, limit, now).await?;
         let ids: Vec<Uuid> = list.iter().map(|c| c.article_id).collect();
-        let mut articles = self
-            .inner
-            .store
-            .articles_by_ids(&ids, Visibility::PublicAt(now))
-            .await?;
+        let mut articles = self.inner.store.articles_by_ids(&ids, visibility).await?;
         Ok(list
             .iter()
             .filter_map(|c| {

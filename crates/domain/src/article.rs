@@ -185,6 +185,16 @@ impl Article {
             && self.published_at.is_some_and(|at| at <= now)
     }
 
+    /// Whether syndication partners may see it at `now`: public, and out of its embargo (if
+    /// any) to the second. Readers are not held back by an embargo; partners are.
+    pub fn is_public_to_partners_at(&self, now: DateTime<Utc>) -> bool {
+        self.is_public_at(now)
+            && self
+                .syndication
+                .embargo_until
+                .is_none_or(|until| until <= now)
+    }
+
     /// The status as of `now`: a scheduled article whose time has come is published.
     pub fn status_at(&self, now: DateTime<Utc>) -> ArticleStatus {
         ArticleStatus::effective(self.status, self.published_at, now)
@@ -270,9 +280,33 @@ impl ArticleState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// A minimal article in `status`, live from `published_at`, not syndicatable.
+    pub(crate) fn article(status: ArticleStatus, published_at: Option<DateTime<Utc>>) -> Article {
+        let created = Utc.with_ymd_and_hms(2025, 5, 1, 0, 0, 0).unwrap();
+        Article {
+            id: Uuid::now_v7(),
+            slug: Slug::parse("a-story").unwrap(),
+            headline: Headline::parse("A story").unwrap(),
+            dek: Dek::parse("In short.").unwrap(),
+            body: Body::default(),
+            source: Source::parse("News1").unwrap(),
+            language: Language::english(),
+            canonical_url: None,
+            hero_image: None,
+            primary_topic_id: None,
+            status,
+            published_at,
+            created_at: created,
+            updated_at: created,
+            substantive_updated_at: None,
+            syndication: Syndication::default(),
+            version: 1,
+        }
+    }
 
     #[test]
     fn status_round_trips_and_transitions() {

@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod people;
 pub mod related;
 pub mod search;
+pub mod syndication;
 pub mod time;
 pub mod trending;
 pub mod values;
@@ -29,4 +30,4 @@ pub use pagination::{
 };
 pub use people::{Author, AuthorPatch, NewAuthor, NewTopic, Topic, TopicPatch};
 pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};
-pub use visibility::{Viewer, Visibility};
+pub use visibility::{SYNDICATION_SCOPE, Viewer, Visibility};

@@ -51,20 +51,27 @@ pub(crate) fn visible(
 ) -> Select<articles::Entity> {
     match visibility {
         Visibility::Everything => select,
-        Visibility::PublicAt(now) => select
-            .filter(Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
-            .filter(Column::PublishedAt.lte(now)),
+        Visibility::PublicAt(now) => public_at(select, now),
+        // The same embargo rule as `Article::is_public_to_partners_at`, in SQL.
+        Visibility::SyndicatedAt(now) => public_at(select, now).filter(
+            Condition::any()
+                .add(Column::EmbargoUntil.is_null())
+                .add(Column::EmbargoUntil.lte(now)),
+        ),
     }
+}
+
+fn public_at(select: Select<articles::Entity>, now: DateTime<Utc>) -> Select<articles::Entity> {
+    select
+        .filter(Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
+        .filter(Column::PublishedAt.lte(now))
 }
 
 /// Whether `visibility` admits `article`. Lookups by key filter here rather than in SQL: with
 /// the visibility terms in the `WHERE`, SQLite's planner may prefer the (status, publish time)
 /// index and scan every public article instead of probing the primary key.
 fn allowed(article: &Article, visibility: Visibility) -> bool {
-    match visibility {
-        Visibility::Everything => true,
-        Visibility::PublicAt(now) => article.is_public_at(now),
-    }
+    visibility.admits(article)
 }
 
 fn tagged_with(

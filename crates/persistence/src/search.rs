@@ -1,5 +1,6 @@
 //! Full-text search on the database's own engine: FTS5 with bm25 on SQLite, `tsvector` with
-//! `ts_rank_cd` on PostgreSQL. Readers only ever find articles public at the request's instant.
+//! `ts_rank_cd` on PostgreSQL. Readers only ever find articles public at the request's instant,
+//! partners only those out of embargo too.
 
 use std::collections::HashMap;
 
@@ -33,8 +34,9 @@ pub struct Hit {
 }
 
 impl Store {
-    /// Public articles matching `query`, most relevant first (ties: newer first), `limit`
-    /// from `offset`.
+    /// Articles matching `query` that `visibility` admits (callers pass the viewer's public
+    /// visibility: readers' search never shows drafts, partners' never shows embargoed
+    /// stories), most relevant first (ties: newer first), `limit` from `offset`.
     ///
     /// The engine ranks matches on its own (no join), a window of the best at a time; the
     /// window's articles are then read by primary key and kept when public at `now` and inside
@@ -46,7 +48,7 @@ impl Store {
         filter: &SearchFilter,
         offset: u64,
         limit: u64,
-        now: DateTime<Utc>,
+        visibility: Visibility,
     ) -> Result<Page<Hit>, StoreError> {
         let empty = || Page {
             items: Vec::new(),
@@ -56,13 +58,12 @@ impl Store {
         if query.is_empty() {
             return Ok(empty());
         }
-        let now = storage_precision(now);
         let wanted = usize::try_from(offset + limit + 1).unwrap_or(usize::MAX);
         let mut window = (offset + limit + 1) * 2 + 20;
         loop {
             let ranked = self.ranked_matches(query, window).await?;
             let exhausted = (ranked.len() as u64) < window;
-            let kept = self.keep_visible(ranked, filter, now).await?;
+            let kept = self.keep_visible(ranked, filter, visibility).await?;
             if kept.len() >= wanted || exhausted || window >= MAX_WINDOW {
                 let has_next = kept.len() > wanted - 1;
                 let items: Vec<Hit> = kept
@@ -146,18 +147,16 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// The ranked matches whose articles are public at `now` and inside `filter`, in rank order
+    /// The ranked matches whose articles `visibility` admits and inside `filter`, in rank order
     /// (ties: newer first, then higher id).
     async fn keep_visible(
         &self,
         ranked: Vec<(Uuid, f64)>,
         filter: &SearchFilter,
-        now: DateTime<Utc>,
+        visibility: Visibility,
     ) -> Result<Vec<Hit>, StoreError> {
         let ids: Vec<Uuid> = ranked.iter().map(|r| r.0).collect();
-        let mut articles = self
-            .articles_by_ids(&ids, Visibility::PublicAt(now))
-            .await?;
+        let mut articles = self.articles_by_ids(&ids, visibility).await?;
         articles.retain(|_, a| {
             let at = a.published_at.unwrap_or(a.created_at);
             filter.published_after.is_none_or(|after| at >= after)

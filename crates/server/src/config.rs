@@ -102,6 +102,9 @@ pub struct ServeArgs {
     /// Delivery: HTTP caching, rate limits, persisted queries, CORS.
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+    /// Feeds and the news sitemap.
+    #[command(flatten)]
+    pub feeds: FeedArgs,
 }
 
 /// How responses reach clients and CDNs.
@@ -191,6 +194,54 @@ impl DeliveryArgs {
         }
         api.persisted_queries.only_persisted = self.persisted_queries_only;
         Ok(())
+    }
+}
+
+/// What feeds and the news sitemap say about the publication.
+#[derive(Debug, Clone, Args)]
+pub struct FeedArgs {
+    /// The publisher's site (absolute http(s) URL): feeds name themselves under it, and an
+    /// article without a canonical URL links to `{site}/articles/{slug}`.
+    #[arg(
+        long,
+        env = "GAZETTE_SITE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub site_url: String,
+    /// The publication's name, as feeds and the Google News sitemap give it.
+    #[arg(long, env = "GAZETTE_SITE_NAME", default_value = "Gazette")]
+    pub site_name: String,
+    /// The publication's language tag (feeds, `news:language`).
+    #[arg(long, env = "GAZETTE_SITE_LANGUAGE", default_value = "en")]
+    pub site_language: String,
+    /// Items in a feed when the request gives no `?limit=` (1 to 100).
+    #[arg(long, env = "GAZETTE_FEED_ITEMS", default_value_t = gazette_api::FeedsConfig::default().default_items)]
+    pub feed_items: u64,
+}
+
+impl Default for FeedArgs {
+    fn default() -> Self {
+        let defaults = gazette_api::FeedsConfig::default();
+        Self {
+            site_url: defaults.site_url,
+            site_name: defaults.site_name,
+            site_language: defaults.language,
+            feed_items: defaults.default_items,
+        }
+    }
+}
+
+impl FeedArgs {
+    /// The settings as the API takes them; a site URL that is not an absolute http(s) URL, an
+    /// empty name, a malformed language tag or a length outside 1–100 is refused.
+    pub fn config(&self) -> Result<gazette_api::FeedsConfig, String> {
+        gazette_api::FeedsConfig::new(
+            &self.site_url,
+            &self.site_name,
+            &self.site_language,
+            self.feed_items,
+        )
+        .map_err(|e| format!("feed settings: {e}"))
     }
 }
 
@@ -287,6 +338,7 @@ impl ServeArgs {
             allow_batching: api.allow_batching,
             auth: AuthArgs::for_tests(),
             views: ViewArgs::for_tests(),
+            feeds: FeedArgs::default(),
             delivery: DeliveryArgs::for_tests(),
         }
     }

@@ -55,6 +55,8 @@ impl Application {
     /// Opens and migrates the database, builds the router and binds the address (port 0 picks one).
     pub async fn build(args: &ServeArgs) -> Result<Self, StartError> {
         let auth = args.auth.authenticator()?;
+        // Checked before the database is touched: bad settings change nothing.
+        let feeds = args.feeds.config().map_err(StartError::Config)?;
         if let Some(algorithm) = auth.algorithm() {
             tracing::info!(%algorithm, issuer = auth.issuer(), audience = auth.audience(),
                 "verifying bearer tokens");
@@ -81,6 +83,7 @@ impl Application {
             allow_batching: args.allow_batching,
             views,
             related_cache_ttl: std::time::Duration::from_secs(args.views.related_cache_secs),
+            feeds,
             ..ApiConfig::default()
         };
         args.delivery.apply(&mut api).map_err(StartError::Config)?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Union};
 use chrono::{DateTime, Utc};
+use gazette_domain::syndication::may_read_body;
 use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Block, CursorKey, EditedCursor, Slug, ValidationError,
 };
@@ -171,6 +172,18 @@ impl From<gazette_domain::ArticleStatus> for ArticleStatus {
     }
 }
 
+impl ArticleNode {
+    /// Refuses the body to a partner the syndication rules give no full text.
+    fn body_readable(&self, ctx: &Context<'_>) -> Result<()> {
+        let request = ctx.data_unchecked::<RequestContext>();
+        if may_read_body(&request.viewer, &self.0, request.now) {
+            Ok(())
+        } else {
+            Err(crate::ApiError::Forbidden(super::search::BODY_FORBIDDEN.to_owned()).into_graphql())
+        }
+    }
+}
+
 /// A news article.
 #[Object(name = "Article")]
 impl ArticleNode {
@@ -190,17 +203,23 @@ impl ArticleNode {
     async fn dek(&self) -> &str {
         self.0.dek.as_str()
     }
-    /// The body as typed blocks, in order.
-    async fn body(&self) -> Vec<BodyBlock> {
-        self.0.body.blocks().iter().map(BodyBlock::from).collect()
+    /// The body as typed blocks, in order. A partner without the right to the full text (the
+    /// `syndication` scope and a syndicatable article) gets a `FORBIDDEN` error here (null).
+    async fn body(&self, ctx: &Context<'_>) -> Result<Option<Vec<BodyBlock>>> {
+        self.body_readable(ctx)?;
+        Ok(Some(
+            self.0.body.blocks().iter().map(BodyBlock::from).collect(),
+        ))
     }
-    /// The body as HTML; every text is escaped.
-    async fn body_html(&self) -> String {
-        self.0.body.to_html()
+    /// The body as HTML; every text is escaped. `FORBIDDEN` as `body`.
+    async fn body_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.body_readable(ctx)?;
+        Ok(Some(self.0.body.to_html()))
     }
-    /// The body as plain text, blocks separated by blank lines.
-    async fn body_text(&self) -> String {
-        self.0.body.to_plain_text()
+    /// The body as plain text, blocks separated by blank lines. `FORBIDDEN` as `body`.
+    async fn body_text(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.body_readable(ctx)?;
+        Ok(Some(self.0.body.to_plain_text()))
     }
     /// Wire agency or desk ("News1").
     async fn source(&self) -> &str {
@@ -290,7 +309,12 @@ impl ArticleNode {
         let related = ctx
             .data_unchecked::<AppState>()
             .related()
-            .of(&self.0, limit, request.now)
+            .of(
+                &self.0,
+                limit,
+                request.viewer.public_visibility(request.now),
+                request.now,
+            )
             .await
             .gql()?;
         let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();

@@ -4,6 +4,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use gazette_domain::search::{Highlight, SearchQuery, highlight};
+use gazette_domain::syndication::may_read_body;
 use gazette_domain::{CursorKey, OffsetCursor, Slug, ValidationError};
 use gazette_persistence::SearchFilter;
 
@@ -55,14 +56,33 @@ impl From<Highlight> for Snippet {
     }
 }
 
-/// Where the query matched.
-#[derive(SimpleObject)]
+/// Where the query matched (the body passage only where the viewer may read the body).
 pub struct SearchHighlights {
-    /// The headline, whole.
     headline: Snippet,
-    /// A passage of the body around the first match.
-    body: Snippet,
+    /// `None` when the viewer may not read the body (a partner without full-text rights).
+    body: Option<Snippet>,
 }
+
+/// Where the query matched.
+#[Object]
+impl SearchHighlights {
+    /// The headline, whole.
+    async fn headline(&self) -> &Snippet {
+        &self.headline
+    }
+    /// A passage of the body around the first match; a `FORBIDDEN` error (null) for a partner
+    /// without the right to the article's full text.
+    async fn body(&self) -> Result<Option<&Snippet>> {
+        self.body
+            .as_ref()
+            .map(Some)
+            .ok_or_else(|| crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql())
+    }
+}
+
+/// Why a partner's body read is refused.
+pub(crate) const BODY_FORBIDDEN: &str = "the full text of this article is not licensed to this token (it needs the `syndication` \
+     scope and a syndicatable article)";
 
 /// One search result.
 #[derive(SimpleObject)]
@@ -129,7 +149,13 @@ impl SearchQueryRoot {
         let request = ctx.data_unchecked::<RequestContext>();
         let result = state
             .store()
-            .search(&parsed, &filter, offset, page.limit, request.now)
+            .search(
+                &parsed,
+                &filter,
+                offset,
+                page.limit,
+                request.viewer.public_visibility(request.now),
+            )
             .await
             .gql()?;
         let articles: Vec<&gazette_domain::Article> =
@@ -150,22 +176,27 @@ impl SearchQueryRoot {
         for (i, hit) in result.items.into_iter().enumerate() {
             connection.edges.push(Edge::new(
                 OffsetCursor(offset + i as u64 + 1).encode(),
-                to_hit(hit, &parsed),
+                to_hit(hit, &parsed, request),
             ));
         }
         Ok(connection)
     }
 }
 
-/// A storage hit with its snippets.
-pub fn to_hit(hit: gazette_persistence::Hit, query: &SearchQuery) -> SearchHit {
+/// A storage hit with its snippets (no body snippet where the viewer may not read the body).
+pub fn to_hit(
+    hit: gazette_persistence::Hit,
+    query: &SearchQuery,
+    request: &RequestContext,
+) -> SearchHit {
     let headline = highlight(hit.article.headline.as_str(), query, usize::MAX);
-    let body = highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS);
+    let body = may_read_body(&request.viewer, &hit.article, request.now)
+        .then(|| highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS).into());
     SearchHit {
         score: hit.score,
         highlights: SearchHighlights {
             headline: headline.into(),
-            body: body.into(),
+            body,
         },
         article: ArticleNode::from(hit.article),
     }

@@ -57,7 +57,13 @@ pub(crate) async fn trending_list(
     let request = ctx.data_unchecked::<RequestContext>();
     let list = state
         .views()
-        .trending_articles(window.unwrap_or_default().into(), topic, limit, request.now)
+        .trending_articles(
+            window.unwrap_or_default().into(),
+            topic,
+            limit,
+            request.viewer.public_visibility(request.now),
+            request.now,
+        )
         .await
         .gql()?;
     let articles: Vec<&gazette_domain::Article> = list.iter().map(|(a, _, _)| a).collect();

@@ -39,8 +39,9 @@ struct ArticleJson<'a> {
     /// Author slugs in byline order.
     authors: Vec<String>,
     hero_image: Option<&'a HeroImage>,
-    body: &'a Body,
-    body_html: String,
+    /// Null for a partner without the right to the full text (see the syndication rules).
+    body: Option<&'a Body>,
+    body_html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -112,7 +113,7 @@ async fn changes_json(
                 cursor: &entry.cursor,
                 id: entry.article_id,
                 action: "upsert",
-                article: Some(taxonomy.article_json(article, now)),
+                article: Some(taxonomy.article_json(article, viewer, now)),
                 reason: None,
             },
             Change::Remove(reason) => EntryJson {
@@ -174,7 +175,14 @@ impl Taxonomy {
         })
     }
 
-    fn article_json<'a>(&self, article: &'a Article, now: DateTime<Utc>) -> ArticleJson<'a> {
+    fn article_json<'a>(
+        &self,
+        article: &'a Article,
+        viewer: &gazette_domain::Viewer,
+        now: DateTime<Utc>,
+    ) -> ArticleJson<'a> {
+        let body = gazette_domain::syndication::may_read_body(viewer, article, now)
+            .then_some(&article.body);
         let slugs = |of: &HashMap<Uuid, Vec<Uuid>>, names: &HashMap<Uuid, String>| {
             of.get(&article.id)
                 .into_iter()
@@ -191,8 +199,8 @@ impl Taxonomy {
             topics: slugs(&self.topics_of, &self.topic_slugs),
             authors: slugs(&self.authors_of, &self.author_slugs),
             hero_image: article.hero_image.as_ref(),
-            body: &article.body,
-            body_html: article.body.to_html(),
+            body,
+            body_html: body.map(Body::to_html),
         }
     }
 }

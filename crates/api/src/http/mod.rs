@@ -1,8 +1,9 @@
-//! The HTTP router: GraphQL, health, and (later) REST and feeds.
+//! The HTTP router: GraphQL, REST, feeds, health.
 
 mod accept;
 pub mod cache;
 mod changes;
+pub mod feeds;
 mod graphql_http;
 mod health;
 pub mod limits;
@@ -46,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/search", get(rest::search))
         // Delta sync.
         .route("/v1/changes", get(changes::changes))
+        // Feeds and the news sitemap.
+        .route("/feeds/latest.atom", get(feeds::latest_atom))
+        .route("/feeds/latest.rss", get(feeds::latest_rss))
+        .route("/feeds/latest.json", get(feeds::latest_json))
+        .route("/feeds/topics/{file}", get(feeds::topic))
+        .route("/sitemap-news.xml", get(feeds::news_sitemap))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })

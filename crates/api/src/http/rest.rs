@@ -8,8 +8,9 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending::{TrendingWindow, trending_limit};
-use gazette_domain::{Article, Slug, ValidationError};
+use gazette_domain::{Article, Slug, ValidationError, Viewer};
 use serde::{Deserialize, Serialize};
 
 use super::HttpState;
@@ -197,12 +198,13 @@ struct TrendingAnswer {
 /// `trending`.
 pub async fn trending(
     State(http): State<HttpState>,
+    Caller(viewer): Caller,
     params: Result<Query<TrendingParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
         return ApiError::BadRequest("malformed query string".to_owned()).into_response();
     };
-    match trending_items(&http, params).await {
+    match trending_items(&http, &viewer, params).await {
         Ok(answer) => {
             let mut tags = crate::http::cache::CacheTags::new();
             tags.list("trending");
@@ -222,6 +224,7 @@ pub async fn trending(
 
 async fn trending_items(
     http: &HttpState,
+    viewer: &Viewer,
     params: TrendingParams,
 ) -> Result<TrendingAnswer, ApiError> {
     let window = match params.window.as_deref() {
@@ -250,7 +253,13 @@ async fn trending_items(
     let items = http
         .app
         .views()
-        .trending_articles(window, topic.clone(), limit, now)
+        .trending_articles(
+            window,
+            topic.clone(),
+            limit,
+            viewer.public_visibility(now),
+            now,
+        )
         .await?;
     Ok(TrendingAnswer {
         window: window.as_str(),
@@ -304,7 +313,8 @@ struct SearchItem {
 #[derive(Serialize)]
 struct SearchHighlightsJson {
     headline: SnippetJson,
-    body: SnippetJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<SnippetJson>,
 }
 
 #[derive(Serialize)]
@@ -325,12 +335,13 @@ struct SearchAnswer {
 /// results as GraphQL's `search`.
 pub async fn search(
     State(http): State<HttpState>,
+    Caller(viewer): Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
         return ApiError::BadRequest("malformed query string".to_owned()).into_response();
     };
-    match search_items(&http, params).await {
+    match search_items(&http, &viewer, params).await {
         Ok(answer) => {
             let mut tags = crate::http::cache::CacheTags::new();
             tags.list("search");
@@ -354,7 +365,11 @@ fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, Vali
     .transpose()
 }
 
-async fn search_items(http: &HttpState, params: SearchParams) -> Result<SearchAnswer, ApiError> {
+async fn search_items(
+    http: &HttpState,
+    viewer: &Viewer,
+    params: SearchParams,
+) -> Result<SearchAnswer, ApiError> {
     use gazette_domain::{CursorKey, OffsetCursor, PageRequest};
     let raw = params
         .q
@@ -369,6 +384,7 @@ async fn search_items(http: &HttpState, params: SearchParams) -> Result<SearchAn
         })
         .transpose()?;
     let page = PageRequest::<OffsetCursor>::from_relay(first, params.after.as_deref(), None, None)?;
+    let now = Utc::now();
     let offset = page.cursor.map_or(0, |c| c.0);
     let filter = gazette_persistence::SearchFilter {
         topic: params
@@ -382,7 +398,13 @@ async fn search_items(http: &HttpState, params: SearchParams) -> Result<SearchAn
     let result = http
         .app
         .store()
-        .search(&query, &filter, offset, page.limit, Utc::now())
+        .search(
+            &query,
+            &filter,
+            offset,
+            page.limit,
+            viewer.public_visibility(now),
+        )
         .await?;
     let count = result.items.len() as u64;
     let items = result
@@ -396,12 +418,15 @@ async fn search_items(http: &HttpState, params: SearchParams) -> Result<SearchAn
                     usize::MAX,
                 )
                 .into(),
-                body: gazette_domain::search::highlight(
-                    &hit.article.body.to_plain_text(),
-                    &query,
-                    crate::graphql::SNIPPET_CHARS,
-                )
-                .into(),
+                // No body passage for a partner without the right to the full text.
+                body: may_read_body(viewer, &hit.article, now).then(|| {
+                    gazette_domain::search::highlight(
+                        &hit.article.body.to_plain_text(),
+                        &query,
+                        crate::graphql::SNIPPET_CHARS,
+                    )
+                    .into()
+                }),
             },
             article: ArticleSummary::from(&hit.article),
             score: hit.score,

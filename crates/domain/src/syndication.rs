@@ -1,0 +1,248 @@
+//! Syndication rules: who gets an article's full text, and what a feed request may ask for.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::visibility::SYNDICATION_SCOPE;
+use crate::{Article, ValidationError, Viewer};
+
+/// Items in a feed when the request names no `limit`, unless configured otherwise.
+pub const DEFAULT_FEED_ITEMS: u64 = 50;
+/// Most items a feed request may ask for.
+pub const MAX_FEED_ITEMS: u64 = 100;
+/// How far back a news sitemap reaches (Google News reads the last two days).
+pub const NEWS_SITEMAP_WINDOW: TimeDelta = TimeDelta::days(2);
+/// Most URLs in one news sitemap (Google News' limit).
+pub const NEWS_SITEMAP_MAX_URLS: u64 = 1000;
+
+/// Whether `viewer` gets the full text of `article` at `now` in a syndication context (feeds,
+/// partner reads). The newsroom always does. A partner does when its token carries the
+/// `syndication` scope, the article may be syndicated and the partner may see it (public, out
+/// of embargo). Anyone else gets headline, dek and link: public feeds are summaries.
+pub fn full_text_granted(viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> bool {
+    match viewer {
+        Viewer::Editor { .. } | Viewer::Admin { .. } => true,
+        Viewer::Partner { .. } => {
+            viewer.has_scope(SYNDICATION_SCOPE)
+                && article.is_public_to_partners_at(now)
+                && article.syndication.full_text_allowed_at(now)
+        }
+        Viewer::Anonymous => false,
+    }
+}
+
+/// Whether `viewer` may read `article`'s body through the API (GraphQL, REST). Readers (the
+/// publisher's own frontends) and the newsroom may; a partner only where
+/// [`full_text_granted`] says so.
+pub fn may_read_body(viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> bool {
+    !viewer.is_partner() || full_text_granted(viewer, article, now)
+}
+
+/// What a feed request asks for in each item (`?content=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedContent {
+    /// Full text wherever the caller is granted it, summaries elsewhere.
+    #[default]
+    AsGranted,
+    /// Full text, explicitly: refused to callers who can never have it.
+    Full,
+    /// Summaries only.
+    Summary,
+}
+
+/// Why a request for full text is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FullTextRefusal {
+    /// No credentials: full text needs a partner token with the `syndication` scope.
+    #[error("full text needs a partner token with the `syndication` scope")]
+    Unauthenticated,
+    /// A token without the right to full text.
+    #[error("this token does not carry the `syndication` scope that full text needs")]
+    Forbidden,
+}
+
+impl FeedContent {
+    /// Parses `?content=` (`full` or `summary`; absent: as granted).
+    pub fn parse(field: &str, raw: Option<&str>) -> Result<Self, ValidationError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(Self::AsGranted),
+            Some("full") => Ok(Self::Full),
+            Some("summary") => Ok(Self::Summary),
+            Some(_) => Err(ValidationError::new(field, "must be `full` or `summary`")),
+        }
+    }
+
+    /// Whether `viewer` may make this request at all: explicitly asking for full text needs a
+    /// token that can have it (the newsroom, or a partner with the `syndication` scope).
+    pub fn check(self, viewer: &Viewer) -> Result<(), FullTextRefusal> {
+        if self != Self::Full || viewer.is_staff() || viewer.has_scope(SYNDICATION_SCOPE) {
+            return Ok(());
+        }
+        match viewer {
+            Viewer::Anonymous => Err(FullTextRefusal::Unauthenticated),
+            _ => Err(FullTextRefusal::Forbidden),
+        }
+    }
+
+    /// Whether an item of this request carries `article`'s full text for `viewer` at `now`.
+    pub fn includes_full_text(
+        self,
+        viewer: &Viewer,
+        article: &Article,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self != Self::Summary && full_text_granted(viewer, article, now)
+    }
+}
+
+/// Reads `?limit=`: a whole number of items from 1 to [`MAX_FEED_ITEMS`]; `default` when absent.
+pub fn feed_limit(field: &str, raw: Option<&str>, default: u64) -> Result<u64, ValidationError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=MAX_FEED_ITEMS).contains(n))
+        .ok_or_else(|| {
+            ValidationError::new(
+                field,
+                format!("must be a whole number from 1 to {MAX_FEED_ITEMS}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::tests::article;
+    use crate::{ArticleStatus, Syndication};
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 5, 15, h, m, s).unwrap()
+    }
+
+    fn partner(scopes: &[&str]) -> Viewer {
+        Viewer::Partner {
+            sub: "wire".into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn story(syndicatable: bool, embargo_until: Option<DateTime<Utc>>) -> Article {
+        let mut a = article(ArticleStatus::Published, Some(at(8, 0, 0)));
+        a.syndication = Syndication {
+            syndicatable,
+            embargo_until,
+        };
+        a
+    }
+
+    #[test]
+    fn full_text_table() {
+        let now = at(12, 0, 0);
+        let scoped = partner(&[SYNDICATION_SCOPE]);
+        let unscoped = partner(&["feeds"]);
+        let editor = Viewer::Editor { sub: "desk".into() };
+        let cases = [
+            // (viewer, syndicatable, embargo, granted)
+            (&scoped, true, None, true),
+            (&scoped, false, None, false),
+            (&scoped, true, Some(now), true),
+            (&scoped, true, Some(now + TimeDelta::seconds(1)), false),
+            (&unscoped, true, None, false),
+            (&Viewer::Anonymous, true, None, false),
+            (&editor, false, Some(now + TimeDelta::hours(1)), true),
+        ];
+        for (viewer, syndicatable, embargo, granted) in cases {
+            assert_eq!(
+                full_text_granted(viewer, &story(syndicatable, embargo), now),
+                granted,
+                "{viewer:?} syndicatable={syndicatable} embargo={embargo:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn partners_get_no_full_text_of_what_they_cannot_see() {
+        let scoped = partner(&[SYNDICATION_SCOPE]);
+        let draft = article(ArticleStatus::Draft, None);
+        assert!(!full_text_granted(&scoped, &draft, at(12, 0, 0)));
+    }
+
+    #[test]
+    fn body_reads_are_limited_for_partners_only() {
+        let now = at(12, 0, 0);
+        let closed = story(false, None);
+        assert!(may_read_body(&Viewer::Anonymous, &closed, now));
+        assert!(may_read_body(
+            &Viewer::Admin { sub: "a".into() },
+            &closed,
+            now
+        ));
+        assert!(!may_read_body(&partner(&[SYNDICATION_SCOPE]), &closed, now));
+        assert!(!may_read_body(&partner(&[]), &story(true, None), now));
+        assert!(may_read_body(
+            &partner(&[SYNDICATION_SCOPE]),
+            &story(true, None),
+            now
+        ));
+    }
+
+    #[test]
+    fn asking_for_full_text_needs_the_scope() {
+        let full = FeedContent::parse("content", Some("full")).unwrap();
+        assert_eq!(
+            full.check(&Viewer::Anonymous),
+            Err(FullTextRefusal::Unauthenticated)
+        );
+        assert_eq!(full.check(&partner(&[])), Err(FullTextRefusal::Forbidden));
+        assert_eq!(full.check(&partner(&[SYNDICATION_SCOPE])), Ok(()));
+        assert_eq!(full.check(&Viewer::Editor { sub: "d".into() }), Ok(()));
+        assert_eq!(FeedContent::AsGranted.check(&Viewer::Anonymous), Ok(()));
+        assert_eq!(FeedContent::Summary.check(&partner(&[])), Ok(()));
+    }
+
+    #[test]
+    fn summary_requests_never_carry_full_text() {
+        let scoped = partner(&[SYNDICATION_SCOPE]);
+        let open = story(true, None);
+        let now = at(12, 0, 0);
+        assert!(FeedContent::AsGranted.includes_full_text(&scoped, &open, now));
+        assert!(FeedContent::Full.includes_full_text(&scoped, &open, now));
+        assert!(!FeedContent::Summary.includes_full_text(&scoped, &open, now));
+        assert!(!FeedContent::Full.includes_full_text(&scoped, &story(false, None), now));
+    }
+
+    #[test]
+    fn content_parameter_parses() {
+        assert_eq!(
+            FeedContent::parse("content", None),
+            Ok(FeedContent::AsGranted)
+        );
+        assert_eq!(
+            FeedContent::parse("content", Some("summary")),
+            Ok(FeedContent::Summary)
+        );
+        assert!(FeedContent::parse("content", Some("everything")).is_err());
+    }
+
+    #[test]
+    fn limit_is_bounded() {
+        assert_eq!(feed_limit("limit", None, 50), Ok(50));
+        assert_eq!(feed_limit("limit", Some("1"), 50), Ok(1));
+        assert_eq!(feed_limit("limit", Some("100"), 50), Ok(100));
+        for bad in [
+            "0",
+            "101",
+            "-1",
+            "ten",
+            "",
+            "1.5",
+            "99999999999999999999999",
+        ] {
+            let err = feed_limit("limit", Some(bad), 50).unwrap_err();
+            assert_eq!(err.field, "limit", "{bad}");
+        }
+    }
+}
