@@ -12,6 +12,8 @@ mod judged;
 mod migrations;
 mod pagination;
 mod reads;
+mod rest;
+mod rest_contract;
 mod schema_drift;
 mod search;
 mod seed;

@@ -180,7 +180,7 @@ impl<T, E: Into<ApiError>> GqlResultExt<T> for Result<T, E> {
 }
 
 /// An RFC 9457 problem body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the problem type.
     #[serde(rename = "type")]

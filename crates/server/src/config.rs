@@ -41,6 +41,10 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only complicate the clap derive"
+)]
 pub enum Command {
     /// Serve the API (migrates the database first).
     Serve(ServeArgs),

@@ -17,14 +17,19 @@ use super::rest::{ArticleSummary, Caller};
 use crate::ApiError;
 use crate::changes::{Change, ChangesPage, read_changes};
 
-#[derive(Deserialize)]
+/// The query of `GET /v1/changes`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesParams {
+    /// The `nextCursor` of the previous page; absent for a full initial sync.
     since: Option<String>,
+    /// Entries a page, 1 to 500 (default 100).
+    #[param(value_type = Option<i32>)]
     first: Option<String>,
 }
 
 /// An article as a mirror stores it: the list fields plus body, times and taxonomy slugs.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ArticleJson<'a> {
     #[serde(flatten)]
@@ -38,13 +43,16 @@ struct ArticleJson<'a> {
     topics: Vec<String>,
     /// Author slugs in byline order.
     authors: Vec<String>,
+    #[schema(value_type = Option<Object>)]
     hero_image: Option<&'a HeroImage>,
     /// Null for a partner without the right to the full text (see the syndication rules).
+    #[schema(value_type = Option<Vec<Object>>)]
     body: Option<&'a Body>,
     body_html: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One change: an upsert with the article, or a removal with its reason.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct EntryJson<'a> {
     cursor: &'a str,
@@ -57,7 +65,8 @@ struct EntryJson<'a> {
     reason: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+/// A page of changes.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ChangesJson<'a> {
     entries: Vec<EntryJson<'a>>,
@@ -67,6 +76,16 @@ struct ChangesJson<'a> {
 
 /// `GET /v1/changes?since=<cursor>&first=<1..500>`: the changes after `since` for the caller
 /// (anonymous, or as the bearer token says).
+#[utoipa::path(
+    get,
+    path = "/v1/changes",
+    tag = "articles",
+    params(ChangesParams),
+    responses(
+        (status = 200, description = "The articles that changed for this caller since the cursor, in commit order", body = ChangesJson),
+        super::openapi::ListProblems,
+    ),
+)]
 pub async fn changes(
     State(http): State<HttpState>,
     Caller(viewer): Caller,

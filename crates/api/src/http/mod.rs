@@ -1,4 +1,4 @@
-//! The HTTP router: GraphQL, REST, feeds, health.
+//! The HTTP router: GraphQL, REST under `/v1` with its OpenAPI document, feeds, health.
 
 mod accept;
 pub mod cache;
@@ -7,6 +7,7 @@ pub mod feeds;
 mod graphql_http;
 mod health;
 pub mod limits;
+pub mod openapi;
 pub mod rest;
 
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cache_policy = state.config().cache.clone();
     let cors = cors_layer(&state.config().cors_origins);
+    let openapi_json = openapi::document_json();
     let http = HttpState {
         schema: build_schema(state.clone()),
         app: state,
@@ -53,6 +55,24 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/latest.json", get(feeds::latest_json))
         .route("/feeds/topics/{file}", get(feeds::topic))
         .route("/sitemap-news.xml", get(feeds::news_sitemap))
+        .route("/v1/articles", get(rest::articles::list_articles))
+        .route("/v1/articles/{slug}", get(rest::articles::get_article))
+        .route("/v1/topics", get(rest::taxonomy::list_topics))
+        .route("/v1/topics/{slug}", get(rest::taxonomy::get_topic))
+        .route(
+            "/v1/topics/{slug}/articles",
+            get(rest::articles::topic_articles),
+        )
+        .route("/v1/authors", get(rest::taxonomy::list_authors))
+        .route("/v1/authors/{slug}", get(rest::taxonomy::get_author))
+        .route(
+            "/v1/authors/{slug}/articles",
+            get(rest::articles::author_articles),
+        )
+        .route(
+            "/openapi.json",
+            get(move || async move { openapi::serve(openapi_json) }),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })

@@ -1,5 +1,11 @@
-//! JSON endpoints under `/v1`: the view beacon and trending. Errors are
-//! `application/problem+json`.
+//! JSON endpoints under `/v1`: articles, topics, authors, trending, search and the view
+//! beacon. Errors are `application/problem+json`. Each handler is described for the OpenAPI
+//! document by its `#[utoipa::path]` annotation.
+
+pub mod articles;
+mod page;
+pub mod taxonomy;
+pub mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -12,8 +18,11 @@ use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending::{TrendingWindow, trending_limit};
 use gazette_domain::{Article, Slug, ValidationError, Viewer};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::HttpState;
+use super::cache::CacheTags;
+use super::openapi::{BeaconProblems, ListProblems, LookupProblems};
 use crate::ApiError;
 use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
 
@@ -69,23 +78,43 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
     }
 }
 
-#[derive(Deserialize)]
+/// A read of an article: name it by `articleId` or `slug`.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Beacon {
+    /// The article's id.
     article_id: Option<String>,
+    /// The article's slug.
     slug: Option<String>,
+    /// An opaque id of the reader's browser, for dedupe (1 to 128 characters).
     visitor_id: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Whether the view was counted.
+#[derive(Serialize, ToSchema)]
 struct BeaconAnswer {
+    /// The view will be added to the article's count.
     counted: bool,
+    /// Why it was not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'static str>,
 }
 
-/// `POST /v1/views`: `{"articleId": …}` or `{"slug": …}`, optional `visitorId`. Answers 202 at
-/// once; the view is written with the next batch.
+/// Report a view
+///
+/// `{"articleId": …}` or `{"slug": …}`, optional `visitorId`. Answers 202 at once; the view is
+/// written with the next batch. Views of articles that are not public are not counted.
+#[utoipa::path(
+    post,
+    path = "/v1/views",
+    tag = "trending",
+    request_body = Beacon,
+    security(()),
+    responses(
+        (status = 202, description = "Received", body = BeaconAnswer),
+        BeaconProblems,
+    ),
+)]
 pub async fn record_view(
     State(http): State<HttpState>,
     ClientIp(address): ClientIp,
@@ -142,32 +171,51 @@ pub async fn record_view(
     }
 }
 
-#[derive(Deserialize)]
+/// The parameters of `GET /v1/trending`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrendingParams {
+    /// `day`, `week` (default) or `month`.
     window: Option<String>,
+    /// Only articles of this topic (slug); an unknown topic is a 404.
     topic: Option<String>,
+    /// How many (1 to 50, default 10).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 50)]
     first: Option<String>,
 }
 
 /// A trending entry as JSON.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TrendingItem {
+    /// The article.
     article: ArticleSummary,
+    /// Views in the window, each weighted by its age (a view one half-life old counts ½).
     score: f64,
+    /// Plain count of views in the window.
     views: i64,
 }
 
 /// An article's headline fields, for lists.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticleSummary {
+    /// Stable id (UUID v7).
     id: uuid::Uuid,
+    /// URL-safe unique name.
     slug: String,
+    /// The headline.
     headline: String,
+    /// One-line summary.
     dek: String,
+    /// Wire agency or desk.
     source: String,
+    /// When it went live.
+    #[schema(required = true)]
     published_at: Option<DateTime<Utc>>,
+    /// The canonical page on the publisher's site.
+    #[schema(required = true)]
     canonical_url: Option<String>,
+    /// Minutes to read, rounded up.
     reading_time_minutes: u32,
 }
 
@@ -186,27 +234,40 @@ impl From<&Article> for ArticleSummary {
     }
 }
 
-#[derive(Serialize)]
+/// The most-read articles of a window.
+#[derive(Serialize, ToSchema)]
 struct TrendingAnswer {
+    /// `day`, `week` or `month`.
     window: &'static str,
+    /// The topic asked for, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     topic: Option<String>,
+    /// Highest score first.
     items: Vec<TrendingItem>,
 }
 
-/// `GET /v1/trending?window=day|week|month&topic=slug&first=10`: the same list as GraphQL's
-/// `trending`.
+/// Trending articles
+///
+/// `?window=day|week|month&topic=slug&first=10`: the same list as GraphQL's `trending`.
+#[utoipa::path(
+    get,
+    path = "/v1/trending",
+    tag = "trending",
+    params(TrendingParams),
+    responses(
+        (status = 200, description = "The most-read public articles", body = TrendingAnswer),
+        LookupProblems,
+    ),
+)]
 pub async fn trending(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
     params: Result<Query<TrendingParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
-    };
-    match trending_items(&http, &viewer, params).await {
-        Ok(answer) => {
-            let mut tags = crate::http::cache::CacheTags::new();
+    page::respond(
+        async {
+            let answer = trending_items(&http, &viewer, page::query(params)?).await?;
+            let mut tags = CacheTags::new();
             tags.list("trending");
             if let Some(topic) = &answer.topic {
                 tags.topic(topic);
@@ -214,12 +275,10 @@ pub async fn trending(
             for item in &answer.items {
                 tags.article(item.article.id);
             }
-            let mut response = Json(answer).into_response();
-            tags.attach(&mut response);
-            response
+            Ok((answer, tags))
         }
-        Err(error) => error.into_response(),
-    }
+        .await,
+    )
 }
 
 async fn trending_items(
@@ -275,21 +334,39 @@ async fn trending_items(
     })
 }
 
-#[derive(Deserialize)]
+/// The parameters of `GET /v1/search`.
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// The query (required): words that must all match, `"quoted phrases"`, `prefix*`.
+    #[param(value_type = String, required = true, max_length = 200)]
     q: Option<String>,
+    /// How many hits (0 to 100, default 20).
+    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
     first: Option<String>,
+    /// The `endCursor` of the previous page.
     after: Option<String>,
+    /// Only articles of this topic (slug).
     topic: Option<String>,
+    /// Published at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     published_after: Option<String>,
+    /// Published before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     published_before: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A highlighted passage.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Snippet)]
 struct SnippetJson {
+    /// The passage as plain text.
     text: String,
+    /// The passage as HTML, matches in `<mark>`, everything else escaped.
     html: String,
+    /// Matches as `[start, end)` character offsets into `text`.
+    #[schema(value_type = Vec<Vec<u64>>)]
     ranges: Vec<[usize; 2]>,
 }
 
@@ -303,66 +380,81 @@ impl From<gazette_domain::search::Highlight> for SnippetJson {
     }
 }
 
-#[derive(Serialize)]
+/// A search hit.
+#[derive(Serialize, ToSchema)]
 struct SearchItem {
+    /// The article.
     article: ArticleSummary,
+    /// Relevance (higher is better).
     score: f64,
+    /// Where the query matched.
     highlights: SearchHighlightsJson,
 }
 
-#[derive(Serialize)]
+/// Highlighted passages of a hit.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SearchHighlights)]
 struct SearchHighlightsJson {
+    /// The headline, whole.
     headline: SnippetJson,
+    /// The best body passage (left out for a partner without the right to the full text).
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<SnippetJson>,
 }
 
-#[derive(Serialize)]
+/// Where a page of hits sits.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SearchPageInfo)]
 struct PageInfoJson {
+    /// More hits follow (pass `endCursor` as `after`).
     has_next_page: bool,
+    /// Cursor after the last hit; null on an empty page.
+    #[schema(required = true)]
     end_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A page of search hits, best first.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SearchAnswer {
+    /// The hits.
     items: Vec<SearchItem>,
+    /// Where the page sits.
     page_info: PageInfoJson,
 }
 
-/// `GET /v1/search?q=…&first=&after=&topic=&publishedAfter=&publishedBefore=`: the same
-/// results as GraphQL's `search`.
+/// Search articles
+///
+/// `?q=…&first=&after=&topic=&publishedAfter=&publishedBefore=`: the same results as GraphQL's
+/// `search`, public articles only.
+#[utoipa::path(
+    get,
+    path = "/v1/search",
+    tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of hits", body = SearchAnswer),
+        ListProblems,
+    ),
+)]
 pub async fn search(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
-    };
-    match search_items(&http, &viewer, params).await {
-        Ok(answer) => {
-            let mut tags = crate::http::cache::CacheTags::new();
+    page::respond(
+        async {
+            let answer = search_items(&http, &viewer, page::query(params)?).await?;
+            let mut tags = CacheTags::new();
             tags.list("search");
             for item in &answer.items {
                 tags.article(item.article.id);
             }
-            let mut response = Json(answer).into_response();
-            tags.attach(&mut response);
-            response
+            Ok((answer, tags))
         }
-        Err(error) => error.into_response(),
-    }
-}
-
-fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    raw.map(|t| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| ValidationError::new(field, "must be an RFC 3339 instant"))
-    })
-    .transpose()
+        .await,
+    )
 }
 
 async fn search_items(
@@ -392,8 +484,8 @@ async fn search_items(
             .as_deref()
             .map(|t| Slug::parse_field("topic", t))
             .transpose()?,
-        published_after: instant("publishedAfter", params.published_after.as_deref())?,
-        published_before: instant("publishedBefore", params.published_before.as_deref())?,
+        published_after: articles::instant("publishedAfter", params.published_after.as_deref())?,
+        published_before: articles::instant("publishedBefore", params.published_before.as_deref())?,
     };
     let result = http
         .app

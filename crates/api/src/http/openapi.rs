@@ -1,0 +1,155 @@
+//! The OpenAPI 3.1 document served at `/openapi.json`, generated from the handlers'
+//! `#[utoipa::path]` annotations and the wire types' `ToSchema` derives.
+//!
+//! To document a new route, annotate its handler with `#[utoipa::path(...)]` and add the
+//! handler to the `paths(...)` list of [`ApiDoc`]: one line. Response schemas are collected
+//! from the annotations; problem responses come from [`ListProblems`], [`LookupProblems`] and
+//! [`BeaconProblems`].
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi};
+
+use super::rest;
+use crate::error::Problem;
+
+/// Gazette's HTTP API, as OpenAPI 3.1.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gazette",
+        description = "Headless news content API: JSON reads under `/v1`. Errors are \
+            `application/problem+json` (RFC 9457) with a stable `code` and, for bad input, the \
+            `field` at fault. Send `Authorization: Bearer <JWT>` to read as a partner or an \
+            editor; without it you read as the public. Unknown query parameters are ignored."
+    ),
+    paths(
+        rest::articles::list_articles,
+        rest::articles::get_article,
+        rest::taxonomy::list_topics,
+        rest::taxonomy::get_topic,
+        rest::articles::topic_articles,
+        rest::taxonomy::list_authors,
+        rest::taxonomy::get_author,
+        rest::articles::author_articles,
+        rest::trending,
+        rest::search,
+        rest::record_view,
+        super::changes::changes,
+        // Further routes: one handler path per line here.
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    security((), ("bearer" = [])),
+    tags(
+        (name = "articles", description = "Articles and their full text"),
+        (name = "topics", description = "Topics and sections"),
+        (name = "authors", description = "Writers"),
+        (name = "trending", description = "Most-read articles and the view beacon"),
+        (name = "search", description = "Full-text search"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// Registers the `bearer` scheme that the operations' security requirements name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .description(Some(
+                            "A JWT naming a role (`partner` with the `syndication` scope, \
+                             `editor`, `admin`). Optional: without it the caller reads as the \
+                             public; an invalid token is refused with 401.",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
+
+/// The problems any authenticated list read can answer.
+#[derive(IntoResponses)]
+pub enum ListProblems {
+    /// A parameter is malformed or out of range (`field` names it).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// The bearer token is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
+    #[response(status = "5XX", content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The problems a read of one named thing can answer.
+#[derive(IntoResponses)]
+pub enum LookupProblems {
+    /// A parameter is malformed or out of range (`field` names it).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// The bearer token is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// Nothing by that name, or nothing the caller may see.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
+    #[response(status = "5XX", content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The problems the view beacon can answer.
+#[derive(IntoResponses)]
+pub enum BeaconProblems {
+    /// The body is not JSON or names no article (`field` says which input).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// The body is larger than 2 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// This address sends beacons faster than its rate.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    RateLimited(Problem),
+    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
+    #[response(status = "5XX", content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The document as JSON, built once when the router is.
+pub fn document_json() -> Bytes {
+    // Serializing a document of plain strings, maps and numbers cannot fail.
+    Bytes::from(ApiDoc::openapi().to_json().unwrap_or_default())
+}
+
+/// `GET /openapi.json`.
+pub fn serve(document: Bytes) -> Response {
+    let mut response = document.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

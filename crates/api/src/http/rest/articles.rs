@@ -1,0 +1,394 @@
+//! `GET /v1/articles`, `/v1/articles/{slug}`, `/v1/topics/{slug}/articles` and
+//! `/v1/authors/{slug}/articles`: the reads of GraphQL's `articles`, `article(slug:)`,
+//! `Topic.articles` and `Author.articles`, with the same filters, cursors and visibility.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    Article, ArticleCursor, ArticleOrder, CursorKey, Slug, ValidationError, Viewer,
+};
+use gazette_persistence::{ArticleFilter, Store, StoreError};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::Caller;
+use super::page::{PageInfo, PageParams, query, respond};
+use super::wire::{
+    ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson, Relations,
+};
+use crate::ApiError;
+use crate::http::HttpState;
+use crate::http::cache::CacheTags;
+use crate::http::openapi::{ListProblems, LookupProblems};
+
+/// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ArticleFilterParams {
+    /// Topic slug (primary or further topic). An unknown topic gives an empty list.
+    pub topic: Option<String>,
+    /// Author slug. An unknown author gives an empty list.
+    pub author: Option<String>,
+    /// Source, exactly ("News1").
+    pub source: Option<String>,
+    /// Published at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_after: Option<String>,
+    /// Published before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_before: Option<String>,
+}
+
+/// Order of an article list.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(as = ArticleOrderBy, rename_all = "lowercase")]
+pub enum OrderJson {
+    /// Newest publish time first (the default).
+    Newest,
+    /// Oldest first.
+    Oldest,
+}
+
+/// The order parameter of article lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrderParams {
+    /// `newest` (default) or `oldest`.
+    #[param(value_type = Option<OrderJson>, inline)]
+    pub order_by: Option<String>,
+}
+
+impl OrderParams {
+    fn parse(&self) -> Result<ArticleOrder, ValidationError> {
+        match self
+            .order_by
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("newest") => Ok(ArticleOrder::Newest),
+            Some("oldest") => Ok(ArticleOrder::Oldest),
+            Some(_) => Err(ValidationError::new("orderBy", "must be newest or oldest")),
+        }
+    }
+}
+
+impl ArticleFilterParams {
+    fn parse(self) -> Result<ArticleFilter, ValidationError> {
+        Ok(ArticleFilter {
+            topic: self
+                .topic
+                .as_deref()
+                .map(|s| Slug::parse_field("topic", s))
+                .transpose()?,
+            author: self
+                .author
+                .as_deref()
+                .map(|s| Slug::parse_field("author", s))
+                .transpose()?,
+            source: self.source,
+            published_after: instant("publishedAfter", self.published_after.as_deref())?,
+            published_before: instant("publishedBefore", self.published_before.as_deref())?,
+        })
+    }
+}
+
+/// An RFC 3339 instant from a query parameter.
+pub fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ValidationError> {
+    raw.map(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| ValidationError::new(field, "must be an RFC 3339 instant"))
+    })
+    .transpose()
+}
+
+/// Loads the topics and authors of `articles`: four statements, whatever their number.
+pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations, StoreError> {
+    if articles.is_empty() {
+        return Ok(Relations::default());
+    }
+    let ids: Vec<uuid::Uuid> = articles.iter().map(|a| a.id).collect();
+    let (topic_ids, author_ids) = tokio::try_join!(
+        store.topic_ids_of_articles(&ids),
+        store.author_ids_of_articles(&ids)
+    )?;
+    let mut wanted_topics: Vec<uuid::Uuid> = topic_ids
+        .values()
+        .flatten()
+        .copied()
+        .chain(articles.iter().filter_map(|a| a.primary_topic_id))
+        .collect();
+    wanted_topics.sort_unstable();
+    wanted_topics.dedup();
+    let mut wanted_authors: Vec<uuid::Uuid> = author_ids.values().flatten().copied().collect();
+    wanted_authors.sort_unstable();
+    wanted_authors.dedup();
+    let (topics, authors) = tokio::try_join!(
+        store.topics_by_ids(&wanted_topics),
+        store.authors_by_ids(&wanted_authors)
+    )?;
+    Ok(Relations {
+        topic_ids,
+        author_ids,
+        topics,
+        authors,
+    })
+}
+
+/// Tags for the articles in a response and the topics and authors named in them.
+fn tag_articles(tags: &mut CacheTags, articles: &[Article], relations: &Relations) {
+    for article in articles {
+        tags.article(article.id);
+        let (topics, authors) = relations.of(article);
+        for topic in topics {
+            tags.topic(topic.slug.as_str());
+        }
+        for author in authors {
+            tags.author(author.slug.as_str());
+        }
+    }
+    for topic in articles
+        .iter()
+        .filter_map(|a| a.primary_topic_id)
+        .filter_map(|id| relations.topics.get(&id))
+    {
+        tags.topic(topic.slug.as_str());
+    }
+}
+
+/// A page of the article list under `filter`, as `viewer` may see it.
+async fn article_page(
+    http: &HttpState,
+    viewer: &Viewer,
+    filter: &ArticleFilter,
+    order: ArticleOrder,
+    page: &PageParams,
+) -> Result<(ArticleList, CacheTags), ApiError> {
+    let request = page.page_request::<ArticleCursor>()?;
+    let now = Utc::now();
+    let store = http.app.store();
+    let result = store
+        .list_articles(filter, order, &request, viewer.visibility(now))
+        .await?;
+    let relations = relations(store, &result.items).await?;
+    let mut tags = CacheTags::new();
+    tag_articles(&mut tags, &result.items, &relations);
+    let page_info = PageInfo::of(&result, |a| {
+        ArticleCursor {
+            published_at: a.published_at.unwrap_or(a.created_at),
+            id: a.id,
+        }
+        .encode()
+    });
+    let items = result
+        .items
+        .iter()
+        .map(|a| ArticleListItem::new(a, &relations, now))
+        .collect();
+    Ok((ArticleList { items, page_info }, tags))
+}
+
+/// Reads a `{slug}` path segment; a malformed slug is bad input naming `slug`.
+pub fn path_slug(path: Result<Path<String>, PathRejection>) -> Result<Slug, ApiError> {
+    let Path(raw) = path.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    Ok(Slug::parse(&raw)?)
+}
+
+/// List articles
+///
+/// Articles with a publish time, newest first by default, a page at a time (cursors and limits
+/// as GraphQL's `articles`). Readers and partners see public articles only; editors also see
+/// scheduled and archived ones.
+#[utoipa::path(
+    get,
+    path = "/v1/articles",
+    tag = "articles",
+    params(PageParams, ArticleFilterParams, OrderParams),
+    responses(
+        (status = 200, description = "A page of articles", body = ArticleList),
+        ListProblems,
+    ),
+)]
+pub async fn list_articles(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    page: Result<Query<PageParams>, QueryRejection>,
+    filter: Result<Query<ArticleFilterParams>, QueryRejection>,
+    order: Result<Query<OrderParams>, QueryRejection>,
+) -> Response {
+    respond(
+        async {
+            let page = query(page)?;
+            let filter = query(filter)?.parse()?;
+            let order = query(order)?.parse()?;
+            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+            tags.list("latest");
+            Ok((list, tags))
+        }
+        .await,
+    )
+}
+
+/// Get an article
+///
+/// One article in full, as GraphQL's `article(slug:)`. An earlier slug of a renamed article
+/// answers 301 with the article's current path in `Location` (GraphQL answers the article
+/// with its new `slug`). Partners get `body`, `bodyHtml` and `bodyText` as null for now.
+#[utoipa::path(
+    get,
+    path = "/v1/articles/{slug}",
+    tag = "articles",
+    params(("slug" = String, Path, description = "The article's slug (or an earlier one)")),
+    responses(
+        (status = 200, description = "The article", body = ArticleJson),
+        (status = 301, description = "The article moved: its current path is in `Location`",
+            headers(("location" = String, description = "`/v1/articles/{current slug}`"))),
+        LookupProblems,
+    ),
+)]
+pub async fn get_article(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let asked = match path_slug(path) {
+        Ok(slug) => slug,
+        Err(error) => return error.into_response(),
+    };
+    let now = Utc::now();
+    let store = http.app.store();
+    let article = match store.article_by_slug(&asked, viewer.visibility(now)).await {
+        Ok(Some(article)) => article,
+        Ok(None) => return ApiError::NotFound(format!("article `{asked}`")).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let mut tags = CacheTags::new();
+    tags.article(article.id);
+    if article.slug != asked {
+        let location = format!("/v1/articles/{}", article.slug);
+        let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        tags.attach(&mut response);
+        return response;
+    }
+    respond(full_article(store, &viewer, article, tags, now).await)
+}
+
+async fn full_article(
+    store: &Store,
+    viewer: &Viewer,
+    article: Article,
+    mut tags: CacheTags,
+    now: DateTime<Utc>,
+) -> Result<(ArticleJson, CacheTags), ApiError> {
+    let one = [article.id];
+    let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
+        relations(store, std::slice::from_ref(&article)),
+        store.corrections_of_articles(&one),
+        store.previous_slugs_of_articles(&one),
+    )?;
+    tag_articles(&mut tags, std::slice::from_ref(&article), &relations);
+    let body = gazette_domain::syndication::may_read_body(viewer, &article, now);
+    let json = ArticleJson {
+        summary: ArticleListItem::new(&article, &relations, now),
+        body: body.then(|| article.body.blocks().iter().map(BlockJson::from).collect()),
+        body_html: body.then(|| article.body.to_html()),
+        body_text: body.then(|| article.body.to_plain_text()),
+        created_at: article.created_at,
+        version: article.version,
+        corrections: corrections
+            .remove(&article.id)
+            .unwrap_or_default()
+            .iter()
+            .map(CorrectionJson::from)
+            .collect(),
+        previous_slugs: previous_slugs.remove(&article.id).unwrap_or_default(),
+    };
+    Ok((json, tags))
+}
+
+/// List a topic's articles
+///
+/// Articles filed under the topic (primary or further), as GraphQL's `Topic.articles`.
+#[utoipa::path(
+    get,
+    path = "/v1/topics/{slug}/articles",
+    tag = "topics",
+    params(("slug" = String, Path, description = "The topic's slug"), PageParams, OrderParams),
+    responses(
+        (status = 200, description = "A page of the topic's articles", body = ArticleList),
+        LookupProblems,
+    ),
+)]
+pub async fn topic_articles(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    path: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageParams>, QueryRejection>,
+    order: Result<Query<OrderParams>, QueryRejection>,
+) -> Response {
+    respond(
+        async {
+            let slug = path_slug(path)?;
+            let (page, order) = (query(page)?, query(order)?.parse()?);
+            if http.app.store().topic_by_slug(&slug).await?.is_none() {
+                return Err(ApiError::NotFound(format!("topic `{slug}`")));
+            }
+            let filter = ArticleFilter {
+                topic: Some(slug.clone()),
+                ..ArticleFilter::default()
+            };
+            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+            tags.topic(slug.as_str());
+            Ok((list, tags))
+        }
+        .await,
+    )
+}
+
+/// List an author's articles
+///
+/// Articles in the author's byline, as GraphQL's `Author.articles`.
+#[utoipa::path(
+    get,
+    path = "/v1/authors/{slug}/articles",
+    tag = "authors",
+    params(("slug" = String, Path, description = "The author's slug"), PageParams, OrderParams),
+    responses(
+        (status = 200, description = "A page of the author's articles", body = ArticleList),
+        LookupProblems,
+    ),
+)]
+pub async fn author_articles(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    path: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageParams>, QueryRejection>,
+    order: Result<Query<OrderParams>, QueryRejection>,
+) -> Response {
+    respond(
+        async {
+            let slug = path_slug(path)?;
+            let (page, order) = (query(page)?, query(order)?.parse()?);
+            if http.app.store().author_by_slug(&slug).await?.is_none() {
+                return Err(ApiError::NotFound(format!("author `{slug}`")));
+            }
+            let filter = ArticleFilter {
+                author: Some(slug.clone()),
+                ..ArticleFilter::default()
+            };
+            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+            tags.author(slug.as_str());
+            Ok((list, tags))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,124 @@
+//! Cursor pagination for REST lists: the page requests, opaque cursors and limits of GraphQL's
+//! connections, read from query parameters.
+
+use axum::Json;
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use axum::response::{IntoResponse, Response};
+use gazette_domain::{CursorKey, PageRequest, ValidationError};
+use gazette_persistence::Page;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ApiError;
+use crate::http::cache::CacheTags;
+
+/// Relay-style page parameters, exactly as GraphQL's connections take them: `first` (with
+/// `after`) reads forwards, `last` (with `before`) backwards.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size reading forwards: 0 to 100 (20 when neither `first` nor `last` is given).
+    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+    pub first: Option<String>,
+    /// The `endCursor` of an earlier page of the same list: the page after it.
+    pub after: Option<String>,
+    /// Page size reading backwards from the end (or from `before`): 0 to 100; not with `first`.
+    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+    pub last: Option<String>,
+    /// The `startCursor` of an earlier page of the same list: the page before it.
+    pub before: Option<String>,
+}
+
+impl PageParams {
+    /// The validated page request; errors name the parameter at fault.
+    pub fn page_request<C: CursorKey>(&self) -> Result<PageRequest<C>, ValidationError> {
+        PageRequest::from_relay(
+            count("first", self.first.as_deref())?,
+            self.after.as_deref(),
+            count("last", self.last.as_deref())?,
+            self.before.as_deref(),
+        )
+    }
+}
+
+/// A page size from the query string. Numbers beyond `i32` saturate so the range check, not
+/// the parser, explains what is wrong with them.
+fn count(field: &str, raw: Option<&str>) -> Result<Option<i32>, ValidationError> {
+    raw.map(|raw| {
+        raw.trim()
+            .parse::<i64>()
+            .map(|n| i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX }))
+            .map_err(|_| ValidationError::new(field, "must be a whole number"))
+    })
+    .transpose()
+}
+
+/// Where a page sits in its list, as in a Relay connection's `pageInfo`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    /// More items follow this page (pass `endCursor` as `after`).
+    pub has_next_page: bool,
+    /// Items precede this page (pass `startCursor` as `before`).
+    pub has_previous_page: bool,
+    /// Cursor of the first item; null on an empty page.
+    #[schema(required = true)]
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item; null on an empty page.
+    #[schema(required = true)]
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The page info of `page`, each item's cursor made by `cursor`.
+    pub fn of<T>(page: &Page<T>, cursor: impl Fn(&T) -> String) -> Self {
+        Self {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
+            start_cursor: page.items.first().map(&cursor),
+            end_cursor: page.items.last().map(&cursor),
+        }
+    }
+}
+
+/// The query parameters of a request; a query string that cannot be read at all (a repeated
+/// parameter, broken percent-encoding) is a 400. Unknown parameters are ignored.
+pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    params
+        .map(|Query(params)| params)
+        .map_err(|rejection| ApiError::BadRequest(format!("malformed query string: {rejection}")))
+}
+
+/// A JSON answer carrying its cache tags, or the problem response of the error.
+pub fn respond<T: Serialize>(answer: Result<(T, CacheTags), ApiError>) -> Response {
+    match answer {
+        Ok((body, tags)) => {
+            let mut response = Json(body).into_response();
+            tags.attach(&mut response);
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_sizes_parse_or_name_their_parameter() {
+        assert_eq!(count("first", None).unwrap(), None);
+        assert_eq!(count("first", Some("7")).unwrap(), Some(7));
+        assert_eq!(count("last", Some("abc")).unwrap_err().field, "last");
+        assert_eq!(count("first", Some("99999999999")).unwrap(), Some(i32::MAX));
+        let too_big = PageParams {
+            first: Some("99999999999".into()),
+            ..PageParams::default()
+        };
+        let error = too_big
+            .page_request::<gazette_domain::SlugCursor>()
+            .unwrap_err();
+        assert_eq!(error.field, "first");
+    }
+}

@@ -1,0 +1,439 @@
+//! The OpenAPI 3.1 document at `/openapi.json` is the contract of `/v1`: it names every route
+//! the router serves, and every response the real server gives (success and problem) is valid
+//! against the schema the document declares for that path, method and status.
+
+use std::collections::BTreeSet;
+
+use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app, token, token_with_scope};
+use serde_json::{Value, json};
+
+use crate::rest::{SAMPLE, rest};
+
+/// The router's source: the test reads its `.route(...)` calls to learn every served route.
+const ROUTER_SOURCE: &str = include_str!("../crates/api/src/http/mod.rs");
+
+/// `(METHOD, path)` of every `.route("/v1…", …)` in the router, axum's `{param}` syntax being
+/// OpenAPI's.
+fn routed_v1_operations() -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for call in ROUTER_SOURCE.split(".route(").skip(1) {
+        let Some(path) = call.split('"').nth(1) else {
+            continue;
+        };
+        if !path.starts_with("/v1") {
+            continue;
+        }
+        // The method router is the rest of the call, up to the next `.route(`/`.fallback(`.
+        let methods = call.split_once(',').map_or("", |(_, rest)| rest);
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let called = methods
+                .match_indices(&format!("{method}("))
+                .any(|(at, _)| at == 0 || !methods.as_bytes()[at - 1].is_ascii_alphanumeric());
+            if called {
+                found.insert((method.to_uppercase(), path.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// The fetched document, and validation of bodies against its response schemas.
+struct Contract {
+    doc: Value,
+}
+
+impl Contract {
+    async fn fetch(app: &TestApp) -> Self {
+        let response = app.get("/openapi.json").await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        Self {
+            doc: response.json().await.expect("the document is JSON"),
+        }
+    }
+
+    fn v1_operations(&self) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in self.doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().unwrap().keys() {
+                if path.starts_with("/v1") {
+                    out.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every `$ref` in the document that names no component.
+    fn dangling_refs(&self) -> Vec<String> {
+        fn walk(value: &Value, doc: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        let found = target
+                            .strip_prefix('#')
+                            .and_then(|pointer| doc.pointer(pointer))
+                            .is_some();
+                        if !found {
+                            out.push(target.clone());
+                        }
+                    }
+                    map.values().for_each(|v| walk(v, doc, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, doc, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.doc, &self.doc, &mut out);
+        out
+    }
+
+    /// The response object documented for `status` (or its `NXX` range).
+    fn response(&self, method: &str, path: &str, status: u16) -> &Value {
+        let responses = &self.doc["paths"][path][method.to_lowercase()]["responses"];
+        responses
+            .get(status.to_string())
+            .or_else(|| responses.get(format!("{}XX", status / 100)))
+            .unwrap_or_else(|| panic!("{method} {path} does not document status {status}"))
+    }
+
+    /// Checks that `body`, served as `content_type` with `status`, is what the document declares.
+    fn check(&self, method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
+        let response = self.response(method, path, status);
+        let schema = response["content"].get(content_type).unwrap_or_else(|| {
+            panic!("{method} {path} {status}: `{content_type}` is not documented")
+        })["schema"]
+            .clone();
+        assert!(schema.is_object(), "{method} {path} {status}: no schema");
+        // The schema in a document of its own, the components beside it: `$ref`s of the form
+        // `#/components/schemas/…` resolve inside it.
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": self.doc["components"],
+            "allOf": [schema],
+        });
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("{method} {path} {status}: unusable schema: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{} at `{}`", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {status} breaks its schema:\n{}\nbody: {body}",
+            errors.join("\n")
+        );
+    }
+
+    /// Checks that the schema for `status` refuses `body` (the validator is not vacuous).
+    fn refuses(&self, method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
+        let outcome = std::panic::catch_unwind(|| {
+            self.check(method, path, status, content_type, body);
+        });
+        assert!(outcome.is_err(), "{method} {path} {status} accepted {body}");
+    }
+}
+
+/// `value` with the member at `pointer` replaced by `replacement`.
+fn with(value: &Value, pointer: &str, replacement: Value) -> Value {
+    let mut value = value.clone();
+    *value
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no member at {pointer}")) = replacement;
+    value
+}
+
+/// One documented operation called against the real server: a request that succeeds and one
+/// that fails.
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    ok: Call,
+    problem: Call,
+}
+
+struct Call {
+    url: String,
+    body: Option<Value>,
+    status: u16,
+}
+
+fn get(url: &str, status: u16) -> Call {
+    Call {
+        url: url.to_owned(),
+        body: None,
+        status,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let case = |path, ok, problem| Case {
+        method: "GET",
+        path,
+        ok,
+        problem,
+    };
+    vec![
+        case(
+            "/v1/articles",
+            get("/v1/articles?first=5&topic=markets", 200),
+            get("/v1/articles?first=abc", 400),
+        ),
+        case(
+            "/v1/articles/{slug}",
+            get(&format!("/v1/articles/{SAMPLE}"), 200),
+            get("/v1/articles/no-such-story", 404),
+        ),
+        case(
+            "/v1/topics",
+            get("/v1/topics?first=5", 200),
+            get("/v1/topics?after=garbage", 400),
+        ),
+        case(
+            "/v1/topics/{slug}",
+            get("/v1/topics/korean-peninsula", 200),
+            get("/v1/topics/no-such-topic", 404),
+        ),
+        case(
+            "/v1/topics/{slug}/articles",
+            get("/v1/topics/markets/articles?first=3", 200),
+            get("/v1/topics/no-such-topic/articles", 404),
+        ),
+        case(
+            "/v1/authors",
+            get("/v1/authors?last=2", 200),
+            get("/v1/authors?last=1000", 400),
+        ),
+        case(
+            "/v1/authors/{slug}",
+            get("/v1/authors/kim-min-ji", 200),
+            get("/v1/authors/Bad_Slug", 400),
+        ),
+        case(
+            "/v1/authors/{slug}/articles",
+            get("/v1/authors/kim-min-ji/articles?orderBy=oldest", 200),
+            get("/v1/authors/kim-min-ji/articles?orderBy=sideways", 400),
+        ),
+        case(
+            "/v1/trending",
+            get("/v1/trending?window=day&first=5", 200),
+            get("/v1/trending?topic=no-such-topic", 404),
+        ),
+        case(
+            "/v1/search",
+            get("/v1/search?q=korea&first=3", 200),
+            get("/v1/search?q=korea&publishedAfter=yesterday", 400),
+        ),
+        case(
+            "/v1/changes",
+            get("/v1/changes?first=3", 200),
+            get("/v1/changes?since=garbage", 400),
+        ),
+        Case {
+            method: "POST",
+            path: "/v1/views",
+            ok: Call {
+                url: "/v1/views".to_owned(),
+                body: Some(json!({ "slug": SAMPLE, "visitorId": "contract" })),
+                status: 202,
+            },
+            problem: Call {
+                url: "/v1/views".to_owned(),
+                body: Some(json!({ "visitorId": "contract" })),
+                status: 400,
+            },
+        },
+    ]
+}
+
+/// Calls `call` as `token`; returns the status, content type and JSON body.
+async fn send(
+    app: &TestApp,
+    method: &str,
+    call: &Call,
+    token: Option<&str>,
+) -> (u16, String, Value) {
+    let mut request = match method {
+        "GET" => app.client.get(app.url(&call.url)),
+        "POST" => app.client.post(app.url(&call.url)),
+        other => panic!("no case sends {other}"),
+    };
+    if let Some(body) = &call.body {
+        request = request.json(body);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.json().await.expect("JSON body");
+    (status, content_type, body)
+}
+
+on_both_databases!(
+    every_documented_operation_answers_as_documented,
+    |db| async move {
+        let app = spawn_seeded_app(db, 10).await;
+        let contract = Contract::fetch(&app).await;
+        assert_eq!(contract.doc["openapi"], "3.1.0");
+        let dangling = contract.dangling_refs();
+        assert!(dangling.is_empty(), "`$ref`s to nothing: {dangling:?}");
+
+        let cases = cases();
+        let exercised: BTreeSet<(String, String)> = cases
+            .iter()
+            .map(|c| (c.method.to_owned(), c.path.to_owned()))
+            .collect();
+        assert_eq!(
+            exercised,
+            contract.v1_operations(),
+            "every documented /v1 operation has a case here, and every case is documented"
+        );
+
+        for case in &cases {
+            for (call, expected_type) in [
+                (&case.ok, "application/json"),
+                (&case.problem, "application/problem+json"),
+            ] {
+                let (status, content_type, body) = send(&app, case.method, call, None).await;
+                assert_eq!(status, call.status, "{} {}: {body}", case.method, call.url);
+                assert_eq!(content_type, expected_type, "{} {}", case.method, call.url);
+                contract.check(case.method, case.path, status, &content_type, &body);
+            }
+        }
+
+        // Broken bodies are refused: the schemas and their `$ref`s really are applied.
+        let (_, _, article) = rest(&app, None, &format!("/v1/articles/{SAMPLE}")).await;
+        let (_, _, list) = rest(&app, None, "/v1/articles?first=2").await;
+        let (_, _, problem) = rest(&app, None, "/v1/articles/no-such-story").await;
+        let broken: [(&str, u16, &str, Value); 5] = [
+            (
+                "/v1/articles/{slug}",
+                200,
+                "application/json",
+                with(&article, "/status", json!("live")),
+            ),
+            (
+                "/v1/articles/{slug}",
+                200,
+                "application/json",
+                with(&article, "/topics/0/primary", json!("yes")),
+            ),
+            (
+                "/v1/articles/{slug}",
+                200,
+                "application/json",
+                with(&article, "/id", json!("not-a-uuid")),
+            ),
+            (
+                "/v1/articles",
+                200,
+                "application/json",
+                with(&list, "/pageInfo", json!({})),
+            ),
+            (
+                "/v1/articles/{slug}",
+                404,
+                "application/problem+json",
+                with(&problem, "/status", json!("404")),
+            ),
+        ];
+        for (path, status, content_type, body) in &broken {
+            contract.refuses("GET", path, *status, content_type, body);
+        }
+
+        // Every token-reading operation documents the optional bearer scheme, and a bad
+        // token's 401 matches its schema.
+        assert_eq!(
+            contract.doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        for case in cases.iter().filter(|c| c.method == "GET") {
+            let (status, content_type, body) =
+                send(&app, "GET", &case.ok, Some("not-a-token")).await;
+            assert_eq!(status, 401, "{}", case.ok.url);
+            contract.check("GET", case.path, status, &content_type, &body);
+            let security = contract.doc["security"].as_array().unwrap();
+            assert!(
+                contract.doc["paths"][case.path]["get"]
+                    .get("security")
+                    .is_none()
+                    && security.iter().any(|s| s.get("bearer").is_some())
+                    && security.iter().any(|s| s == &json!({})),
+                "{}: the bearer token is optional",
+                case.path
+            );
+        }
+
+        // The views of editors and partners fit the same schema (drafts have no publish time;
+        // a partner without the syndication scope has null bodies).
+        let editor = token("editor", "desk");
+        app.gql_ok_as(
+            &editor,
+            "mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }",
+            json!({ "input": { "headline": "Contract draft", "slug": "contract-draft",
+                "body": [{ "type": "paragraph", "text": "Text." }] } }),
+        )
+        .await;
+        let draft = get("/v1/articles/contract-draft", 200);
+        let (status, content_type, body) = send(&app, "GET", &draft, Some(&editor)).await;
+        assert_eq!((status, body["publishedAt"].clone()), (200, Value::Null));
+        contract.check("GET", "/v1/articles/{slug}", status, &content_type, &body);
+        let sample = get(&format!("/v1/articles/{SAMPLE}"), 200);
+        let unscoped = token("partner", "wire");
+        let (status, content_type, body) = send(&app, "GET", &sample, Some(&unscoped)).await;
+        assert_eq!((status, body["body"].clone()), (200, Value::Null));
+        contract.check("GET", "/v1/articles/{slug}", status, &content_type, &body);
+        let partner = token_with_scope("partner", "wire", &["syndication"]);
+        let (status, content_type, body) = send(&app, "GET", &sample, Some(&partner)).await;
+        assert!(status == 200 && body["body"].is_array(), "{body}");
+        contract.check("GET", "/v1/articles/{slug}", status, &content_type, &body);
+
+        // The redirect of an old slug is documented with its `Location`.
+        let moved = contract.response("GET", "/v1/articles/{slug}", 301);
+        assert!(moved["headers"].get("location").is_some(), "{moved}");
+        let (status, headers, _) = rest(&app, None, "/v1/articles/no-such-story").await;
+        assert_eq!(status, 404);
+        assert!(headers.get("location").is_none());
+    }
+);
+
+on_both_databases!(
+    every_v1_route_of_the_router_is_documented,
+    |db| async move {
+        let routed = routed_v1_operations();
+        assert!(
+            routed.len() >= 11,
+            "the router's `.route(\"/v1…\")` calls were not found: {routed:?}"
+        );
+        let app = spawn_seeded_app(db, 0).await;
+        let contract = Contract::fetch(&app).await;
+        let documented = contract.v1_operations();
+        let missing: Vec<_> = routed.difference(&documented).collect();
+        assert!(missing.is_empty(), "routed but not documented: {missing:?}");
+        let phantom: Vec<_> = documented.difference(&routed).collect();
+        assert!(phantom.is_empty(), "documented but not routed: {phantom:?}");
+        // Each routed operation is really served (not the 404 of an unknown route).
+        for (method, path) in &routed {
+            let url = path.replace("{slug}", "kim-min-ji");
+            let request = match method.as_str() {
+                "GET" => app.client.get(app.url(&url)),
+                "POST" => app.client.post(app.url(&url)).json(&json!({})),
+                other => panic!("{other}"),
+            };
+            let response = request.send().await.unwrap();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            assert_ne!(
+                body["detail"], "route not found",
+                "{method} {path} is not served"
+            );
+        }
+    }
+);
