@@ -537,3 +537,84 @@ on_both_databases!(
         assert_eq!(app.get("/healthz").await.status(), 200);
     }
 );
+
+on_both_databases!(
+    nothing_a_partner_sends_changes_stored_data,
+    |db| async move {
+        let app = seeded_with(db, |_| {}).await;
+        let partner = token_with_scope("partner", "wire", &["syndication"]);
+        let editor = token("editor", "ed");
+        let snapshot = "{ articles(first: 100) { edges { node { id slug headline version status \
+        updatedAt corrections { text } } } } topics(first: 100) { edges { node { slug name } } } \
+        authors(first: 100) { edges { node { slug name } } } }";
+        let before = app.gql_ok_as(&editor, snapshot, json!({})).await;
+        let sample = app
+        .gql_ok(
+            "query($s: String!) { article(slug: $s) { id version } topic(slug: \"markets\") { id } \
+             author(slug: \"kim-min-ji\") { id } }",
+            json!({ "s": SAMPLE }),
+        )
+        .await;
+        let id = sample["article"]["id"].as_str().unwrap();
+        let topic = sample["topic"]["id"].as_str().unwrap();
+        let author = sample["author"]["id"].as_str().unwrap();
+        let attempts = [
+            format!(
+                r#"mutation {{ createArticle(input: {{ headline: "Wire", slug: "wire", body: [{{ type: "paragraph", text: "x" }}] }}) {{ id }} }}"#
+            ),
+            format!(
+                r#"mutation {{ updateArticle(id: "{id}", input: {{ headline: "Changed" }}, expectedVersion: 1) {{ id }} }}"#
+            ),
+            format!(r#"mutation {{ publishArticle(id: "{id}") {{ id }} }}"#),
+            format!(
+                r#"mutation {{ scheduleArticle(id: "{id}", at: "2030-01-01T00:00:00Z") {{ id }} }}"#
+            ),
+            format!(r#"mutation {{ unpublishArticle(id: "{id}") {{ id }} }}"#),
+            format!(r#"mutation {{ archiveArticle(id: "{id}") {{ id }} }}"#),
+            format!(r#"mutation {{ deleteArticle(id: "{id}") }}"#),
+            format!(r#"mutation {{ restoreRevision(articleId: "{id}", revision: 1) {{ id }} }}"#),
+            format!(r#"mutation {{ addCorrection(articleId: "{id}", text: "No.") {{ text }} }}"#),
+            format!(r#"mutation {{ createPreviewToken(articleId: "{id}") {{ token }} }}"#),
+            r#"mutation { createTopic(input: { slug: "wire", name: "Wire" }) { id } }"#.to_owned(),
+            format!(
+                r#"mutation {{ updateTopic(id: "{topic}", input: {{ name: "Changed" }}) {{ id }} }}"#
+            ),
+            r#"mutation { createAuthor(input: { slug: "wire", name: "Wire" }) { id } }"#.to_owned(),
+            format!(
+                r#"mutation {{ updateAuthor(id: "{author}", input: {{ name: "Changed" }}) {{ id }} }}"#
+            ),
+        ];
+        for mutation in &attempts {
+            let (status, body) = app.gql_as(&partner, mutation, json!({})).await;
+            let code = &body["errors"][0]["extensions"]["code"];
+            assert!(
+                (status == 200 && code == "FORBIDDEN") || status == 400,
+                "{mutation}: {status} {body}"
+            );
+            assert!(
+                body["data"].is_null() || body.get("data").is_none(),
+                "{body}"
+            );
+        }
+        // REST reads take no writes.
+        for (method, path) in [
+            (reqwest::Method::POST, "/v1/articles".to_owned()),
+            (reqwest::Method::PUT, format!("/v1/articles/{SAMPLE}")),
+            (reqwest::Method::DELETE, format!("/v1/articles/{SAMPLE}")),
+            (reqwest::Method::PATCH, "/v1/topics/markets".to_owned()),
+            (reqwest::Method::POST, "/feeds/latest.atom".to_owned()),
+        ] {
+            let response = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(&partner)
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+        }
+        let after = app.gql_ok_as(&editor, snapshot, json!({})).await;
+        assert_eq!(before, after, "a partner changed stored data");
+    }
+);
