@@ -559,9 +559,8 @@ on_both_databases!(
         let topic = sample["topic"]["id"].as_str().unwrap();
         let author = sample["author"]["id"].as_str().unwrap();
         let attempts = [
-            format!(
-                r#"mutation {{ createArticle(input: {{ headline: "Wire", slug: "wire", body: [{{ type: "paragraph", text: "x" }}] }}) {{ id }} }}"#
-            ),
+            r#"mutation { createArticle(input: { headline: "Wire", slug: "wire", body: [{ type: "paragraph", text: "x" }] }) { id } }"#
+                .to_owned(),
             format!(
                 r#"mutation {{ updateArticle(id: "{id}", input: {{ headline: "Changed" }}, expectedVersion: 1) {{ id }} }}"#
             ),
