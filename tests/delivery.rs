@@ -617,3 +617,70 @@ on_both_databases!(
         assert_eq!(before, after, "a partner changed stored data");
     }
 );
+
+on_both_databases!(
+    behind_a_trusted_proxy_each_client_address_has_its_own_budget,
+    |db| async move {
+        let app = seeded_with(db, |args| {
+            args.delivery.rate_anonymous = 1;
+            args.delivery.rate_anonymous_burst = 3;
+            args.delivery.trusted_proxy_hops = 1;
+        })
+        .await;
+        let from = |forwarded: &'static str| {
+            let app = &app;
+            async move {
+                app.client
+                    .get(app.url("/v1/trending"))
+                    .header("x-forwarded-for", forwarded)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        // The proxy appended 203.0.113.7; what the client claimed before it does not count.
+        let mut statuses = Vec::new();
+        for claimed in [
+            "1.1.1.1, 203.0.113.7",
+            "2.2.2.2, 203.0.113.7",
+            "203.0.113.7",
+        ] {
+            for _ in 0..2 {
+                statuses.push(from(claimed).await);
+            }
+        }
+        assert!(
+            statuses.contains(&reqwest::StatusCode::TOO_MANY_REQUESTS),
+            "{statuses:?}"
+        );
+        // Another client behind the same proxy is untouched.
+        assert_eq!(from("198.51.100.9").await, 200);
+    }
+);
+
+on_both_databases!(
+    without_trusted_proxies_a_forwarded_header_is_ignored,
+    |db| async move {
+        let app = seeded_with(db, |args| {
+            args.delivery.rate_anonymous = 1;
+            args.delivery.rate_anonymous_burst = 3;
+        })
+        .await;
+        let mut refused = false;
+        for n in 0..8 {
+            let response = app
+                .client
+                .get(app.url("/v1/trending"))
+                .header("x-forwarded-for", format!("10.0.0.{n}"))
+                .send()
+                .await
+                .unwrap();
+            refused |= response.status() == 429;
+        }
+        assert!(
+            refused,
+            "a client cannot escape its budget by naming other addresses"
+        );
+    }
+);

@@ -31,6 +31,8 @@ pub struct ApiConfig {
     pub persisted_queries: crate::persisted::PersistedQueryConfig,
     /// Origins browsers may call from (`*`: any).
     pub cors_origins: Vec<String>,
+    /// Proxies in front whose `X-Forwarded-For` entries are trusted for the client address.
+    pub trusted_proxy_hops: usize,
     /// What feeds and the news sitemap say about the publication.
     pub feeds: FeedsConfig,
 }
@@ -48,6 +50,7 @@ impl Default for ApiConfig {
             rate_limits: crate::http::limits::RateLimitConfig::default(),
             persisted_queries: crate::persisted::PersistedQueryConfig::default(),
             cors_origins: vec!["*".to_owned()],
+            trusted_proxy_hops: 0,
             feeds: FeedsConfig::default(),
         }
     }

@@ -90,24 +90,40 @@ impl Store {
         let backend = self.db.get_database_backend();
         let window = i64::try_from(window).unwrap_or(i64::MAX);
         let statement = match backend {
-            // As on SQLite, only the newest RANKED_MATCHES matches are scored: the matching ids
-            // come from the GIN index, the newest (UUID v7 ids are time-ordered) are kept, and
-            // only their vectors are read and ranked.
-            DatabaseBackend::Postgres => placeholders(
-                backend,
-                "WITH q AS (SELECT to_tsquery('english', ?) || to_tsquery('simple', ?) AS query), \
-                 newest AS (SELECT a.id FROM articles a, q WHERE a.search_vector @@ q.query \
-                            ORDER BY a.id DESC LIMIT ?) \
-                 SELECT a.id, CAST(ts_rank_cd(a.search_vector, q.query, 32) AS DOUBLE PRECISION) \
-                 AS score FROM newest JOIN articles a ON a.id = newest.id, q \
-                 ORDER BY score DESC, a.id DESC LIMIT ?",
-                vec![
-                    query.to_tsquery().into(),
-                    query.to_tsquery().into(),
-                    i64::try_from(RANKED_MATCHES).unwrap_or(i64::MAX).into(),
-                    window.into(),
-                ],
-            ),
+            // The newest PG_RANKED_MATCHES matches are ranked. The query is spelled out where
+            // the matches are found (not joined from a CTE) and planned for its actual words
+            // (see `query_planned_for_values`), so the planner sees how common they are: a rare
+            // word is looked up in the GIN index, a common one found by walking the primary key
+            // backwards (UUID v7 ids are time-ordered), which stops after a few thousand rows.
+            // `ts_rank` (cheap) narrows them to the best PG_RERANKED, which `ts_rank_cd` (cover
+            // density, four times dearer) orders.
+            DatabaseBackend::Postgres => {
+                let tsquery = query.to_tsquery();
+                let q = "(to_tsquery('english', ?) || to_tsquery('simple', ?))";
+                let reranked = window.max(PG_RERANKED);
+                placeholders(
+                    backend,
+                    &format!(
+                        "WITH matches AS (SELECT id, search_vector FROM articles \
+                           WHERE search_vector @@ {q} ORDER BY id DESC LIMIT ?), \
+                         best AS (SELECT id, search_vector FROM matches \
+                           ORDER BY ts_rank(search_vector, {q}, 32) DESC, id DESC LIMIT ?) \
+                         SELECT id, CAST(ts_rank_cd(search_vector, {q}, 32) AS DOUBLE PRECISION) \
+                         AS score FROM best ORDER BY score DESC, id DESC LIMIT ?"
+                    ),
+                    vec![
+                        tsquery.clone().into(),
+                        tsquery.clone().into(),
+                        i64::try_from(PG_RANKED_MATCHES).unwrap_or(i64::MAX).into(),
+                        tsquery.clone().into(),
+                        tsquery.clone().into(),
+                        reranked.into(),
+                        tsquery.clone().into(),
+                        tsquery.into(),
+                        window.into(),
+                    ],
+                )
+            }
             // bm25 is computed for the newest RANKED_MATCHES matches only (rowid order is
             // insertion order, walked backwards for free): a word found in a tenth of a large
             // archive would otherwise have every match scored.
@@ -126,8 +142,7 @@ impl Store {
             ),
         };
         let rows = self
-            .db
-            .query_all_raw(statement)
+            .query_planned_for_values(statement)
             .await
             .map_err(|e| match backend {
                 // A query our parser let through but the engine refused is still the client's.
@@ -184,10 +199,37 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Runs a read whose best plan depends on its parameters (how common the searched words
+    /// are). PostgreSQL plans a prepared statement for its actual values only for its first
+    /// five runs and may then switch to a generic plan, which cannot tell a rare word from a
+    /// common one; on PostgreSQL the statement therefore runs in a read transaction with
+    /// `plan_cache_mode = force_custom_plan`.
+    async fn query_planned_for_values(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+        use sea_orm::TransactionTrait as _;
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return self.db.query_all_raw(statement).await;
+        }
+        let txn = self.db.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = txn.query_all_raw(statement).await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+}
+
 /// Largest window of ranked matches read for one page.
 const MAX_WINDOW: u64 = 20_000;
-/// How many of the newest matches are ranked by relevance.
+/// How many of the newest matches are ranked by relevance (SQLite's bm25).
 const RANKED_MATCHES: u64 = 5_000;
+/// How many of the newest matches PostgreSQL ranks with `ts_rank`.
+const PG_RANKED_MATCHES: u64 = 1_000;
+/// How many of those `ts_rank_cd` orders (at least; more when a deep page needs them).
+const PG_RERANKED: i64 = 200;
 
 /// `?` placeholders in the backend's own syntax.
 pub(crate) fn placeholders(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
@@ -266,12 +308,13 @@ impl Store {
         if !words.is_empty() {
             let backend = self.db.get_database_backend();
             let statement = match backend {
+                // Newest matches first, as on SQLite (the domain ranks them), planned for the
+                // actual words so that common ones walk the primary key backwards.
                 DatabaseBackend::Postgres => placeholders(
                     backend,
-                    "SELECT a.id FROM articles a, \
-                     (SELECT to_tsquery('english', ?) AS query) q \
-                     WHERE a.search_vector @@ q.query AND a.id <> ? \
-                     ORDER BY ts_rank_cd(a.search_vector, q.query, 32) DESC LIMIT ?",
+                    "SELECT id FROM articles \
+                     WHERE search_vector @@ to_tsquery('english', ?) AND id <> ? \
+                     ORDER BY id DESC LIMIT ?",
                     vec![
                         words
                             .iter()
@@ -299,7 +342,7 @@ impl Store {
                     ],
                 ),
             };
-            for row in self.db.query_all_raw(statement).await? {
+            for row in self.query_planned_for_values(statement).await? {
                 ids.push(row.try_get_by_index::<Uuid>(0)?);
             }
         }

@@ -148,6 +148,10 @@ pub struct DeliveryArgs {
     /// may still send any document).
     #[arg(long, env = "GAZETTE_PERSISTED_QUERIES_ONLY", default_value_t = false)]
     pub persisted_queries_only: bool,
+    /// Proxies in front of Gazette (CDN, load balancer) whose `X-Forwarded-For` entries name
+    /// the client for rate limits; 0 trusts no header.
+    #[arg(long, env = "GAZETTE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: usize,
 }
 
 impl DeliveryArgs {
@@ -197,6 +201,7 @@ impl DeliveryArgs {
                 .map_err(|e| format!("GAZETTE_PERSISTED_QUERIES ({}): {e}", path.display()))?;
         }
         api.persisted_queries.only_persisted = self.persisted_queries_only;
+        api.trusted_proxy_hops = self.trusted_proxy_hops;
         Ok(())
     }
 }
@@ -361,6 +366,7 @@ impl DeliveryArgs {
             cors_origins: vec!["*".to_owned()],
             persisted_queries: None,
             persisted_queries_only: false,
+            trusted_proxy_hops: 0,
         }
     }
 }

@@ -29,23 +29,50 @@ use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
 /// Largest beacon body accepted; a beacon is a few dozen bytes.
 pub const MAX_BEACON_BYTES: usize = 2048;
 
-/// The caller's address as the connection gives it (no proxy header is trusted).
+/// The caller's address: the connection's, or, behind `trusted_proxy_hops` proxies (a CDN and
+/// a load balancer, say), the address those proxies appended to `X-Forwarded-For` (counted from
+/// the right, so a client cannot choose its address by sending the header itself). With no
+/// trusted proxies (the default) the header is ignored.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The client address of `parts` with `hops` trusted proxies in front.
+    pub fn of(parts: &axum::http::request::Parts, hops: usize) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        if hops == 0 {
+            return Self(peer);
+        }
+        // Every proxy appends the address it was reached from; the last `hops` entries were
+        // written by ours, and the first of those names the client.
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        forwarded
+            .len()
+            .checked_sub(hops)
+            .and_then(|i| forwarded.get(i))
+            .and_then(|a| a.parse().ok())
+            .map_or(Self(peer), Self)
+    }
+}
+
+impl axum::extract::FromRequestParts<HttpState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        http: &HttpState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
-        ))
+        Ok(Self::of(parts, http.app.config().trusted_proxy_hops))
     }
 }
 
