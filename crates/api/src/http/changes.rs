@@ -91,12 +91,13 @@ pub async fn changes(
     Caller(viewer): Caller,
     params: Result<Query<ChangesParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return ApiError::BadRequest("malformed query string".to_owned()).into_response();
+    let params = match super::rest::page::query(params) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
     };
     match changes_json(&http, &viewer, params).await {
         Ok(mut response) => {
-            // Per caller: the caching layer keys authenticated responses on the caller.
+            // Per caller: the caching layer makes authenticated answers private.
             let mut tags = CacheTags::new();
             tags.list("changes");
             tags.attach(&mut response);

@@ -3,7 +3,7 @@
 //! document by its `#[utoipa::path]` annotation.
 
 pub mod articles;
-mod page;
+pub(crate) mod page;
 pub mod taxonomy;
 pub mod wire;
 
