@@ -105,6 +105,8 @@ impl Server {
             .env("DATABASE_URL", db_url)
             .env("GAZETTE_ADDR", addr.to_string())
             .env("RUST_LOG", "warn")
+            // Every request comes from this one address: the per-address limit would refuse it.
+            .env("GAZETTE_RATE_ANONYMOUS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -141,6 +143,16 @@ impl Server {
             return Err(format!("gazette exited with {exit}").into());
         }
         Ok(())
+    }
+}
+
+/// A benchmark that fails part-way still stops its server.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

@@ -225,7 +225,7 @@ impl Store {
 /// Largest window of ranked matches read for one page.
 const MAX_WINDOW: u64 = 20_000;
 /// How many of the newest matches are ranked by relevance (SQLite's bm25).
-const RANKED_MATCHES: u64 = 5_000;
+const RANKED_MATCHES: u64 = 1_000;
 /// How many of the newest matches PostgreSQL ranks with `ts_rank`.
 const PG_RANKED_MATCHES: u64 = 1_000;
 /// How many of those `ts_rank_cd` orders (at least; more when a deep page needs them).

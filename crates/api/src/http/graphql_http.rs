@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
-use super::rest::ClientIp;
+use super::rest::{Authenticated, ClientIp};
 use crate::graphql::{Loaders, RequestContext, SelectionOrder};
 use crate::{ApiError, AuthError};
 
@@ -25,6 +25,7 @@ use crate::{ApiError, AuthError};
 pub async fn get_graphql(
     State(http): State<HttpState>,
     ClientIp(ip): ClientIp,
+    Authenticated(verified): Authenticated,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> HttpResponse {
@@ -41,7 +42,7 @@ pub async fn get_graphql(
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
-    let viewer = match http.app.auth().authenticate(&headers) {
+    let viewer = match verified {
         Ok(viewer) => viewer,
         Err(error) => return unauthenticated(media, &error),
     };
@@ -125,13 +126,14 @@ pub async fn get_graphql(
 pub async fn post_graphql(
     State(http): State<HttpState>,
     ClientIp(ip): ClientIp,
+    Authenticated(verified): Authenticated,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
-    let viewer = match http.app.auth().authenticate(&headers) {
+    let viewer = match verified {
         Ok(viewer) => viewer,
         Err(error) => return unauthenticated(media, &error),
     };

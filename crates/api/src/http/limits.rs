@@ -22,7 +22,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::HttpState;
-use super::rest::ClientIp;
+use super::rest::{Authenticated, ClientIp};
 use crate::ApiError;
 
 /// One budget: requests per second, and the burst allowed above it.
@@ -165,18 +165,17 @@ impl RateLimits {
 pub async fn rate_limit(
     State(http): State<HttpState>,
     ClientIp(address): ClientIp,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     // Health checks are never limited; view beacons have their own budget (`GAZETTE_BEACON_*`).
     if matches!(request.uri().path(), "/healthz" | "/readyz" | "/v1/views") {
         return next.run(request).await;
     }
-    let viewer = http
-        .app
-        .auth()
-        .authenticate(request.headers())
-        .unwrap_or_default();
+    let verified = http.app.auth().authenticate(request.headers());
+    let viewer = verified.clone().unwrap_or_default();
+    // The handler reads the outcome instead of verifying the signature a second time.
+    request.extensions_mut().insert(Authenticated(verified));
     match http.app.rate_limits().check(&viewer, address) {
         None => next.run(request).await,
         Some(Decision::Allowed {

@@ -76,6 +76,37 @@ impl axum::extract::FromRequestParts<HttpState> for ClientIp {
     }
 }
 
+/// The outcome of verifying a request's bearer token, worked out once per request. The
+/// rate-limit layer verifies the token to find whose budget to charge and leaves the outcome
+/// here as a request extension, so the handler does not verify the same signature again; a
+/// route the layer skips verifies it when extracting this.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Result<gazette_domain::Viewer, crate::AuthError>);
+
+impl Authenticated {
+    /// The outcome the layer left on `parts`, or a fresh verification of its headers.
+    pub fn of(
+        parts: &axum::http::request::Parts,
+        http: &HttpState,
+    ) -> Result<gazette_domain::Viewer, crate::AuthError> {
+        match parts.extensions.get::<Self>() {
+            Some(done) => done.0.clone(),
+            None => http.app.auth().authenticate(&parts.headers),
+        }
+    }
+}
+
+impl axum::extract::FromRequestParts<HttpState> for Authenticated {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        http: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(Self::of(parts, http)))
+    }
+}
+
 /// The caller of a REST or feed request, as its `Authorization` header names it: anonymous
 /// without one. A present but invalid token is refused with 401 and a `WWW-Authenticate`
 /// challenge (problem body), never served as anonymous.
@@ -89,19 +120,15 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
         parts: &mut axum::http::request::Parts,
         http: &HttpState,
     ) -> Result<Self, Self::Rejection> {
-        http.app
-            .auth()
-            .authenticate(&parts.headers)
-            .map(Self)
-            .map_err(|error| {
-                tracing::debug!(error = %error, "bearer token refused");
-                let challenge = error.www_authenticate();
-                let mut response = ApiError::Unauthenticated(error.to_string()).into_response();
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
-                response
-            })
+        Authenticated::of(parts, http).map(Self).map_err(|error| {
+            tracing::debug!(error = %error, "bearer token refused");
+            let challenge = error.www_authenticate();
+            let mut response = ApiError::Unauthenticated(error.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+            response
+        })
     }
 }
 
