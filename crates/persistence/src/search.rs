@@ -90,7 +90,7 @@ impl Store {
         let backend = self.db.get_database_backend();
         let window = i64::try_from(window).unwrap_or(i64::MAX);
         let statement = match backend {
-            // The newest PG_RANKED_MATCHES matches are ranked. The query is spelled out where
+            // The newest RANKED_MATCHES matches are ranked. The query is spelled out where
             // the matches are found (not joined from a CTE) and planned for its actual words
             // (see `query_planned_for_values`), so the planner sees how common they are: a rare
             // word is looked up in the GIN index, a common one found by walking the primary key
@@ -114,7 +114,7 @@ impl Store {
                     vec![
                         tsquery.clone().into(),
                         tsquery.clone().into(),
-                        i64::try_from(PG_RANKED_MATCHES).unwrap_or(i64::MAX).into(),
+                        i64::try_from(RANKED_MATCHES).unwrap_or(i64::MAX).into(),
                         tsquery.clone().into(),
                         tsquery.clone().into(),
                         reranked.into(),
@@ -224,10 +224,9 @@ impl Store {
 
 /// Largest window of ranked matches read for one page.
 const MAX_WINDOW: u64 = 20_000;
-/// How many of the newest matches are ranked by relevance (SQLite's bm25).
+/// How many of the newest matches are ranked by relevance (SQLite's bm25, PostgreSQL's
+/// `ts_rank`): a search pages through at most this many hits.
 const RANKED_MATCHES: u64 = 1_000;
-/// How many of the newest matches PostgreSQL ranks with `ts_rank`.
-const PG_RANKED_MATCHES: u64 = 1_000;
 /// How many of those `ts_rank_cd` orders (at least; more when a deep page needs them).
 const PG_RERANKED: i64 = 200;
 
