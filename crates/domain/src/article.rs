@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::body::reading_time_minutes;
-use crate::{Body, CanonicalUrl, Dek, Headline, Language, Slug, Source, ValidationError};
+use crate::{
+    Body, CanonicalUrl, Dek, Headline, Language, Slug, Source, ValidationError, Visibility,
+};
 
 /// Where an article is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -181,18 +183,13 @@ impl Article {
 
     /// Whether the public may see it at `now`: published or scheduled, and its time has come.
     pub fn is_public_at(&self, now: DateTime<Utc>) -> bool {
-        ArticleStatus::PUBLIC.contains(&self.status)
-            && self.published_at.is_some_and(|at| at <= now)
+        Visibility::PublicAt(now).admits(self)
     }
 
     /// Whether syndication partners may see it at `now`: public, and out of its embargo (if
     /// any) to the second. Readers are not held back by an embargo; partners are.
     pub fn is_public_to_partners_at(&self, now: DateTime<Utc>) -> bool {
-        self.is_public_at(now)
-            && self
-                .syndication
-                .embargo_until
-                .is_none_or(|until| until <= now)
+        Visibility::SyndicatedAt(now).admits(self)
     }
 
     /// The status as of `now`: a scheduled article whose time has come is published.

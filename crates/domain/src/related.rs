@@ -18,9 +18,13 @@ const BODY_WEIGHT: f64 = 1.0;
 /// Keywords kept per article.
 pub const MAX_KEYWORDS: usize = 40;
 
-/// An article's weighted keywords (stemmed roughly), for similarity.
+/// An article's weighted keywords (stemmed roughly), for similarity: sorted by word, with
+/// their Euclidean norm kept so that a similarity is one merge of two short lists.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Keywords(HashMap<String, f64>);
+pub struct Keywords {
+    terms: Vec<(String, f64)>,
+    norm: f64,
+}
 
 /// A rough stem so `tariffs`/`tariff`, `missiles`/`missile` and `tested`/`test` meet.
 fn stem(word: &str) -> String {
@@ -65,13 +69,27 @@ impl Keywords {
         let mut ranked: Vec<(String, f64)> = weights.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(MAX_KEYWORDS);
-        Self(ranked.into_iter().collect())
+        Self::from_terms(ranked)
+    }
+
+    fn from_terms(mut terms: Vec<(String, f64)>) -> Self {
+        terms.sort_by(|a, b| a.0.cmp(&b.0));
+        terms.dedup_by(|a, b| a.0 == b.0);
+        let norm = terms.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        Self { terms, norm }
+    }
+
+    /// The weight of `keyword` (0 when absent).
+    pub fn weight(&self, keyword: &str) -> f64 {
+        self.terms
+            .binary_search_by(|(k, _)| k.as_str().cmp(keyword))
+            .map_or(0.0, |i| self.terms[i].1)
     }
 
     /// The strongest `n` keywords, strongest first (for finding candidates by text).
     pub fn top(&self, n: usize) -> Vec<&str> {
-        let mut ranked: Vec<(&String, &f64)> = self.0.iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let mut ranked: Vec<&(String, f64)> = self.terms.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
             .into_iter()
             .take(n)
@@ -81,18 +99,55 @@ impl Keywords {
 
     /// Cosine similarity in `[0, 1]`.
     pub fn similarity(&self, other: &Self) -> f64 {
-        let dot: f64 = self
-            .0
-            .iter()
-            .filter_map(|(k, w)| other.0.get(k).map(|v| w * v))
-            .sum();
-        let norm = |k: &Self| k.0.values().map(|w| w * w).sum::<f64>().sqrt();
-        let denominator = norm(self) * norm(other);
+        let denominator = self.norm * other.norm;
         if denominator == 0.0 {
-            0.0
-        } else {
-            (dot / denominator).clamp(0.0, 1.0)
+            return 0.0;
         }
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        while let (Some((a, x)), Some((b, y))) = (self.terms.get(i), other.terms.get(j)) {
+            match a.cmp(b) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += x * y;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (dot / denominator).clamp(0.0, 1.0)
+    }
+
+    /// The stored form, computed once when an article is written so that ranking candidates
+    /// never re-reads their bodies: `word:weight` pairs separated by spaces (keywords are runs
+    /// of letters and digits, so neither separator can occur in one).
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(self.terms.len() * 12);
+        for (word, weight) in &self.terms {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+            out.push(':');
+            out.push_str(&weight.to_string());
+        }
+        out
+    }
+
+    /// Reads [`Keywords::encode`]'s form back. A malformed pair is skipped rather than failing
+    /// the read: a related list is better with one keyword fewer than not at all.
+    pub fn decode(stored: &str) -> Self {
+        Self::from_terms(
+            stored
+                .split(' ')
+                .filter_map(|pair| {
+                    let (word, weight) = pair.rsplit_once(':')?;
+                    let weight: f64 = weight.parse().ok()?;
+                    (!word.is_empty() && weight.is_finite() && weight > 0.0)
+                        .then(|| (word.to_owned(), weight))
+                })
+                .collect(),
+        )
     }
 }
 
@@ -208,13 +263,40 @@ mod tests {
             "Steel tariffs and 2025 of the",
         );
         assert_eq!(k.top(1), ["tariff"]);
-        assert!(k.0["steel"] > 0.0);
-        assert!(!k.0.contains_key("2025"));
-        assert!(!k.0.contains_key("the"));
+        assert!(k.weight("steel") > 0.0);
+        assert_eq!(k.weight("2025"), 0.0);
+        assert_eq!(k.weight("the"), 0.0);
         let same = Keywords::of("Missile test", "", "");
         let plural = Keywords::of("Missiles tested", "", "");
         assert!(same.similarity(&plural) > 0.99);
         assert_eq!(same.similarity(&Keywords::default()), 0.0);
+    }
+
+    #[test]
+    fn the_stored_form_reads_back_the_same() {
+        let k = Keywords::of(
+            "Putin visits Pyongyang",
+            "A summit on a military alliance",
+            "Kim Jong Un and Vladimir Putin signed a pact; Pyongyang hosted the visit.",
+        );
+        let stored = k.encode();
+        assert_eq!(Keywords::decode(&stored), k);
+        assert!(stored.contains("pyongyang:"), "{stored}");
+        assert_eq!(Keywords::decode(""), Keywords::default());
+        // Damaged pairs are skipped, never a panic.
+        let damaged = Keywords::decode("alpha:2 beta gamma:x delta:-1 :3 epsilon:1.5  ");
+        assert_eq!(damaged.top(5), ["alpha", "epsilon"]);
+    }
+
+    #[test]
+    fn similarity_is_the_cosine_of_the_weights() {
+        let a = Keywords::decode("korea:3 missile:2 russia:1");
+        let b = Keywords::decode("korea:1 russia:2 sofa:2");
+        // (3*1 + 1*2) / (sqrt(14) * 3)
+        let expected = 5.0 / (14.0_f64.sqrt() * 3.0);
+        assert!((a.similarity(&b) - expected).abs() < 1e-12);
+        assert!((b.similarity(&a) - expected).abs() < 1e-12);
+        assert!((a.similarity(&a) - 1.0).abs() < 1e-12);
     }
 
     #[test]

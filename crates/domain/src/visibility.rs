@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::Article;
+use crate::{Article, ArticleStatus};
 
 /// The token scope that lets a partner republish full text.
 pub const SYNDICATION_SCOPE: &str = "syndication";
@@ -47,10 +47,29 @@ pub enum Visibility {
 impl Visibility {
     /// Whether this filter admits `article`: the same rule the SQL filter applies.
     pub fn admits(self, article: &Article) -> bool {
+        self.admits_parts(
+            article.status,
+            article.published_at,
+            article.syndication.embargo_until,
+        )
+    }
+
+    /// Whether this filter admits an article with this stored status, publish time and
+    /// syndication embargo: all the rule reads, so a read can decide from those columns alone
+    /// before loading whole articles.
+    pub fn admits_parts(
+        self,
+        status: ArticleStatus,
+        published_at: Option<DateTime<Utc>>,
+        embargo_until: Option<DateTime<Utc>>,
+    ) -> bool {
+        let public_at = |now| {
+            ArticleStatus::PUBLIC.contains(&status) && published_at.is_some_and(|at| at <= now)
+        };
         match self {
             Self::Everything => true,
-            Self::PublicAt(now) => article.is_public_at(now),
-            Self::SyndicatedAt(now) => article.is_public_to_partners_at(now),
+            Self::PublicAt(now) => public_at(now),
+            Self::SyndicatedAt(now) => public_at(now) && embargo_until.is_none_or(|at| at <= now),
         }
     }
 }
