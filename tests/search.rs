@@ -299,3 +299,30 @@ on_both_databases!(related_articles_share_topics_and_words, |db| async move {
         .await;
     assert_eq!(again["article"]["related"][0]["slug"], "putin-kim-pact");
 });
+
+// Related lists read each candidate's keyword profile as stored when it was written; rows from
+// before that column (NULL) are read from their texts, and the fill after migrating stores them.
+on_both_databases!(
+    related_lists_agree_whether_profiles_are_stored_or_not,
+    |db| async move {
+        use sea_orm::ConnectionTrait as _;
+        let app = spawn_seeded_app(db, 40).await;
+        let query = "query($s: String!) { article(slug: $s) { related(first: 5) { slug } } }";
+        let stored = app.gql_ok(query, json!({ "s": SAMPLE })).await;
+        assert_eq!(stored["article"]["related"].as_array().unwrap().len(), 5);
+        let emptied = app
+            .store
+            .connection()
+            .execute_unprepared("UPDATE articles SET related_keywords = NULL")
+            .await
+            .unwrap()
+            .rows_affected();
+        assert!(emptied >= 49, "{emptied}");
+        let from_texts = app.gql_ok(query, json!({ "s": SAMPLE })).await;
+        assert_eq!(from_texts, stored);
+        assert_eq!(app.store.fill_related_keywords().await.unwrap(), emptied);
+        assert_eq!(app.store.fill_related_keywords().await.unwrap(), 0);
+        let refilled = app.gql_ok(query, json!({ "s": SAMPLE })).await;
+        assert_eq!(refilled, stored);
+    }
+);

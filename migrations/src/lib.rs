@@ -9,6 +9,7 @@ mod m20250201_000002_editorial;
 mod m20250301_000003_views;
 mod m20250401_000004_search;
 mod m20250501_000005_change_log;
+mod m20250601_000006_related_keywords;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250301_000003_views::Migration),
             Box::new(m20250401_000004_search::Migration),
             Box::new(m20250501_000005_change_log::Migration),
+            Box::new(m20250601_000006_related_keywords::Migration),
         ]
     }
 }

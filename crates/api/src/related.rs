@@ -30,20 +30,6 @@ impl std::fmt::Debug for Related {
     }
 }
 
-fn profile(article: &Article, topics: &HashMap<Uuid, Vec<Uuid>>) -> Profile {
-    Profile {
-        id: article.id,
-        primary_topic: article.primary_topic_id,
-        topics: topics.get(&article.id).cloned().unwrap_or_default(),
-        keywords: Keywords::of(
-            article.headline.as_str(),
-            article.dek.as_str(),
-            &article.body.to_plain_text(),
-        ),
-        published_at: article.published_at.unwrap_or(article.created_at),
-    }
-}
-
 impl Related {
     /// Related lists over `store`, each kept for `ttl` (zero: not cached).
     pub fn new(store: Store, ttl: Duration) -> Self {
@@ -85,25 +71,23 @@ impl Related {
         {
             return Ok(Arc::clone(ranked));
         }
-        let source_keywords = Keywords::of(
+        let keywords = Keywords::of(
             source.headline.as_str(),
             source.dek.as_str(),
             &source.body.to_plain_text(),
         );
         let candidates = self
             .store
-            .related_candidates(source, &source_keywords.top(SEARCH_KEYWORDS), now)
+            .related_candidates(source.id, &keywords.top(SEARCH_KEYWORDS), now)
             .await?;
         let source_profile = Profile {
-            keywords: source_keywords,
-            ..profile(source, &candidates.topics)
+            id: source.id,
+            primary_topic: source.primary_topic_id,
+            topics: candidates.source_topics,
+            keywords,
+            published_at: source.published_at.unwrap_or(source.created_at),
         };
-        let profiles: Vec<Profile> = candidates
-            .articles
-            .iter()
-            .map(|a| profile(a, &candidates.topics))
-            .collect();
-        let ranked = Arc::new(rank(&source_profile, &profiles, MAX_RELATED + 5));
+        let ranked = Arc::new(rank(&source_profile, &candidates.profiles, MAX_RELATED + 5));
         if !self.ttl.is_zero() {
             let mut cache = self
                 .cache

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use gazette_domain::related::Keywords;
 use gazette_domain::time::storage_precision;
 use gazette_domain::{
     Article, ArticleState, Correction, EditError, FieldChange, Revision, RevisionAction, Slug,
@@ -111,7 +112,11 @@ fn set_state(
     model.dek = Set(state.dek.as_str().to_owned());
     model.body = Set(state.body.to_json());
     model.body_html = Set(state.body.to_html());
-    model.body_text = Set(state.body.to_plain_text());
+    let body_text = state.body.to_plain_text();
+    model.related_keywords = Set(Some(
+        Keywords::of(state.headline.as_str(), state.dek.as_str(), &body_text).encode(),
+    ));
+    model.body_text = Set(body_text);
     model.source = Set(state.source.as_str().to_owned());
     model.language = Set(state.language.as_str().to_owned());
     model.canonical_url = Set(state.canonical_url.as_ref().map(|u| u.as_str().to_owned()));

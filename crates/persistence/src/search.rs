@@ -2,11 +2,8 @@
 //! `ts_rank_cd` on PostgreSQL. Readers only ever find articles public at the request's instant,
 //! partners only those out of embargo too.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use gazette_domain::search::SearchQuery;
-use gazette_domain::time::storage_precision;
 use gazette_domain::{Article, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
@@ -205,7 +202,7 @@ impl Store {
     /// five runs and may then switch to a generic plan, which cannot tell a rare word from a
     /// common one; on PostgreSQL the statement therefore runs in a read transaction with
     /// `plan_cache_mode = force_custom_plan`.
-    async fn query_planned_for_values(
+    pub(crate) async fn query_planned_for_values(
         &self,
         statement: Statement,
     ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
@@ -249,114 +246,4 @@ pub(crate) fn placeholders(backend: DatabaseBackend, sql: &str, values: Vec<Valu
         sql.to_owned()
     };
     Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// Candidates for an article's related list: the newest articles of each of its first topics,
-/// and the best text matches of its strongest keywords, public at `now`, with each one's topic
-/// ids. At most six statements, whatever the size of the archive.
-#[derive(Debug, Clone, Default)]
-pub struct Candidates {
-    /// The candidate articles.
-    pub articles: Vec<Article>,
-    /// Topic ids of the candidates and of the source, primary first.
-    pub topics: HashMap<Uuid, Vec<Uuid>>,
-}
-
-/// How many candidates each source brings.
-const PER_TOPIC: u64 = 30;
-const BY_TEXT: u64 = 30;
-
-impl Store {
-    /// Related-article candidates for `source` (see [`Candidates`]).
-    pub async fn related_candidates(
-        &self,
-        source: &Article,
-        keywords: &[&str],
-        now: DateTime<Utc>,
-    ) -> Result<Candidates, StoreError> {
-        use crate::entities::article_topics;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-        let now = storage_precision(now);
-        let source_topics = self
-            .topic_ids_of_articles(&[source.id])
-            .await?
-            .remove(&source.id)
-            .unwrap_or_default();
-        let mut ids: Vec<Uuid> = Vec::new();
-        // Newest first within a topic: ids are UUID v7, ordered by creation time, so the
-        // (topic_id, article_id) index gives them without sorting.
-        for topic in source_topics.iter().take(3) {
-            let found: Vec<Uuid> = article_topics::Entity::find()
-                .select_only()
-                .column(article_topics::Column::ArticleId)
-                .filter(article_topics::Column::TopicId.eq(*topic))
-                .filter(article_topics::Column::ArticleId.ne(source.id))
-                .order_by_desc(article_topics::Column::ArticleId)
-                .limit(PER_TOPIC)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            ids.extend(found);
-        }
-        let words: Vec<&str> = keywords
-            .iter()
-            .copied()
-            .filter(|w| w.chars().all(char::is_alphanumeric) && !w.is_empty())
-            .take(2)
-            .collect();
-        if !words.is_empty() {
-            let backend = self.db.get_database_backend();
-            let statement = match backend {
-                // Newest matches first, as on SQLite (the domain ranks them), planned for the
-                // actual words so that common ones walk the primary key backwards.
-                DatabaseBackend::Postgres => placeholders(
-                    backend,
-                    "SELECT id FROM articles \
-                     WHERE search_vector @@ to_tsquery('english', ?) AND id <> ? \
-                     ORDER BY id DESC LIMIT ?",
-                    vec![
-                        words
-                            .iter()
-                            .map(|w| format!("'{w}'"))
-                            .collect::<Vec<_>>()
-                            .join(" & ")
-                            .into(),
-                        source.id.into(),
-                        i64::try_from(BY_TEXT).unwrap_or(60).into(),
-                    ],
-                ),
-                // Newest matches first (free in FTS5); the domain ranks them.
-                _ => placeholders(
-                    backend,
-                    "SELECT article_id FROM article_search WHERE article_search MATCH ? \
-                     ORDER BY rowid DESC LIMIT ?",
-                    vec![
-                        words
-                            .iter()
-                            .map(|w| format!("\"{w}\""))
-                            .collect::<Vec<_>>()
-                            .join(" AND ")
-                            .into(),
-                        i64::try_from(BY_TEXT + 1).unwrap_or(61).into(),
-                    ],
-                ),
-            };
-            for row in self.query_planned_for_values(statement).await? {
-                ids.push(row.try_get_by_index::<Uuid>(0)?);
-            }
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        ids.retain(|id| *id != source.id);
-        let mut articles: Vec<Article> = self
-            .articles_by_ids(&ids, Visibility::PublicAt(now))
-            .await?
-            .into_values()
-            .collect();
-        articles.sort_by_key(|a| std::cmp::Reverse(a.id));
-        let topic_ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
-        let mut topics = self.topic_ids_of_articles(&topic_ids).await?;
-        topics.insert(source.id, source_topics);
-        Ok(Candidates { articles, topics })
-    }
 }

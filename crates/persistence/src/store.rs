@@ -61,9 +61,14 @@ impl Store {
         Ok(Self { db, statements })
     }
 
-    /// Brings the schema up to date.
+    /// Brings the schema up to date, then fills data a migration added a column for but only
+    /// domain code can compute (the related-articles keyword profiles of older rows).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(StoreError::from)
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(StoreError::from)?;
+        self.fill_related_keywords().await?;
+        Ok(())
     }
 
     /// Rolls every migration back (tests of the migration history).

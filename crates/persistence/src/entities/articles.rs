@@ -34,6 +34,9 @@ pub struct Model {
     pub embargo_until: Option<DateTimeUtc>,
     pub version: i32,
     pub substantive_updated_at: Option<DateTimeUtc>,
+    /// The related-articles keyword profile (`Keywords::encode`); NULL until backfilled.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub related_keywords: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

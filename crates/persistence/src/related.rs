@@ -1,0 +1,281 @@
+//! Candidates for related articles, read as keyword profiles (never whole articles), and the
+//! upkeep of the stored profiles.
+
+use chrono::{DateTime, Utc};
+use gazette_domain::related::{Keywords, Profile};
+use gazette_domain::time::storage_precision;
+use gazette_domain::{ArticleStatus, Visibility};
+use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::entities::{article_topics, articles};
+use crate::search::placeholders;
+use crate::{Store, StoreError};
+
+/// Candidates for an article's related list: the newest articles of each of its first topics
+/// and the newest text matches of its strongest keywords, public at `now`, as the profiles the
+/// domain's scoring reads. At most seven statements, whatever the size of the archive; no
+/// article body is read.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// The source's topic ids, primary first.
+    pub source_topics: Vec<Uuid>,
+    /// The candidates, newest first; never the source.
+    pub profiles: Vec<Profile>,
+}
+
+/// How many candidates each source brings.
+const PER_TOPIC: u64 = 30;
+const BY_TEXT: u64 = 30;
+/// Rows whose stored profile is filled per transaction.
+const FILL_BATCH: u64 = 500;
+
+type LightRow = (
+    Uuid,
+    Option<Uuid>,
+    String,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+impl Store {
+    /// Related-article candidates for `source` (see [`Candidates`]), found from its
+    /// `keywords` (strongest first).
+    pub async fn related_candidates(
+        &self,
+        source: Uuid,
+        keywords: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Candidates, StoreError> {
+        let now = storage_precision(now);
+        let source_topics = self
+            .topic_ids_of_articles(&[source])
+            .await?
+            .remove(&source)
+            .unwrap_or_default();
+        let mut ids: Vec<Uuid> = Vec::new();
+        // Newest first within a topic: ids are UUID v7, ordered by creation time, so the
+        // (topic_id, article_id) index gives them without sorting.
+        for topic in source_topics.iter().take(3) {
+            let found: Vec<Uuid> = article_topics::Entity::find()
+                .select_only()
+                .column(article_topics::Column::ArticleId)
+                .filter(article_topics::Column::TopicId.eq(*topic))
+                .filter(article_topics::Column::ArticleId.ne(source))
+                .order_by_desc(article_topics::Column::ArticleId)
+                .limit(PER_TOPIC)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            ids.extend(found);
+        }
+        ids.extend(self.text_candidates(source, keywords).await?);
+        ids.sort_unstable();
+        ids.dedup();
+        ids.retain(|id| *id != source);
+        let profiles = self.public_profiles(&ids, now).await?;
+        Ok(Candidates {
+            source_topics,
+            profiles,
+        })
+    }
+
+    /// The newest articles holding the two strongest of `keywords` (the domain ranks them).
+    async fn text_candidates(
+        &self,
+        source: Uuid,
+        keywords: &[&str],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let words: Vec<&str> = keywords
+            .iter()
+            .copied()
+            .filter(|w| w.chars().all(char::is_alphanumeric) && !w.is_empty())
+            .take(2)
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.db.get_database_backend();
+        let statement = match backend {
+            // Planned for the actual words so that common ones walk the primary key backwards.
+            DatabaseBackend::Postgres => placeholders(
+                backend,
+                "SELECT id FROM articles \
+                 WHERE search_vector @@ to_tsquery('english', ?) AND id <> ? \
+                 ORDER BY id DESC LIMIT ?",
+                vec![
+                    words
+                        .iter()
+                        .map(|w| format!("'{w}'"))
+                        .collect::<Vec<_>>()
+                        .join(" & ")
+                        .into(),
+                    source.into(),
+                    i64::try_from(BY_TEXT).unwrap_or(30).into(),
+                ],
+            ),
+            // Newest matches first (free in FTS5).
+            _ => placeholders(
+                backend,
+                "SELECT article_id FROM article_search WHERE article_search MATCH ? \
+                 ORDER BY rowid DESC LIMIT ?",
+                vec![
+                    words
+                        .iter()
+                        .map(|w| format!("\"{w}\""))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                        .into(),
+                    i64::try_from(BY_TEXT + 1).unwrap_or(31).into(),
+                ],
+            ),
+        };
+        self.query_planned_for_values(statement)
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<Uuid>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The profiles of those of `ids` public at `now`, newest first: a handful of light
+    /// columns and the stored keywords (computed here for a row not yet filled).
+    async fn public_profiles(
+        &self,
+        ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Profile>, StoreError> {
+        use articles::Column;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Visibility is checked here rather than in SQL, so the planner probes the primary key
+        // (see `articles::allowed`).
+        let fetched: Vec<LightRow> = articles::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::PrimaryTopicId,
+                Column::Status,
+                Column::PublishedAt,
+                Column::RelatedKeywords,
+            ])
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        // Readers are not held back by a syndication embargo, so it is not read.
+        let visibility = Visibility::PublicAt(now);
+        let mut rows = Vec::with_capacity(fetched.len());
+        for (id, primary, status, published_at, keywords) in fetched {
+            let status = ArticleStatus::parse(&status)
+                .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
+            if let Some(at) =
+                published_at.filter(|_| visibility.admits_parts(status, published_at, None))
+            {
+                rows.push((id, primary, at, keywords));
+            }
+        }
+        let unfilled: Vec<Uuid> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0).collect();
+        let mut computed = self.keywords_from_texts(&unfilled).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        let mut topics = self.topic_ids_of_articles(&ids).await?;
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        Ok(rows
+            .into_iter()
+            .map(|(id, primary_topic, published_at, stored)| Profile {
+                id,
+                primary_topic,
+                topics: topics.remove(&id).unwrap_or_default(),
+                keywords: match stored {
+                    Some(stored) => Keywords::decode(&stored),
+                    None => computed.remove(&id).unwrap_or_default(),
+                },
+                published_at,
+            })
+            .collect())
+    }
+
+    /// Keyword profiles of `ids` computed from their texts.
+    async fn keywords_from_texts(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Keywords>, StoreError> {
+        Ok(self
+            .texts(ids)
+            .await?
+            .into_iter()
+            .map(|(id, _, keywords)| (id, keywords))
+            .collect())
+    }
+
+    /// Each of `ids` with its version and the keyword profile of its texts.
+    async fn texts(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, i32, Keywords)>, StoreError> {
+        use articles::Column;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(Uuid, i32, String, String, String)> = articles::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::Version,
+                Column::Headline,
+                Column::Dek,
+                Column::BodyText,
+            ])
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, version, headline, dek, body)| {
+                (id, version, Keywords::of(&headline, &dek, &body))
+            })
+            .collect())
+    }
+
+    /// Stores the keyword profile of every article that has none yet (rows written before the
+    /// column existed), a batch per transaction; returns how many were filled. A row saved
+    /// meanwhile keeps the profile its save wrote (the update requires the version read).
+    pub async fn fill_related_keywords(&self) -> Result<u64, StoreError> {
+        use articles::Column;
+        let mut filled = 0;
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut select = articles::Entity::find()
+                .select_only()
+                .column(Column::Id)
+                .filter(Column::RelatedKeywords.is_null());
+            if let Some(after) = after {
+                select = select.filter(Column::Id.gt(after));
+            }
+            let ids: Vec<Uuid> = select
+                .order_by_asc(Column::Id)
+                .limit(FILL_BATCH)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let Some(last) = ids.last().copied() else {
+                return Ok(filled);
+            };
+            after = Some(last);
+            let profiles = self.texts(&ids).await?;
+            let txn = self.begin_write().await?;
+            for (id, version, keywords) in profiles {
+                let result = articles::Entity::update_many()
+                    .col_expr(
+                        Column::RelatedKeywords,
+                        sea_orm::sea_query::Expr::value(keywords.encode()),
+                    )
+                    .filter(Column::Id.eq(id))
+                    .filter(Column::Version.eq(version))
+                    .filter(Column::RelatedKeywords.is_null())
+                    .exec(&txn)
+                    .await?;
+                filled += result.rows_affected;
+            }
+            txn.commit().await?;
+        }
+    }
+}
