@@ -2,9 +2,11 @@
 //! `ts_rank_cd` on PostgreSQL. Readers only ever find articles public at the request's instant,
 //! partners only those out of embargo too.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use gazette_domain::search::SearchQuery;
-use gazette_domain::{Article, Slug, Visibility};
+use gazette_domain::{Article, ArticleStatus, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -63,10 +65,20 @@ impl Store {
             let kept = self.keep_visible(ranked, filter, visibility).await?;
             if kept.len() >= wanted || exhausted || window >= MAX_WINDOW {
                 let has_next = kept.len() > wanted - 1;
-                let items: Vec<Hit> = kept
+                let page: Vec<(Uuid, f64)> = kept
                     .into_iter()
                     .skip(usize::try_from(offset).unwrap_or(usize::MAX))
                     .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                    .map(|m| (m.id, m.score))
+                    .collect();
+                // Only the page's articles are read whole; one deleted in between is skipped.
+                let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
+                let mut articles = self.articles_by_ids(&ids, visibility).await?;
+                let items = page
+                    .into_iter()
+                    .filter_map(|(id, score)| {
+                        articles.remove(&id).map(|article| Hit { article, score })
+                    })
                     .collect();
                 return Ok(Page {
                     items,
@@ -160,40 +172,84 @@ impl Store {
     }
 
     /// The ranked matches whose articles `visibility` admits and inside `filter`, in rank order
-    /// (ties: newer first, then higher id).
+    /// (ties: newer first, then higher id), decided on a few light columns (no article is read
+    /// whole here).
     async fn keep_visible(
         &self,
         ranked: Vec<(Uuid, f64)>,
         filter: &SearchFilter,
         visibility: Visibility,
-    ) -> Result<Vec<Hit>, StoreError> {
-        let ids: Vec<Uuid> = ranked.iter().map(|r| r.0).collect();
-        let mut articles = self.articles_by_ids(&ids, visibility).await?;
-        articles.retain(|_, a| {
-            let at = a.published_at.unwrap_or(a.created_at);
-            filter.published_after.is_none_or(|after| at >= after)
+    ) -> Result<Vec<Match>, StoreError> {
+        use crate::entities::articles::{self, Column};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        if ranked.is_empty() {
+            return Ok(Vec::new());
+        }
+        type Row = (
+            Uuid,
+            String,
+            Option<DateTime<Utc>>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<Row> = articles::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::Status,
+                Column::PublishedAt,
+                Column::CreatedAt,
+                Column::EmbargoUntil,
+            ])
+            .filter(Column::Id.is_in(ranked.iter().map(|r| r.0)))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut admitted: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
+        for (id, status, published_at, created_at, embargo_until) in rows {
+            let status = ArticleStatus::parse(&status)
+                .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
+            let at = published_at.unwrap_or(created_at);
+            if visibility.admits_parts(status, published_at, embargo_until)
+                && filter.published_after.is_none_or(|after| at >= after)
                 && filter.published_before.is_none_or(|before| at < before)
-        });
+            {
+                admitted.insert(id, published_at);
+            }
+        }
         if let Some(topic) = &filter.topic {
             let Some(topic) = self.topic_by_slug(topic).await? else {
                 return Ok(Vec::new());
             };
-            let keys: Vec<Uuid> = articles.keys().copied().collect();
+            let keys: Vec<Uuid> = admitted.keys().copied().collect();
             let tagged = self.topic_ids_of_articles(&keys).await?;
-            articles.retain(|id, _| tagged.get(id).is_some_and(|t| t.contains(&topic.id)));
+            admitted.retain(|id, _| tagged.get(id).is_some_and(|t| t.contains(&topic.id)));
         }
-        let mut hits: Vec<Hit> = ranked
+        let mut kept: Vec<Match> = ranked
             .into_iter()
-            .filter_map(|(id, score)| articles.remove(&id).map(|article| Hit { article, score }))
+            .filter_map(|(id, score)| {
+                admitted.remove(&id).map(|published_at| Match {
+                    id,
+                    score,
+                    published_at,
+                })
+            })
             .collect();
-        hits.sort_by(|a, b| {
+        kept.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
-                .then(b.article.published_at.cmp(&a.article.published_at))
-                .then(b.article.id.cmp(&a.article.id))
+                .then(b.published_at.cmp(&a.published_at))
+                .then(b.id.cmp(&a.id))
         });
-        Ok(hits)
+        Ok(kept)
     }
+}
+
+/// A match that survived the filters.
+struct Match {
+    id: Uuid,
+    score: f64,
+    published_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
