@@ -10,6 +10,7 @@ mod m20250301_000003_views;
 mod m20250401_000004_search;
 mod m20250501_000005_change_log;
 mod m20250601_000006_related_keywords;
+mod m20250701_000007_search_vector_inline;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250401_000004_search::Migration),
             Box::new(m20250501_000005_change_log::Migration),
             Box::new(m20250601_000006_related_keywords::Migration),
+            Box::new(m20250701_000007_search_vector_inline::Migration),
         ]
     }
 }

@@ -103,7 +103,8 @@ impl Store {
             // the matches are found (not joined from a CTE) and planned for its actual words
             // (see `query_planned_for_values`), so the planner sees how common they are: a rare
             // word is looked up in the GIN index, a common one found by walking the primary key
-            // backwards (UUID v7 ids are time-ordered), which stops after a few thousand rows.
+            // backwards (UUID v7 ids are time-ordered), which stops after a few thousand rows,
+            // each tested on its own page (the vector is stored in the row: migration 7).
             // `ts_rank` (cheap) narrows them to the best PG_RERANKED, which `ts_rank_cd` (cover
             // density, four times dearer) orders.
             DatabaseBackend::Postgres => {
