@@ -5,10 +5,13 @@ use chrono::{DateTime, Utc};
 use gazette_domain::related::{Keywords, Profile};
 use gazette_domain::time::storage_precision;
 use gazette_domain::{ArticleStatus, Visibility};
-use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
-use crate::entities::{article_topics, articles};
+use crate::entities::articles;
 use crate::search::placeholders;
 use crate::{Store, StoreError};
 
@@ -48,28 +51,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Candidates, StoreError> {
         let now = storage_precision(now);
-        let source_topics = self
-            .topic_ids_of_articles(&[source])
-            .await?
-            .remove(&source)
-            .unwrap_or_default();
-        let mut ids: Vec<Uuid> = Vec::new();
-        // Newest first within a topic: ids are UUID v7, ordered by creation time, so the
-        // (topic_id, article_id) index gives them without sorting.
-        for topic in source_topics.iter().take(3) {
-            let found: Vec<Uuid> = article_topics::Entity::find()
-                .select_only()
-                .column(article_topics::Column::ArticleId)
-                .filter(article_topics::Column::TopicId.eq(*topic))
-                .filter(article_topics::Column::ArticleId.ne(source))
-                .order_by_desc(article_topics::Column::ArticleId)
-                .limit(PER_TOPIC)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            ids.extend(found);
-        }
-        ids.extend(self.text_candidates(source, keywords).await?);
+        // Candidates by topic and by text are independent: they are read side by side.
+        let by_topic = async {
+            let source_topics = self
+                .topic_ids_of_articles(&[source])
+                .await?
+                .remove(&source)
+                .unwrap_or_default();
+            let ids = self.topic_candidates(source, &source_topics).await?;
+            Ok::<_, StoreError>((source_topics, ids))
+        };
+        let ((source_topics, mut ids), by_text) =
+            tokio::try_join!(by_topic, self.text_candidates(source, keywords))?;
+        ids.extend(by_text);
         ids.sort_unstable();
         ids.dedup();
         ids.retain(|id| *id != source);
@@ -78,6 +72,43 @@ impl Store {
             source_topics,
             profiles,
         })
+    }
+
+    /// The newest articles of each of the source's first three topics, in one statement.
+    /// Newest first within a topic: ids are UUID v7, ordered by creation time, so the
+    /// (topic_id, article_id) index gives them without sorting.
+    async fn topic_candidates(
+        &self,
+        source: Uuid,
+        source_topics: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let topics = &source_topics[..source_topics.len().min(3)];
+        if topics.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::new();
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        for (i, topic) in topics.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            sql.push_str(&format!(
+                "SELECT article_id FROM (SELECT article_id FROM article_topics \
+                 WHERE topic_id = ? AND article_id <> ? ORDER BY article_id DESC LIMIT ?) AS t{i}"
+            ));
+            values.extend([
+                (*topic).into(),
+                source.into(),
+                i64::try_from(PER_TOPIC).unwrap_or(30).into(),
+            ]);
+        }
+        let statement = placeholders(self.db.get_database_backend(), &sql, values);
+        self.db
+            .query_all_raw(statement)
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<Uuid>(0).map_err(StoreError::from))
+            .collect()
     }
 
     /// The newest articles holding the two strongest of `keywords` (the domain ranks them).
@@ -150,7 +181,7 @@ impl Store {
         }
         // Visibility is checked here rather than in SQL, so the planner probes the primary key
         // (see `articles::allowed`).
-        let fetched: Vec<LightRow> = articles::Entity::find()
+        let light = articles::Entity::find()
             .select_only()
             .columns([
                 Column::Id,
@@ -160,9 +191,13 @@ impl Store {
                 Column::RelatedKeywords,
             ])
             .filter(Column::Id.is_in(ids.iter().copied()))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+            .into_tuple::<LightRow>()
+            .all(&self.db);
+        // The candidates' topics are read alongside (a few of them may turn out not public).
+        let (fetched, mut topics) = tokio::try_join!(
+            async { light.await.map_err(StoreError::from) },
+            self.topic_ids_of_articles(ids),
+        )?;
         // Readers are not held back by a syndication embargo, so it is not read.
         let visibility = Visibility::PublicAt(now);
         let mut rows = Vec::with_capacity(fetched.len());
@@ -177,8 +212,6 @@ impl Store {
         }
         let unfilled: Vec<Uuid> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0).collect();
         let mut computed = self.keywords_from_texts(&unfilled).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        let mut topics = self.topic_ids_of_articles(&ids).await?;
         rows.sort_by_key(|r| std::cmp::Reverse(r.0));
         Ok(rows
             .into_iter()
