@@ -27,3 +27,30 @@ on_both_databases!(
         );
     }
 );
+
+// A related list costs the same handful of statements however large the archive and however
+// many related articles are asked for: the candidates are bounded reads, never one per article.
+on_both_databases!(a_related_list_costs_constant_statements, |db| async move {
+    let query = "query($s: String!, $n: Int) { article(slug: $s) { related(first: $n) { slug headline } } }";
+    let mut counts = Vec::new();
+    for (size, slug, n) in [
+        (20, "brief-000003", 1),
+        (20, "brief-000011", 20),
+        (300, "brief-000017", 1),
+        (300, "brief-000211", 20),
+    ] {
+        let app = spawn_seeded_app(db, size).await;
+        let before = app.store.statements_executed();
+        let data = app.gql_ok(query, json!({ "s": slug, "n": n })).await;
+        counts.push(app.store.statements_executed() - before);
+        assert!(!data["article"]["related"].as_array().unwrap().is_empty());
+    }
+    eprintln!("statements for related lists: {counts:?}");
+    // The article; its topics; the topic candidates; the text candidates (in a read
+    // transaction on PostgreSQL); the candidates' light columns; their topics; the chosen
+    // articles whole.
+    assert!(
+        counts.iter().all(|&c| c <= 10) && counts.iter().all(|&c| c == counts[0]),
+        "statements per related list (20 and 300 articles, 1 and 20 asked): {counts:?}"
+    );
+});

@@ -17,7 +17,7 @@ use crate::{Store, StoreError};
 
 /// Candidates for an article's related list: the newest articles of each of its first topics
 /// and the newest text matches of its strongest keywords, public at `now`, as the profiles the
-/// domain's scoring reads. At most seven statements, whatever the size of the archive; no
+/// domain's scoring reads. At most six statements, whatever the size of the archive; no
 /// article body is read.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
