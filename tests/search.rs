@@ -195,6 +195,9 @@ on_both_databases!(
     )
     .await;
         let id = created["id"].as_str().unwrap().to_owned();
+        let uuid: uuid::Uuid = id.parse().unwrap();
+        let rowid_at_creation = fts_row(&app, uuid).await;
+        assert_eq!(rowid_at_creation.is_some(), db == gazette_tests::Db::Sqlite);
         assert!(
             slugs(&search(&app, "zanzibarite").await).is_empty(),
             "a draft is never found"
@@ -215,6 +218,9 @@ on_both_databases!(
             "old words leave the index"
         );
         assert_eq!(slugs(&search(&app, "quixotic").await), ["zanzibarite"]);
+        // SQLite: the edit replaced the full-text row in place (found by rowid, not by a scan,
+        // and keeping its place in creation order).
+        assert_eq!(fts_row(&app, uuid).await, rowid_at_creation);
         write(
             r#"mutation($id: ID!) { unpublishArticle(id: $id) { id } }"#,
             json!({ "id": id }),
@@ -237,8 +243,46 @@ on_both_databases!(
         )
         .await;
         assert!(slugs(&search(&app, "quixotic").await).is_empty(), "deleted");
+        assert_eq!(fts_row(&app, uuid).await, None);
     }
 );
+
+/// SQLite: the FTS rowid recorded for `id`, after checking that the full-text table holds
+/// exactly one row per article and each recorded rowid points at its article's row. `None`
+/// when the article has no row (and always on PostgreSQL, whose vector is a column).
+async fn fts_row(app: &TestApp, id: uuid::Uuid) -> Option<i64> {
+    use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
+    let db = app.store.connection();
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return None;
+    }
+    let count = |sql: &'static str| async move {
+        db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+    };
+    let articles = count("SELECT count(*) FROM articles").await;
+    assert_eq!(count("SELECT count(*) FROM article_search").await, articles);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM article_search_rows r \
+             JOIN article_search s ON s.rowid = r.search_rowid AND s.article_id = r.article_id"
+        )
+        .await,
+        articles
+    );
+    db.query_one_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        "SELECT search_rowid FROM article_search_rows WHERE article_id = ?",
+        [id.into()],
+    ))
+    .await
+    .unwrap()
+    .map(|row| row.try_get_by_index::<i64>(0).unwrap())
+}
 
 on_both_databases!(related_articles_share_topics_and_words, |db| async move {
     let app = spawn_seeded_app(db, 40).await;
@@ -324,5 +368,52 @@ on_both_databases!(
         assert_eq!(app.store.fill_related_keywords().await.unwrap(), 0);
         let refilled = app.gql_ok(query, json!({ "s": SAMPLE })).await;
         assert_eq!(refilled, stored);
+    }
+);
+
+// Migrations 7 (PostgreSQL: vectors moved into the row) and 8 (SQLite: the map from articles to
+// their full-text rows) apply to an archive that already has articles: search finds the same
+// articles afterwards, and an edit then replaces the right full-text row.
+on_both_databases!(
+    the_search_storage_migrations_keep_existing_articles_findable,
+    |db| async move {
+        use migration::{Migrator, MigratorTrait as _};
+        let app = spawn_seeded_app(db, 30).await;
+        let before = slugs(&search(&app, "pyongyang").await);
+        assert!(!before.is_empty());
+        let conn = app.store.connection();
+        Migrator::down(conn, Some(2)).await.unwrap();
+        Migrator::up(conn, None).await.unwrap();
+        assert_eq!(slugs(&search(&app, "pyongyang").await), before);
+
+        let id = app
+            .gql_ok(
+                "query($s: String!) { article(slug: $s) { id } }",
+                json!({ "s": SAMPLE }),
+            )
+            .await["article"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uuid: uuid::Uuid = id.parse().unwrap();
+        let rowid = fts_row(&app, uuid).await;
+        assert_eq!(rowid.is_some(), db == gazette_tests::Db::Sqlite);
+        let version = app
+            .gql_ok_as(
+                &token("editor", "desk"),
+                "query($s: String!) { article(slug: $s) { version } }",
+                json!({ "s": SAMPLE }),
+            )
+            .await["article"]["version"]
+            .as_i64()
+            .unwrap();
+        app.gql_ok_as(
+            &token("editor", "desk"),
+            "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { headline: \"Xylophonic summit in Pyongyang\" }) { id } }",
+            json!({ "id": id, "v": version }),
+        )
+        .await;
+        assert_eq!(slugs(&search(&app, "xylophonic").await), [SAMPLE]);
+        assert_eq!(fts_row(&app, uuid).await, rowid);
     }
 );

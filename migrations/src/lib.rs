@@ -11,6 +11,7 @@ mod m20250401_000004_search;
 mod m20250501_000005_change_log;
 mod m20250601_000006_related_keywords;
 mod m20250701_000007_search_vector_inline;
+mod m20250801_000008_search_rows;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250501_000005_change_log::Migration),
             Box::new(m20250601_000006_related_keywords::Migration),
             Box::new(m20250701_000007_search_vector_inline::Migration),
+            Box::new(m20250801_000008_search_rows::Migration),
         ]
     }
 }

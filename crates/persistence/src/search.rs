@@ -135,8 +135,8 @@ impl Store {
                 )
             }
             // bm25 is computed for the newest RANKED_MATCHES matches only (rowid order is
-            // insertion order, walked backwards for free): a word found in a tenth of a large
-            // archive would otherwise have every match scored.
+            // creation order, an edit keeping its row's rowid; walked backwards for free): a
+            // word found in a tenth of a large archive would otherwise have every match scored.
             _ => placeholders(
                 backend,
                 "SELECT article_id, score FROM ( \
