@@ -645,6 +645,44 @@ async fn search(articles: usize, postgres: Option<&str>) -> Result<(), Failure> 
         .await?;
         row(label, &samples);
     }
+    // An editor's save re-indexes the article's text in the same transaction.
+    let mut ids = Vec::with_capacity(100);
+    for n in 0..100 {
+        let slug = gazette_domain::Slug::parse(&format!(
+            "brief-{:06}",
+            (n * 7919 + 13) % articles.max(1)
+        ))?;
+        if let Some(article) = store
+            .article_by_slug(&slug, gazette_domain::Visibility::Everything)
+            .await?
+        {
+            ids.push(article.id);
+        }
+    }
+    let mut samples = Vec::with_capacity(ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        let t = Instant::now();
+        store
+            .save_article(
+                *id,
+                gazette_persistence::Save {
+                    editor: "bench",
+                    action: gazette_domain::RevisionAction::Update,
+                    expected_version: None,
+                    substantive: false,
+                    now: Utc::now(),
+                },
+                |state| {
+                    let mut next = state.clone();
+                    next.headline = gazette_domain::Headline::parse(&format!("Revised brief {n}"))?;
+                    Ok(next)
+                },
+            )
+            .await?;
+        samples.push(t.elapsed());
+    }
+    samples.sort_unstable();
+    row("storage save: edit a headline (text re-indexed)", &samples);
     store.close().await;
     let server = Server::start(
         &url,
