@@ -12,6 +12,11 @@ fn corrupt(table: &str, id: uuid::Uuid) -> impl Fn(ValidationError) -> StoreErro
     move |e| StoreError::Corrupt(format!("{table} {id}: {e}"))
 }
 
+/// An article's stored status; a value the domain does not know is corrupt data.
+pub(crate) fn stored_status(id: uuid::Uuid, raw: &str) -> Result<ArticleStatus, StoreError> {
+    ArticleStatus::parse(raw).map_err(corrupt("article", id))
+}
+
 impl TryFrom<articles::Model> for Article {
     type Error = StoreError;
 
@@ -39,7 +44,7 @@ impl TryFrom<articles::Model> for Article {
                 .map_err(&bad)?,
             hero_image,
             primary_topic_id: row.primary_topic_id,
-            status: ArticleStatus::parse(&row.status).map_err(&bad)?,
+            status: stored_status(row.id, &row.status)?,
             published_at: row.published_at,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -127,6 +127,17 @@ async fn search_rowid<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<i
     Ok(row.map(|row| row.try_get_by_index::<i64>(0)).transpose()?)
 }
 
+/// Drops the full-text row at `rowid` (SQLite; FTS5 finds it without a scan).
+async fn delete_search_row<C: ConnectionTrait>(conn: &C, rowid: i64) -> Result<(), StoreError> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        "DELETE FROM article_search WHERE rowid = ?",
+        [rowid.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Replaces an edited article's full-text row in place: same rowid, so it keeps its place in
 /// creation order (SQLite).
 async fn reindex_for_search<C: ConnectionTrait>(
@@ -139,12 +150,7 @@ async fn reindex_for_search<C: ConnectionTrait>(
     let Some(rowid) = search_rowid(conn, text.article_id).await? else {
         return index_for_search(conn, &[text]).await;
     };
-    conn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Sqlite,
-        "DELETE FROM article_search WHERE rowid = ?",
-        [rowid.into()],
-    ))
-    .await?;
+    delete_search_row(conn, rowid).await?;
     conn.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Sqlite,
         "INSERT INTO article_search (rowid, article_id, headline, dek, body) \
@@ -169,12 +175,7 @@ async fn unindex_for_search<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<()
     let Some(rowid) = search_rowid(conn, id).await? else {
         return Ok(());
     };
-    conn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Sqlite,
-        "DELETE FROM article_search WHERE rowid = ?",
-        [rowid.into()],
-    ))
-    .await?;
+    delete_search_row(conn, rowid).await?;
     conn.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Sqlite,
         "DELETE FROM article_search_rows WHERE article_id = ?",

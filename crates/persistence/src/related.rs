@@ -2,15 +2,16 @@
 //! upkeep of the stored profiles.
 
 use chrono::{DateTime, Utc};
+use gazette_domain::Visibility;
 use gazette_domain::related::{Keywords, Profile};
 use gazette_domain::time::storage_precision;
-use gazette_domain::{ArticleStatus, Visibility};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use uuid::Uuid;
 
+use crate::convert::stored_status;
 use crate::entities::articles;
 use crate::search::placeholders;
 use crate::{Store, StoreError};
@@ -202,8 +203,7 @@ impl Store {
         let visibility = Visibility::PublicAt(now);
         let mut rows = Vec::with_capacity(fetched.len());
         for (id, primary, status, published_at, keywords) in fetched {
-            let status = ArticleStatus::parse(&status)
-                .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
+            let status = stored_status(id, &status)?;
             if let Some(at) =
                 published_at.filter(|_| visibility.admits_parts(status, published_at, None))
             {

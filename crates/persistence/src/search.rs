@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::search::SearchQuery;
-use gazette_domain::{Article, ArticleStatus, Slug, Visibility};
+use gazette_domain::{Article, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
+use crate::convert::stored_status;
 use crate::{Page, Store, StoreError};
 
 /// Narrows a search; all optional, combined with AND.
@@ -208,8 +209,7 @@ impl Store {
             .await?;
         let mut admitted: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
         for (id, status, published_at, created_at, embargo_until) in rows {
-            let status = ArticleStatus::parse(&status)
-                .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
+            let status = stored_status(id, &status)?;
             let at = published_at.unwrap_or(created_at);
             if visibility.admits_parts(status, published_at, embargo_until)
                 && filter.published_after.is_none_or(|after| at >= after)
