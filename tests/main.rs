@@ -10,6 +10,7 @@ mod feeds;
 mod http_protocol;
 mod judged;
 mod migrations;
+mod openapi_values;
 mod pagination;
 mod reads;
 mod rest;

@@ -1,8 +1,10 @@
 //! The OpenAPI 3.1 document at `/openapi.json` is the contract of `/v1`: it names every route
 //! the router serves, and every response the real server gives (success and problem) is valid
-//! against the schema the document declares for that path, method and status.
+//! against the schema the document declares for that path, method and status, sends no field
+//! the schema does not name, and leaves an optional field out rather than sending it as null.
+//! (That every value the document allows is served is in `openapi_values`.)
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app, token, token_with_scope};
 use serde_json::{Value, json};
@@ -37,13 +39,19 @@ fn routed_v1_operations() -> BTreeSet<(String, String)> {
     found
 }
 
+/// Most schemas one lookup follows through `$ref`, `allOf`, `oneOf` and `anyOf`: far more than
+/// the document nests, and a bound if it ever referred to itself.
+const MOST_SCHEMAS_FOLLOWED: usize = 64;
+
 /// The fetched document, and validation of bodies against its response schemas.
-struct Contract {
-    doc: Value,
+pub(crate) struct Contract {
+    /// The document as served.
+    pub(crate) doc: Value,
 }
 
 impl Contract {
-    async fn fetch(app: &TestApp) -> Self {
+    /// Fetches `/openapi.json` from `app`.
+    pub(crate) async fn fetch(app: &TestApp) -> Self {
         let response = app.get("/openapi.json").await;
         assert_eq!(response.status().as_u16(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
@@ -52,7 +60,7 @@ impl Contract {
         }
     }
 
-    fn v1_operations(&self) -> BTreeSet<(String, String)> {
+    pub(crate) fn v1_operations(&self) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
             for method in item.as_object().unwrap().keys() {
@@ -89,23 +97,22 @@ impl Contract {
         out
     }
 
-    /// The response object documented for `status` (or its `NXX` range).
-    fn response(&self, method: &str, path: &str, status: u16) -> &Value {
-        let responses = &self.doc["paths"][path][method.to_lowercase()]["responses"];
-        responses
-            .get(status.to_string())
-            .or_else(|| responses.get(format!("{}XX", status / 100)))
-            .unwrap_or_else(|| panic!("{method} {path} does not document status {status}"))
+    /// `schema` with its `$ref`s followed to the component they name.
+    pub(crate) fn resolve<'a>(&'a self, mut schema: &'a Value) -> &'a Value {
+        for _ in 0..MOST_SCHEMAS_FOLLOWED {
+            let Some(target) = schema.get("$ref").and_then(Value::as_str) else {
+                return schema;
+            };
+            schema = target
+                .strip_prefix('#')
+                .and_then(|pointer| self.doc.pointer(pointer))
+                .unwrap_or_else(|| panic!("`$ref` to nothing: {target}"));
+        }
+        panic!("`$ref`s nested too deep")
     }
 
-    /// Checks that `body`, served as `content_type` with `status`, is what the document declares.
-    fn check(&self, method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
-        let response = self.response(method, path, status);
-        let schema = response["content"].get(content_type).unwrap_or_else(|| {
-            panic!("{method} {path} {status}: `{content_type}` is not documented")
-        })["schema"]
-            .clone();
-        assert!(schema.is_object(), "{method} {path} {status}: no schema");
+    /// A validator of `schema` (formats asserted), its `$ref`s resolving in the document.
+    pub(crate) fn validator(&self, schema: &Value) -> jsonschema::Validator {
         // The schema in a document of its own, the components beside it: `$ref`s of the form
         // `#/components/schemas/…` resolve inside it.
         let root = json!({
@@ -113,19 +120,212 @@ impl Contract {
             "components": self.doc["components"],
             "allOf": [schema],
         });
-        let validator = jsonschema::options()
+        jsonschema::options()
             .should_validate_formats(true)
             .build(&root)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: unusable schema: {e}"));
-        let errors: Vec<String> = validator
+            .unwrap_or_else(|e| panic!("unusable schema {schema}: {e}"))
+    }
+
+    /// The schemas `schema` stands for: itself and, through `$ref`s, `allOf`, `oneOf` and
+    /// `anyOf`, every schema it combines.
+    fn combined<'a>(&'a self, schema: &'a Value) -> Vec<&'a Value> {
+        let mut found = Vec::new();
+        let mut pending = vec![schema];
+        while let Some(next) = pending.pop() {
+            assert!(
+                found.len() < MOST_SCHEMAS_FOLLOWED,
+                "schemas nested too deep"
+            );
+            let next = self.resolve(next);
+            for key in ["allOf", "oneOf", "anyOf"] {
+                pending.extend(
+                    next.get(key)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                );
+            }
+            found.push(next);
+        }
+        found
+    }
+
+    /// Fields of `body` that `schema` does not name, and optional fields sent as null (a field
+    /// the document lets the server leave out is left out; one it may send as null is
+    /// required), each with its path.
+    fn undocumented_fields(&self, schema: &Value, body: &Value, at: &str, out: &mut Vec<String>) {
+        let schemas = self.combined(schema);
+        match body {
+            Value::Object(fields) => {
+                let mut declared: BTreeMap<&str, &Value> = BTreeMap::new();
+                let mut required: BTreeSet<&str> = BTreeSet::new();
+                for s in &schemas {
+                    for (name, field) in s
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                    {
+                        declared.entry(name).or_insert(field);
+                    }
+                    required.extend(
+                        s.get("required")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str),
+                    );
+                }
+                if declared.is_empty() {
+                    // A free-form object (`Object`): nothing to compare with.
+                    return;
+                }
+                for (name, value) in fields {
+                    let path = format!("{at}/{name}");
+                    match declared.get(name.as_str()) {
+                        None => out.push(format!("{path} is not documented")),
+                        Some(field) => {
+                            if value.is_null() && !required.contains(name.as_str()) {
+                                out.push(format!("{path} is null, but the field is optional"));
+                            }
+                            self.undocumented_fields(field, value, &path, out);
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item_schema) = schemas.iter().find_map(|s| s.get("items")) {
+                    for (i, item) in items.iter().enumerate() {
+                        self.undocumented_fields(item_schema, item, &format!("{at}/{i}"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Properties of the schemas the responses use that may be null and yet are not required:
+    /// the server sends such a field always (null or not), so the document must require it.
+    pub(crate) fn nullable_optional_fields(&self) -> Vec<String> {
+        // The components the responses reach, through `$ref`s.
+        let mut reached: BTreeSet<String> = BTreeSet::new();
+        let mut pending: Vec<&Value> = vec![&self.doc["paths"]];
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref")
+                        && reached.insert(target.clone())
+                    {
+                        pending.push(self.resolve(value));
+                    }
+                    // Request bodies are not what the server sends.
+                    pending.extend(
+                        map.iter()
+                            .filter(|(k, _)| *k != "requestBody")
+                            .map(|(_, v)| v),
+                    );
+                }
+                Value::Array(items) => pending.extend(items),
+                _ => {}
+            }
+        }
+        let admits_null = |schema: &Value| {
+            self.combined(schema).iter().any(|s| match s.get("type") {
+                Some(Value::String(t)) => t == "null",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
+                _ => false,
+            })
+        };
+        let mut out = Vec::new();
+        for target in &reached {
+            let component = target
+                .strip_prefix('#')
+                .and_then(|pointer| self.doc.pointer(pointer))
+                .expect("reached components exist");
+            for part in self.combined(component) {
+                let required: BTreeSet<&str> = part
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                for (name, field) in part
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    if admits_null(field) && !required.contains(name.as_str()) {
+                        out.push(format!("{target}: `{name}`"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The response object documented for `status` (or its `NXX` range).
+    pub(crate) fn response(&self, method: &str, path: &str, status: u16) -> &Value {
+        let responses = &self.doc["paths"][path][method.to_lowercase()]["responses"];
+        responses
+            .get(status.to_string())
+            .or_else(|| responses.get(format!("{}XX", status / 100)))
+            .unwrap_or_else(|| panic!("{method} {path} does not document status {status}"))
+    }
+
+    /// What is wrong with `body`, served as `content_type` with `status`, by the document:
+    /// an undocumented status or media type, a schema it breaks, a field the schema does not
+    /// name, an optional field sent as null. Empty when it is all as declared.
+    pub(crate) fn violations(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) -> Vec<String> {
+        let responses = &self.doc["paths"][path][method.to_lowercase()]["responses"];
+        let Some(response) = responses
+            .get(status.to_string())
+            .or_else(|| responses.get(format!("{}XX", status / 100)))
+        else {
+            return vec![format!(
+                "{method} {path}: status {status} is not documented"
+            )];
+        };
+        let Some(schema) = response["content"]
+            .get(content_type)
+            .and_then(|media| media.get("schema"))
+        else {
+            return vec![format!(
+                "{method} {path} {status}: `{content_type}` is not documented"
+            )];
+        };
+        let mut errors: Vec<String> = self
+            .validator(schema)
             .iter_errors(body)
-            .map(|e| format!("{} at `{}`", e, e.instance_path()))
+            .map(|e| format!("{e} at `{}`", e.instance_path()))
             .collect();
-        assert!(
-            errors.is_empty(),
-            "{method} {path} {status} breaks its schema:\n{}\nbody: {body}",
-            errors.join("\n")
-        );
+        self.undocumented_fields(schema, body, "", &mut errors);
+        errors
+            .into_iter()
+            .map(|e| format!("{method} {path} {status}: {e}"))
+            .collect()
+    }
+
+    /// Checks that `body`, served as `content_type` with `status`, is what the document
+    /// declares (see [`Self::violations`]).
+    pub(crate) fn check(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) {
+        let errors = self.violations(method, path, status, content_type, body);
+        assert!(errors.is_empty(), "{}\nbody: {body}", errors.join("\n"));
     }
 
     /// Checks that the schema for `status` refuses `body` (the validator is not vacuous).
@@ -285,6 +485,11 @@ on_both_databases!(
         assert_eq!(contract.doc["openapi"], "3.1.0");
         let dangling = contract.dangling_refs();
         assert!(dangling.is_empty(), "`$ref`s to nothing: {dangling:?}");
+        let nullable = contract.nullable_optional_fields();
+        assert!(
+            nullable.is_empty(),
+            "fields the server may send as null are not required: {nullable:?}"
+        );
 
         let cases = cases();
         let exercised: BTreeSet<(String, String)> = cases

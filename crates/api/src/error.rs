@@ -195,6 +195,7 @@ pub struct Problem {
     pub code: &'static str,
     /// The input field at fault, for bad input.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field: Option<String>,
 }
 

@@ -18,6 +18,9 @@ pub mod trending;
 pub mod values;
 pub mod visibility;
 
+#[cfg(test)]
+mod pattern_tests;
+
 pub use article::{Article, ArticleState, ArticleStatus, HeroImage, Syndication};
 pub use body::{Block, Body};
 pub use editorial::{

@@ -12,6 +12,10 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// Page size when the client names none.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
+/// Every cursor [`CursorKey::encode`] writes matches this (unpadded base64url), as a regular
+/// expression in the common subset of ECMA-262 and Rust's `regex`.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
 /// Which way a page runs from its cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

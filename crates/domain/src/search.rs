@@ -13,6 +13,9 @@ use crate::ValidationError;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Most clauses a query may have.
 pub const MAX_CLAUSES: usize = 12;
+/// The quoting rule of [`SearchQuery::parse`] (quotes come in pairs), as a regular expression in
+/// the common subset of ECMA-262 and Rust's `regex`.
+pub const BALANCED_QUOTES_PATTERN: &str = "^[^\"]*(?:\"[^\"]*\"[^\"]*)*$";
 
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -177,6 +177,8 @@ pub fn rank(mut candidates: Vec<Candidate>, limit: usize) -> Vec<Candidate> {
 
 /// Most items a trending list returns.
 pub const MAX_TRENDING: i32 = 50;
+/// Items a trending list returns when the client names no number.
+pub const DEFAULT_TRENDING: i32 = 10;
 
 /// Validates a requested list length: 1 to [`MAX_TRENDING`].
 pub fn trending_limit(field: &str, first: i32) -> Result<usize, ValidationError> {

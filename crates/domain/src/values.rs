@@ -7,6 +7,11 @@ use crate::ValidationError;
 /// Longest slug we accept, in bytes.
 pub const MAX_SLUG_LEN: usize = 120;
 
+/// What [`Slug::parse_field`] accepts (besides the [`MAX_SLUG_LEN`] bound), as a regular
+/// expression in the common subset of ECMA-262 and Rust's `regex`: the OpenAPI document states
+/// it, and a property test holds the parser to it.
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(?:-[a-z0-9]+)*$";
+
 /// A URL-safe identifier: lowercase ASCII letters and digits in words joined by single hyphens.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,

@@ -242,7 +242,13 @@ impl Store {
             ));
         }
         if let Some(source) = &filter.source {
-            select = select.filter(Column::Source.eq(source.as_str()));
+            select = select.filter(if source.contains('\0') {
+                // No stored source holds a NUL (sources are validated text, and PostgreSQL's
+                // text cannot): nothing matches, and PostgreSQL would refuse the statement.
+                Expr::val(1).eq(0)
+            } else {
+                Column::Source.eq(source.as_str())
+            });
         }
         if let Some(after) = filter.published_after {
             select = select.filter(Column::PublishedAt.gte(after));

@@ -7,12 +7,15 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use gazette_domain::changes::RemovalReason;
 use gazette_domain::{Article, Body, HeroImage, ValidationError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::HttpState;
 use super::cache::CacheTags;
+use super::rest::params::{ChangesSize, CursorSchema};
+use super::rest::wire::StatusJson;
 use super::rest::{ArticleSummary, Caller};
 use crate::ApiError;
 use crate::changes::{Change, ChangesPage, read_changes};
@@ -22,55 +25,117 @@ use crate::changes::{Change, ChangesPage, read_changes};
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
     /// The `nextCursor` of the previous page; absent for a full initial sync.
+    #[param(value_type = Option<CursorSchema>)]
     since: Option<String>,
-    /// Entries a page, 1 to 500 (default 100).
-    #[param(value_type = Option<i32>)]
+    /// Entries a page.
+    #[param(value_type = Option<ChangesSize>, inline)]
     first: Option<String>,
+}
+
+/// What a change asks a mirror to do.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ChangeAction)]
+enum ActionJson {
+    /// Store the article as given (new or changed).
+    Upsert,
+    /// Drop the article (see `reason`).
+    Remove,
+}
+
+/// Why an article left the caller's view (the wire name of [`RemovalReason`]).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = RemovalReason)]
+enum ReasonJson {
+    /// The article no longer exists.
+    Deleted,
+    /// Taken down and kept for the record.
+    Archived,
+    /// Back to draft, or scheduled for later: not published now.
+    Unpublished,
+    /// Public, but embargoed for this caller until a later time.
+    Embargoed,
+    /// Public, but not for this caller.
+    Withheld,
+}
+
+impl From<RemovalReason> for ReasonJson {
+    fn from(reason: RemovalReason) -> Self {
+        match reason {
+            RemovalReason::Deleted => Self::Deleted,
+            RemovalReason::Archived => Self::Archived,
+            RemovalReason::Unpublished => Self::Unpublished,
+            RemovalReason::Embargoed => Self::Embargoed,
+            RemovalReason::Withheld => Self::Withheld,
+        }
+    }
 }
 
 /// An article as a mirror stores it: the list fields plus body, times and taxonomy slugs.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChangedArticle)]
 struct ArticleJson<'a> {
     #[serde(flatten)]
     summary: ArticleSummary,
+    /// BCP 47 language tag.
     language: &'a str,
     /// As of the request (a scheduled story whose time has come is `published`).
-    status: &'static str,
+    status: StatusJson,
+    /// Last save.
     updated_at: DateTime<Utc>,
+    /// Last change an editor marked as substantive; null if none.
+    #[schema(required = true)]
     substantive_updated_at: Option<DateTime<Utc>>,
     /// Topic slugs, the primary one first.
     topics: Vec<String>,
     /// Author slugs in byline order.
     authors: Vec<String>,
-    #[schema(value_type = Option<Object>)]
+    /// The lead picture; null if none.
+    #[schema(value_type = Option<Object>, required = true)]
     hero_image: Option<&'a HeroImage>,
     /// Null for a partner without the right to the full text (see the syndication rules).
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<Object>>, required = true)]
     body: Option<&'a Body>,
+    /// The body as HTML; null with `body`.
+    #[schema(required = true)]
     body_html: Option<String>,
 }
 
 /// One change: an upsert with the article, or a removal with its reason.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChangeEntry)]
 struct EntryJson<'a> {
+    /// This entry's position in the log.
+    #[schema(value_type = CursorSchema)]
     cursor: &'a str,
+    /// The article's id.
     id: Uuid,
-    /// `upsert` or `remove`.
-    action: &'static str,
+    /// What to do with the article.
+    action: ActionJson,
+    /// The article, on an upsert.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     article: Option<ArticleJson<'a>>,
+    /// Why the article left the caller's view, on a removal.
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
+    #[schema(nullable = false)]
+    reason: Option<ReasonJson>,
 }
 
 /// A page of changes.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChangesPage)]
 struct ChangesJson<'a> {
+    /// The changes, in commit order.
     entries: Vec<EntryJson<'a>>,
+    /// Where to continue from (`since`): the last entry's cursor, or `since` on an empty page.
+    #[schema(value_type = CursorSchema)]
     next_cursor: &'a str,
+    /// More entries follow already.
     has_more: bool,
 }
 
@@ -132,16 +197,16 @@ async fn changes_json(
             Change::Upsert(article) => EntryJson {
                 cursor: &entry.cursor,
                 id: entry.article_id,
-                action: "upsert",
+                action: ActionJson::Upsert,
                 article: Some(taxonomy.article_json(article, viewer, now)),
                 reason: None,
             },
             Change::Remove(reason) => EntryJson {
                 cursor: &entry.cursor,
                 id: entry.article_id,
-                action: "remove",
+                action: ActionJson::Remove,
                 article: None,
-                reason: Some(reason.as_str()),
+                reason: Some((*reason).into()),
             },
         })
         .collect();
@@ -213,7 +278,7 @@ impl Taxonomy {
         ArticleJson {
             summary: ArticleSummary::from(article),
             language: article.language.as_str(),
-            status: article.status_at(now).as_str(),
+            status: article.status_at(now).into(),
             updated_at: article.updated_at,
             substantive_updated_at: article.substantive_updated_at,
             topics: slugs(&self.topics_of, &self.topic_slugs),

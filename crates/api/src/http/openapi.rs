@@ -40,7 +40,7 @@ use crate::error::Problem;
         super::changes::changes,
         // Further routes: one handler path per line here.
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, rest::params::SlugSchema, rest::params::CursorSchema)),
     modifiers(&BearerAuth),
     security((), ("bearer" = [])),
     tags(
@@ -78,10 +78,17 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The problems any authenticated list read can answer.
+// The answers below are those the layers around every read give as well as the handler's:
+// the caching layer's 304, the rate-limit layer's 429, the store's 503. Each read lists them.
+
+/// What any list read can answer besides its 200.
 #[derive(IntoResponses)]
 pub enum ListProblems {
-    /// A parameter is malformed or out of range (`field` names it).
+    /// The `If-None-Match` ETag still matches: nothing changed since.
+    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
+    NotModified,
+    /// A parameter is malformed or out of range (`field` names it), or a combination of them
+    /// is not allowed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
     /// The bearer token is invalid, expired or not for this service.
@@ -91,14 +98,36 @@ pub enum ListProblems {
         headers(("www-authenticate" = String, description = "The bearer challenge"))
     )]
     Unauthenticated(Problem),
-    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
-    #[response(status = "5XX", content_type = "application/problem+json")]
+    /// This caller (an address, or a partner's token) has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("retry-after" = u64, description = "Seconds to wait"),
+            ("ratelimit-limit" = u64, description = "The budget's burst size"),
+            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+        )
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
     Unavailable(Problem),
 }
 
-/// The problems a read of one named thing can answer.
+/// What a read of one named thing can answer besides its 200.
 #[derive(IntoResponses)]
 pub enum LookupProblems {
+    /// The `If-None-Match` ETag still matches: nothing changed since.
+    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
+    NotModified,
     /// A parameter is malformed or out of range (`field` names it).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
@@ -112,15 +141,34 @@ pub enum LookupProblems {
     /// Nothing by that name, or nothing the caller may see.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
-    #[response(status = "5XX", content_type = "application/problem+json")]
+    /// This caller (an address, or a partner's token) has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("retry-after" = u64, description = "Seconds to wait"),
+            ("ratelimit-limit" = u64, description = "The budget's burst size"),
+            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+        )
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
     Unavailable(Problem),
 }
 
-/// The problems the view beacon can answer.
+/// What the view beacon can answer besides its 202.
 #[derive(IntoResponses)]
 pub enum BeaconProblems {
-    /// The body is not JSON or names no article (`field` says which input).
+    /// The body is not JSON or does not name exactly one article (`field` says which input).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
     /// The body is larger than 2 KiB.
@@ -133,8 +181,15 @@ pub enum BeaconProblems {
         headers(("retry-after" = u64, description = "Seconds to wait"))
     )]
     RateLimited(Problem),
-    /// The database is unavailable (503, with `Retry-After`) or the server failed (500).
-    #[response(status = "5XX", content_type = "application/problem+json")]
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
     Unavailable(Problem),
 }
 

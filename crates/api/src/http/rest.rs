@@ -4,6 +4,7 @@
 
 pub mod articles;
 pub(crate) mod page;
+pub mod params;
 pub mod taxonomy;
 pub mod wire;
 
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_domain::syndication::may_read_body;
-use gazette_domain::trending::{TrendingWindow, trending_limit};
+use gazette_domain::trending::{DEFAULT_TRENDING, trending_limit};
 use gazette_domain::{Article, Slug, ValidationError, Viewer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +26,9 @@ use super::cache::CacheTags;
 use super::openapi::{BeaconProblems, ListProblems, LookupProblems};
 use crate::ApiError;
 use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
+use params::{
+    CursorSchema, PageSize, SearchText, SlugSchema, TrendingSize, WindowJson, enum_param,
+};
 
 /// Largest beacon body accepted; a beacon is a few dozen bytes.
 pub const MAX_BEACON_BYTES: usize = 2048;
@@ -132,17 +136,26 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
     }
 }
 
-/// A read of an article: name it by `articleId` or `slug`.
-#[derive(Deserialize, ToSchema)]
+/// A read of an article: name it by `articleId` or `slug`. Its schema is written out in
+/// [`params::beacon_schema`], stating the rules [`record_view`] checks.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Beacon {
     /// The article's id.
     article_id: Option<String>,
     /// The article's slug.
     slug: Option<String>,
-    /// An opaque id of the reader's browser, for dedupe (1 to 128 characters).
+    /// An opaque id of the reader's browser, for dedupe.
     visitor_id: Option<String>,
 }
+
+impl utoipa::PartialSchema for Beacon {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        params::beacon_schema()
+    }
+}
+
+impl ToSchema for Beacon {}
 
 /// Whether the view was counted.
 #[derive(Serialize, ToSchema)]
@@ -151,6 +164,7 @@ struct BeaconAnswer {
     counted: bool,
     /// Why it was not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     reason: Option<&'static str>,
 }
 
@@ -205,7 +219,8 @@ pub async fn record_view(
         Err(e) => return ApiError::BadInput(e).into_response(),
     };
     let visitor = beacon.visitor_id.as_deref().map(str::trim);
-    if visitor.is_some_and(|v| v.is_empty() || v.len() > MAX_VISITOR_ID_LEN) {
+    // Characters, as every length rule (and the schema's `maxLength`) counts them.
+    if visitor.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_VISITOR_ID_LEN) {
         return ApiError::BadInput(ValidationError::new(
             "visitorId",
             format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
@@ -229,12 +244,14 @@ pub async fn record_view(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TrendingParams {
-    /// `day`, `week` (default) or `month`.
+    /// `day`, `week` (default) or `month`, in any case.
+    #[param(value_type = Option<WindowJson>, inline)]
     window: Option<String>,
     /// Only articles of this topic (slug); an unknown topic is a 404.
+    #[param(value_type = Option<SlugSchema>)]
     topic: Option<String>,
-    /// How many (1 to 50, default 10).
-    #[param(value_type = Option<i32>, minimum = 1, maximum = 50)]
+    /// How many.
+    #[param(value_type = Option<TrendingSize>, inline)]
     first: Option<String>,
 }
 
@@ -291,10 +308,11 @@ impl From<&Article> for ArticleSummary {
 /// The most-read articles of a window.
 #[derive(Serialize, ToSchema)]
 struct TrendingAnswer {
-    /// `day`, `week` or `month`.
-    window: &'static str,
+    /// The window of the list.
+    window: WindowJson,
     /// The topic asked for, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     topic: Option<String>,
     /// Highest score first.
     items: Vec<TrendingItem>,
@@ -341,11 +359,11 @@ async fn trending_items(
     params: TrendingParams,
 ) -> Result<TrendingAnswer, ApiError> {
     let window = match params.window.as_deref() {
-        None => TrendingWindow::Week,
-        Some(raw) => TrendingWindow::parse("window", raw)?,
+        None => WindowJson::default(),
+        Some(raw) => enum_param::<WindowJson>("window", raw)?,
     };
     let first = match params.first.as_deref() {
-        None => 10,
+        None => DEFAULT_TRENDING,
         Some(raw) => raw
             .parse::<i32>()
             .map_err(|_| ValidationError::new("first", "must be a whole number"))?,
@@ -367,7 +385,7 @@ async fn trending_items(
         .app
         .views()
         .trending_articles(
-            window,
+            window.into(),
             topic.clone(),
             limit,
             viewer.public_visibility(now),
@@ -375,7 +393,7 @@ async fn trending_items(
         )
         .await?;
     Ok(TrendingAnswer {
-        window: window.as_str(),
+        window,
         topic: topic.map(|t| t.as_str().to_owned()),
         items: items
             .into_iter()
@@ -394,14 +412,16 @@ async fn trending_items(
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The query (required): words that must all match, `"quoted phrases"`, `prefix*`.
-    #[param(value_type = String, required = true, max_length = 200)]
+    #[param(value_type = SearchText, required = true, inline)]
     q: Option<String>,
-    /// How many hits (0 to 100, default 20).
-    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+    /// How many hits (default 20).
+    #[param(value_type = Option<PageSize>, inline)]
     first: Option<String>,
     /// The `endCursor` of the previous page.
+    #[param(value_type = Option<CursorSchema>)]
     after: Option<String>,
     /// Only articles of this topic (slug).
+    #[param(value_type = Option<SlugSchema>)]
     topic: Option<String>,
     /// Published at or after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
@@ -453,6 +473,7 @@ struct SearchHighlightsJson {
     headline: SnippetJson,
     /// The best body passage (left out for a partner without the right to the full text).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     body: Option<SnippetJson>,
 }
 
@@ -464,7 +485,7 @@ struct PageInfoJson {
     /// More hits follow (pass `endCursor` as `after`).
     has_next_page: bool,
     /// Cursor after the last hit; null on an empty page.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<CursorSchema>)]
     end_cursor: Option<String>,
 }
 

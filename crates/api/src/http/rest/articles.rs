@@ -12,10 +12,11 @@ use gazette_domain::{
 };
 use gazette_persistence::{ArticleFilter, Store, StoreError};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::Caller;
 use super::page::{PageInfo, PageParams, query, respond};
+use super::params::{OrderJson, SlugSchema, enum_param};
 use super::wire::{
     ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson, Relations,
 };
@@ -30,8 +31,10 @@ use crate::http::openapi::{ListProblems, LookupProblems};
 #[into_params(parameter_in = Query)]
 pub struct ArticleFilterParams {
     /// Topic slug (primary or further topic). An unknown topic gives an empty list.
+    #[param(value_type = Option<SlugSchema>)]
     pub topic: Option<String>,
     /// Author slug. An unknown author gives an empty list.
+    #[param(value_type = Option<SlugSchema>)]
     pub author: Option<String>,
     /// Source, exactly ("News1").
     pub source: Option<String>,
@@ -43,38 +46,23 @@ pub struct ArticleFilterParams {
     pub published_before: Option<String>,
 }
 
-/// Order of an article list.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(as = ArticleOrderBy, rename_all = "lowercase")]
-pub enum OrderJson {
-    /// Newest publish time first (the default).
-    Newest,
-    /// Oldest first.
-    Oldest,
-}
-
 /// The order parameter of article lists.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct OrderParams {
-    /// `newest` (default) or `oldest`.
+    /// `newest` (default) or `oldest`, in any case.
     #[param(value_type = Option<OrderJson>, inline)]
     pub order_by: Option<String>,
 }
 
 impl OrderParams {
     fn parse(&self) -> Result<ArticleOrder, ValidationError> {
-        match self
-            .order_by
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("newest") => Ok(ArticleOrder::Newest),
-            Some("oldest") => Ok(ArticleOrder::Oldest),
-            Some(_) => Err(ValidationError::new("orderBy", "must be newest or oldest")),
-        }
+        let order = match self.order_by.as_deref() {
+            None => OrderJson::default(),
+            Some(raw) => enum_param::<OrderJson>("orderBy", raw)?,
+        };
+        Ok(order.into())
     }
 }
 
@@ -244,7 +232,7 @@ pub async fn list_articles(
     get,
     path = "/v1/articles/{slug}",
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug (or an earlier one)")),
+    params(("slug" = SlugSchema, Path, description = "The article's slug (or an earlier one)")),
     responses(
         (status = 200, description = "The article", body = ArticleJson),
         (status = 301, description = "The article moved: its current path is in `Location`",
@@ -322,7 +310,7 @@ async fn full_article(
     get,
     path = "/v1/topics/{slug}/articles",
     tag = "topics",
-    params(("slug" = String, Path, description = "The topic's slug"), PageParams, OrderParams),
+    params(("slug" = SlugSchema, Path, description = "The topic's slug"), PageParams, OrderParams),
     responses(
         (status = 200, description = "A page of the topic's articles", body = ArticleList),
         LookupProblems,
@@ -361,7 +349,7 @@ pub async fn topic_articles(
     get,
     path = "/v1/authors/{slug}/articles",
     tag = "authors",
-    params(("slug" = String, Path, description = "The author's slug"), PageParams, OrderParams),
+    params(("slug" = SlugSchema, Path, description = "The author's slug"), PageParams, OrderParams),
     responses(
         (status = 200, description = "A page of the author's articles", body = ArticleList),
         LookupProblems,

@@ -10,6 +10,7 @@ use gazette_persistence::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::params::{CursorSchema, PageSize};
 use crate::ApiError;
 use crate::http::cache::CacheTags;
 
@@ -18,15 +19,18 @@ use crate::http::cache::CacheTags;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Page size reading forwards: 0 to 100 (20 when neither `first` nor `last` is given).
-    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+    /// Page size reading forwards (20 when neither `first` nor `last` is given).
+    #[param(value_type = Option<PageSize>, inline)]
     pub first: Option<String>,
-    /// The `endCursor` of an earlier page of the same list: the page after it.
+    /// The `endCursor` of an earlier page of the same list: the page after it; not with
+    /// `last` or `before`.
+    #[param(value_type = Option<CursorSchema>)]
     pub after: Option<String>,
-    /// Page size reading backwards from the end (or from `before`): 0 to 100; not with `first`.
-    #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+    /// Page size reading backwards from the end (or from `before`); not with `first`.
+    #[param(value_type = Option<PageSize>, inline)]
     pub last: Option<String>,
     /// The `startCursor` of an earlier page of the same list: the page before it.
+    #[param(value_type = Option<CursorSchema>)]
     pub before: Option<String>,
 }
 
@@ -63,10 +67,10 @@ pub struct PageInfo {
     /// Items precede this page (pass `startCursor` as `before`).
     pub has_previous_page: bool,
     /// Cursor of the first item; null on an empty page.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<CursorSchema>)]
     pub start_cursor: Option<String>,
     /// Cursor of the last item; null on an empty page.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<CursorSchema>)]
     pub end_cursor: Option<String>,
 }
 

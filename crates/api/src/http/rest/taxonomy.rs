@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::Caller;
 use super::articles::path_slug;
 use super::page::{PageInfo, PageParams, query, respond};
+use super::params::SlugSchema;
 use super::wire::TopicLink;
 use crate::ApiError;
 use crate::http::HttpState;
@@ -170,7 +171,7 @@ pub async fn list_topics(
     get,
     path = "/v1/topics/{slug}",
     tag = "topics",
-    params(("slug" = String, Path, description = "The topic's slug")),
+    params(("slug" = SlugSchema, Path, description = "The topic's slug")),
     responses(
         (status = 200, description = "The topic", body = TopicDetail),
         LookupProblems,
@@ -255,7 +256,7 @@ pub async fn list_authors(
     get,
     path = "/v1/authors/{slug}",
     tag = "authors",
-    params(("slug" = String, Path, description = "The author's slug")),
+    params(("slug" = SlugSchema, Path, description = "The author's slug")),
     responses(
         (status = 200, description = "The author", body = AuthorJson),
         LookupProblems,
