@@ -13,6 +13,9 @@ use crate::ValidationError;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Most clauses a query may have.
 pub const MAX_CLAUSES: usize = 12;
+/// Most matches a search ranks (the newest this many, by relevance), so the most hits a reader
+/// can page through; search cursors never point beyond it.
+pub const MAX_RANKED_HITS: u64 = 1_000;
 
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
