@@ -3,20 +3,26 @@
 
 mod auth;
 mod bad_input;
+mod cache_safety;
+mod change_privacy;
 mod changes;
 mod delivery;
 mod editorial;
+mod feed_safety;
 mod feeds;
 mod http_protocol;
+mod input_rules;
 mod judged;
 mod migrations;
 mod pagination;
 mod reads;
 mod rest;
 mod rest_contract;
+mod restore;
 mod schema_drift;
 mod search;
 mod seed;
 mod statements;
+mod view_guard;
 mod views;
 mod visibility;
