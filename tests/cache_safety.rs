@@ -79,6 +79,23 @@ on_both_databases!(
                 assert_eq!(cache_control(&response), expected, "{path} as {bearer:?}");
             }
         }
+        // Over POST too: a staff answer and a preview say they must not be stored.
+        let response = app
+            .gql_authorized(
+                Some(&format!("Bearer {editor}")),
+                "{ articles(first: 1) { edges { node { slug } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(cache_control(&response), "no-store");
+        let response = app
+            .gql_authorized(
+                None,
+                "query($t: String!) { preview(token: $t) { headline } }",
+                json!({ "t": preview }),
+            )
+            .await;
+        assert_eq!(cache_control(&response), "no-store");
         // Live status.
         for path in ["/healthz", "/readyz"] {
             let response = app.get(path).await;

@@ -147,7 +147,8 @@ impl Storability {
     }
 }
 
-/// The caching layer, for every GET and HEAD: `Cache-Control` by [`Storability`] (`no-store`
+/// The caching layer. Every staff answer and every answer showing a preview is `no-store`,
+/// whatever the method. Every GET and HEAD gets `Cache-Control` by [`Storability`] (`no-store`
 /// for errors, and whenever the rule says so, whatever the handler chose; a handler's own
 /// stricter choice is kept otherwise), a strong ETag over the bytes sent (after compression,
 /// so each encoding has its own) up to the configured size, `304 Not Modified` when
@@ -159,9 +160,7 @@ pub async fn caching(
     next: axum::middleware::Next,
 ) -> Response {
     use axum::http::{Method, header};
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return next.run(request).await;
-    }
+    let read = request.method() == Method::GET || request.method() == Method::HEAD;
     let (parts, body) = request.into_parts();
     // Verified once per request (the rate-limit layer leaves the outcome on the request).
     let viewer = super::rest::Authenticated::of(&parts, &http).ok();
@@ -170,11 +169,22 @@ pub async fn caching(
         .run(axum::extract::Request::from_parts(parts, body))
         .await;
     let policy = &http.app.config().cache;
-    append_vary(response.headers_mut(), "authorization");
     let tags = response
         .extensions_mut()
         .remove::<CacheTags>()
         .unwrap_or_default();
+    if !read {
+        // Answers to POST are not stored unless they say so; staff answers and previews say
+        // explicitly that they must not be.
+        if Storability::of(viewer.as_ref(), tags.is_never_store()) == Storability::NoStore {
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+        }
+        return response;
+    }
+    append_vary(response.headers_mut(), "authorization");
     publish_tags(response.headers_mut(), &tags);
     let status = response.status();
     let storability = if status == axum::http::StatusCode::OK {
