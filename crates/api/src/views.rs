@@ -168,12 +168,12 @@ enum AddressRule {
     Capped,
 }
 
-/// The key an address is known by: IPv4 whole (IPv4-mapped IPv6 too), IPv6 by its /64 (one
+/// The address a client is known by: IPv4 whole (IPv4-mapped IPv6 too), IPv6 by its /64 (one
 /// subscriber's network: a client choosing among its 2^64 addresses is still one client).
-fn address_prefix(address: IpAddr) -> u128 {
+fn client_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
-        IpAddr::V4(v4) => u128::from(u32::from(v4)),
-        IpAddr::V6(v6) => (u128::from(v6) >> 64) | (1 << 64),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
     }
 }
 
@@ -247,16 +247,19 @@ impl Views {
         &self.inner.config
     }
 
-    /// Whether `address` may send another beacon now; `Err` carries how long to wait.
+    /// Whether `address` (IPv6: its /64) may send another beacon now; `Err` carries how long to
+    /// wait.
     pub fn check_rate(&self, address: IpAddr) -> Result<(), Duration> {
         let Some(limiter) = &self.inner.limiter else {
             return Ok(());
         };
-        limiter.check_key(&address).map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-        })
+        limiter
+            .check_key(&client_key(address))
+            .map_err(|not_until| {
+                not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ))
+            })
     }
 
     async fn lookup(&self, article: &ArticleRef) -> Result<Option<Known>, StoreError> {
@@ -334,7 +337,7 @@ impl Views {
     /// Applies the address rules to a view of `article` from `client` (`anonymous`: without a
     /// visitor id) and, when admitted, counts it in the address's tally.
     fn address_rule(&self, client: IpAddr, article: Uuid, anonymous: bool) -> AddressRule {
-        let key = (self.inner.hasher.hash_one(address_prefix(client)), article);
+        let key = (self.inner.hasher.hash_one(client_key(client)), article);
         let window = self.inner.config.dedupe_window;
         let cap = self.inner.config.address_cap;
         let now = Instant::now();
@@ -568,5 +571,27 @@ impl ViewTasks {
         for handle in self.handles {
             let _ = handle.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_are_known_by_ipv4_address_or_ipv6_slash_64() {
+        let key = |a: &str| client_key(a.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), key("203.0.113.7"));
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
     }
 }
