@@ -650,14 +650,16 @@ on_both_databases!(
             .await
             .unwrap();
         }
+        // (A story readers have seen, since deleted: its tombstone is owed to readers.)
         let earlier = uuid::Uuid::now_v7();
         txn.execute(
             Query::insert()
                 .into_table("article_changes")
-                .columns(["article_id", "effective_at"])
+                .columns(["article_id", "effective_at", "ever_public"])
                 .values_panic([
                     earlier.into(),
                     (Utc::now() - chrono::Duration::seconds(1)).into(),
+                    true.into(),
                 ]),
         )
         .await

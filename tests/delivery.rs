@@ -96,7 +96,8 @@ on_both_databases!(
             let expected = if candidate == "\"0000\"" { 200 } else { 304 };
             assert_eq!(response.status(), expected, "If-None-Match: {candidate}");
         }
-        // Errors are not cached; a token makes the answer private.
+        // Errors are not cached; a partner's token makes the answer private (a staff token
+        // makes it `no-store`: tests/cache_safety.rs).
         let bad = app.get("/v1/trending?window=year").await;
         assert_eq!(bad.status(), 400);
         assert_eq!(header(&bad, "cache-control"), "no-store");
@@ -104,7 +105,7 @@ on_both_databases!(
         let private = app
             .client
             .get(app.url("/v1/trending"))
-            .bearer_auth(token("editor", "ed"))
+            .bearer_auth(token("partner", "p1"))
             .send()
             .await
             .unwrap();

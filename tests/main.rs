@@ -3,11 +3,15 @@
 
 mod auth;
 mod bad_input;
+mod cache_safety;
+mod change_privacy;
 mod changes;
 mod delivery;
 mod editorial;
+mod feed_safety;
 mod feeds;
 mod http_protocol;
+mod input_rules;
 mod judged;
 mod migrations;
 mod openapi_values;
@@ -15,9 +19,11 @@ mod pagination;
 mod reads;
 mod rest;
 mod rest_contract;
+mod restore;
 mod schema_drift;
 mod search;
 mod seed;
 mod statements;
+mod view_guard;
 mod views;
 mod visibility;

@@ -12,6 +12,7 @@ mod m20250501_000005_change_log;
 mod m20250601_000006_related_keywords;
 mod m20250701_000007_search_vector_inline;
 mod m20250801_000008_search_rows;
+mod m20250901_000009_change_log_seen;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000006_related_keywords::Migration),
             Box::new(m20250701_000007_search_vector_inline::Migration),
             Box::new(m20250801_000008_search_rows::Migration),
+            Box::new(m20250901_000009_change_log_seen::Migration),
         ]
     }
 }

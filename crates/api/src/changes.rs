@@ -87,20 +87,27 @@ pub async fn read_changes(
     let entries = page
         .entries
         .iter()
-        .map(|entry| {
-            let change = match outcome(viewer, articles.get(&entry.article_id), now) {
+        .filter_map(|entry| {
+            let change = match outcome(
+                viewer,
+                articles.get(&entry.article_id),
+                entry.ever_public,
+                now,
+            ) {
                 ChangeOutcome::Upsert(_) => articles
                     .remove(&entry.article_id)
                     .map_or(Change::Remove(RemovalReason::Deleted), |a| {
                         Change::Upsert(Box::new(a))
                     }),
                 ChangeOutcome::Remove(reason) => Change::Remove(reason),
+                // Never shown to this caller: the page's cursor still moves past it.
+                ChangeOutcome::Unseen => return None,
             };
-            ChangeEntry {
+            Some(ChangeEntry {
                 cursor: ChangeCursor(entry.seq).encode(),
                 article_id: entry.article_id,
                 change,
-            }
+            })
         })
         .collect();
     Ok(ChangesPage {

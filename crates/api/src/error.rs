@@ -154,7 +154,7 @@ impl ApiError {
     pub fn from_store(err: &StoreError) -> Self {
         match err {
             StoreError::NotFound(what) => Self::NotFound(what.clone()),
-            StoreError::Conflict(what) => Self::Conflict(what.clone()),
+            StoreError::Conflict(conflict) => Self::from_conflict(conflict),
             StoreError::Invalid(e) => Self::BadInput(e.clone()),
             StoreError::VersionConflict { current } => Self::VersionConflict { current: *current },
             StoreError::Transition(e) => Self::InvalidTransition(e.to_string()),
@@ -163,6 +163,32 @@ impl ApiError {
                 Self::Unavailable
             }
             StoreError::Corrupt(_) | StoreError::Database(_) => Self::internal(err),
+        }
+    }
+}
+
+impl ApiError {
+    /// A broken unique rule, in stable words: a taken slug is the client's input at fault
+    /// (`BAD_USER_INPUT` naming `slug`); any other rule is a conflict with a write made
+    /// meanwhile. The database's own text goes to the log only.
+    fn from_conflict(conflict: &gazette_persistence::Conflict) -> Self {
+        use gazette_persistence::UniqueRule;
+        if !conflict.detail().is_empty() {
+            tracing::info!(rule = ?conflict.rule, detail = conflict.detail(), "unique rule broken");
+        }
+        match conflict.rule {
+            UniqueRule::ArticleSlug => {
+                Self::BadInput(ValidationError::new("slug", "is taken by another article"))
+            }
+            UniqueRule::TopicSlug => {
+                Self::BadInput(ValidationError::new("slug", "is taken by another topic"))
+            }
+            UniqueRule::AuthorSlug => {
+                Self::BadInput(ValidationError::new("slug", "is taken by another author"))
+            }
+            UniqueRule::Other => Self::Conflict(
+                "the write conflicts with data saved meanwhile; reload and try again".to_owned(),
+            ),
         }
     }
 }

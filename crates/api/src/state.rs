@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use gazette_domain::values::MAX_SLUG_LEN;
 use gazette_domain::{CanonicalUrl, Language, ValidationError};
 use gazette_persistence::Store;
 
@@ -91,6 +92,17 @@ impl FeedsConfig {
         default_items: u64,
     ) -> Result<Self, ValidationError> {
         let site_url = CanonicalUrl::parse_field("site URL", site_url)?;
+        // `{site}/articles/{slug}` must fit where every article URL goes (a sitemap's `loc`).
+        let longest_link = site_url.as_str().len() + "/articles/".len() + MAX_SLUG_LEN;
+        if longest_link > CanonicalUrl::MAX_LEN {
+            return Err(ValidationError::new(
+                "site URL",
+                format!(
+                    "must be at most {} bytes, so article links fit in a sitemap",
+                    CanonicalUrl::MAX_LEN - "/articles/".len() - MAX_SLUG_LEN
+                ),
+            ));
+        }
         let site_name = site_name.trim();
         if site_name.is_empty() || site_name.chars().count() > 200 {
             return Err(ValidationError::new(

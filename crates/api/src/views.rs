@@ -38,10 +38,18 @@ pub struct ViewsConfig {
     pub trending_cache_ttl: Duration,
     /// How often windows move on and old buckets are dropped.
     pub expiry_interval: Duration,
-    /// Beacon requests per second allowed from one address (zero: unlimited).
+    /// Beacon requests per second allowed from one address (zero: unlimited, and the address
+    /// rules below off too: load tests and exact counts from one address rely on it).
     pub rate_per_second: u32,
     /// Burst allowed above that rate.
     pub rate_burst: u32,
+    /// Views of one article counted from one client address (IPv6: its /64) per dedupe
+    /// window, whatever visitor ids they carry (zero: no cap). Views without a visitor id
+    /// count once per address and article in the window on top of any cap.
+    pub address_cap: u32,
+    /// Most (address, article) pairs the address rules remember; the least recently seen is
+    /// forgotten first, so an address still flooding keeps its tally.
+    pub address_capacity: usize,
 }
 
 impl Default for ViewsConfig {
@@ -55,6 +63,8 @@ impl Default for ViewsConfig {
             expiry_interval: Duration::from_secs(60),
             rate_per_second: 20,
             rate_burst: 40,
+            address_cap: 20,
+            address_capacity: 200_000,
         }
     }
 }
@@ -103,6 +113,8 @@ pub enum ViewOutcome {
     Repeat,
     /// No public article by that id or slug.
     NotPublic,
+    /// One address already counted as many views of the article as it may in the window.
+    Capped,
 }
 
 impl ViewOutcome {
@@ -117,6 +129,7 @@ impl ViewOutcome {
             Self::Counted => None,
             Self::Repeat => Some("repeat view within the dedupe window"),
             Self::NotPublic => Some("no public article by that id or slug"),
+            Self::Capped => Some("this address has been counted for this article enough for now"),
         }
     }
 }
@@ -140,6 +153,30 @@ struct Seen {
     last_sweep: Option<Instant>,
 }
 
+/// What one client address has done to one article in the current dedupe window.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    since: Instant,
+    counted: u32,
+    anonymous_seen: bool,
+}
+
+/// What the address rules make of a view.
+enum AddressRule {
+    Admit,
+    Repeat,
+    Capped,
+}
+
+/// The address a client is known by: IPv4 whole (IPv4-mapped IPv6 too), IPv6 by its /64 (one
+/// subscriber's network: a client choosing among its 2^64 addresses is still one client).
+fn client_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
+}
+
 type TrendingKey = (TrendingWindow, Option<Slug>, usize);
 type CachedList = (Instant, Arc<Vec<Candidate>>);
 
@@ -152,6 +189,8 @@ struct Inner {
     lookups: Mutex<HashMap<ArticleRef, (Instant, Option<Known>)>>,
     trending: Mutex<HashMap<TrendingKey, CachedList>>,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Per (hashed address prefix, article): the address rules' memory, bounded.
+    tallies: Mutex<lru::LruCache<(u64, Uuid), Tally>>,
 }
 
 /// View counting and trending, shared by every handler. Cheap to clone.
@@ -188,13 +227,17 @@ impl Views {
         Self {
             inner: Arc::new(Inner {
                 store,
-                config,
                 pending: Mutex::new(HashMap::new()),
                 seen: Mutex::new(Seen::default()),
                 hasher: RandomState::new(),
                 lookups: Mutex::new(HashMap::new()),
                 trending: Mutex::new(HashMap::new()),
                 limiter,
+                tallies: Mutex::new(lru::LruCache::new(
+                    std::num::NonZeroUsize::new(config.address_capacity)
+                        .unwrap_or(std::num::NonZeroUsize::MIN),
+                )),
+                config,
             }),
         }
     }
@@ -204,16 +247,19 @@ impl Views {
         &self.inner.config
     }
 
-    /// Whether `address` may send another beacon now; `Err` carries how long to wait.
+    /// Whether `address` (IPv6: its /64) may send another beacon now; `Err` carries how long to
+    /// wait.
     pub fn check_rate(&self, address: IpAddr) -> Result<(), Duration> {
         let Some(limiter) = &self.inner.limiter else {
             return Ok(());
         };
-        limiter.check_key(&address).map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-        })
+        limiter
+            .check_key(&client_key(address))
+            .map_err(|not_until| {
+                not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ))
+            })
     }
 
     async fn lookup(&self, article: &ArticleRef) -> Result<Option<Known>, StoreError> {
@@ -249,11 +295,17 @@ impl Views {
         Ok(known)
     }
 
-    /// Counts one view at `now` (in memory; the next flush writes it).
+    /// Counts one view from `client` at `now` (in memory; the next flush writes it). The one
+    /// rule of what counts, for the REST beacon and the GraphQL mutation alike: a public
+    /// article; once per visitor id in the dedupe window; and, unless the beacon rate limit is
+    /// off, once per address without a visitor id and at most
+    /// [`ViewsConfig::address_cap`] per address, so one address cannot buy a place in
+    /// trending by inventing visitor ids.
     pub async fn record(
         &self,
         article: &ArticleRef,
         visitor: Option<&str>,
+        client: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<ViewOutcome, StoreError> {
         let Some(known) = self.lookup(article).await? else {
@@ -269,10 +321,45 @@ impl Views {
         {
             return Ok(ViewOutcome::Repeat);
         }
+        if self.inner.limiter.is_some() {
+            match self.address_rule(client, known.id, visitor.is_none()) {
+                AddressRule::Admit => {}
+                AddressRule::Repeat => return Ok(ViewOutcome::Repeat),
+                AddressRule::Capped => return Ok(ViewOutcome::Capped),
+            }
+        }
         *lock(&self.inner.pending)
             .entry((known.id, bucket_hour(now)))
             .or_default() += 1;
         Ok(ViewOutcome::Counted)
+    }
+
+    /// Applies the address rules to a view of `article` from `client` (`anonymous`: without a
+    /// visitor id) and, when admitted, counts it in the address's tally.
+    fn address_rule(&self, client: IpAddr, article: Uuid, anonymous: bool) -> AddressRule {
+        let key = (self.inner.hasher.hash_one(client_key(client)), article);
+        let window = self.inner.config.dedupe_window;
+        let cap = self.inner.config.address_cap;
+        let now = Instant::now();
+        let fresh = || Tally {
+            since: now,
+            counted: 0,
+            anonymous_seen: false,
+        };
+        let mut tallies = lock(&self.inner.tallies);
+        let tally = tallies.get_or_insert_mut(key, fresh);
+        if now.duration_since(tally.since) >= window {
+            *tally = fresh();
+        }
+        if anonymous && tally.anonymous_seen {
+            return AddressRule::Repeat;
+        }
+        if cap > 0 && tally.counted >= cap {
+            return AddressRule::Capped;
+        }
+        tally.counted += 1;
+        tally.anonymous_seen |= anonymous;
+        AddressRule::Admit
     }
 
     /// Remembers (visitor, article) and says whether it was seen within the dedupe window.
@@ -484,5 +571,27 @@ impl ViewTasks {
         for handle in self.handles {
             let _ = handle.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_are_known_by_ipv4_address_or_ipv6_slash_64() {
+        let key = |a: &str| client_key(a.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), key("203.0.113.7"));
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
     }
 }

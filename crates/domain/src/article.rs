@@ -94,20 +94,31 @@ pub struct HeroImage {
 }
 
 impl HeroImage {
-    /// Validates the URL and bounds the texts.
+    /// Validates the URL and bounds the texts and their characters (input rules).
     pub fn validated(self) -> Result<Self, ValidationError> {
+        use crate::text::{TextRules, check_characters};
         CanonicalUrl::parse_field("heroImage.url", &self.url)?;
-        for (field, text) in [
-            ("heroImage.alt", Some(&self.alt)),
-            ("heroImage.caption", self.caption.as_ref()),
-            ("heroImage.credit", self.credit.as_ref()),
+        for (field, text, rules) in [
+            ("heroImage.alt", Some(&self.alt), TextRules::SINGLE_LINE),
+            (
+                "heroImage.caption",
+                self.caption.as_ref(),
+                TextRules::MULTI_LINE,
+            ),
+            (
+                "heroImage.credit",
+                self.credit.as_ref(),
+                TextRules::SINGLE_LINE,
+            ),
         ] {
-            if text.is_some_and(|t| t.chars().count() > 1000) {
+            let Some(text) = text else { continue };
+            if text.chars().count() > 1000 {
                 return Err(ValidationError::new(
                     field,
                     "must be at most 1000 characters",
                 ));
             }
+            check_characters(field, text, rules)?;
         }
         Ok(self)
     }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::{TextRules, check_characters};
 use crate::{CanonicalUrl, ValidationError};
 
 /// Most blocks one body may hold.
@@ -69,14 +70,30 @@ pub enum Block {
 #[serde(try_from = "Vec<Block>")]
 pub struct Body(Vec<Block>);
 
+/// Deserialization reads stored state (revisions): structural rules only, as [`Body::from_json`].
 impl TryFrom<Vec<Block>> for Body {
     type Error = ValidationError;
     fn try_from(blocks: Vec<Block>) -> Result<Self, Self::Error> {
-        Self::new(blocks)
+        Self::checked(blocks, Origin::Stored)
     }
 }
 
-fn check_text(field: &str, text: &str, required: bool) -> Result<(), ValidationError> {
+/// Which checks a body's texts get: input gets every rule; a stored body (read back, or a
+/// revision's) keeps the structural ones only, so a character rule tightened later never makes
+/// it unreadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Input,
+    Stored,
+}
+
+fn check_text(
+    field: &str,
+    text: &str,
+    required: bool,
+    rules: TextRules,
+    origin: Origin,
+) -> Result<(), ValidationError> {
     if required && text.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }
@@ -86,13 +103,22 @@ fn check_text(field: &str, text: &str, required: bool) -> Result<(), ValidationE
             format!("must be at most {MAX_BLOCK_CHARS} characters"),
         ));
     }
+    if origin == Origin::Input {
+        check_characters(field, text, rules)?;
+    }
     Ok(())
 }
 
 impl Body {
-    /// Validates blocks: bounded count and size, non-empty text, heading levels 2–4, absolute
-    /// http(s) URLs for images and embeds. Errors name the block (`body[3].text`).
+    /// Validates input blocks: bounded count and size, non-empty text, heading levels 2–4,
+    /// absolute http(s) URLs for images and embeds, and the characters each text may hold
+    /// (see [`crate::text`]). Errors name the block (`body[3].text`).
     pub fn new(blocks: Vec<Block>) -> Result<Self, ValidationError> {
+        Self::checked(blocks, Origin::Input)
+    }
+
+    fn checked(blocks: Vec<Block>, origin: Origin) -> Result<Self, ValidationError> {
+        use TextRules as R;
         if blocks.len() > MAX_BLOCKS {
             return Err(ValidationError::new(
                 "body",
@@ -101,21 +127,26 @@ impl Body {
         }
         for (i, block) in blocks.iter().enumerate() {
             let at = |name: &str| format!("body[{i}].{name}");
+            let text = |name: &str, text: &str, required: bool, rules: TextRules| {
+                check_text(&at(name), text, required, rules, origin)
+            };
+            let optional = |name: &str, value: &Option<String>, rules: TextRules| {
+                text(name, value.as_deref().unwrap_or_default(), false, rules)
+            };
             match block {
-                Block::Paragraph { text } => check_text(&at("text"), text, true)?,
-                Block::Heading { level, text } => {
-                    check_text(&at("text"), text, true)?;
+                Block::Paragraph { text: t } => text("text", t, true, R::MULTI_LINE)?,
+                Block::Heading { level, text: t } => {
+                    text("text", t, true, R::SINGLE_LINE)?;
                     if !(2..=4).contains(level) {
                         return Err(ValidationError::new(at("level"), "must be 2, 3 or 4"));
                     }
                 }
-                Block::Quote { text, attribution } => {
-                    check_text(&at("text"), text, true)?;
-                    check_text(
-                        &at("attribution"),
-                        attribution.as_deref().unwrap_or_default(),
-                        false,
-                    )?;
+                Block::Quote {
+                    text: t,
+                    attribution,
+                } => {
+                    text("text", t, true, R::MULTI_LINE)?;
+                    optional("attribution", attribution, R::SINGLE_LINE)?;
                 }
                 Block::Image {
                     url,
@@ -124,13 +155,9 @@ impl Body {
                     credit,
                 } => {
                     CanonicalUrl::parse_field(&at("url"), url)?;
-                    check_text(&at("alt"), alt, false)?;
-                    check_text(
-                        &at("caption"),
-                        caption.as_deref().unwrap_or_default(),
-                        false,
-                    )?;
-                    check_text(&at("credit"), credit.as_deref().unwrap_or_default(), false)?;
+                    text("alt", alt, false, R::SINGLE_LINE)?;
+                    optional("caption", caption, R::MULTI_LINE)?;
+                    optional("credit", credit, R::SINGLE_LINE)?;
                 }
                 Block::Embed {
                     url,
@@ -138,28 +165,27 @@ impl Body {
                     caption,
                 } => {
                     CanonicalUrl::parse_field(&at("url"), url)?;
-                    check_text(
-                        &at("provider"),
-                        provider.as_deref().unwrap_or_default(),
-                        false,
-                    )?;
-                    check_text(
-                        &at("caption"),
-                        caption.as_deref().unwrap_or_default(),
-                        false,
-                    )?;
+                    optional("provider", provider, R::SINGLE_LINE)?;
+                    optional("caption", caption, R::MULTI_LINE)?;
                 }
             }
         }
         Ok(Self(blocks))
     }
 
-    /// Parses a body from its JSON form (an array of blocks), as stored.
+    /// Checks a body held already (a revision's, say) against the input rules, as if it were
+    /// sent now.
+    pub fn recheck(&self) -> Result<(), ValidationError> {
+        Self::checked(self.0.clone(), Origin::Input).map(|_| ())
+    }
+
+    /// Parses a body from its JSON form (an array of blocks), as stored: the structural rules
+    /// are checked, the character rules of input are not (see [`crate::text`]).
     pub fn from_json(json: &str) -> Result<Self, ValidationError> {
         let blocks: Vec<Block> = serde_json::from_str(json).map_err(|e| {
             ValidationError::new("body", format!("is not a valid list of blocks: {e}"))
         })?;
-        Self::new(blocks)
+        Self::checked(blocks, Origin::Stored)
     }
 
     /// Parses a body sent by a client: a JSON array of blocks. Errors name the block at fault
@@ -421,6 +447,49 @@ mod tests {
         }])
         .unwrap_err();
         assert_eq!(err.field, "body[0].url");
+    }
+
+    #[test]
+    fn input_texts_refuse_what_readers_cannot_see_or_xml_cannot_hold() {
+        let caption = |c: &str| Block::Image {
+            url: "https://img.example.com/a.jpg".into(),
+            alt: String::new(),
+            caption: Some(c.into()),
+            credit: None,
+        };
+        for (block, field) in [
+            (para("\u{200B}"), "body[0].text"),
+            (para("form\u{C}feed"), "body[0].text"),
+            (para("start\u{2}"), "body[0].text"),
+            (para("bad\u{FFFE}"), "body[0].text"),
+            (
+                Block::Heading {
+                    level: 2,
+                    text: "two\nlines".into(),
+                },
+                "body[0].text",
+            ),
+            (
+                Block::Quote {
+                    text: "ok".into(),
+                    attribution: Some("\u{FFFF}".into()),
+                },
+                "body[0].attribution",
+            ),
+            (caption("cap\u{1}"), "body[0].caption"),
+        ] {
+            assert_eq!(Body::new(vec![block]).unwrap_err().field, field);
+        }
+        assert!(Body::new(vec![para("Two\nlines\tand a tab.")]).is_ok());
+    }
+
+    #[test]
+    fn stored_bodies_read_back_without_the_character_rules() {
+        let json = r#"[{"type":"paragraph","text":"old \u0002 text \uFFFE"}]"#;
+        let body = Body::from_json(json).unwrap();
+        assert!(body.recheck().is_err(), "but not as input");
+        let blocks: Body = serde_json::from_str(json).unwrap();
+        assert_eq!(blocks, body);
     }
 
     #[test]

@@ -123,6 +123,16 @@ impl RemovalReason {
     }
 }
 
+/// Whether readers can see an article in `status` with this publish time at `now`: published
+/// or scheduled, and its time has come.
+pub fn public_at(
+    status: ArticleStatus,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    exposed(status) && published_at.is_some_and(|at| at <= now)
+}
+
 /// What one log entry means to one caller.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ChangeOutcome<'a> {
@@ -130,21 +140,36 @@ pub enum ChangeOutcome<'a> {
     Upsert(&'a Article),
     /// The caller may not see the article (any more): drop it.
     Remove(RemovalReason),
+    /// The caller has never been able to see the article (a scheduled story taken back before
+    /// its time, a story deleted before it went live): the entry is not shown to them, so
+    /// neither its id nor, through UUID v7, its creation time leaks.
+    Unseen,
 }
 
-/// Judges an entry on the article's current state (`None`: deleted) for `viewer` at `now`.
-/// [`Viewer::may_see`] is the one rule of who sees what; this only names the reason.
+/// Judges an entry on the article's current state (`None`: deleted) for `viewer` at `now`;
+/// `ever_public` is what the log remembers of it (readers have seen it at some point).
+/// [`Viewer::may_see`] is the one rule of who sees what; this names the reason of a removal,
+/// and keeps quiet about articles the caller never could see. Staff see every article, so they
+/// get every tombstone; readers and partners only those of articles that have been public (a
+/// partner held back by an embargo could still read a public story as a reader).
 pub fn outcome<'a>(
     viewer: &Viewer,
     article: Option<&'a Article>,
+    ever_public: bool,
     now: DateTime<Utc>,
 ) -> ChangeOutcome<'a> {
+    if let Some(article) = article
+        && viewer.may_see(article, now)
+    {
+        return ChangeOutcome::Upsert(article);
+    }
+    let seen = ever_public || article.is_some_and(|a| a.is_public_at(now));
+    if !seen && !viewer.is_staff() {
+        return ChangeOutcome::Unseen;
+    }
     let Some(article) = article else {
         return ChangeOutcome::Remove(RemovalReason::Deleted);
     };
-    if viewer.may_see(article, now) {
-        return ChangeOutcome::Upsert(article);
-    }
     ChangeOutcome::Remove(match article.status {
         ArticleStatus::Archived => RemovalReason::Archived,
         _ if !article.is_public_at(now) => RemovalReason::Unpublished,
@@ -163,6 +188,8 @@ pub struct LogEntry {
     /// When the change took effect: the write's instant, or the due time of a publication or
     /// an embargo lifting.
     pub effective_at: DateTime<Utc>,
+    /// Readers have been able to see the article at some point (as of its latest write).
+    pub ever_public: bool,
 }
 
 /// A page of the log, ready to be judged for a caller.
@@ -341,11 +368,11 @@ mod tests {
         let reader = Viewer::Anonymous;
         let live = article(ArticleStatus::Published, Some(-10), None);
         assert_eq!(
-            outcome(&reader, Some(&live), now),
+            outcome(&reader, Some(&live), true, now),
             ChangeOutcome::Upsert(&live)
         );
         assert_eq!(
-            outcome(&reader, None, now),
+            outcome(&reader, None, true, now),
             ChangeOutcome::Remove(RemovalReason::Deleted)
         );
         for (a, reason) in [
@@ -363,21 +390,58 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                outcome(&reader, Some(&a), now),
+                outcome(&reader, Some(&a), true, now),
                 ChangeOutcome::Remove(reason)
             );
         }
         let scheduled_due = article(ArticleStatus::Scheduled, Some(0), None);
         assert!(matches!(
-            outcome(&reader, Some(&scheduled_due), now),
+            outcome(&reader, Some(&scheduled_due), false, now),
             ChangeOutcome::Upsert(_)
         ));
         let editor = Viewer::Editor { sub: "e".into() };
         let draft = article(ArticleStatus::Draft, None, None);
         assert!(matches!(
-            outcome(&editor, Some(&draft), now),
+            outcome(&editor, Some(&draft), false, now),
             ChangeOutcome::Upsert(_)
         ));
+    }
+
+    #[test]
+    fn what_a_caller_never_could_see_stays_unseen() {
+        let now = at(0);
+        let partner = Viewer::Partner {
+            sub: "p".into(),
+            scopes: vec![crate::SYNDICATION_SCOPE.to_owned()],
+        };
+        let editor = Viewer::Editor { sub: "e".into() };
+        let taken_back = article(ArticleStatus::Draft, None, None);
+        let still_scheduled = article(ArticleStatus::Scheduled, Some(10), None);
+        for viewer in [Viewer::Anonymous, partner.clone()] {
+            for a in [Some(&taken_back), Some(&still_scheduled), None] {
+                assert_eq!(outcome(&viewer, a, false, now), ChangeOutcome::Unseen);
+            }
+            // Once public, its tombstones are told.
+            assert_eq!(
+                outcome(&viewer, Some(&taken_back), true, now),
+                ChangeOutcome::Remove(RemovalReason::Unpublished)
+            );
+            assert_eq!(
+                outcome(&viewer, None, true, now),
+                ChangeOutcome::Remove(RemovalReason::Deleted)
+            );
+        }
+        // An embargo hides a public story from a partner, who could read it as a reader.
+        let embargoed = article(ArticleStatus::Published, Some(-10), Some(10));
+        assert_eq!(
+            outcome(&partner, Some(&embargoed), false, now),
+            ChangeOutcome::Remove(RemovalReason::Embargoed)
+        );
+        // Staff saw it all along.
+        assert_eq!(
+            outcome(&editor, None, false, now),
+            ChangeOutcome::Remove(RemovalReason::Deleted)
+        );
     }
 
     fn row(seq: i64, id: u128, effective: i64) -> LogEntry {
@@ -385,6 +449,7 @@ mod tests {
             seq,
             article_id: Uuid::from_u128(id),
             effective_at: at(effective),
+            ever_public: true,
         }
     }
 

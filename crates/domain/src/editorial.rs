@@ -127,14 +127,41 @@ impl ArticleState {
         Ok(next)
     }
 
-    /// This state's content with `revision`'s content restored; status and publish time are
-    /// kept (restoring text never publishes or unpublishes).
-    pub fn restored_from(&self, revision: &Self) -> Self {
-        Self {
-            status: self.status,
-            published_at: self.published_at,
-            ..revision.clone()
-        }
+    /// This state with `revision`'s text restored: headline, dek, body, source, language and
+    /// lead picture (the words, their attribution and the picture that goes with them). The
+    /// publication controls stay as they are now: status, publish time, slug, canonical URL,
+    /// topics, authors, the syndication flag and the embargo. Restoring old words must never
+    /// publish, unpublish, move, re-file, re-credit or lift an embargo on a story.
+    ///
+    /// The restored text is checked against today's input rules: a revision saved under older
+    /// rules may hold characters refused since (errors name the field and the revision).
+    pub fn restored_from(&self, revision: &Self) -> Result<Self, ValidationError> {
+        let in_revision = |e: ValidationError| ValidationError {
+            message: format!("{} (in the revision restored)", e.message),
+            ..e
+        };
+        let recheck = || -> Result<(), ValidationError> {
+            Headline::parse(revision.headline.as_str())?;
+            Dek::parse(revision.dek.as_str())?;
+            Source::parse(revision.source.as_str())?;
+            revision.body.recheck()?;
+            if let Some(hero) = &revision.hero_image {
+                hero.clone().validated()?;
+            }
+            Ok(())
+        };
+        recheck().map_err(in_revision)?;
+        let next = Self {
+            headline: revision.headline.clone(),
+            dek: revision.dek.clone(),
+            body: revision.body.clone(),
+            source: revision.source.clone(),
+            language: revision.language.clone(),
+            hero_image: revision.hero_image.clone(),
+            ..self.clone()
+        };
+        next.check()?;
+        Ok(next)
     }
 
     /// What differs from `self` to `next`, field by field, in a stable order.
@@ -346,7 +373,8 @@ pub struct Correction {
 /// Longest correction text, in characters.
 pub const MAX_CORRECTION_CHARS: usize = 2000;
 
-/// Validates a correction's text: 1 to 2000 characters after trimming.
+/// Validates a correction's text: 1 to 2000 characters after trimming, multi-line text with
+/// something visible (see [`crate::text`]).
 pub fn correction_text(raw: &str) -> Result<String, ValidationError> {
     let text = raw.trim();
     if text.is_empty() {
@@ -358,6 +386,7 @@ pub fn correction_text(raw: &str) -> Result<String, ValidationError> {
             format!("must be at most {MAX_CORRECTION_CHARS} characters"),
         ));
     }
+    crate::text::check_characters("text", text, crate::text::TextRules::MULTI_LINE)?;
     Ok(text.to_owned())
 }
 
@@ -483,18 +512,56 @@ mod tests {
     }
 
     #[test]
-    fn restoring_keeps_status_and_date() {
-        let live = draft().publish(now()).unwrap();
+    fn restoring_brings_back_text_not_publication_controls() {
         let old = draft()
             .patched(ArticlePatch {
                 headline: Some(Headline::parse("Old").unwrap()),
+                dek: Some(Dek::parse("Old dek").unwrap()),
+                source: Some(Source::parse("Old desk").unwrap()),
                 ..ArticlePatch::default()
             })
             .unwrap();
-        let restored = live.restored_from(&old);
+        let embargo = now() + Duration::hours(6);
+        let live = draft()
+            .patched(ArticlePatch {
+                headline: Some(Headline::parse("New").unwrap()),
+                slug: Some(Slug::parse("new-slug").unwrap()),
+                canonical_url: Some(Some(
+                    CanonicalUrl::parse_field("canonicalUrl", "https://example.com/new").unwrap(),
+                )),
+                primary_topic: Some(Some(Slug::parse("asia").unwrap())),
+                topics: Some(vec![]),
+                authors: Some(vec![Slug::parse("kim").unwrap()]),
+                syndicatable: Some(true),
+                embargo_until: Some(Some(embargo)),
+                ..ArticlePatch::default()
+            })
+            .unwrap()
+            .publish(now())
+            .unwrap();
+        let restored = live.restored_from(&old).unwrap();
         assert_eq!(restored.headline.as_str(), "Old");
+        assert_eq!(restored.dek.as_str(), "Old dek");
+        assert_eq!(restored.source.as_str(), "Old desk");
         assert_eq!(restored.status, ArticleStatus::Published);
         assert_eq!(restored.published_at, Some(now()));
+        assert_eq!(restored.slug, live.slug);
+        assert_eq!(restored.canonical_url, live.canonical_url);
+        assert_eq!(restored.primary_topic, live.primary_topic);
+        assert_eq!(restored.topics, live.topics);
+        assert_eq!(restored.authors, live.authors);
+        assert_eq!(restored.syndication, live.syndication);
+        assert_eq!(restored.syndication.embargo_until, Some(embargo));
+    }
+
+    #[test]
+    fn restoring_text_refused_since_is_bad_input() {
+        let mut old = draft();
+        // As a revision saved before the character rules reads back.
+        old.headline = Headline::from_stored("Old\u{FFFE}".to_owned());
+        let err = draft().restored_from(&old).unwrap_err();
+        assert_eq!(err.field, "headline");
+        assert!(err.message.contains("revision"), "{}", err.message);
     }
 
     #[test]

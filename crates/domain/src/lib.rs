@@ -13,6 +13,7 @@ pub mod people;
 pub mod related;
 pub mod search;
 pub mod syndication;
+pub mod text;
 pub mod time;
 pub mod trending;
 pub mod values;

@@ -209,6 +209,13 @@ impl CursorKey for EditedCursor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OffsetCursor(pub u64);
 
+impl OffsetCursor {
+    /// The largest offset a ranked list hands out: search ranks at most
+    /// [`crate::search::MAX_RANKED_HITS`] matches, so no page starts beyond them. A cursor
+    /// claiming more was not made by us, and is refused where it is parsed.
+    pub const MAX: u64 = crate::search::MAX_RANKED_HITS;
+}
+
 impl CursorKey for OffsetCursor {
     const TAG: &'static str = "o1";
 
@@ -217,7 +224,14 @@ impl CursorKey for OffsetCursor {
     }
 
     fn from_key(raw: &str) -> Option<Self> {
-        raw.parse().ok().map(Self)
+        // Digits only (one spelling per offset), and within what a list hands out.
+        if raw.is_empty() || raw.len() > 20 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse()
+            .ok()
+            .filter(|offset| *offset <= Self::MAX)
+            .map(Self)
     }
 }
 
@@ -286,6 +300,26 @@ mod tests {
                 "after",
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn offset_cursors_are_bounded_where_parsed() {
+        let decode = |key: &str| OffsetCursor::decode("after", &URL_SAFE_NO_PAD.encode(key));
+        assert_eq!(decode("o1:0").unwrap(), OffsetCursor(0));
+        assert_eq!(
+            decode(&format!("o1:{}", OffsetCursor::MAX)).unwrap(),
+            OffsetCursor(OffsetCursor::MAX)
+        );
+        for forged in [
+            format!("o1:{}", OffsetCursor::MAX + 1),
+            format!("o1:{}", u64::MAX),
+            "o1:99999999999999999999999".to_owned(),
+            "o1:-1".to_owned(),
+            "o1:+5".to_owned(),
+            "o1:".to_owned(),
+        ] {
+            assert_eq!(decode(&forged).unwrap_err().field, "after", "{forged}");
         }
     }
 

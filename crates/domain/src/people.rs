@@ -88,7 +88,8 @@ pub struct AuthorPatch {
 /// Longest topic description or author biography, in characters.
 pub const MAX_PROFILE_CHARS: usize = 5000;
 
-/// Validates a description or biography: trimmed, at most [`MAX_PROFILE_CHARS`].
+/// Validates a description or biography: trimmed, at most [`MAX_PROFILE_CHARS`], multi-line
+/// text (see [`crate::text`]).
 pub fn profile_text(field: &str, raw: &str) -> Result<String, crate::ValidationError> {
     let text = raw.trim();
     if text.chars().count() > MAX_PROFILE_CHARS {
@@ -97,5 +98,6 @@ pub fn profile_text(field: &str, raw: &str) -> Result<String, crate::ValidationE
             format!("must be at most {MAX_PROFILE_CHARS} characters"),
         ));
     }
+    crate::text::check_characters(field, text, crate::text::TextRules::MULTI_LINE)?;
     Ok(text.to_owned())
 }

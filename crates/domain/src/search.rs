@@ -16,6 +16,9 @@ pub const MAX_CLAUSES: usize = 12;
 /// The quoting rule of [`SearchQuery::parse`] (quotes come in pairs), as a regular expression in
 /// the common subset of ECMA-262 and Rust's `regex`.
 pub const BALANCED_QUOTES_PATTERN: &str = "^[^\"]*(?:\"[^\"]*\"[^\"]*)*$";
+/// Most matches a search ranks (the newest this many, by relevance), so the most hits a reader
+/// can page through; search cursors never point beyond it.
+pub const MAX_RANKED_HITS: u64 = 1_000;
 
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::ValidationError;
+use crate::text::{TextRules, check_characters};
 
 /// Longest slug we accept, in bytes.
 pub const MAX_SLUG_LEN: usize = 120;
@@ -102,8 +103,15 @@ impl fmt::Display for Slug {
     }
 }
 
-/// Trims `raw` and checks its length in characters is within `min..=max`.
-fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, ValidationError> {
+/// Trims `raw` and checks its length in characters is within `min..=max` and its characters
+/// against `rules` (see [`crate::text`]).
+fn bounded_text(
+    field: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+    rules: TextRules,
+) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     let len = trimmed.chars().count();
     if len < min {
@@ -122,31 +130,16 @@ fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String
             format!("must be at most {max} characters"),
         ));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
+    check_characters(field, trimmed, rules)?;
     Ok(trimmed.to_owned())
 }
 
 macro_rules! text_value {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr, $rules:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(into = "String")]
         pub struct $name(String);
-
-        impl TryFrom<String> for $name {
-            type Error = ValidationError;
-            fn try_from(raw: String) -> Result<Self, Self::Error> {
-                Self::parse(&raw)
-            }
-        }
 
         impl From<$name> for String {
             fn from(value: $name) -> Self {
@@ -154,13 +147,29 @@ macro_rules! text_value {
             }
         }
 
+        /// Deserialization reads stored state (revisions): like [`Self::from_stored`], it
+        /// trusts what was checked when it was saved.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(Self::from_stored)
+            }
+        }
+
         impl $name {
             /// Longest accepted value, in characters.
             pub const MAX_CHARS: usize = $max;
 
-            /// Parses the value, trimming surrounding white space.
+            /// Parses an input value, trimming surrounding white space: length and characters
+            /// are checked (see [`crate::text`]).
             pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-                bounded_text($field, raw, $min, $max).map(Self)
+                bounded_text($field, raw, $min, $max, $rules).map(Self)
+            }
+
+            /// A value read back from storage, as it was saved. It passed the input rules of
+            /// its day; rules tightened since do not make stored content unreadable (documents
+            /// that cannot carry a character drop it when they write it).
+            pub fn from_stored(raw: String) -> Self {
+                Self(raw)
             }
 
             /// The value as text.
@@ -184,19 +193,19 @@ macro_rules! text_value {
 
 text_value!(
     /// An article's headline: 1 to 200 characters.
-    Headline, "headline", 1, 200
+    Headline, "headline", 1, 200, TextRules::HEADLINE
 );
 text_value!(
     /// An article's one-line summary ("dek"): up to 400 characters, may be empty.
-    Dek, "dek", 0, 400
+    Dek, "dek", 0, 400, TextRules::SINGLE_LINE
 );
 text_value!(
     /// Where a story comes from: a wire agency or desk ("News1"), 1 to 80 characters.
-    Source, "source", 1, 80
+    Source, "source", 1, 80, TextRules::SINGLE_LINE
 );
 text_value!(
     /// A display name of a topic or an author: 1 to 120 characters.
-    Name, "name", 1, 120
+    Name, "name", 1, 120, TextRules::SINGLE_LINE
 );
 
 /// A BCP 47-style language tag such as `en` or `ko-KR`.
@@ -250,14 +259,14 @@ impl Language {
 }
 
 /// An absolute `http` or `https` URL (canonical links, images, embeds).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(into = "String")]
 pub struct CanonicalUrl(String);
 
-impl TryFrom<String> for CanonicalUrl {
-    type Error = ValidationError;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse_field("canonicalUrl", &raw)
+/// Deserialization reads stored state (revisions), as [`CanonicalUrl::from_stored`].
+impl<'de> serde::Deserialize<'de> for CanonicalUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from_stored)
     }
 }
 
@@ -268,8 +277,9 @@ impl From<CanonicalUrl> for String {
 }
 
 impl CanonicalUrl {
-    /// Longest accepted URL.
-    pub const MAX_LEN: usize = 2048;
+    /// Longest accepted URL, in bytes: a sitemap's `loc` must be shorter than 2,048 (the
+    /// sitemap protocol, enforced by the writer), and every article URL goes in one.
+    pub const MAX_LEN: usize = 2047;
 
     /// Parses an absolute http(s) URL with a host and no white space.
     pub fn parse_field(field: &str, raw: &str) -> Result<Self, ValidationError> {
@@ -281,16 +291,30 @@ impl CanonicalUrl {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if host.is_empty()
             || raw.len() > Self::MAX_LEN
-            || raw
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+            || raw.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || crate::text::is_noncharacter(c)
+                    || c == '"'
+                    || c == '<'
+                    || c == '>'
+            })
         {
             return Err(ValidationError::new(
                 field,
-                "must be an absolute http(s) URL with a host and no spaces",
+                format!(
+                    "must be an absolute http(s) URL with a host, no spaces and at most {} bytes",
+                    Self::MAX_LEN
+                ),
             ));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// A URL read back from storage, as it was saved (see `Headline::from_stored`): documents
+    /// that cannot carry it leave its article out rather than fail.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
     }
 
     /// The URL as text.
@@ -353,6 +377,44 @@ mod tests {
         assert_eq!(Headline::parse("   ").unwrap_err().field, "headline");
         assert!(Headline::parse(&"x".repeat(201)).is_err());
         assert!(Headline::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn required_text_needs_something_visible_and_writable() {
+        assert_eq!(Headline::parse("\u{200B}").unwrap_err().field, "headline");
+        assert_eq!(
+            Headline::parse(" \u{2060}\u{FEFF} ").unwrap_err().field,
+            "headline"
+        );
+        assert_eq!(
+            Headline::parse("\u{202E}gnirts").unwrap_err().field,
+            "headline"
+        );
+        assert_eq!(Headline::parse("Two\nlines").unwrap_err().field, "headline");
+        assert_eq!(Dek::parse("x\u{FFFF}").unwrap_err().field, "dek");
+        assert_eq!(Source::parse("\u{3164}").unwrap_err().field, "source");
+        assert_eq!(Name::parse("Kim\u{FDD0}").unwrap_err().field, "name");
+        assert_eq!(
+            Dek::parse("").unwrap().as_str(),
+            "",
+            "an optional field may be empty"
+        );
+        // Bidi controls are a headline's concern; slugs are ASCII.
+        assert_eq!(Slug::parse("a\u{202E}b").unwrap_err().field, "slug");
+        assert_eq!(
+            Headline::parse("Zero\u{200B}width inside")
+                .unwrap()
+                .as_str(),
+            "Zero\u{200B}width inside"
+        );
+    }
+
+    #[test]
+    fn stored_text_reads_back_as_saved() {
+        let stored = Headline::from_stored("Old \u{FFFE} text".to_owned());
+        assert_eq!(stored.as_str(), "Old \u{FFFE} text");
+        let back: Headline = serde_json::from_str("\"\\u0002 from a revision\"").unwrap();
+        assert_eq!(back.as_str(), "\u{2} from a revision");
     }
 
     #[test]

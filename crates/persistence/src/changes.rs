@@ -48,12 +48,20 @@ async fn lock_log<C: ConnectionTrait>(conn: &C) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// One article moving to the head of the log.
+#[derive(Debug, Clone, Copy)]
+struct Move {
+    article_id: Uuid,
+    /// When the change took effect.
+    at: DateTime<Utc>,
+    /// Readers could see the article before or after this change. Once set for an article,
+    /// its row keeps it (see [`move_to_head`]).
+    public: bool,
+}
+
 /// Moves each article to the head of the log, in the order given, stamped with the instant the
 /// change took effect. Takes the log lock (call it last in a transaction: it is held to commit).
-async fn append<C: ConnectionTrait>(
-    conn: &C,
-    changes: &[(Uuid, DateTime<Utc>)],
-) -> Result<(), StoreError> {
+async fn append<C: ConnectionTrait>(conn: &C, changes: &[Move]) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -61,19 +69,29 @@ async fn append<C: ConnectionTrait>(
     move_to_head(conn, changes).await
 }
 
-/// [`append`] for a caller that holds the log lock already.
-async fn move_to_head<C: ConnectionTrait>(
-    conn: &C,
-    changes: &[(Uuid, DateTime<Utc>)],
-) -> Result<(), StoreError> {
+/// [`append`] for a caller that holds the log lock already. An article's row remembers that
+/// readers have seen it once any of its changes says so.
+async fn move_to_head<C: ConnectionTrait>(conn: &C, changes: &[Move]) -> Result<(), StoreError> {
     for chunk in changes.chunks(CHUNK) {
+        let ids = chunk.iter().map(|m| m.article_id);
+        let seen: std::collections::HashSet<Uuid> = log::Entity::find()
+            .select_only()
+            .column(log::Column::ArticleId)
+            .filter(log::Column::ArticleId.is_in(ids.clone()))
+            .filter(log::Column::EverPublic.eq(true))
+            .into_tuple::<Uuid>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
         log::Entity::delete_many()
-            .filter(log::Column::ArticleId.is_in(chunk.iter().map(|(id, _)| *id)))
+            .filter(log::Column::ArticleId.is_in(ids))
             .exec(conn)
             .await?;
-        log::Entity::insert_many(chunk.iter().map(|(id, at)| log::ActiveModel {
-            article_id: Set(*id),
-            effective_at: Set(storage_precision(*at)),
+        log::Entity::insert_many(chunk.iter().map(|m| log::ActiveModel {
+            article_id: Set(m.article_id),
+            effective_at: Set(storage_precision(m.at)),
+            ever_public: Set(m.public || seen.contains(&m.article_id)),
             ..Default::default()
         }))
         .exec_without_returning(conn)
@@ -113,25 +131,37 @@ pub(crate) struct LoggedWrite {
     pub(crate) article_id: Uuid,
     /// The instant of the write.
     pub(crate) at: DateTime<Utc>,
+    /// Readers could see the article just before the write or can just after it.
+    pub(crate) public: bool,
     /// Future instants at which its visibility changes by itself.
     pub(crate) due: Vec<DateTime<Utc>>,
 }
 
 impl LoggedWrite {
-    /// The log record of a write that leaves an article in `status` with these times, if the
-    /// write must be logged at all (`before`: the status it had, `None` for a new article).
+    /// The log record of a write that takes an article from `before` (`None` for a new
+    /// article) to `after` at `at`, if the write must be logged at all.
     pub(crate) fn of(
         article_id: Uuid,
-        before: Option<gazette_domain::ArticleStatus>,
+        before: Option<&gazette_domain::ArticleState>,
         after: &gazette_domain::ArticleState,
         at: DateTime<Utc>,
     ) -> Option<Self> {
-        use gazette_domain::changes::{visibility_due_times, write_is_logged};
-        write_is_logged(before, Some(after.status)).then(|| Self {
+        use gazette_domain::changes::{public_at, visibility_due_times, write_is_logged};
+        write_is_logged(before.map(|b| b.status), Some(after.status)).then(|| Self {
             article_id,
             at,
+            public: before.is_some_and(|b| public_at(b.status, b.published_at, at))
+                || public_at(after.status, after.published_at, at),
             due: visibility_due_times(after.status, after.published_at, &after.syndication, at),
         })
+    }
+
+    fn as_move(&self) -> Move {
+        Move {
+            article_id: self.article_id,
+            at: self.at,
+            public: self.public,
+        }
     }
 }
 
@@ -143,7 +173,7 @@ pub(crate) async fn log_writes<C: ConnectionTrait>(
     if writes.is_empty() {
         return Ok(());
     }
-    let changes: Vec<(Uuid, DateTime<Utc>)> = writes.iter().map(|w| (w.article_id, w.at)).collect();
+    let changes: Vec<Move> = writes.iter().map(LoggedWrite::as_move).collect();
     append(conn, &changes).await?;
     let ids: Vec<Uuid> = writes.iter().map(|w| w.article_id).collect();
     let due: Vec<(Uuid, DateTime<Utc>)> = writes
@@ -154,13 +184,22 @@ pub(crate) async fn log_writes<C: ConnectionTrait>(
 }
 
 /// Logs a change of these articles' content at `now` that leaves their status and times alone
-/// (a correction, a renamed topic or author).
+/// (a correction, a renamed topic or author). Whether readers have seen them is as the log
+/// already knows it, or as they are now (`public`: the ids readers can see at `now`).
 pub(crate) async fn log_content_changes<C: ConnectionTrait>(
     conn: &C,
     article_ids: &[Uuid],
+    public: &std::collections::HashSet<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let changes: Vec<(Uuid, DateTime<Utc>)> = article_ids.iter().map(|id| (*id, now)).collect();
+    let changes: Vec<Move> = article_ids
+        .iter()
+        .map(|id| Move {
+            article_id: *id,
+            at: now,
+            public: public.contains(id),
+        })
+        .collect();
     append(conn, &changes).await
 }
 
@@ -178,9 +217,10 @@ pub(crate) async fn log_articles_joined_to<C: ConnectionTrait>(
     use gazette_domain::ArticleStatus;
     use sea_orm::ExprTrait as _;
     use sea_orm::sea_query::{Expr, Query};
-    let ids: Vec<Uuid> = articles::Entity::find()
+    let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = articles::Entity::find()
         .select_only()
         .column(articles::Column::Id)
+        .column(articles::Column::PublishedAt)
         .filter(articles::Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
         .filter(
             articles::Column::Id.in_subquery(
@@ -195,23 +235,37 @@ pub(crate) async fn log_articles_joined_to<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    log_content_changes(conn, &ids, now).await
+    let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+    // Public or scheduled by the filter: public now once their time has come.
+    let public = rows
+        .iter()
+        .filter(|(_, at)| at.is_some_and(|at| at <= now))
+        .map(|(id, _)| *id)
+        .collect();
+    log_content_changes(conn, &ids, &public, now).await
 }
 
 /// Logs the deletion of an article that has ever been logged (one never public or scheduled
-/// stays out of the log) and drops its due instants.
+/// stays out of the log) and drops its due instants. `was_public`: readers could see it until
+/// this deletion (its row may know they saw it earlier).
 pub(crate) async fn log_deletion<C: ConnectionTrait>(
     conn: &C,
     article_id: Uuid,
+    was_public: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     lock_log(conn).await?;
-    let removed = log::Entity::delete_many()
+    let logged = log::Entity::find()
         .filter(log::Column::ArticleId.eq(article_id))
-        .exec(conn)
+        .one(conn)
         .await?;
-    if removed.rows_affected > 0 {
-        move_to_head(conn, &[(article_id, now)]).await?;
+    if logged.is_some() {
+        let deletion = Move {
+            article_id,
+            at: now,
+            public: was_public,
+        };
+        move_to_head(conn, &[deletion]).await?;
     }
     replace_due(conn, &[article_id], &[]).await
 }
@@ -255,7 +309,16 @@ impl Store {
             .copied()
             .collect();
         latest.reverse();
-        move_to_head(&txn, &latest).await?;
+        // Whether readers see it now is judged when it is read; a later write records it.
+        let moves: Vec<Move> = latest
+            .iter()
+            .map(|&(article_id, at)| Move {
+                article_id,
+                at,
+                public: false,
+            })
+            .collect();
+        move_to_head(&txn, &moves).await?;
         due::Entity::delete_many()
             .filter(due::Column::DueAt.lte(now))
             .exec(&txn)
@@ -294,6 +357,7 @@ impl Store {
                 seq: r.seq,
                 article_id: r.article_id,
                 effective_at: r.effective_at,
+                ever_public: r.ever_public,
             })
             .collect())
     }

@@ -31,17 +31,13 @@ impl TryFrom<articles::Model> for Article {
         Ok(Article {
             id: row.id,
             slug: Slug::parse(&row.slug).map_err(&bad)?,
-            headline: Headline::parse(&row.headline).map_err(&bad)?,
-            dek: Dek::parse(&row.dek).map_err(&bad)?,
+            // Stored text is read as saved: see `from_stored`.
+            headline: Headline::from_stored(row.headline),
+            dek: Dek::from_stored(row.dek),
             body: Body::from_json(&row.body).map_err(&bad)?,
-            source: Source::parse(&row.source).map_err(&bad)?,
+            source: Source::from_stored(row.source),
             language: Language::parse(&row.language).map_err(&bad)?,
-            canonical_url: row
-                .canonical_url
-                .as_deref()
-                .map(|u| CanonicalUrl::parse_field("canonicalUrl", u))
-                .transpose()
-                .map_err(&bad)?,
+            canonical_url: row.canonical_url.map(CanonicalUrl::from_stored),
             hero_image,
             primary_topic_id: row.primary_topic_id,
             status: stored_status(row.id, &row.status)?,
@@ -66,7 +62,7 @@ impl TryFrom<topics::Model> for Topic {
         Ok(Topic {
             id: row.id,
             slug: Slug::parse(&row.slug).map_err(&bad)?,
-            name: Name::parse(&row.name).map_err(&bad)?,
+            name: Name::from_stored(row.name),
             description: row.description,
             parent_id: row.parent_id,
             updated_at: row.updated_at,
@@ -82,7 +78,7 @@ impl TryFrom<authors::Model> for Author {
         Ok(Author {
             id: row.id,
             slug: Slug::parse(&row.slug).map_err(&bad)?,
-            name: Name::parse(&row.name).map_err(&bad)?,
+            name: Name::from_stored(row.name),
             bio: row.bio,
             updated_at: row.updated_at,
         })

@@ -24,7 +24,7 @@ use crate::entities::{
     article_authors, article_corrections, article_revisions, article_topics, articles, authors,
     slug_redirects, topics,
 };
-use crate::{Store, StoreError};
+use crate::{Conflict, Store, StoreError, UniqueRule};
 
 /// Who made a save, as recorded in revisions (the token subject; `seed` for sample content).
 pub type EditorName<'a> = &'a str;
@@ -380,9 +380,7 @@ async fn ensure_slug_free<C: ConnectionTrait>(
     }
     let taken: Option<Uuid> = select.into_tuple().one(conn).await?;
     if taken.is_some() {
-        return Err(
-            ValidationError::new("slug", format!("`{slug}` is taken by another article")).into(),
-        );
+        return Err(StoreError::Conflict(Conflict::of(UniqueRule::ArticleSlug)));
     }
     Ok(())
 }
@@ -658,7 +656,7 @@ impl Store {
             reindex_for_search(&txn, SearchText::of(id, &next)).await?;
         }
         // Last: the log lock is held from here to commit.
-        if let Some(logged) = LoggedWrite::of(id, Some(current.status), &next, now) {
+        if let Some(logged) = LoggedWrite::of(id, Some(&current), &next, now) {
             log_writes(&txn, &[logged]).await?;
         }
         txn.commit().await?;
@@ -670,6 +668,21 @@ impl Store {
     pub async fn delete_article(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let now = storage_precision(now);
         let txn = self.begin_write().await?;
+        let stored: Option<(String, Option<DateTime<Utc>>)> = articles::Entity::find_by_id(id)
+            .select_only()
+            .column(articles::Column::Status)
+            .column(articles::Column::PublishedAt)
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let Some((status, published_at)) = stored else {
+            return Err(StoreError::NotFound(format!("article {id}")));
+        };
+        let was_public = gazette_domain::changes::public_at(
+            crate::convert::stored_status(id, &status)?,
+            published_at,
+            now,
+        );
         // Children first, so the delete does not depend on the driver enforcing cascades.
         article_topics::Entity::delete_many()
             .filter(article_topics::Column::ArticleId.eq(id))
@@ -696,7 +709,7 @@ impl Store {
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound(format!("article {id}")));
         }
-        log_deletion(&txn, id, now).await?;
+        log_deletion(&txn, id, was_public, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -787,7 +800,8 @@ impl Store {
         })
         .exec_without_returning(&txn)
         .await?;
-        log_content_changes(&txn, &[article_id], now).await?;
+        // Only a story readers can see takes corrections.
+        log_content_changes(&txn, &[article_id], &[article_id].into(), now).await?;
         txn.commit().await?;
         Ok(Correction {
             id,

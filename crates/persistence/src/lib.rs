@@ -19,7 +19,7 @@ mod views;
 pub use articles::{ArticleFilter, Page};
 pub use changes::CHANGE_LOG_LOCK_KEY;
 pub use editorial::{EditorName, Save};
-pub use error::StoreError;
+pub use error::{Conflict, StoreError, UniqueRule};
 pub use related::Candidates;
 pub use search::{Hit, SearchFilter};
 pub use seed::{SeedReport, seed_sample_content};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::search::SearchQuery;
-use gazette_domain::{Article, Slug, Visibility};
+use gazette_domain::{Article, MAX_PAGE_SIZE, OffsetCursor, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -58,8 +58,13 @@ impl Store {
         if query.is_empty() {
             return Ok(empty());
         }
-        let wanted = usize::try_from(offset + limit + 1).unwrap_or(usize::MAX);
-        let mut window = (offset + limit + 1) * 2 + 20;
+        // Cursors are bounded where they are parsed (`OffsetCursor::MAX`); bound again here so
+        // no caller can make this arithmetic overflow.
+        let offset = offset.min(OffsetCursor::MAX);
+        let limit = limit.min(u64::try_from(MAX_PAGE_SIZE).unwrap_or(100));
+        let end = offset + limit + 1;
+        let wanted = usize::try_from(end).unwrap_or(usize::MAX);
+        let mut window = (end * 2 + 20).min(MAX_WINDOW);
         loop {
             let ranked = self.ranked_matches(query, window).await?;
             let exhausted = (ranked.len() as u64) < window;
@@ -280,7 +285,7 @@ impl Store {
 const MAX_WINDOW: u64 = 20_000;
 /// How many of the newest matches are ranked by relevance (SQLite's bm25, PostgreSQL's
 /// `ts_rank`): a search pages through at most this many hits.
-const RANKED_MATCHES: u64 = 1_000;
+const RANKED_MATCHES: u64 = gazette_domain::search::MAX_RANKED_HITS;
 /// How many of those `ts_rank_cd` orders (at least; more when a deep page needs them).
 const PG_RERANKED: i64 = 200;
 

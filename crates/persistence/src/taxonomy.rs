@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::convert::all;
 use crate::entities::{article_authors, article_topics, authors, topics};
-use crate::{Page, Store, StoreError};
+use crate::{Conflict, Page, Store, StoreError, UniqueRule};
 
 fn slug_page<T>(mut items: Vec<T>, page: &PageRequest<SlugCursor>) -> Page<T> {
     let more = items.len() as u64 > page.limit;
@@ -265,7 +265,7 @@ impl Store {
                 .one(&txn)
                 .await?;
             if taken.is_some() {
-                return Err(ValidationError::new("slug", format!("`{slug}` is taken")).into());
+                return Err(StoreError::Conflict(Conflict::of(UniqueRule::TopicSlug)));
             }
             model.slug = Set(slug.as_str().to_owned());
         }
@@ -340,7 +340,7 @@ impl Store {
                 .one(&txn)
                 .await?;
             if taken.is_some() {
-                return Err(ValidationError::new("slug", format!("`{slug}` is taken")).into());
+                return Err(StoreError::Conflict(Conflict::of(UniqueRule::AuthorSlug)));
             }
             model.slug = Set(slug.as_str().to_owned());
         }

@@ -109,6 +109,51 @@ pub struct ServeArgs {
     /// Feeds and the news sitemap.
     #[command(flatten)]
     pub feeds: FeedArgs,
+    /// Guards of caching and view counting.
+    #[command(flatten)]
+    pub guards: GuardArgs,
+}
+
+/// Guards that keep one response or one client from spoiling what others get: the size of
+/// answers hashed for an ETag, and how many views one address may add to an article.
+#[derive(Debug, Clone, Args)]
+pub struct GuardArgs {
+    /// Largest response body hashed for an ETag, in bytes; a larger answer is sent without one.
+    #[arg(long, env = "GAZETTE_CACHE_MAX_ETAG_BYTES", default_value_t = gazette_api::http::cache::CachePolicy::default().max_etag_body_bytes)]
+    pub cache_max_etag_bytes: usize,
+    /// Views of one article counted from one client address (IPv6: its /64) per view dedupe
+    /// window, whatever visitor ids they carry (0: no cap). Off, with the once-per-address
+    /// rule for views without a visitor id, when GAZETTE_BEACON_RATE is 0.
+    #[arg(long, env = "GAZETTE_VIEW_ADDRESS_CAP", default_value_t = ViewsConfig::default().address_cap)]
+    pub view_address_cap: u32,
+    /// (address, article) pairs those rules remember; the least recently seen goes first.
+    #[arg(long, env = "GAZETTE_VIEW_ADDRESS_CAPACITY", default_value_t = ViewsConfig::default().address_capacity)]
+    pub view_address_capacity: usize,
+}
+
+impl Default for GuardArgs {
+    fn default() -> Self {
+        let views = ViewsConfig::default();
+        Self {
+            cache_max_etag_bytes: gazette_api::http::cache::CachePolicy::default()
+                .max_etag_body_bytes,
+            view_address_cap: views.address_cap,
+            view_address_capacity: views.address_capacity,
+        }
+    }
+}
+
+impl GuardArgs {
+    /// The settings as the API takes them; a capacity of 0 is refused.
+    pub fn apply(&self, api: &mut ApiConfig) -> Result<(), String> {
+        if self.view_address_capacity == 0 {
+            return Err("GAZETTE_VIEW_ADDRESS_CAPACITY must be at least 1".to_owned());
+        }
+        api.cache.max_etag_body_bytes = self.cache_max_etag_bytes;
+        api.views.address_cap = self.view_address_cap;
+        api.views.address_capacity = self.view_address_capacity;
+        Ok(())
+    }
 }
 
 /// How responses reach clients and CDNs.
@@ -312,6 +357,8 @@ impl ViewArgs {
             expiry_interval: Duration::from_secs(self.trending_expiry_secs),
             rate_per_second: self.beacon_rate,
             rate_burst: self.beacon_burst,
+            // Set by `GuardArgs::apply`.
+            ..ViewsConfig::default()
         })
     }
 
@@ -349,6 +396,7 @@ impl ServeArgs {
             views: ViewArgs::for_tests(),
             feeds: FeedArgs::default(),
             delivery: DeliveryArgs::for_tests(),
+            guards: GuardArgs::default(),
         }
     }
 }

@@ -456,6 +456,9 @@ impl PreviewQuery {
     /// again (ask for a new one).
     async fn preview(&self, ctx: &Context<'_>, token: String) -> Result<ArticleNode> {
         let (state, request) = context(ctx);
+        // Whatever it answers, a response read with a preview token is never stored: a cache
+        // would go on showing the draft after the token expired.
+        super::tags(ctx).never_store();
         let grant = state
             .auth()
             .verify_preview(&token, request.now)
@@ -622,8 +625,12 @@ impl EditorialMutation {
         Ok(id)
     }
 
-    /// Restores the content of an earlier revision as a new save (status and publish time are
-    /// kept).
+    /// Restores the text of an earlier revision as a new save: headline, dek, body, source,
+    /// language and hero image. Publication controls are never restored and stay as they are
+    /// now: status, publish time, slug, canonical URL, topics, authors, the syndication flag
+    /// and the embargo (restoring old words never publishes, unpublishes, moves, re-files,
+    /// re-credits or lifts an embargo). Text holding characters refused since it was saved is
+    /// `BAD_USER_INPUT` naming the field.
     async fn restore_revision(
         &self,
         ctx: &Context<'_>,
@@ -652,7 +659,7 @@ impl EditorialMutation {
             RevisionAction::Restore,
             expected_version,
             false,
-            |current| Ok(current.restored_from(&old.state)),
+            |current| current.restored_from(&old.state).map_err(EditError::from),
         )
         .await
     }
@@ -730,12 +737,7 @@ impl EditorialMutation {
                 .transpose()
                 .gql()?,
         };
-        let topic = state
-            .store()
-            .create_topic(&new, request.now)
-            .await
-            .map_err(|e| slug_conflict(e, "slug"))
-            .gql()?;
+        let topic = state.store().create_topic(&new, request.now).await.gql()?;
         Ok(TopicNode(topic))
     }
 
@@ -781,12 +783,7 @@ impl EditorialMutation {
             name: Name::parse(&input.name).gql()?,
             bio: gazette_domain::people::profile_text("bio", &input.bio).gql()?,
         };
-        let author = state
-            .store()
-            .create_author(&new, request.now)
-            .await
-            .map_err(|e| slug_conflict(e, "slug"))
-            .gql()?;
+        let author = state.store().create_author(&new, request.now).await.gql()?;
         Ok(AuthorNode(author))
     }
 
@@ -816,18 +813,5 @@ impl EditorialMutation {
             .await
             .gql()?;
         Ok(AuthorNode(author))
-    }
-}
-
-/// A unique-slug violation from an insert is the client's mistake: bad input naming `field`.
-fn slug_conflict(
-    err: gazette_persistence::StoreError,
-    field: &str,
-) -> gazette_persistence::StoreError {
-    match err {
-        gazette_persistence::StoreError::Conflict(_) => {
-            ValidationError::new(field, "is taken").into()
-        }
-        other => other,
     }
 }

@@ -106,6 +106,14 @@ impl ResponseTags {
         });
     }
 
+    /// The response shows what no cache may keep (a preview): see
+    /// [`crate::http::cache::CacheTags::never_store`].
+    pub fn never_store(&self) {
+        self.with(|t| {
+            t.never_store();
+        });
+    }
+
     /// The tags collected.
     pub fn take(&self) -> crate::http::cache::CacheTags {
         let mut taken = crate::http::cache::CacheTags::new();

@@ -128,7 +128,9 @@ pub struct ViewMutation;
 impl ViewMutation {
     /// Records that the article (by `articleId` or `slug`) was read. Answers at once; views are
     /// written in batches. A `visitorId` reading the same article again within 30 minutes
-    /// counts once. Anyone may call it; each address is rate-limited.
+    /// counts once; without one, an address counts once per article in that time; and one
+    /// address counts at most a configured number of views of an article in it, whatever
+    /// visitor ids it sends. Anyone may call it; each address is rate-limited.
     async fn record_view(
         &self,
         ctx: &Context<'_>,
@@ -157,7 +159,7 @@ impl ViewMutation {
         }
         let outcome = state
             .views()
-            .record(&article, visitor, request.now)
+            .record(&article, visitor, request.client_ip, request.now)
             .await
             .gql()?;
         Ok(RecordViewPayload {

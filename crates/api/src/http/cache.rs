@@ -10,13 +10,27 @@ use uuid::Uuid;
 
 /// The cache tags of one response: `article:<id>`, `topic:<slug>`, `list:latest`,
 /// `list:trending`, … A CDN purges every response carrying a tag when what it names changes.
+/// They also say when a response shows something no cache may keep ([`CacheTags::never_store`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CacheTags(BTreeSet<String>);
+pub struct CacheTags(BTreeSet<String>, bool);
 
 impl CacheTags {
     /// No tags yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The response shows what no cache, shared or private, may keep: a draft opened by a
+    /// preview token (which a cache would go on serving after the token expired), or the
+    /// server's live status. The caching layer answers it `Cache-Control: no-store`.
+    pub fn never_store(&mut self) -> &mut Self {
+        self.1 = true;
+        self
+    }
+
+    /// Whether [`Self::never_store`] was asked for.
+    pub fn is_never_store(&self) -> bool {
+        self.1
     }
 
     /// Adds `article:<id>`.
@@ -43,9 +57,10 @@ impl CacheTags {
         self
     }
 
-    /// Adds every tag of `other`.
+    /// Adds every tag of `other` (and its never-store mark).
     pub fn extend(&mut self, other: &CacheTags) -> &mut Self {
         self.0.extend(other.0.iter().cloned());
+        self.1 |= other.1;
         self
     }
 
@@ -63,6 +78,7 @@ impl CacheTags {
     pub fn attach(self, response: &mut Response) {
         if let Some(existing) = response.extensions_mut().get_mut::<CacheTags>() {
             existing.0.extend(self.0);
+            existing.1 |= self.1;
         } else {
             response.extensions_mut().insert(self);
         }
@@ -93,70 +109,182 @@ impl Default for CachePolicy {
 /// Longest `Surrogate-Key` / `Cache-Tag` header sent (Fastly and Cloudflare both stop at 16 KB).
 pub const MAX_TAG_HEADER_BYTES: usize = 15 * 1024;
 
-/// The caching layer, for every GET and HEAD: a strong ETag over the bytes sent (after
-/// compression, so each encoding has its own), `304 Not Modified` when `If-None-Match` names
-/// it, `Cache-Control` (public for anonymous 200s, `private, no-cache` when a token was sent,
-/// `no-store` for errors, unless the handler chose), `Vary: Authorization`, and the response's
-/// [`CacheTags`] as `Surrogate-Key` and `Cache-Tag`.
+/// Who may keep a copy of a 200 response, decided once for every route from who asked and
+/// what the response shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storability {
+    /// Anonymous reads of public content: shared caches (CDNs) may keep it.
+    Public,
+    /// A partner's reads: the partner's own cache may keep it, revalidating each time.
+    Private,
+    /// Staff reads (drafts, newsroom lists), previews and live status: nobody keeps it.
+    NoStore,
+}
+
+impl Storability {
+    /// The rule: staff responses and responses marked [`CacheTags::never_store`] are never
+    /// stored; partners' are private; anonymous ones public. `viewer` is `None` when the
+    /// request's token did not verify (the answer is then a 401, never cached anyway).
+    pub fn of(viewer: Option<&gazette_domain::Viewer>, never_store: bool) -> Self {
+        match viewer {
+            _ if never_store => Self::NoStore,
+            None => Self::NoStore,
+            Some(v) if v.is_staff() => Self::NoStore,
+            Some(v) if v.is_partner() => Self::Private,
+            Some(_) => Self::Public,
+        }
+    }
+
+    fn header(self, policy: &CachePolicy) -> String {
+        match self {
+            Self::Public => format!(
+                "public, max-age={}, stale-while-revalidate={}",
+                policy.max_age_secs, policy.stale_while_revalidate_secs
+            ),
+            Self::Private => "private, no-cache".to_owned(),
+            Self::NoStore => "no-store".to_owned(),
+        }
+    }
+}
+
+/// The caching layer. Every staff answer and every answer showing a preview is `no-store`,
+/// whatever the method. Every GET and HEAD gets `Cache-Control` by [`Storability`] (`no-store`
+/// for errors, and whenever the rule says so, whatever the handler chose; a handler's own
+/// stricter choice is kept otherwise), a strong ETag over the bytes sent (after compression,
+/// so each encoding has its own) up to the configured size, `304 Not Modified` when
+/// `If-None-Match` names it, `Vary: Authorization`, and the response's [`CacheTags`] as
+/// `Surrogate-Key` and `Cache-Tag`. A body over the ETag limit is sent as it is, without one.
 pub async fn caching(
-    axum::extract::State(policy): axum::extract::State<CachePolicy>,
+    axum::extract::State(http): axum::extract::State<super::HttpState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     use axum::http::{Method, header};
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return next.run(request).await;
-    }
-    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    append_vary(headers, "authorization");
-    if let Some(tags) = response.extensions_mut().remove::<CacheTags>() {
-        publish_tags(response.headers_mut(), &tags);
-    }
-    let status = response.status();
-    if !response.headers().contains_key(header::CACHE_CONTROL) {
-        let value = if status != axum::http::StatusCode::OK {
-            "no-store".to_owned()
-        } else if authenticated {
-            "private, no-cache".to_owned()
-        } else {
-            format!(
-                "public, max-age={}, stale-while-revalidate={}",
-                policy.max_age_secs, policy.stale_while_revalidate_secs
-            )
-        };
-        if let Ok(value) = header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(header::CACHE_CONTROL, value);
+    let read = request.method() == Method::GET || request.method() == Method::HEAD;
+    let (parts, body) = request.into_parts();
+    // Verified once per request (the rate-limit layer leaves the outcome on the request).
+    let viewer = super::rest::Authenticated::of(&parts, &http).ok();
+    let if_none_match = parts.headers.get(header::IF_NONE_MATCH).cloned();
+    let mut response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let policy = &http.app.config().cache;
+    let tags = response
+        .extensions_mut()
+        .remove::<CacheTags>()
+        .unwrap_or_default();
+    if !read {
+        // Answers to POST are not stored unless they say so; staff answers and previews say
+        // explicitly that they must not be.
+        if Storability::of(viewer.as_ref(), tags.is_never_store()) == Storability::NoStore {
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
         }
-    }
-    if status != axum::http::StatusCode::OK {
         return response;
     }
-    let response = match response.headers().get(header::ETAG).cloned() {
-        Some(etag) => (response, etag),
+    append_vary(response.headers_mut(), "authorization");
+    publish_tags(response.headers_mut(), &tags);
+    let status = response.status();
+    let storability = if status == axum::http::StatusCode::OK {
+        Storability::of(viewer.as_ref(), tags.is_never_store())
+    } else {
+        Storability::NoStore
+    };
+    if (storability == Storability::NoStore
+        || !response.headers().contains_key(header::CACHE_CONTROL))
+        && let Ok(value) = header::HeaderValue::from_str(&storability.header(policy))
+    {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    if storability == Storability::NoStore {
+        // Nobody keeps it, so nobody revalidates it: no ETag to compute.
+        response.headers_mut().remove(header::ETAG);
+        return response;
+    }
+    let etag = match response.headers().get(header::ETAG).cloned() {
+        Some(etag) => etag,
         None => {
             let (mut parts, body) = response.into_parts();
-            let bytes = match axum::body::to_bytes(body, policy.max_etag_body_bytes).await {
-                Ok(bytes) => bytes,
+            match buffer_up_to(body, policy.max_etag_body_bytes).await {
+                Ok(Buffered::Whole(bytes)) => {
+                    let etag = strong_etag(&bytes);
+                    parts.headers.insert(header::ETAG, etag.clone());
+                    response = Response::from_parts(parts, axum::body::Body::from(bytes));
+                    etag
+                }
+                // Too large to hash: answered as it is, without a validator.
+                Ok(Buffered::TooLarge(body)) => return Response::from_parts(parts, body),
                 Err(error) => {
                     use axum::response::IntoResponse as _;
                     return crate::ApiError::internal(&error).into_response();
                 }
-            };
-            let etag = strong_etag(&bytes);
-            parts.headers.insert(header::ETAG, etag.clone());
-            (
-                Response::from_parts(parts, axum::body::Body::from(bytes)),
-                etag,
-            )
+            }
         }
     };
-    let (response, etag) = response;
     match if_none_match {
         Some(candidates) if etag_matches(&candidates, &etag) => not_modified(&response),
         _ => response,
+    }
+}
+
+/// A body read into memory, or, past the limit, handed back whole to be streamed on.
+enum Buffered {
+    Whole(axum::body::Bytes),
+    TooLarge(axum::body::Body),
+}
+
+/// Reads `body` while it stays within `limit` bytes. Past it, the chunks read so far and the
+/// unread rest are put back together, so nothing is lost and nothing more is held.
+async fn buffer_up_to(mut body: axum::body::Body, limit: usize) -> Result<Buffered, axum::Error> {
+    use axum::body::HttpBody as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Ok(Buffered::TooLarge(body));
+    }
+    let mut chunks: Vec<axum::body::Bytes> = Vec::new();
+    let mut length = 0usize;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        // Trailers: our handlers send none, and an ETag covers the body only.
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        length = length.saturating_add(data.len());
+        chunks.push(data);
+        if length > limit {
+            return Ok(Buffered::TooLarge(axum::body::Body::new(Replayed {
+                read: chunks.into(),
+                rest: body,
+            })));
+        }
+    }
+    let mut whole = Vec::with_capacity(length);
+    for chunk in chunks {
+        whole.extend_from_slice(&chunk);
+    }
+    Ok(Buffered::Whole(whole.into()))
+}
+
+/// The chunks already read from a body, then the rest of it.
+struct Replayed {
+    read: std::collections::VecDeque<axum::body::Bytes>,
+    rest: axum::body::Body,
+}
+
+impl axum::body::HttpBody for Replayed {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(chunk) = self.read.pop_front() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk))));
+        }
+        std::pin::Pin::new(&mut self.rest).poll_frame(cx)
     }
 }
 

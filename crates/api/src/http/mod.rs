@@ -32,7 +32,6 @@ pub struct HttpState {
 /// Cache-Control, Surrogate-Key), compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
-    let cache_policy = state.config().cache.clone();
     let cors = cors_layer(&state.config().cors_origins);
     let openapi_json = openapi::document_json();
     let http = HttpState {
@@ -83,7 +82,7 @@ pub fn router(state: AppState) -> Router {
                 .br(true)
                 .quality(CompressionLevel::Precise(4)),
         )
-        .layer(middleware::from_fn_with_state(cache_policy, cache::caching))
+        .layer(middleware::from_fn_with_state(http.clone(), cache::caching))
         .layer(middleware::from_fn_with_state(
             http.clone(),
             limits::rate_limit,

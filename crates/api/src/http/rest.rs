@@ -227,7 +227,7 @@ pub async fn record_view(
         ))
         .into_response();
     }
-    match views.record(&article, visitor, Utc::now()).await {
+    match views.record(&article, visitor, address, Utc::now()).await {
         Ok(outcome) => (
             StatusCode::ACCEPTED,
             Json(BeaconAnswer {

@@ -11,6 +11,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub article_id: Uuid,
     pub effective_at: DateTimeUtc,
+    /// Readers have been able to see the article at some point.
+    pub ever_public: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

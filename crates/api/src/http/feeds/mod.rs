@@ -11,6 +11,7 @@ mod json_feed;
 mod model;
 mod rss;
 mod sitemap;
+mod xml;
 
 use std::collections::HashMap;
 
@@ -226,11 +227,11 @@ async fn feed(
     }
     let (body, content_type) = match format {
         Format::Atom => (
-            atom::render(&feed).map_err(|e| internal(&e))?,
+            xml::writable(atom::render(&feed).map_err(|e| internal(&e))?),
             atom::CONTENT_TYPE,
         ),
         Format::Rss => (
-            rss::render(&feed).map_err(|e| internal(&e))?,
+            xml::writable(rss::render(&feed).map_err(|e| internal(&e))?),
             rss::CONTENT_TYPE,
         ),
         Format::Json => (
@@ -289,7 +290,7 @@ async fn items(
     let site = &http.app.config().feeds;
     Ok(articles
         .iter()
-        .map(|article| {
+        .filter_map(|article| {
             let of = |map: &HashMap<uuid::Uuid, Vec<uuid::Uuid>>| {
                 map.get(&article.id).cloned().unwrap_or_default()
             };
@@ -316,11 +317,23 @@ async fn news_sitemap_document(http: &HttpState, viewer: &Viewer) -> Result<Docu
         published_after: Some(now - NEWS_SITEMAP_WINDOW),
         ..ArticleFilter::default()
     };
-    let articles = newest(http, &filter, NEWS_SITEMAP_MAX_URLS, viewer, now).await?;
-    let body = sitemap::render(&http.app.config().feeds, &articles).map_err(|e| internal(&*e))?;
+    let site = &http.app.config().feeds;
+    let recent = newest(http, &filter, NEWS_SITEMAP_MAX_URLS, viewer, now).await?;
+    let mut entries = sitemap::news_entries(site, &recent);
+    let mut shown: Vec<&Article> = recent.iter().collect();
+    // A urlset must hold at least one url (sitemap.xsd): with nothing written in the window,
+    // list the newest article without news metadata, as Google asks of stories older than two
+    // days, or the site's home page when there is none.
+    let older;
+    if entries.is_empty() {
+        older = newest(http, &ArticleFilter::default(), 1, viewer, now).await?;
+        entries = sitemap::plain_entries(site, &older);
+        shown = older.iter().collect();
+    }
+    let body = xml::writable(sitemap::render(entries).map_err(|e| internal(&*e))?);
     let mut tags = CacheTags::new();
     tags.list("latest");
-    for article in &articles {
+    for article in shown {
         tags.article(article.id);
     }
     Ok(Document {

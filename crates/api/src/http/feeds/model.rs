@@ -1,7 +1,7 @@
 //! One feed in a format-neutral shape: what the Atom, RSS and JSON Feed writers each render.
 
 use chrono::{DateTime, Utc};
-use gazette_domain::{Article, Author, Topic};
+use gazette_domain::{Article, Author, CanonicalUrl, Topic};
 
 use crate::FeedsConfig;
 
@@ -62,29 +62,43 @@ pub struct ItemTopic {
     pub name: String,
 }
 
-/// The page of an article on the publisher's site.
-pub fn article_url(site: &FeedsConfig, article: &Article) -> String {
-    article.canonical_url.as_ref().map_or_else(
+/// The page of an article on the publisher's site: its canonical URL, else
+/// `{site}/articles/{slug}`. `None`, logged, when it is longer than any feed or sitemap may
+/// carry (a row saved before the limit was aligned with the sitemap's): the documents then
+/// leave that one article out rather than fail for everyone.
+pub fn article_url(site: &FeedsConfig, article: &Article) -> Option<String> {
+    let url = article.canonical_url.as_ref().map_or_else(
         || format!("{}/articles/{}", site.site_url, article.slug),
         |url| url.as_str().to_owned(),
-    )
+    );
+    if url.len() > CanonicalUrl::MAX_LEN {
+        tracing::warn!(
+            article = %article.id,
+            bytes = url.len(),
+            "article left out of feeds and the sitemap: its URL is longer than they may carry"
+        );
+        return None;
+    }
+    Some(url)
 }
 
 impl Item {
     /// The feed item of `article`, with its body when `full_text` (which the syndication
-    /// rules decide for the caller).
+    /// rules decide for the caller); `None` when the article cannot be written in a feed (see
+    /// [`article_url`]).
     pub fn new(
         site: &FeedsConfig,
         article: &Article,
         authors: Vec<&Author>,
         topics: Vec<&Topic>,
         full_text: bool,
-    ) -> Self {
+    ) -> Option<Self> {
         let published = article.published_at.unwrap_or(article.created_at);
-        Self {
+        let url = article_url(site, article)?;
+        Some(Self {
             article_id: article.id,
             id: format!("urn:uuid:{}", article.id),
-            url: article_url(site, article),
+            url,
             title: article.headline.as_str().to_owned(),
             summary: article.dek.as_str().to_owned(),
             content_html: full_text.then(|| article.body.to_html()),
@@ -102,6 +116,6 @@ impl Item {
                 })
                 .collect(),
             language: article.language.as_str().to_owned(),
-        }
+        })
     }
 }

@@ -11,7 +11,8 @@ use super::model::Feed;
 /// `Content-Type` of an RSS feed.
 pub const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
 
-/// The feed as an RSS 2.0 document: `description` is the dek, `content:encoded` the body's
+/// The feed as an RSS 2.0 document: `description` is the dek (escaped as HTML text),
+/// `content:encoded` the body's
 /// HTML where full text is granted, `guid` the stable `urn:uuid:` id (not a permalink).
 pub fn render(feed: &Feed) -> Result<Vec<u8>, rss::Error> {
     let items = feed
@@ -20,7 +21,9 @@ pub fn render(feed: &Feed) -> Result<Vec<u8>, rss::Error> {
         .map(|item| rss::Item {
             title: Some(item.title.clone()),
             link: Some(item.url.clone()),
-            description: Some(item.summary.clone()),
+            // An item's description is HTML to RSS readers (the W3C validator warns on a bare
+            // `&` or `<`); the dek is plain text, so it is escaped as text first.
+            description: Some(html_escape::encode_text(&item.summary).into_owned()),
             content: item.content_html.clone(),
             guid: Some(Guid {
                 value: item.id.clone(),

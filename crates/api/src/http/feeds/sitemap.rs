@@ -1,5 +1,10 @@
 //! The Google News sitemap (`urlset` with the `news:` extension), written by `sitemap-rs`,
 //! which also enforces Google's limit of 1,000 news URLs per sitemap.
+//!
+//! An article the writer refuses (a URL longer than a sitemap may carry, say) is left out and
+//! logged; the others are still listed. A `urlset` must hold at least one `url`
+//! (sitemap.xsd), so a window with nothing in it lists the newest article without news
+//! metadata (Google's own advice for stories older than two days), or the site's home page.
 
 use chrono::{DateTime, Utc};
 use gazette_domain::Article;
@@ -22,30 +27,76 @@ fn zoned(t: DateTime<Utc>) -> Result<sitemap_rs::jiff::Zoned, SitemapError> {
     Ok(Timestamp::from_second(t.timestamp())?.to_zoned(TimeZone::UTC))
 }
 
-/// The news sitemap of `articles` (published in the last two days, newest first).
-pub fn render(site: &FeedsConfig, articles: &[Article]) -> Result<Vec<u8>, SitemapError> {
-    let urls = articles
+/// The `url` of one article, with news metadata when `news`.
+fn entry(site: &FeedsConfig, article: &Article, news: bool) -> Result<Url, SitemapError> {
+    let location = article_url(site, article).ok_or("URL too long for a sitemap")?;
+    let published = article.published_at.unwrap_or(article.created_at);
+    let updated = article.substantive_updated_at.unwrap_or(published);
+    let news = if news {
+        Some(News::new(
+            Publication::new(site.site_name.clone(), site.language.clone()),
+            zoned(published)?,
+            article.headline.as_str().to_owned(),
+        ))
+    } else {
+        None
+    };
+    Ok(Url::new(
+        location,
+        Vec::new(),
+        Some(zoned(updated)?),
+        None,
+        None,
+        None,
+        None,
+        news,
+    )?)
+}
+
+/// The entries of `articles` that can be written, each logged and left out otherwise.
+fn entries(site: &FeedsConfig, articles: &[Article], news: bool) -> Vec<Url> {
+    articles
         .iter()
-        .map(|article| {
-            let published = article.published_at.unwrap_or(article.created_at);
-            let updated = article.substantive_updated_at.unwrap_or(published);
-            Ok(Url::new(
-                article_url(site, article),
-                Vec::new(),
-                Some(zoned(updated)?),
-                None,
-                None,
-                None,
-                None,
-                Some(News::new(
-                    Publication::new(site.site_name.clone(), site.language.clone()),
-                    zoned(published)?,
-                    article.headline.as_str().to_owned(),
-                )),
-            )?)
+        .filter_map(|article| match entry(site, article, news) {
+            Ok(url) => Some(url),
+            Err(error) => {
+                tracing::warn!(article = %article.id, %error, "article left out of the news sitemap");
+                None
+            }
         })
-        .collect::<Result<Vec<Url>, SitemapError>>()?;
+        .collect()
+}
+
+/// The news entries of `articles` (published in the last two days, newest first).
+pub fn news_entries(site: &FeedsConfig, articles: &[Article]) -> Vec<Url> {
+    entries(site, articles, true)
+}
+
+/// Entries without news metadata for `articles` (the newest older story), or the site's
+/// home page when none can be written: what a sitemap lists when its window is empty.
+pub fn plain_entries(site: &FeedsConfig, articles: &[Article]) -> Vec<Url> {
+    let listed = entries(site, articles, false);
+    if !listed.is_empty() {
+        return listed;
+    }
+    // The site URL is checked at start to fit in a sitemap.
+    Url::new(
+        format!("{}/", site.site_url),
+        Vec::new(),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    .map(|home| vec![home])
+    .unwrap_or_default()
+}
+
+/// The sitemap document of `entries`.
+pub fn render(entries: Vec<Url>) -> Result<Vec<u8>, SitemapError> {
     let mut out = Vec::new();
-    UrlSet::new(urls)?.write(&mut out)?;
+    UrlSet::new(entries)?.write(&mut out)?;
     Ok(out)
 }
