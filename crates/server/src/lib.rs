@@ -87,6 +87,7 @@ impl Application {
             ..ApiConfig::default()
         };
         args.delivery.apply(&mut api).map_err(StartError::Config)?;
+        args.graphql.apply(&mut api).map_err(StartError::Config)?;
         tracing::info!(
             cors = ?api.cors_origins,
             anonymous_rate = api.rate_limits.anonymous.per_second,
