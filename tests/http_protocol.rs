@@ -19,7 +19,8 @@ async fn answers_in_the_media_type_asked_for() {
             "application/graphql-response+json",
         ),
         // reqwest always sends an Accept header; no Accept at all is covered by the unit tests.
-        (Some("*/*"), "application/graphql-response+json"),
+        // A wildcard did not ask for the new media type: JSON, as the spec recommends.
+        (Some("*/*"), "application/json"),
     ] {
         let mut request = app
             .client

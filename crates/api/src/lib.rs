@@ -16,4 +16,4 @@ pub use auth::{AuthConfig, AuthConfigError, AuthError, Authenticator, PreviewGra
 pub use error::ApiError;
 pub use graphql::{GazetteSchema, build_schema, schema_builder, schema_sdl};
 pub use http::router;
-pub use state::{ApiConfig, AppState, FeedsConfig};
+pub use state::{ApiConfig, AppState, FeedsConfig, GraphqlLimits};

@@ -3,13 +3,16 @@
 //! the server answers `PERSISTED_QUERY_NOT_FOUND`, the client sends both once, and from then on
 //! a short GET URL that a CDN can cache.
 //!
+//! A document sent with its hash is remembered only once it has parsed and validated (the
+//! caller calls [`PersistedQueries::register`] then), and what is remembered is bounded in
+//! bytes, least recently used first out: garbage cannot fill the memory.
+//!
 //! Optionally only persisted queries are accepted from the public: anonymous callers and
 //! partners may then run only the operations of a manifest the frontends ship (Apollo's
 //! `apollo-persisted-query-manifest` JSON, or a plain `{ "<sha256>": "<query>" }` object), and
 //! cannot register new ones. Staff tokens (GraphiQL, editorial tools) may always send documents.
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
@@ -66,8 +69,8 @@ impl PersistedQueryError {
 /// Settings of [`PersistedQueries`].
 #[derive(Debug, Clone)]
 pub struct PersistedQueryConfig {
-    /// Queries remembered from clients (least recently used go first).
-    pub cache_capacity: usize,
+    /// Bytes of queries remembered from clients (least recently used go first).
+    pub cache_bytes: usize,
     /// The frontends' operations, by hash, from a manifest file.
     pub manifest: HashMap<String, String>,
     /// Accept only operations of the manifest from anonymous callers and partners.
@@ -77,7 +80,7 @@ pub struct PersistedQueryConfig {
 impl Default for PersistedQueryConfig {
     fn default() -> Self {
         Self {
-            cache_capacity: 10_000,
+            cache_bytes: 8 * 1024 * 1024,
             manifest: HashMap::new(),
             only_persisted: false,
         }
@@ -89,8 +92,48 @@ impl Default for PersistedQueryConfig {
 #[derive(Debug)]
 pub struct PersistedQueries {
     manifest: HashMap<String, Arc<str>>,
-    registered: Mutex<LruCache<String, Arc<str>>>,
+    registered: Mutex<Registered>,
     only_persisted: bool,
+}
+
+/// Registered queries by hash, with the bytes they hold.
+#[derive(Debug)]
+struct Registered {
+    queries: LruCache<String, Arc<str>>,
+    bytes: usize,
+    capacity_bytes: usize,
+}
+
+/// What one registered query is charged: its text, its hash and the map's bookkeeping.
+fn charged_bytes(query: &str) -> usize {
+    query.len() + 64 + 128
+}
+
+impl Registered {
+    fn insert(&mut self, hash: String, query: Arc<str>) {
+        let size = charged_bytes(&query);
+        if size > self.capacity_bytes || self.queries.get(&hash).is_some() {
+            return;
+        }
+        while self.bytes + size > self.capacity_bytes {
+            let Some((_, evicted)) = self.queries.pop_lru() else {
+                break;
+            };
+            self.bytes -= charged_bytes(&evicted);
+        }
+        self.queries.put(hash, query);
+        self.bytes += size;
+    }
+}
+
+/// The document a request runs, and the hash to remember it under once it has validated (a
+/// document sent with its hash that is not known yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The document.
+    pub query: Arc<str>,
+    /// Remember `query` under this hash once it has validated.
+    pub register: Option<String>,
 }
 
 impl PersistedQueries {
@@ -102,9 +145,11 @@ impl PersistedQueries {
                 .into_iter()
                 .map(|(hash, query)| (hash.to_ascii_lowercase(), Arc::from(query)))
                 .collect(),
-            registered: Mutex::new(LruCache::new(
-                NonZeroUsize::new(config.cache_capacity).unwrap_or(NonZeroUsize::MIN),
-            )),
+            registered: Mutex::new(Registered {
+                queries: LruCache::unbounded(),
+                bytes: 0,
+                capacity_bytes: config.cache_bytes,
+            }),
             only_persisted: config.only_persisted,
         }
     }
@@ -116,17 +161,22 @@ impl PersistedQueries {
 
     /// The document to run for a request carrying `query` and/or `extension`. `trusted`
     /// callers (staff) may send any document even when only persisted queries are accepted.
+    /// Nothing is stored here: see [`Resolved::register`].
     pub fn resolve(
         &self,
         query: Option<&str>,
         extension: Option<&PersistedQueryExtension>,
         trusted: bool,
-    ) -> Result<Option<Arc<str>>, PersistedQueryError> {
+    ) -> Result<Option<Resolved>, PersistedQueryError> {
         let restricted = self.only_persisted && !trusted;
+        let known = |query: &Arc<str>| Resolved {
+            query: query.clone(),
+            register: None,
+        };
         let Some(extension) = extension else {
             return match query {
                 Some(_) if restricted => Err(PersistedQueryError::IdRequired),
-                Some(query) => Ok(Some(Arc::from(query))),
+                Some(query) => Ok(Some(known(&Arc::from(query)))),
                 None => Ok(None),
             };
         };
@@ -142,33 +192,49 @@ impl PersistedQueries {
                 if sha256_hex(query) != hash {
                     return Err(PersistedQueryError::HashMismatch);
                 }
-                if let Some(known) = self.manifest.get(&hash) {
-                    return Ok(Some(known.clone()));
+                if let Some(query) = self.manifest.get(&hash) {
+                    return Ok(Some(known(query)));
                 }
                 if restricted {
                     return Err(PersistedQueryError::NotInList);
                 }
-                let query: Arc<str> = Arc::from(query);
-                self.lock().put(hash, query.clone());
-                Ok(Some(query))
+                if let Some(query) = self.lock().queries.get(&hash) {
+                    return Ok(Some(known(query)));
+                }
+                Ok(Some(Resolved {
+                    query: Arc::from(query),
+                    register: Some(hash),
+                }))
             }
             None => {
-                if let Some(known) = self.manifest.get(&hash) {
-                    return Ok(Some(known.clone()));
+                if let Some(query) = self.manifest.get(&hash) {
+                    return Ok(Some(known(query)));
                 }
                 if restricted {
                     return Err(PersistedQueryError::NotFound);
                 }
                 self.lock()
+                    .queries
                     .get(&hash)
-                    .cloned()
-                    .map(Some)
+                    .map(|query| Some(known(query)))
                     .ok_or(PersistedQueryError::NotFound)
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<str>>> {
+    /// Remembers `query` under `hash` (a [`Resolved::register`]): call it only once the
+    /// document has parsed and validated. The least recently used queries make room; one
+    /// larger than the whole budget is not kept.
+    pub fn register(&self, hash: String, query: Arc<str>) {
+        self.lock().insert(hash, query);
+    }
+
+    /// Bytes the registered queries are charged (for tests and logs).
+    pub fn registered_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registered> {
         self.registered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -240,19 +306,57 @@ mod tests {
             store.resolve(None, Some(&ext(&hash)), false),
             Err(PersistedQueryError::NotFound)
         );
+        let sent = store
+            .resolve(Some(QUERY), Some(&ext(&hash)), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&*sent.query, QUERY);
+        assert_eq!(sent.register.as_deref(), Some(hash.as_str()));
+        // Not stored until the caller says the document validated.
         assert_eq!(
-            store
-                .resolve(Some(QUERY), Some(&ext(&hash)), false)
-                .unwrap()
-                .as_deref(),
-            Some(QUERY)
+            store.resolve(None, Some(&ext(&hash)), false),
+            Err(PersistedQueryError::NotFound)
         );
-        assert_eq!(
+        store.register(hash.clone(), sent.query);
+        let found = store
+            .resolve(None, Some(&ext(&hash)), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&*found.query, QUERY);
+        assert_eq!(found.register, None);
+    }
+
+    #[test]
+    fn the_registry_is_bounded_in_bytes() {
+        let store = PersistedQueries::new(PersistedQueryConfig {
+            cache_bytes: 10_000,
+            ..PersistedQueryConfig::default()
+        });
+        for n in 0..100 {
+            let query: Arc<str> = Arc::from(format!("{{ a{n} }}{}", " ".repeat(1000)));
+            store.register(sha256_hex(&query), query);
+            assert!(store.registered_bytes() <= 10_000);
+        }
+        // The newest are kept, the oldest went.
+        let newest = format!("{{ a99 }}{}", " ".repeat(1000));
+        assert!(
             store
-                .resolve(None, Some(&ext(&hash)), false)
-                .unwrap()
-                .as_deref(),
-            Some(QUERY)
+                .resolve(None, Some(&ext(&sha256_hex(&newest))), false)
+                .is_ok()
+        );
+        let oldest = format!("{{ a0 }}{}", " ".repeat(1000));
+        assert!(
+            store
+                .resolve(None, Some(&ext(&sha256_hex(&oldest))), false)
+                .is_err()
+        );
+        // One document larger than the whole budget is not kept.
+        let huge: Arc<str> = Arc::from(" ".repeat(20_000));
+        store.register(sha256_hex(&huge), huge.clone());
+        assert!(
+            store
+                .resolve(None, Some(&ext(&sha256_hex(&huge))), false)
+                .is_err()
         );
     }
 

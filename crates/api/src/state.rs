@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub max_query_complexity: usize,
     /// Accept JSON arrays of GraphQL operations in one POST.
     pub allow_batching: bool,
+    /// Bounds on GraphQL documents and batches; introspection and GraphiQL switches.
+    pub graphql: GraphqlLimits,
     /// View counting and trending.
     pub views: ViewsConfig,
     /// How long a related-articles list is reused.
@@ -45,6 +47,7 @@ impl Default for ApiConfig {
             max_query_depth: 12,
             max_query_complexity: 20_000,
             allow_batching: false,
+            graphql: GraphqlLimits::default(),
             views: ViewsConfig::default(),
             related_cache_ttl: std::time::Duration::from_secs(30),
             cache: crate::http::cache::CachePolicy::default(),
@@ -53,6 +56,58 @@ impl Default for ApiConfig {
             cors_origins: vec!["*".to_owned()],
             trusted_proxy_hops: 0,
             feeds: FeedsConfig::default(),
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The bounds every GraphQL document is measured against before it is validated.
+    pub fn document_limits(&self) -> crate::graphql::DocumentLimits {
+        crate::graphql::DocumentLimits {
+            max_tokens: self.graphql.max_tokens,
+            max_fields: self.graphql.max_fields,
+            max_aliases: self.graphql.max_aliases,
+            max_depth: self.max_query_depth,
+            max_directives: self.graphql.max_directives,
+            introspection: self.graphql.introspection,
+        }
+    }
+}
+
+/// Bounds on GraphQL documents and batches, and the introspection and GraphiQL switches
+/// (depth, cost and batching itself are [`ApiConfig`]'s older settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    /// Lexical tokens in a document.
+    pub max_tokens: usize,
+    /// Selections reached once fragments are expanded.
+    pub max_fields: usize,
+    /// Aliases in an operation (`__typename` is free).
+    pub max_aliases: usize,
+    /// Directives in an operation.
+    pub max_directives: usize,
+    /// Operations in one batch.
+    pub max_batch_operations: usize,
+    /// Cost of all the operations of one batch together.
+    pub max_batch_cost: usize,
+    /// Answer `__schema` and `__type`.
+    pub introspection: bool,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    pub graphiql: bool,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        let document = crate::graphql::DocumentLimits::default();
+        Self {
+            max_tokens: document.max_tokens,
+            max_fields: document.max_fields,
+            max_aliases: document.max_aliases,
+            max_directives: document.max_directives,
+            max_batch_operations: 10,
+            max_batch_cost: 20_000,
+            introspection: true,
+            graphiql: true,
         }
     }
 }

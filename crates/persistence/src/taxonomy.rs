@@ -73,6 +73,24 @@ impl Store {
             .collect())
     }
 
+    /// Topics by slug (one statement); slugs with no topic are absent from the map.
+    pub async fn topics_by_slugs(
+        &self,
+        slugs: &[Slug],
+    ) -> Result<HashMap<Slug, Topic>, StoreError> {
+        if slugs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = topics::Entity::find()
+            .filter(topics::Column::Slug.is_in(slugs.iter().map(Slug::as_str)))
+            .all(&self.db)
+            .await?;
+        Ok(all::<_, Topic>(rows)?
+            .into_iter()
+            .map(|t| (t.slug.clone(), t))
+            .collect())
+    }
+
     /// Authors by id (one statement).
     pub async fn authors_by_ids(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Author>, StoreError> {
         if ids.is_empty() {

@@ -10,7 +10,7 @@ use gazette_api::auth::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, JwtAlgorithm, MAX_LEEWAY_SECS, Role,
 };
 use gazette_api::views::ViewsConfig;
-use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator};
+use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator, GraphqlLimits};
 
 /// The HS256 secret [`ServeArgs::for_tests`] configures (tests mint tokens with it).
 pub const TEST_JWT_SECRET: &str = "gazette-test-secret-0123456789abcdef-not-for-production";
@@ -112,6 +112,65 @@ pub struct ServeArgs {
     /// Guards of caching and view counting.
     #[command(flatten)]
     pub guards: GuardArgs,
+    /// Bounds on GraphQL documents and batches; introspection and GraphiQL.
+    #[command(flatten)]
+    pub graphql: GraphqlLimitArgs,
+}
+
+/// Bounds every GraphQL document and batch must fit in before it is validated, and what
+/// GraphQL exposes. A document over a bound is refused with 400 and an `extensions.code`
+/// naming it.
+#[derive(Debug, Clone, Args)]
+pub struct GraphqlLimitArgs {
+    /// Most lexical tokens in a GraphQL document (names, punctuation, values; not whitespace,
+    /// commas or comments).
+    #[arg(long, env = "GAZETTE_MAX_QUERY_TOKENS", default_value_t = GraphqlLimits::default().max_tokens)]
+    pub max_query_tokens: usize,
+    /// Most fields (and fragment spreads) a document reaches once its fragments are expanded,
+    /// counted without expanding them: every operation, plus every fragment definition.
+    #[arg(long, env = "GAZETTE_MAX_QUERY_FIELDS", default_value_t = GraphqlLimits::default().max_fields)]
+    pub max_query_fields: usize,
+    /// Most aliases in one operation (`__typename` is free).
+    #[arg(long, env = "GAZETTE_MAX_ALIASES", default_value_t = GraphqlLimits::default().max_aliases)]
+    pub max_aliases: usize,
+    /// Most directives in one operation.
+    #[arg(long, env = "GAZETTE_MAX_DIRECTIVES", default_value_t = GraphqlLimits::default().max_directives)]
+    pub max_directives: usize,
+    /// Most operations in one batch (with GAZETTE_ALLOW_BATCHING).
+    #[arg(long, env = "GAZETTE_MAX_BATCH_OPERATIONS", default_value_t = GraphqlLimits::default().max_batch_operations)]
+    pub max_batch_operations: usize,
+    /// Highest cost of all the operations of one batch together.
+    #[arg(long, env = "GAZETTE_MAX_BATCH_COST", default_value_t = GraphqlLimits::default().max_batch_cost)]
+    pub max_batch_cost: usize,
+    /// Answer introspection (`__schema`, `__type`): schema loaders and GraphiQL's docs need it.
+    #[arg(long, env = "GAZETTE_INTROSPECTION", default_value_t = true,
+        action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub introspection: bool,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    #[arg(long, env = "GAZETTE_GRAPHIQL", default_value_t = true,
+        action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub graphiql: bool,
+    /// Bytes of automatic persisted queries remembered per process (least recently used go
+    /// first).
+    #[arg(long, env = "GAZETTE_APQ_CACHE_BYTES", default_value_t = gazette_api::persisted::PersistedQueryConfig::default().cache_bytes)]
+    pub apq_cache_bytes: usize,
+}
+
+impl Default for GraphqlLimitArgs {
+    fn default() -> Self {
+        let limits = GraphqlLimits::default();
+        Self {
+            max_query_tokens: limits.max_tokens,
+            max_query_fields: limits.max_fields,
+            max_aliases: limits.max_aliases,
+            max_directives: limits.max_directives,
+            max_batch_operations: limits.max_batch_operations,
+            max_batch_cost: limits.max_batch_cost,
+            introspection: limits.introspection,
+            graphiql: limits.graphiql,
+            apq_cache_bytes: gazette_api::persisted::PersistedQueryConfig::default().cache_bytes,
+        }
+    }
 }
 
 /// Guards that keep one response or one client from spoiling what others get: the size of
@@ -152,6 +211,35 @@ impl GuardArgs {
         api.cache.max_etag_body_bytes = self.cache_max_etag_bytes;
         api.views.address_cap = self.view_address_cap;
         api.views.address_capacity = self.view_address_capacity;
+        Ok(())
+    }
+}
+
+impl GraphqlLimitArgs {
+    /// The settings as the API takes them; a bound of 0 is refused (it would refuse every
+    /// document).
+    pub fn apply(&self, api: &mut ApiConfig) -> Result<(), String> {
+        for (name, value) in [
+            ("GAZETTE_MAX_QUERY_TOKENS", self.max_query_tokens),
+            ("GAZETTE_MAX_QUERY_FIELDS", self.max_query_fields),
+            ("GAZETTE_MAX_BATCH_OPERATIONS", self.max_batch_operations),
+            ("GAZETTE_MAX_BATCH_COST", self.max_batch_cost),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        api.graphql = GraphqlLimits {
+            max_tokens: self.max_query_tokens,
+            max_fields: self.max_query_fields,
+            max_aliases: self.max_aliases,
+            max_directives: self.max_directives,
+            max_batch_operations: self.max_batch_operations,
+            max_batch_cost: self.max_batch_cost,
+            introspection: self.introspection,
+            graphiql: self.graphiql,
+        };
+        api.persisted_queries.cache_bytes = self.apq_cache_bytes;
         Ok(())
     }
 }
@@ -397,6 +485,7 @@ impl ServeArgs {
             feeds: FeedArgs::default(),
             delivery: DeliveryArgs::for_tests(),
             guards: GuardArgs::default(),
+            graphql: GraphqlLimitArgs::default(),
         }
     }
 }
@@ -690,6 +779,28 @@ mod tests {
     fn leeway_above_thirty_seconds_is_refused() {
         assert!(Cli::try_parse_from(["gazette", "serve", "--jwt-leeway-secs", "31"]).is_err());
         assert!(Cli::try_parse_from(["gazette", "serve", "--jwt-leeway-secs", "30"]).is_ok());
+    }
+
+    #[test]
+    fn introspection_and_graphiql_can_be_switched_off() {
+        let cli = Cli::try_parse_from([
+            "gazette",
+            "serve",
+            "--introspection",
+            "false",
+            "--graphiql=0",
+        ])
+        .expect("parses");
+        let Command::Serve(args) = cli.command else {
+            panic!("not the serve command");
+        };
+        assert!(!args.graphql.introspection);
+        assert!(!args.graphql.graphiql);
+        let cli = Cli::try_parse_from(["gazette", "serve"]).expect("parses");
+        let Command::Serve(args) = cli.command else {
+            panic!("not the serve command");
+        };
+        assert!(args.graphql.introspection && args.graphql.graphiql);
     }
 
     #[test]

@@ -88,6 +88,8 @@ impl Application {
         };
         args.delivery.apply(&mut api).map_err(StartError::Config)?;
         args.guards.apply(&mut api).map_err(StartError::Config)?;
+        args.graphql.apply(&mut api).map_err(StartError::Config)?;
+        tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,
             anonymous_rate = api.rate_limits.anonymous.per_second,

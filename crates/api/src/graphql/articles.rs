@@ -15,10 +15,13 @@ use uuid::Uuid;
 use super::RequestContext;
 use super::editorial::{CorrectionNode, RevisionNode, require_staff};
 use super::loaders::{ArticleKey, Loaders, load_error};
-use super::pagination::{connection, connection_cost, page_request};
+use super::pagination::{connection, connection_cost, first_cost, list_cost, page_request, sizes};
 use super::taxonomy::{AuthorNode, TopicNode};
 use crate::AppState;
 use crate::error::GqlResultExt as _;
+
+/// The most related articles one list may hold, as the `first` argument counts.
+const MAX_RELATED: i32 = crate::related::MAX_RELATED as i32;
 
 /// An article as clients see it.
 #[derive(Clone)]
@@ -205,6 +208,7 @@ impl ArticleNode {
     }
     /// The body as typed blocks, in order. A partner without the right to the full text (the
     /// `syndication` scope and a syndicatable article) gets a `FORBIDDEN` error here (null).
+    #[graphql(complexity = "list_cost(sizes::BODY_BLOCKS, child_complexity)")]
     async fn body(&self, ctx: &Context<'_>) -> Result<Option<Vec<BodyBlock>>> {
         self.body_readable(ctx)?;
         Ok(Some(
@@ -267,6 +271,7 @@ impl ArticleNode {
         self.0.created_at
     }
     /// Public corrections, oldest first.
+    #[graphql(complexity = "list_cost(sizes::CORRECTIONS_PER_ARTICLE, child_complexity)")]
     async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<CorrectionNode>> {
         Ok(ctx
             .data_unchecked::<Loaders>()
@@ -293,6 +298,7 @@ impl ArticleNode {
     /// Published articles a reader of this one would want next (default 5, at most 20): shared
     /// topics (the same primary topic weighs most), similar words, close in time. Never this
     /// article, never twice. Cached for a short time.
+    #[graphql(complexity = "first_cost(first, 5, MAX_RELATED, child_complexity)")]
     async fn related(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ArticleNode>> {
         let first = first.unwrap_or(5);
         let limit = usize::try_from(first)
@@ -329,6 +335,7 @@ impl ArticleNode {
             .collect())
     }
     /// Saved revisions, newest first (editors and admins only).
+    #[graphql(complexity = "first_cost(first, 20, 100, child_complexity)")]
     async fn revisions(
         &self,
         ctx: &Context<'_>,
@@ -374,6 +381,7 @@ impl ArticleNode {
         Ok(topic.map(TopicNode))
     }
     /// Every topic, the primary one first.
+    #[graphql(complexity = "list_cost(sizes::TOPICS_PER_ARTICLE, child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<TopicNode>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         let ids = loaders
@@ -394,6 +402,7 @@ impl ArticleNode {
         Ok(topics.into_iter().map(TopicNode).collect())
     }
     /// Authors in byline order.
+    #[graphql(complexity = "list_cost(sizes::AUTHORS_PER_ARTICLE, child_complexity)")]
     async fn authors(&self, ctx: &Context<'_>) -> Result<Vec<AuthorNode>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         let ids = loaders

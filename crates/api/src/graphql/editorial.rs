@@ -356,6 +356,9 @@ impl RevisionNode {
         self.0.action.into()
     }
     /// Field-level changes from the previous revision (empty for the creation).
+    #[graphql(
+        complexity = "super::pagination::list_cost(super::pagination::sizes::REVISION_CHANGES, child_complexity)"
+    )]
     async fn changes(&self) -> Vec<FieldChangeNode> {
         self.0
             .changes

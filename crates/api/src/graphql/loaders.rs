@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use gazette_domain::{Author, Correction, Topic};
+use gazette_domain::{Author, Correction, Slug, Topic};
 use gazette_persistence::{Store, StoreError};
 use uuid::Uuid;
 
@@ -13,6 +13,8 @@ pub type LoadError = Arc<StoreError>;
 
 /// Topics by id.
 pub struct TopicById(pub Store);
+/// Topics by slug.
+pub struct TopicBySlug(pub Store);
 /// Authors by id.
 pub struct AuthorById(pub Store);
 /// An article's topic ids (primary first), keyed by article id.
@@ -38,6 +40,14 @@ impl Loader<Uuid> for TopicById {
     type Error = LoadError;
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Topic>, LoadError> {
         self.0.topics_by_ids(keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Slug> for TopicBySlug {
+    type Value = Topic;
+    type Error = LoadError;
+    async fn load(&self, keys: &[Slug]) -> Result<HashMap<Slug, Topic>, LoadError> {
+        self.0.topics_by_slugs(keys).await.map_err(Arc::new)
     }
 }
 
@@ -131,6 +141,8 @@ type Cached<T> = DataLoader<T, HashMapCache>;
 pub struct Loaders {
     /// Topics by id.
     pub topic: Cached<TopicById>,
+    /// Topics by slug (every `trending(topic:)` of a request in one statement).
+    pub topic_by_slug: Cached<TopicBySlug>,
     /// Authors by id.
     pub author: Cached<AuthorById>,
     /// Article → topic ids.
@@ -151,6 +163,11 @@ impl Loaders {
         Self {
             topic: DataLoader::with_cache(
                 TopicById(store.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            topic_by_slug: DataLoader::with_cache(
+                TopicBySlug(store.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             ),

@@ -1,13 +1,17 @@
 //! The GraphQL schema: one module per area, merged at the root.
 
 mod articles;
+pub mod budget;
 mod changes;
+pub mod cost;
 mod editorial;
 mod loaders;
 mod node;
 mod order;
 mod pagination;
 mod search;
+pub mod shape;
+pub mod spec_checks;
 mod taxonomy;
 mod trending;
 
@@ -15,8 +19,9 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 use gazette_domain::Viewer;
 
+pub use budget::{DocumentLimits, LimitExceeded};
 pub use loaders::Loaders;
-pub use order::SelectionOrder;
+pub use order::{SelectionOrder, mark_objects};
 pub use search::SNIPPET_CHARS;
 
 use crate::AppState;
@@ -127,29 +132,34 @@ pub(crate) fn tags<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a ResponseTags 
     &ctx.data_unchecked::<RequestContext>().tags
 }
 
-/// The schema's shape and limits, with no database: for `gazette schema` and the SDL test.
+/// The schema's shape, with no database: for `gazette schema` and the SDL test. Depth and
+/// cost are not limited here: the HTTP layer measures depth without introspection
+/// ([`budget`]) and [`cost::CostLimit`] checks the cost, both with a coded refusal.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let defaults = crate::ApiConfig::default();
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
     )
     .register_output_type::<node::Node>()
-    .limit_depth(defaults.max_query_depth)
-    .limit_complexity(defaults.max_query_complexity)
     .limit_recursive_depth(32)
     .limit_directives(16)
 }
 
-/// The schema the server runs, over `state`.
+/// The schema the server runs, over `state`: the cost limit, the checks async-graphql leaves
+/// out (the schema's [`shape::SchemaShape`] as schema data), and introspection as configured.
 pub fn build_schema(state: AppState) -> GazetteSchema {
     let config = state.config().clone();
-    schema_builder()
-        .limit_depth(config.max_query_depth)
-        .limit_complexity(config.max_query_complexity)
-        .data(state)
-        .finish()
+    let mut builder = schema_builder()
+        .extension(cost::CostLimit {
+            default_limit: config.max_query_complexity,
+        })
+        .data(shape::SchemaShape::from_sdl(&schema_sdl()))
+        .data(state);
+    if !config.graphql.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
 }
 
 /// The SDL as checked in to `schema.graphql`.

@@ -1,29 +1,109 @@
-//! Response field order. The GraphQL spec (§7.2.2) asks for a response's fields in the order
-//! the query selected them; async-graphql resolves sibling fields concurrently and keeps them in
-//! the order they finish, so the same query could serialize differently from one run to the
-//! next, and a strong ETag would change with no change of content. [`SelectionOrder`] records
-//! the query's order once and [`SelectionOrder::apply`] restores it.
+//! The response's last step: shape async-graphql's output the way the spec says.
+//!
+//! - Order. The spec (§7.2.2) asks for a response's fields in the order the query selected
+//!   them; async-graphql resolves sibling fields concurrently and keeps them in the order they
+//!   finish, so the same query could serialize differently from one run to the next, and a
+//!   strong ETag would change with no change of content.
+//! - Empty objects. async-graphql answers an object whose selection resolves to no field
+//!   (`body { ... on EmbedBlock { caption } }` for a paragraph, a fragment skipped by `@skip`,
+//!   `node(id:) { ... on Topic { slug } }` for an article) with `null`, even where the schema
+//!   says non-null; the spec's answer is `{}`, and a `null` reads as "not found". Before
+//!   execution [`mark_objects`] adds `__gazette_object: __typename` to every selection set, so
+//!   every object resolves at least that key and a real `null` stays distinguishable; the
+//!   marker is taken out again here, leaving `{}` where nothing else was selected.
+//! - Field errors. async-graphql leaves a field that raised an error out of its object; the
+//!   spec (§6.4.4) makes it `null`, and a `null` in a non-null position makes its parent `null`
+//!   in turn, up to the nearest nullable field (or the whole `data`). The field types come from
+//!   the schema's SDL ([`SchemaShape`]).
+//!
+//! [`SelectionOrder`] records the operation's selections once, after validation (the
+//! document budget bounds the fragment expansion this walk does), and
+//! [`SelectionOrder::complete`] applies all three.
 
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+    BaseType, DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet, Type,
 };
-use async_graphql::{Name, Value};
+use async_graphql::{Name, PathSegment, Positioned, ServerError, Value};
 
-/// The order of response keys at each level of an operation's selections (fragments merged in
-/// place, in document order).
+use super::budget::{MAX_NESTING, RESERVED_ALIAS};
+use super::shape::SchemaShape;
+
+/// Adds the marker field to the root and every nested selection set of each operation and
+/// fragment (inline fragments share their parent's). Walks the literal document once.
+pub fn mark_objects(document: &mut ExecutableDocument) {
+    match &mut document.operations {
+        DocumentOperations::Single(operation) => mark_set(&mut operation.node.selection_set, 0),
+        DocumentOperations::Multiple(operations) => {
+            for operation in operations.values_mut() {
+                mark_set(&mut operation.node.selection_set, 0);
+            }
+        }
+    }
+    for fragment in document.fragments.values_mut() {
+        mark_children(&mut fragment.node.selection_set, 0);
+    }
+}
+
+fn mark_set(set: &mut Positioned<SelectionSet>, level: usize) {
+    let pos = set.pos;
+    set.node.items.push(Positioned::new(
+        Selection::Field(Positioned::new(
+            Field {
+                alias: Some(Positioned::new(Name::new(RESERVED_ALIAS), pos)),
+                name: Positioned::new(Name::new("__typename"), pos),
+                arguments: Vec::new(),
+                directives: Vec::new(),
+                selection_set: Positioned::new(SelectionSet::default(), pos),
+            },
+            pos,
+        )),
+        pos,
+    ));
+    mark_children(set, level);
+}
+
+/// Marks the sets of the fields under `set`, looking through inline fragments.
+fn mark_children(set: &mut Positioned<SelectionSet>, level: usize) {
+    // The parser refuses deeper documents; the guard keeps this walk bounded on its own.
+    if level > MAX_NESTING {
+        return;
+    }
+    for selection in &mut set.node.items {
+        match &mut selection.node {
+            Selection::Field(field) if !field.node.selection_set.node.items.is_empty() => {
+                mark_set(&mut field.node.selection_set, level + 1);
+            }
+            Selection::InlineFragment(inline) => {
+                mark_children(&mut inline.node.selection_set, level + 1);
+            }
+            Selection::Field(_) | Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// The response keys at each level of an operation's selections (fragments merged in place,
+/// in document order), with each field's declared type.
 #[derive(Debug, Default)]
 pub struct SelectionOrder {
     keys: Vec<Name>,
     children: HashMap<Name, SelectionOrder>,
+    /// Whether this level is an object selection (a JSON scalar's value is left alone).
+    object: bool,
+    /// The declared type of the field at this key (`None`: unknown, treated as nullable).
+    ty: Option<Type>,
 }
 
 impl SelectionOrder {
-    /// The order of the operation `operation_name` selects in `document` (the only one when
-    /// unnamed); empty when there is no such operation.
-    pub fn of(document: &ExecutableDocument, operation_name: Option<&str>) -> Self {
+    /// The selections of the operation `operation_name` in `document` (the only one when
+    /// unnamed), typed by `shape`; empty when there is no such operation.
+    pub fn of(
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+        shape: &SchemaShape,
+    ) -> Self {
         let operation = match (&document.operations, operation_name) {
             (DocumentOperations::Single(op), _) => Some(op),
             (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
@@ -32,57 +112,87 @@ impl SelectionOrder {
         };
         let mut order = Self::default();
         if let Some(operation) = operation {
-            order.add(
+            order.object = true;
+            let root = shape.root(operation.node.ty);
+            let mut walk = Walk {
                 document,
-                &operation.node.selection_set.node,
-                &mut HashSet::new(),
-            );
+                shape,
+                visiting: HashSet::new(),
+            };
+            walk.add(&mut order, &operation.node.selection_set.node, root);
         }
         order
     }
 
-    fn add<'a>(
-        &mut self,
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        visiting: &mut HashSet<&'a str>,
-    ) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let key = field.node.response_key().node.clone();
-                    if !self.children.contains_key(&key) {
-                        self.keys.push(key.clone());
-                    }
-                    self.children.entry(key).or_default().add(
-                        document,
-                        &field.node.selection_set.node,
-                        visiting,
-                    );
+    /// Makes `data` what the spec says it is: a field with an error (in `errors`) is `null`
+    /// and a `null` where the type is non-null nulls its parent; then every object is put in
+    /// selection order (keys the selections do not name, if any, keep their place after the
+    /// others) without the marker [`mark_objects`] added.
+    pub fn complete(&self, data: &mut Value, errors: &[ServerError]) {
+        for error in errors {
+            if !error.path.is_empty() {
+                self.null_field(data, &error.path);
+            }
+        }
+        self.apply(data);
+    }
+
+    /// Nulls the field at `path` and propagates the `null` through non-null positions.
+    fn null_field(&self, data: &mut Value, path: &[PathSegment]) {
+        // The declared type of each position along the path.
+        let mut types: Vec<Option<&Type>> = Vec::with_capacity(path.len());
+        let mut node = self;
+        let mut current: Option<&Type> = None;
+        for segment in path {
+            current = match segment {
+                PathSegment::Field(key) => {
+                    let Some(child) = node.children.get(key.as_str()) else {
+                        return;
+                    };
+                    node = child;
+                    child.ty.as_ref()
                 }
-                Selection::InlineFragment(fragment) => {
-                    self.add(document, &fragment.node.selection_set.node, visiting);
+                PathSegment::Index(_) => current.and_then(|ty| match &ty.base {
+                    BaseType::List(inner) => Some(inner.as_ref()),
+                    BaseType::Named(_) => None,
+                }),
+            };
+            types.push(current);
+        }
+        // The deepest position the data holds: the field itself, or (async-graphql drops an
+        // erroring field, sometimes with the list around it) the first missing key, made null.
+        let mut depth = 0;
+        while depth < path.len() && value_at(data, &path[..=depth]).is_some() {
+            depth += 1;
+        }
+        if depth < path.len() {
+            match value_at(data, &path[..depth]) {
+                Some(Value::Object(map)) => {
+                    let PathSegment::Field(key) = &path[depth] else {
+                        return;
+                    };
+                    map.insert(Name::new(key), Value::Null);
+                    depth += 1;
                 }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    // Validation refuses fragment cycles; this guard only keeps a malformed
-                    // document from recursing forever.
-                    if let Some(fragment) = document.fragments.get(name)
-                        && visiting.insert(name)
-                    {
-                        self.add(document, &fragment.node.selection_set.node, visiting);
-                        visiting.remove(name);
-                    }
-                }
+                // Already null (an earlier error propagated here), or not a container.
+                _ => return,
+            }
+        } else if let Some(value) = value_at(data, path) {
+            *value = Value::Null;
+        }
+        // Up through every non-null position; at the top, `data` itself.
+        while depth > 0 && types[depth - 1].is_some_and(|ty| !ty.nullable) {
+            depth -= 1;
+            if let Some(value) = value_at(data, &path[..depth]) {
+                *value = Value::Null;
             }
         }
     }
 
-    /// Puts every object of `value` in selection order (keys the selections do not name, if
-    /// any, keep their place after the others).
-    pub fn apply(&self, value: &mut Value) {
+    fn apply(&self, value: &mut Value) {
         match value {
-            Value::Object(map) => {
+            Value::Object(map) if self.object => {
+                map.shift_remove(RESERVED_ALIAS);
                 let mut ordered = IndexMap::with_capacity(map.len());
                 for key in &self.keys {
                     if let Some((key, mut inner)) = map.shift_remove_entry(key) {
@@ -105,17 +215,107 @@ impl SelectionOrder {
     }
 }
 
+/// The value at `path` in `data`, if it is there.
+fn value_at<'v>(data: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
+    let mut current = data;
+    for segment in path {
+        current = match (current, segment) {
+            (Value::Object(map), PathSegment::Field(key)) => map.get_mut(key.as_str())?,
+            (Value::List(items), PathSegment::Index(index)) => items.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// Building a [`SelectionOrder`]: fragments are expanded (validation has bounded what that
+/// reaches, and refused cycles; the guard only keeps a malformed document from recursing
+/// forever).
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    shape: &'a SchemaShape,
+    visiting: HashSet<&'a str>,
+}
+
+impl<'a> Walk<'a> {
+    fn add(&mut self, order: &mut SelectionOrder, set: &'a SelectionSet, parent: Option<&'a str>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.clone();
+                    if key == RESERVED_ALIAS {
+                        continue;
+                    }
+                    if !order.children.contains_key(&key) {
+                        order.keys.push(key.clone());
+                    }
+                    let declared = parent.and_then(|p| self.shape.field(p, &field.node.name.node));
+                    let child = order.children.entry(key).or_default();
+                    child.object |= !field.node.selection_set.node.items.is_empty();
+                    if child.ty.is_none() {
+                        child.ty = declared.map(|(ty, _)| ty.clone());
+                    }
+                    let inner = declared.map(|(_, named)| named);
+                    self.add(child, &field.node.selection_set.node, inner);
+                }
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str())
+                        .or(parent);
+                    self.add(order, &fragment.node.selection_set.node, on);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if let Some(fragment) = self.document.fragments.get(name)
+                        && self.visiting.insert(name)
+                    {
+                        let on = fragment.node.type_condition.node.on.node.as_str();
+                        self.add(order, &fragment.node.selection_set.node, Some(on));
+                        self.visiting.remove(name);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use async_graphql::parser::parse_query;
+    use serde_json::json;
 
     use super::*;
+
+    const SDL: &str = "
+        type Query { article: Article items: [Item!]! maybe: [Item] a: Int }
+        type Article { x: Int z: Int y: Int! topics: [Topic!]! }
+        type Topic { slug: String! name: String }
+        type Item { name: String! }
+        schema { query: Query }
+    ";
 
     fn keys(value: &Value) -> Vec<String> {
         match value {
             Value::Object(map) => map.keys().map(|k| k.to_string()).collect(),
             _ => Vec::new(),
         }
+    }
+
+    fn typed(query: &str) -> SelectionOrder {
+        SelectionOrder::of(
+            &parse_query(query).unwrap(),
+            None,
+            &SchemaShape::from_sdl(SDL),
+        )
+    }
+
+    fn error_at(path: Value) -> ServerError {
+        let mut error = ServerError::new("failed", None);
+        error.path = serde_json::from_value(path.into_json().unwrap()).unwrap();
+        error
     }
 
     #[test]
@@ -125,13 +325,13 @@ mod tests {
              fragment F on Article { x topics { slug name } }",
         )
         .unwrap();
-        let order = SelectionOrder::of(&document, Some("Page"));
-        let mut value = Value::from_json(serde_json::json!({
+        let order = SelectionOrder::of(&document, Some("Page"), &SchemaShape::from_sdl(SDL));
+        let mut value = Value::from_json(json!({
             "a": 1,
             "b": [{ "topics": [{ "name": "n", "slug": "s" }], "y": 1, "x": 2, "z": 3 }]
         }))
         .unwrap();
-        order.apply(&mut value);
+        order.complete(&mut value, &[]);
         assert_eq!(keys(&value), ["b", "a"]);
         let Value::Object(map) = &value else { panic!() };
         let Value::List(items) = &map["b"] else {
@@ -145,5 +345,69 @@ mod tests {
             panic!()
         };
         assert_eq!(keys(&topics[0]), ["slug", "name"]);
+    }
+
+    #[test]
+    fn marked_objects_come_back_empty_not_null() {
+        let mut document =
+            parse_query("{ article { ... on Article @skip(if: true) { x } } }").unwrap();
+        mark_objects(&mut document);
+        let order = SelectionOrder::of(&document, None, &SchemaShape::from_sdl(SDL));
+        let mut value = Value::from_json(json!({
+            RESERVED_ALIAS: "Query",
+            "article": { RESERVED_ALIAS: "Article" }
+        }))
+        .unwrap();
+        order.complete(&mut value, &[]);
+        assert_eq!(value.into_json().unwrap(), json!({ "article": {} }));
+    }
+
+    #[test]
+    fn a_field_error_is_null_and_nulls_its_non_null_parents() {
+        // A nullable field: null in place.
+        let order = typed("{ article { x y } a }");
+        let mut value = Value::from_json(json!({ "article": { "y": 1 }, "a": 2 })).unwrap();
+        order.complete(
+            &mut value,
+            &[error_at(Value::from_json(json!(["article", "x"])).unwrap())],
+        );
+        assert_eq!(
+            value.into_json().unwrap(),
+            json!({ "article": { "x": null, "y": 1 }, "a": 2 })
+        );
+        // A non-null field: its nullable parent is null.
+        let mut value = Value::from_json(json!({ "article": { "x": 1 }, "a": 2 })).unwrap();
+        order.complete(
+            &mut value,
+            &[error_at(Value::from_json(json!(["article", "y"])).unwrap())],
+        );
+        assert_eq!(
+            value.into_json().unwrap(),
+            json!({ "article": null, "a": 2 })
+        );
+        // Through a list of non-null items to the non-null list, to `data`.
+        let order = typed("{ items { name } a }");
+        let mut value =
+            Value::from_json(json!({ "items": [{ "name": "a" }, {}], "a": 2 })).unwrap();
+        order.complete(
+            &mut value,
+            &[error_at(
+                Value::from_json(json!(["items", 1, "name"])).unwrap(),
+            )],
+        );
+        assert_eq!(value.into_json().unwrap(), json!(null));
+        // A list of nullable items keeps the others.
+        let order = typed("{ maybe { name } }");
+        let mut value = Value::from_json(json!({ "maybe": [{ "name": "a" }, {}] })).unwrap();
+        order.complete(
+            &mut value,
+            &[error_at(
+                Value::from_json(json!(["maybe", 1, "name"])).unwrap(),
+            )],
+        );
+        assert_eq!(
+            value.into_json().unwrap(),
+            json!({ "maybe": [{ "name": "a" }, null] })
+        );
     }
 }

@@ -13,7 +13,38 @@ pub fn connection_cost(first: Option<i32>, last: Option<i32>, child: usize) -> u
         .or(last)
         .unwrap_or(20)
         .clamp(0, gazette_domain::MAX_PAGE_SIZE);
-    usize::try_from(size).unwrap_or(0) * child + 1
+    list_cost(usize::try_from(size).unwrap_or(0), child)
+}
+
+/// Complexity of any list: the most items it can hold times what each costs, plus one for the
+/// list itself. Every list field is charged this way, so a nested list multiplies.
+pub fn list_cost(size: usize, child: usize) -> usize {
+    size.saturating_mul(child).saturating_add(1)
+}
+
+/// Complexity of a list with a `first` argument: `first` (or `default` when absent) clamped to
+/// 1…`max`, times what each item costs. Out-of-range values are refused by the resolver; the
+/// clamp only keeps the charge well-defined.
+pub fn first_cost(first: Option<i32>, default: i32, max: i32, child: usize) -> usize {
+    let size = first.unwrap_or(default).clamp(1, max);
+    list_cost(usize::try_from(size).unwrap_or(1), child)
+}
+
+/// The sizes the cost model charges lists without a page size: the domain's maximum where
+/// there is one, a generous nominal size where the data has none.
+pub mod sizes {
+    /// Topics of an article (the domain's maximum).
+    pub const TOPICS_PER_ARTICLE: usize = 20;
+    /// Authors of an article (the domain's maximum).
+    pub const AUTHORS_PER_ARTICLE: usize = 20;
+    /// Blocks of a body (the domain's maximum).
+    pub const BODY_BLOCKS: usize = gazette_domain::body::MAX_BLOCKS;
+    /// Corrections of an article (nominal: corrections are few).
+    pub const CORRECTIONS_PER_ARTICLE: usize = 20;
+    /// Child topics of a topic (nominal: a section holds a few dozen topics).
+    pub const CHILD_TOPICS: usize = 50;
+    /// Field changes of a revision (nominal: an article has fewer fields).
+    pub const REVISION_CHANGES: usize = 30;
 }
 
 /// Validates Relay arguments into a page request.

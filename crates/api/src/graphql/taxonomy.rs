@@ -57,6 +57,7 @@ impl TopicNode {
             .map(TopicNode))
     }
     /// The most-read articles of this topic (see `Query.trending`).
+    #[graphql(complexity = "super::trending::trending_cost(first, child_complexity)")]
     async fn trending(
         &self,
         ctx: &Context<'_>,
@@ -66,6 +67,9 @@ impl TopicNode {
         super::trending::trending_list(ctx, window, Some(self.0.slug.clone()), first).await
     }
     /// Topics under this one, by slug.
+    #[graphql(
+        complexity = "super::pagination::list_cost(super::pagination::sizes::CHILD_TOPICS, child_complexity)"
+    )]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<TopicNode>> {
         let children = ctx
             .data_unchecked::<Loaders>()

@@ -94,21 +94,42 @@ pub struct TrendingQuery;
 #[Object]
 impl TrendingQuery {
     /// The most-read public articles of the window (default WEEK), optionally of one topic:
-    /// `first` (default 10) at most 50. Cached for a few seconds.
+    /// `first` (default 10) at most 50. Cached for a few seconds. A `topic` that does not
+    /// exist is a `NOT_FOUND` error and null, as `GET /v1/trending?topic=` answers 404.
+    #[graphql(complexity = "trending_cost(first, child_complexity)")]
     async fn trending(
         &self,
         ctx: &Context<'_>,
         window: Option<TrendingWindow>,
         topic: Option<String>,
         first: Option<i32>,
-    ) -> Result<Vec<TrendingArticle>> {
+    ) -> Result<Option<Vec<TrendingArticle>>> {
         let topic = topic
             .as_deref()
             .map(|t| Slug::parse_field("topic", t))
             .transpose()
             .gql()?;
-        trending_list(ctx, window, topic, first).await
+        if let Some(slug) = &topic {
+            // Every `trending(topic:)` of the request is looked up in one statement, and an
+            // unknown topic never reaches the trending cache.
+            let known = ctx
+                .data_unchecked::<Loaders>()
+                .topic_by_slug
+                .load_one(slug.clone())
+                .await
+                .map_err(load_error)?;
+            if known.is_none() {
+                return Err(ApiError::NotFound(format!("topic `{slug}`")).into_graphql());
+            }
+        }
+        trending_list(ctx, window, topic, first).await.map(Some)
     }
+}
+
+/// Complexity of a trending list: its length (`first`, default 10, at most 50) times what
+/// each entry costs, plus one for the list.
+pub fn trending_cost(first: Option<i32>, child: usize) -> usize {
+    super::pagination::first_cost(first, 10, trending::MAX_TRENDING, child)
 }
 
 /// What became of a recorded view.

@@ -22,8 +22,9 @@ impl GraphqlMediaType {
     }
 }
 
-/// How much a media range accepts `ty/subtype`: the q of the most specific matching range.
-fn quality(accept: &str, ty: &str, subtype: &str) -> Option<f32> {
+/// How much a media range accepts `ty/subtype`: the q of the most specific matching range,
+/// and whether that range names the type exactly (not `*/*` or `ty/*`).
+fn quality(accept: &str, ty: &str, subtype: &str) -> Option<(f32, bool)> {
     let mut best: Option<(u8, f32)> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';');
@@ -47,11 +48,15 @@ fn quality(accept: &str, ty: &str, subtype: &str) -> Option<f32> {
             best = Some((specificity, q));
         }
     }
-    best.map(|(_, q)| q)
+    best.map(|(specificity, q)| (q, specificity == 3))
 }
 
 /// The media type to answer in, or `None` when the client accepts neither (406).
-/// No `Accept` header counts as `application/json`, as the spec says.
+/// No `Accept` header counts as `application/json`, as the spec says; so does a wildcard
+/// (`*/*`, which browsers' and Node's `fetch` send on their own): the spec recommends
+/// `application/json` for clients that did not ask for the new media type by name.
+/// `application/graphql-response+json` is chosen when named, unless `application/json` is
+/// preferred by a higher `q`.
 pub fn negotiate(headers: &HeaderMap) -> Option<GraphqlMediaType> {
     let Some(accept) = headers
         .get(ACCEPT)
@@ -60,11 +65,12 @@ pub fn negotiate(headers: &HeaderMap) -> Option<GraphqlMediaType> {
     else {
         return Some(GraphqlMediaType::Json);
     };
-    let gql = quality(accept, "application", "graphql-response+json").unwrap_or(0.0);
-    let json = quality(accept, "application", "json").unwrap_or(0.0);
+    let (gql, gql_named) =
+        quality(accept, "application", "graphql-response+json").unwrap_or((0.0, false));
+    let (json, _) = quality(accept, "application", "json").unwrap_or((0.0, false));
     if gql <= 0.0 && json <= 0.0 {
         None
-    } else if gql >= json {
+    } else if json <= 0.0 || (gql_named && gql >= json) {
         Some(GraphqlMediaType::GraphqlResponse)
     } else {
         Some(GraphqlMediaType::Json)
@@ -122,8 +128,17 @@ mod tests {
             )),
             Some(GraphqlMediaType::Json)
         );
+        assert_eq!(negotiate(&with_accept("*/*")), Some(GraphqlMediaType::Json));
         assert_eq!(
-            negotiate(&with_accept("*/*")),
+            negotiate(&with_accept("application/*")),
+            Some(GraphqlMediaType::Json)
+        );
+        assert_eq!(
+            negotiate(&with_accept("application/graphql-response+json, */*;q=0.5")),
+            Some(GraphqlMediaType::GraphqlResponse)
+        );
+        assert_eq!(
+            negotiate(&with_accept("application/json;q=0, */*")),
             Some(GraphqlMediaType::GraphqlResponse)
         );
         assert_eq!(negotiate(&with_accept("text/html")), None);

@@ -2,6 +2,14 @@
 //! media-type negotiation (406), 401 for a present but invalid bearer token, 400 without
 //! `data` for documents that do not parse or validate, 405 for mutations over GET, 415 for
 //! bodies that are not JSON, no array batches unless configured.
+//!
+//! Every document is bounded before anything walks it (see [`crate::graphql::budget`]): its
+//! tokens are counted on the raw text, then what its fragments would expand to is measured
+//! without expanding them, then the checks async-graphql leaves out run, and only then is it
+//! validated (with the cost limit) and executed; its response is put in selection order last.
+//! Each refusal is a 400 whose `extensions.code` names the limit.
+
+use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
@@ -18,7 +26,10 @@ use serde::Deserialize;
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
 use super::rest::{Authenticated, ClientIp};
-use crate::graphql::{Loaders, RequestContext, SelectionOrder};
+use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
+use crate::graphql::cost::{BatchBudget, CostMeter};
+use crate::graphql::shape::SchemaShape;
+use crate::graphql::{Loaders, RequestContext, SelectionOrder, mark_objects};
 use crate::{ApiError, AuthError};
 
 /// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
@@ -30,7 +41,7 @@ pub async fn get_graphql(
     RawQuery(raw): RawQuery,
 ) -> HttpResponse {
     let raw = raw.unwrap_or_default();
-    if raw.is_empty() && wants_html(&headers) {
+    if raw.is_empty() && http.app.config().graphql.graphiql && wants_html(&headers) {
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
@@ -91,9 +102,10 @@ pub async fn get_graphql(
             request.extensions = ext;
         }
     }
-    if let Some(response) = apply_persisted(&http, &viewer, media, &mut request) {
-        return response;
-    }
+    let register = match apply_persisted(&http, &viewer, &mut request) {
+        Ok(register) => register,
+        Err(refusal) => return refusal.into_response(media),
+    };
     if request.query.is_empty() {
         return request_error(
             media,
@@ -102,24 +114,23 @@ pub async fn get_graphql(
             "a GET request needs a `query` parameter (or a persisted query hash)",
         );
     }
-    let operation_name = request.operation_name.clone();
-    match request.parsed_query() {
-        Err(error) => return parse_failed(media, error),
-        Ok(document) if is_mutation(document, operation_name.as_deref()) => {
-            let mut response = request_error(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "mutations must be sent with POST",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-        Ok(_) => {}
+    let prepared = match prepare(&http, request, register) {
+        Ok(prepared) => prepared,
+        Err(refused) => return refused.into_response(media),
+    };
+    if prepared.is_mutation() {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
-    execute(&http, Caller { viewer, ip }, media, request).await
+    execute(&http, Caller { viewer, ip }, media, prepared).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -206,21 +217,36 @@ pub async fn post_graphql(
                 );
             }
         };
+        let limits = &http.app.config().graphql;
+        if requests.len() > limits.max_batch_operations {
+            return Refused::limit(LimitExceeded::BatchOperations {
+                limit: limits.max_batch_operations,
+            })
+            .into_response(media);
+        }
+        // The operations run one after the other and spend one cost budget together.
+        let batch = BatchBudget::new(limits.max_batch_cost);
         let mut responses = Vec::with_capacity(requests.len());
         for mut request in requests {
-            if let Some(refusal) = apply_persisted(&http, &viewer, media, &mut request) {
-                // The refusal's body is `{"errors": [...]}`: one response of the batch.
-                let body = axum::body::to_bytes(refusal.into_body(), usize::MAX)
-                    .await
-                    .unwrap_or_default();
-                responses.push(serde_json::from_slice(&body).unwrap_or_default());
-                continue;
-            }
+            let register = match apply_persisted(&http, &viewer, &mut request) {
+                Ok(register) => register,
+                Err(refusal) => {
+                    responses.push(refusal.into_json());
+                    continue;
+                }
+            };
+            let prepared = match prepare(&http, request, register) {
+                Ok(prepared) => prepared,
+                Err(refused) => {
+                    responses.push(refused.into_json());
+                    continue;
+                }
+            };
             let caller = Caller {
                 viewer: viewer.clone(),
                 ip,
             };
-            let (response, _) = run(&http, caller, request).await;
+            let (response, _) = run(&http, caller, prepared, Some(batch.clone())).await;
             responses.push(serde_json::to_value(response).unwrap_or_default());
         }
         let body = serde_json::to_vec(&responses).unwrap_or_default();
@@ -238,21 +264,147 @@ pub async fn post_graphql(
         }
     };
     let mut request = request;
-    if let Some(response) = apply_persisted(&http, &viewer, media, &mut request) {
-        return response;
-    }
-    execute(&http, Caller { viewer, ip }, media, request).await
+    let register = match apply_persisted(&http, &viewer, &mut request) {
+        Ok(register) => register,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    let prepared = match prepare(&http, request, register) {
+        Ok(prepared) => prepared,
+        Err(refused) => return refused.into_response(media),
+    };
+    execute(&http, Caller { viewer, ip }, media, prepared).await
 }
 
-/// Resolves a persisted query (Apollo APQ) into the request's document, or returns the answer
-/// to send instead, the protocol's error: `PERSISTED_QUERY_NOT_FOUND` with status 200 and no caching (so the client
-/// retries with the document, as Apollo Server does), every other refusal with 400.
+/// A persisted query to remember once its document has validated: its hash and text.
+type Registration = Option<(String, Arc<str>)>;
+
+/// An operation whose document passed the budget and the extra checks, ready to run.
+struct Prepared {
+    /// The request, its document parsed and marked ([`mark_objects`]).
+    request: Request,
+    /// The document as sent: the response is put in its selection order.
+    document: ExecutableDocument,
+    /// The persisted query to remember once the document has validated.
+    register: Registration,
+}
+
+impl Prepared {
+    /// Whether the operation the request would run is a mutation (or subscription).
+    fn is_mutation(&self) -> bool {
+        is_mutation(&self.document, self.request.operation_name.as_deref())
+    }
+}
+
+/// A request refused before validation: 400, `errors` only.
+struct Refused {
+    errors: Vec<ServerError>,
+    /// The code of errors that carry none of their own.
+    code: &'static str,
+}
+
+impl Refused {
+    fn limit(limit: LimitExceeded) -> Self {
+        Self {
+            errors: vec![limit.to_server_error()],
+            code: limit.code(),
+        }
+    }
+
+    fn into_response(self, media: GraphqlMediaType) -> HttpResponse {
+        request_errors(media, self.errors, self.code)
+    }
+
+    /// The refusal as one response of a batch.
+    fn into_json(mut self) -> serde_json::Value {
+        for error in &mut self.errors {
+            set_code_if_missing(error, self.code);
+        }
+        serde_json::json!({ "errors": self.errors })
+    }
+}
+
+/// Bounds, parses and checks the request's document, in that order (see the module docs):
+/// nothing walks a document before the token count and the fragment-aware measure accepted
+/// it. Parsed here once; the executor reuses the document.
+fn prepare(
+    http: &HttpState,
+    mut request: Request,
+    register: Registration,
+) -> Result<Prepared, Refused> {
+    let limits = http.app.config().document_limits();
+    budget::count_tokens(&request.query, limits.max_tokens).map_err(Refused::limit)?;
+    let mut document =
+        async_graphql::parser::parse_query(&request.query).map_err(|error| Refused {
+            errors: vec![ServerError::from(error)],
+            code: "GRAPHQL_PARSE_FAILED",
+        })?;
+    match budget::measure(&document) {
+        Ok(measure) => measure.check(&limits).map_err(Refused::limit)?,
+        Err(DocumentRefusal::Limit(limit)) => return Err(Refused::limit(limit)),
+        Err(DocumentRefusal::Invalid { message, pos }) => {
+            return Err(Refused {
+                errors: vec![ServerError::new(message, Some(pos))],
+                code: "GRAPHQL_VALIDATION_FAILED",
+            });
+        }
+    }
+    if let Some(shape) = http.schema.data::<SchemaShape>() {
+        let errors = shape.check(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        );
+        if !errors.is_empty() {
+            return Err(Refused {
+                errors,
+                code: "GRAPHQL_VALIDATION_FAILED",
+            });
+        }
+    }
+    let sent = document.clone();
+    mark_objects(&mut document);
+    request.set_parsed_query(document);
+    Ok(Prepared {
+        request,
+        document: sent,
+        register,
+    })
+}
+
+/// Why a persisted-query request cannot run: the protocol's error, sent with status 200 for
+/// `PERSISTED_QUERY_NOT_FOUND` (so the client retries with the document, as Apollo Server
+/// does) and 400 otherwise, never cached.
+struct PersistedRefusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl PersistedRefusal {
+    fn into_response(self, media: GraphqlMediaType) -> HttpResponse {
+        let mut response = request_error(media, self.status, self.code, &self.message);
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, must-revalidate"),
+        );
+        response
+    }
+
+    /// The refusal as one response of a batch.
+    fn into_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
+        })
+    }
+}
+
+/// Resolves a persisted query (Apollo APQ) into the request's document, and what to remember
+/// once that document has validated.
 fn apply_persisted(
     http: &HttpState,
     viewer: &Viewer,
-    media: GraphqlMediaType,
     request: &mut Request,
-) -> Option<HttpResponse> {
+) -> Result<Registration, PersistedRefusal> {
     let extension = match request.extensions.get("persistedQuery") {
         None => None,
         Some(value) => {
@@ -260,12 +412,11 @@ fn apply_persisted(
             match serde_json::from_value::<crate::persisted::PersistedQueryExtension>(json) {
                 Ok(extension) => Some(extension),
                 Err(e) => {
-                    return Some(request_error(
-                        media,
-                        StatusCode::BAD_REQUEST,
-                        "BAD_REQUEST",
-                        &format!("`extensions.persistedQuery` is malformed: {e}"),
-                    ));
+                    return Err(PersistedRefusal {
+                        status: StatusCode::BAD_REQUEST,
+                        code: "BAD_REQUEST",
+                        message: format!("`extensions.persistedQuery` is malformed: {e}"),
+                    });
                 }
             }
         }
@@ -276,27 +427,22 @@ fn apply_persisted(
         .persisted_queries()
         .resolve(query, extension.as_ref(), viewer.is_staff())
     {
-        Ok(Some(document)) => {
-            if document.as_ref() != request.query {
-                request.query = document.to_string();
+        Ok(Some(resolved)) => {
+            if resolved.query.as_ref() != request.query {
+                request.query = resolved.query.to_string();
             }
-            None
+            Ok(resolved.register.map(|hash| (hash, resolved.query)))
         }
-        Ok(None) => None,
-        Err(error) => {
-            let not_found = error == crate::persisted::PersistedQueryError::NotFound;
-            let status = if not_found {
+        Ok(None) => Ok(None),
+        Err(error) => Err(PersistedRefusal {
+            status: if error == crate::persisted::PersistedQueryError::NotFound {
                 StatusCode::OK
             } else {
                 StatusCode::BAD_REQUEST
-            };
-            let mut response = request_error(media, status, error.code(), &error.to_string());
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-cache, must-revalidate"),
-            );
-            Some(response)
-        }
+            },
+            code: error.code(),
+            message: error.to_string(),
+        }),
     }
 }
 
@@ -327,23 +473,28 @@ fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> b
     ty != OperationType::Query
 }
 
-/// Runs one operation for `viewer`, the caller as authentication established it.
 /// Who sent a request: the authenticated viewer and the connection's address.
 struct Caller {
     viewer: Viewer,
     ip: std::net::IpAddr,
 }
 
+/// Validates (with the cost limit, against `batch` when the operation is one of a batch) and
+/// executes; once the document has validated, remembers a persisted query and completes the
+/// response (selection order, empty objects, `null` for field errors).
 async fn run(
     http: &HttpState,
     caller: Caller,
-    mut request: Request,
+    prepared: Prepared,
+    batch: Option<Arc<BatchBudget>>,
 ) -> (Response, crate::http::cache::CacheTags) {
+    let Prepared {
+        request,
+        document,
+        register,
+    } = prepared;
     let operation_name = request.operation_name.clone();
-    let order = request
-        .parsed_query()
-        .ok()
-        .map(|document| SelectionOrder::of(document, operation_name.as_deref()));
+    let meter = CostMeter::new(http.app.config().max_query_complexity, batch);
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
@@ -351,10 +502,25 @@ async fn run(
         client_ip: caller.ip,
         tags: tags.clone(),
     };
-    let request = request.data(context).data(Loaders::new(http.app.store()));
+    let request = request
+        .data(context)
+        .data(Loaders::new(http.app.store()))
+        .data(meter.clone());
     let mut response = http.schema.execute(request).await;
-    if let Some(order) = order {
-        order.apply(&mut response.data);
+    if meter.validated() {
+        if let Some((hash, query)) = register {
+            http.app.persisted_queries().register(hash, query);
+        }
+        let shape = http.schema.data::<SchemaShape>();
+        let order = match shape {
+            Some(shape) => SelectionOrder::of(&document, operation_name.as_deref(), shape),
+            None => SelectionOrder::of(
+                &document,
+                operation_name.as_deref(),
+                &SchemaShape::default(),
+            ),
+        };
+        order.complete(&mut response.data, &response.errors);
     }
     (response, tags.take())
 }
@@ -363,14 +529,9 @@ async fn execute(
     http: &HttpState,
     caller: Caller,
     media: GraphqlMediaType,
-    mut request: Request,
+    prepared: Prepared,
 ) -> HttpResponse {
-    // Parsed here (once: the executor reuses the document) so a parse failure is told apart
-    // from a validation failure without parsing again.
-    if let Err(error) = request.parsed_query() {
-        return parse_failed(media, error);
-    }
-    let (mut response, tags) = run(http, caller, request).await;
+    let (mut response, tags) = run(http, caller, prepared, None).await;
     // A request error (validation, variable coercion) never reached execution: it has no path
     // and no data. The spec answers it with 400 and no `data` key.
     let request_failed = !response.errors.is_empty()
@@ -409,11 +570,6 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     http_response
-}
-
-/// A document that does not parse: 400, `errors` only.
-fn parse_failed(media: GraphqlMediaType, error: ServerError) -> HttpResponse {
-    request_errors(media, vec![error], "GRAPHQL_PARSE_FAILED")
 }
 
 /// Errors that stopped the request before execution: 400, no `data` key.
