@@ -153,17 +153,13 @@ impl PersistedQueries {
                 Ok(Some(query))
             }
             None => {
-                if let Some(known) = self.manifest.get(&hash) {
-                    return Ok(Some(known.clone()));
-                }
-                if restricted {
-                    return Err(PersistedQueryError::NotFound);
-                }
-                self.lock()
-                    .get(&hash)
-                    .cloned()
-                    .map(Some)
-                    .ok_or(PersistedQueryError::NotFound)
+                let found = match self.manifest.get(&hash) {
+                    Some(known) => Some(known.clone()),
+                    None if restricted => None,
+                    None => self.lock().get(&hash).cloned(),
+                };
+                crate::metrics::cache_lookup("persisted_query", found.is_some());
+                found.map(Some).ok_or(PersistedQueryError::NotFound)
             }
         }
     }

@@ -31,9 +31,9 @@ pub const TEST_JWT_AUDIENCE: &str = "gazette-test-api";
         127.0.0.1:8080; set DATABASE_URL=postgres://… to use PostgreSQL."
 )]
 pub struct Cli {
-    /// Log filter, e.g. `info` or `gazette=debug,sea_orm=warn`.
-    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
-    pub log: String,
+    /// Log filter and format.
+    #[command(flatten)]
+    pub logging: crate::ops::LogArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -109,6 +109,9 @@ pub struct ServeArgs {
     /// Feeds and the news sitemap.
     #[command(flatten)]
     pub feeds: FeedArgs,
+    /// Operations: the metrics listener.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsArgs,
 }
 
 /// How responses reach clients and CDNs.
@@ -349,6 +352,7 @@ impl ServeArgs {
             views: ViewArgs::for_tests(),
             feeds: FeedArgs::default(),
             delivery: DeliveryArgs::for_tests(),
+            ops: crate::ops::OpsArgs::default(),
         }
     }
 }

@@ -3,14 +3,13 @@
 //! `data` for documents that do not parse or validate, 405 for mutations over GET, 415 for
 //! bodies that are not JSON, no array batches unless configured.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response as HttpResponse};
+use axum::response::{IntoResponse, Response as HttpResponse};
 use chrono::Utc;
 use gazette_domain::Viewer;
 use serde::Deserialize;
@@ -31,13 +30,7 @@ pub async fn get_graphql(
 ) -> HttpResponse {
     let raw = raw.unwrap_or_default();
     if raw.is_empty() && wants_html(&headers) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Gazette GraphiQL")
-                .finish(),
-        )
-        .into_response();
+        return super::graphiql::page("/graphql");
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -158,6 +151,7 @@ pub async fn post_graphql(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            crate::metrics::document_rejected("PAYLOAD_TOO_LARGE");
             let limit = http.app.config().max_body_bytes;
             return request_error(
                 media,
@@ -285,6 +279,9 @@ fn apply_persisted(
         Ok(None) => None,
         Err(error) => {
             let not_found = error == crate::persisted::PersistedQueryError::NotFound;
+            if !not_found {
+                crate::metrics::document_rejected(error.code());
+            }
             let status = if not_found {
                 StatusCode::OK
             } else {
@@ -344,6 +341,9 @@ async fn run(
         .parsed_query()
         .ok()
         .map(|document| SelectionOrder::of(document, operation_name.as_deref()));
+    let operation = request.parsed_query().ok().and_then(|document| {
+        crate::metrics::executed_operation(document, operation_name.as_deref())
+    });
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
@@ -352,7 +352,13 @@ async fn run(
         tags: tags.clone(),
     };
     let request = request.data(context).data(Loaders::new(http.app.store()));
+    let started = std::time::Instant::now();
     let mut response = http.schema.execute(request).await;
+    crate::metrics::graphql_operation(
+        operation.as_deref(),
+        crate::metrics::Outcome::of(&response),
+        started.elapsed(),
+    );
     if let Some(order) = order {
         order.apply(&mut response.data);
     }
@@ -420,8 +426,9 @@ fn parse_failed(media: GraphqlMediaType, error: ServerError) -> HttpResponse {
 fn request_errors(
     media: GraphqlMediaType,
     mut errors: Vec<ServerError>,
-    code: &str,
+    code: &'static str,
 ) -> HttpResponse {
+    crate::metrics::document_rejected(crate::metrics::rejection_code(&errors, code));
     for error in &mut errors {
         set_code_if_missing(error, code);
     }
