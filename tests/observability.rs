@@ -330,10 +330,33 @@ async fn request_ids_are_echoed_when_sane_and_replaced_when_hostile() {
         .request(reqwest::Method::OPTIONS, app.url("/graphql"))
         .header("origin", "https://example.com")
         .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "x-request-id")
         .send()
         .await
         .unwrap();
     assert!(preflight.status().is_success());
+    // Browsers may send their own id, and read ours.
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        allowed.to_ascii_lowercase().contains("x-request-id"),
+        "{allowed}"
+    );
+    let cross_origin = app
+        .client
+        .get(app.url("/healthz"))
+        .header("origin", "https://example.com")
+        .send()
+        .await
+        .unwrap();
+    let exposed = cross_origin.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        exposed.to_ascii_lowercase().contains("x-request-id"),
+        "{exposed}"
+    );
     assert!(uuid::Uuid::parse_str(&request_id(&preflight)).is_ok());
 
     let send = |value: String| {

@@ -146,6 +146,12 @@ fn describe() {
     );
 }
 
+/// Whether a recorder is installed; without one, the recordings that would build labels
+/// (allocating) return at once.
+fn enabled() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// The Prometheus text of every metric, after sampling the gauges of `state`.
 pub fn render(handle: &PrometheusHandle, state: &crate::AppState) -> String {
     let pool = state.store().pool_stats();
@@ -179,6 +185,9 @@ pub fn http_request(
     status: axum::http::StatusCode,
     elapsed: Duration,
 ) {
+    if !enabled() {
+        return;
+    }
     let method = method_label(method);
     let route = route.unwrap_or("unmatched").to_owned();
     counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(),
@@ -283,6 +292,9 @@ pub fn executed_operation(
 
 /// Records one executed GraphQL operation. `name` must come from [`executed_operation`].
 pub fn graphql_operation(name: Option<&str>, outcome: Outcome, elapsed: Duration) {
+    if !enabled() {
+        return;
+    }
     let operation = operation_label(name);
     counter!(GRAPHQL_OPERATIONS, "operation" => operation.clone(), "outcome" => outcome.as_str())
         .increment(1);

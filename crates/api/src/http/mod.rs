@@ -33,8 +33,9 @@ pub struct HttpState {
 }
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
-/// request id, tracing span and request metrics ([`observe`]), CORS (answers preflights itself), per-client rate limits, HTTP caching (ETag, 304,
-/// Cache-Control, Surrogate-Key), compression, then the routes.
+/// request id, tracing span and request metrics ([`observe`]), CORS (answers preflights
+/// itself), per-client rate limits, HTTP caching (ETag, 304, Cache-Control, Surrogate-Key),
+/// compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cache_policy = state.config().cache.clone();
@@ -110,6 +111,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::IF_NONE_MATCH,
+            observe::X_REQUEST_ID,
         ])
         .expose_headers([
             header::ETAG,
@@ -117,6 +119,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("ratelimit-limit"),
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
+            observe::X_REQUEST_ID,
         ])
         .max_age(std::time::Duration::from_secs(600));
     if origins.iter().any(|o| o == "*") {

@@ -97,7 +97,7 @@ async fn trace_and_measure(request: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "request",
         method = %method,
-        route = route.as_deref().unwrap_or("unmatched"),
+        route = %route.as_deref().unwrap_or("unmatched"),
         request_id = %id,
     );
     let response = REQUEST_ID
