@@ -500,7 +500,8 @@ async fn every_log_line_of_a_request_names_its_id() {
         .iter()
         .find(|l| l["message"] == "request answered")
         .unwrap();
-    assert_eq!(access["status"], 500);
+    assert_eq!(access["span"]["status"], 500, "{access}");
+    assert!(access["span"]["latency_ms"].as_f64().is_some(), "{access}");
     // The internal error's own line names the id, and the cause stays in the log.
     let internal = lines
         .iter()

@@ -80,7 +80,8 @@ async fn drop_unacceptable_request_id(mut request: Request, next: Next) -> Respo
 }
 
 /// Runs the request inside a span naming its method, matched route and id (and with the id
-/// as the task's [`current_request_id`]), then records its status and latency.
+/// as the task's [`current_request_id`]), then records its status and latency in the span and
+/// the metrics, and logs the access line.
 async fn trace_and_measure(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -99,6 +100,8 @@ async fn trace_and_measure(request: Request, next: Next) -> Response {
         method = %method,
         route = %route.as_deref().unwrap_or("unmatched"),
         request_id = %id,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
     );
     let response = REQUEST_ID
         .scope(id, next.run(request))
@@ -106,14 +109,9 @@ async fn trace_and_measure(request: Request, next: Next) -> Response {
         .await;
     let elapsed = started.elapsed();
     crate::metrics::http_request(&method, route.as_deref(), response.status(), elapsed);
-    span.in_scope(|| {
-        tracing::debug!(
-            target: "gazette::access",
-            status = response.status().as_u16(),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request answered"
-        );
-    });
+    span.record("status", response.status().as_u16());
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::debug!(target: "gazette::access", "request answered"));
     response
 }
 
