@@ -74,6 +74,8 @@ pub enum Db {
 pub struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its metrics listener listens, when one is configured.
+    pub metrics_addr: Option<SocketAddr>,
     /// HTTP client.
     pub client: reqwest::Client,
     /// The app's own store (for statement counts and direct setup).
@@ -164,6 +166,7 @@ async fn start(
     configure(&mut args);
     let app = Application::build(&args).await.expect("application starts");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let store = app.store().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -175,6 +178,7 @@ async fn start(
     });
     let test_app = TestApp {
         addr,
+        metrics_addr,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

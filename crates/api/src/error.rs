@@ -55,11 +55,11 @@ pub enum ApiError {
     /// The database is unreachable; retry later.
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable,
-    /// A fault of ours; details are in the log under `error_id`.
-    #[error("internal error (id {error_id})")]
+    /// A fault of ours; details are in the log under the request's id.
+    #[error("internal error (request id {request_id})")]
     Internal {
-        /// Quoted to support so the log line can be found.
-        error_id: uuid::Uuid,
+        /// The request's `x-request-id`, quoted to support so the log lines can be found.
+        request_id: String,
     },
 }
 
@@ -102,7 +102,10 @@ impl ApiError {
 
     /// Logs an internal failure with its cause chain and returns the opaque error clients see.
     pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
-        let error_id = uuid::Uuid::now_v7();
+        // The request's own id (also in its `x-request-id` header and on every log line of the
+        // request); outside a request, a fresh one so the log line can still be found.
+        let request_id = crate::http::observe::current_request_id()
+            .map_or_else(|| uuid::Uuid::now_v7().to_string(), |id| id.to_string());
         let mut chain = err.to_string();
         let mut source = err.source();
         while let Some(cause) = source {
@@ -110,8 +113,8 @@ impl ApiError {
             chain.push_str(&cause.to_string());
             source = cause.source();
         }
-        tracing::error!(%error_id, error = %chain, "internal error");
-        Self::Internal { error_id }
+        tracing::error!(%request_id, error = %chain, "internal error");
+        Self::Internal { request_id }
     }
 
     /// This error as a GraphQL error with `extensions.code` (and `field` for bad input).
@@ -159,6 +162,7 @@ impl ApiError {
             StoreError::VersionConflict { current } => Self::VersionConflict { current: *current },
             StoreError::Transition(e) => Self::InvalidTransition(e.to_string()),
             StoreError::Unavailable(cause) => {
+                crate::metrics::db_unavailable(err.is_pool_timeout());
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::Unavailable
             }

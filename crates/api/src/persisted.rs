@@ -207,17 +207,13 @@ impl PersistedQueries {
                 }))
             }
             None => {
-                if let Some(query) = self.manifest.get(&hash) {
-                    return Ok(Some(known(query)));
-                }
-                if restricted {
-                    return Err(PersistedQueryError::NotFound);
-                }
-                self.lock()
-                    .queries
-                    .get(&hash)
-                    .map(|query| Some(known(query)))
-                    .ok_or(PersistedQueryError::NotFound)
+                let found = match self.manifest.get(&hash) {
+                    Some(query) => Some(known(query)),
+                    None if restricted => None,
+                    None => self.lock().queries.get(&hash).map(known),
+                };
+                crate::metrics::cache_lookup("persisted_query", found.is_some());
+                found.map(Some).ok_or(PersistedQueryError::NotFound)
             }
         }
     }

@@ -69,7 +69,11 @@ impl Related {
                 .get(&source.id)
             && at.elapsed() < self.ttl
         {
+            crate::metrics::cache_lookup("related", true);
             return Ok(Arc::clone(ranked));
+        }
+        if !self.ttl.is_zero() {
+            crate::metrics::cache_lookup("related", false);
         }
         let keywords = Keywords::of(
             source.headline.as_str(),

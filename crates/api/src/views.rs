@@ -412,7 +412,11 @@ impl Views {
                 views,
             })
             .collect();
-        match self.inner.store.record_views(&counts, now).await {
+        let started = Instant::now();
+        let written = self.inner.store.record_views(&counts, now).await;
+        let views: i64 = counts.iter().map(|c| c.views).sum();
+        crate::metrics::view_flush(views, started.elapsed(), written.is_ok());
+        match written {
             Ok(report) => Ok(report),
             Err(error) => {
                 let mut pending = lock(&self.inner.pending);
@@ -455,7 +459,11 @@ impl Views {
             && let Some((at, list)) = lock(&self.inner.trending).get(&key)
             && at.elapsed() < ttl
         {
+            crate::metrics::cache_lookup("trending", true);
             return Ok(Arc::clone(list));
+        }
+        if !ttl.is_zero() {
+            crate::metrics::cache_lookup("trending", false);
         }
         let list = Arc::new(
             self.inner

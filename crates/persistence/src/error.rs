@@ -36,6 +36,19 @@ pub enum StoreError {
     Database(#[source] DbErr),
 }
 
+impl StoreError {
+    /// Whether no pooled connection came free within the acquire timeout (the pool is
+    /// saturated), as opposed to the database being unreachable.
+    pub fn is_pool_timeout(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable(DbErr::ConnectionAcquire(
+                sea_orm::error::ConnAcquireErr::Timeout
+            ))
+        )
+    }
+}
+
 impl From<EditError> for StoreError {
     fn from(err: EditError) -> Self {
         match err {

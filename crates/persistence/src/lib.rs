@@ -23,5 +23,5 @@ pub use error::{Conflict, StoreError, UniqueRule};
 pub use related::Candidates;
 pub use search::{Hit, SearchFilter};
 pub use seed::{SeedReport, seed_sample_content};
-pub use store::{Store, StoreOptions};
+pub use store::{PoolStats, Store, StoreOptions};
 pub use views::{FlushReport, ViewCount};

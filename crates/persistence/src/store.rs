@@ -28,6 +28,17 @@ impl Default for StoreOptions {
     }
 }
 
+/// How many pooled connections are open, and how many of those a query holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections lent out to a query or transaction now.
+    pub in_use: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The most the pool may open.
+    pub max: u32,
+}
+
 /// Gazette's storage: a pooled connection to SQLite or PostgreSQL. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -89,6 +100,23 @@ impl Store {
             DbBackend::Sqlite => "sqlite",
             DbBackend::Postgres => "postgres",
             _ => "other",
+        }
+    }
+
+    /// The connection pool's occupancy now.
+    pub fn pool_stats(&self) -> PoolStats {
+        fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> PoolStats {
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            PoolStats {
+                in_use: pool.size().saturating_sub(idle),
+                idle,
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => of(self.db.get_sqlite_connection_pool()),
+            DbBackend::Postgres => of(self.db.get_postgres_connection_pool()),
+            _ => PoolStats::default(),
         }
     }
 

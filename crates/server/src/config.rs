@@ -31,9 +31,9 @@ pub const TEST_JWT_AUDIENCE: &str = "gazette-test-api";
         127.0.0.1:8080; set DATABASE_URL=postgres://… to use PostgreSQL."
 )]
 pub struct Cli {
-    /// Log filter, e.g. `info` or `gazette=debug,sea_orm=warn`.
-    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
-    pub log: String,
+    /// Log filter and format.
+    #[command(flatten)]
+    pub logging: crate::ops::LogArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// Bounds on GraphQL documents and batches; introspection and GraphiQL.
     #[command(flatten)]
     pub graphql: GraphqlLimitArgs,
+    /// Operations: the metrics listener.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsArgs,
 }
 
 /// Bounds every GraphQL document and batch must fit in before it is validated, and what
@@ -486,6 +489,7 @@ impl ServeArgs {
             delivery: DeliveryArgs::for_tests(),
             guards: GuardArgs::default(),
             graphql: GraphqlLimitArgs::default(),
+            ops: crate::ops::OpsArgs::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Tests build the same [`Application`] the binary runs.
 
 pub mod config;
+pub mod ops;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use gazette_persistence::{Store, StoreError, StoreOptions};
 use tokio::net::TcpListener;
 
 pub use config::{AuthArgs, AuthSetupError, Cli, Command, DatabaseArgs, ServeArgs, TokenArgs};
+pub use ops::{LogArgs, LogFormat, OpsArgs};
 
 /// A built, bound, not yet serving Gazette.
 pub struct Application {
@@ -18,6 +20,7 @@ pub struct Application {
     router: axum::Router,
     store: Store,
     state: AppState,
+    metrics: Option<ops::MetricsListener>,
 }
 
 /// What can stop the application from starting.
@@ -100,11 +103,13 @@ impl Application {
         );
         let state = AppState::new(store.clone(), api, auth);
         let router = gazette_api::router(state.clone());
+        let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
         Ok(Self {
             listener,
             router,
             store,
             state,
+            metrics,
         })
     }
 
@@ -113,6 +118,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The metrics listener's address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(ops::MetricsListener::local_addr)
     }
 
     /// The application's store (tests count statements through it).
@@ -127,6 +139,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let tasks = self.state.views().spawn_tasks();
+        let metrics = self.metrics.map(ops::MetricsListener::serve);
         let served = axum::serve(
             self.listener,
             self.router
@@ -134,6 +147,9 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         tasks.shutdown().await;
         served
     }

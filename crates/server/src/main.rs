@@ -2,16 +2,14 @@
 
 use clap::Parser;
 use gazette_server::{Application, Cli, Command, mint_token, open_store, shutdown_signal};
-use tracing_subscriber::EnvFilter;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    tracing::subscriber::set_global_default(cli.logging.subscriber(std::io::stdout, ansi))?;
     match cli.command {
         Command::Serve(args) => {
             tracing::info!(addr = %args.addr, database = %redact(&args.db.database_url), max_body_bytes = args.max_body_bytes,

@@ -11,14 +11,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response as HttpResponse};
+use axum::response::{IntoResponse, Response as HttpResponse};
 use chrono::Utc;
 use gazette_domain::Viewer;
 use serde::Deserialize;
@@ -42,13 +41,7 @@ pub async fn get_graphql(
 ) -> HttpResponse {
     let raw = raw.unwrap_or_default();
     if raw.is_empty() && http.app.config().graphql.graphiql && wants_html(&headers) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Gazette GraphiQL")
-                .finish(),
-        )
-        .into_response();
+        return super::graphiql::page("/graphql");
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -169,6 +162,7 @@ pub async fn post_graphql(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            crate::metrics::document_rejected("PAYLOAD_TOO_LARGE");
             let limit = http.app.config().max_body_bytes;
             return request_error(
                 media,
@@ -434,15 +428,21 @@ fn apply_persisted(
             Ok(resolved.register.map(|hash| (hash, resolved.query)))
         }
         Ok(None) => Ok(None),
-        Err(error) => Err(PersistedRefusal {
-            status: if error == crate::persisted::PersistedQueryError::NotFound {
-                StatusCode::OK
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-            code: error.code(),
-            message: error.to_string(),
-        }),
+        Err(error) => {
+            let not_found = error == crate::persisted::PersistedQueryError::NotFound;
+            if !not_found {
+                crate::metrics::document_rejected(error.code());
+            }
+            Err(PersistedRefusal {
+                status: if not_found {
+                    StatusCode::OK
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                code: error.code(),
+                message: error.to_string(),
+            })
+        }
     }
 }
 
@@ -495,6 +495,7 @@ async fn run(
     } = prepared;
     let operation_name = request.operation_name.clone();
     let meter = CostMeter::new(http.app.config().max_query_complexity, batch);
+    let operation = crate::metrics::executed_operation(&document, operation_name.as_deref());
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
@@ -506,7 +507,13 @@ async fn run(
         .data(context)
         .data(Loaders::new(http.app.store()))
         .data(meter.clone());
+    let started = std::time::Instant::now();
     let mut response = http.schema.execute(request).await;
+    crate::metrics::graphql_operation(
+        operation.as_deref(),
+        crate::metrics::Outcome::of(&response),
+        started.elapsed(),
+    );
     if meter.validated() {
         if let Some((hash, query)) = register {
             http.app.persisted_queries().register(hash, query);
@@ -576,8 +583,9 @@ async fn execute(
 fn request_errors(
     media: GraphqlMediaType,
     mut errors: Vec<ServerError>,
-    code: &str,
+    code: &'static str,
 ) -> HttpResponse {
+    crate::metrics::document_rejected(crate::metrics::rejection_code(&errors, code));
     for error in &mut errors {
         set_code_if_missing(error, code);
     }

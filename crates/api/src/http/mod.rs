@@ -4,11 +4,16 @@ mod accept;
 pub mod cache;
 mod changes;
 pub mod feeds;
+pub mod graphiql;
 mod graphql_http;
 mod health;
 pub mod limits;
+pub mod observe;
 pub mod openapi;
 pub mod rest;
+mod scrape;
+
+pub use scrape::metrics_router;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -28,8 +33,9 @@ pub struct HttpState {
 }
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
-/// CORS (answers preflights itself), per-client rate limits, HTTP caching (ETag, 304,
-/// Cache-Control, Surrogate-Key), compression, then the routes.
+/// request id, tracing span and request metrics ([`observe`]), CORS (answers preflights
+/// itself), per-client rate limits, HTTP caching (ETag, 304, Cache-Control, Surrogate-Key),
+/// compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cors = cors_layer(&state.config().cors_origins);
@@ -38,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         schema: build_schema(state.clone()),
         app: state,
     };
-    Router::new()
+    let routes = Router::new()
         .route(
             "/graphql",
             get(graphql_http::get_graphql).post(graphql_http::post_graphql),
@@ -72,6 +78,8 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { openapi::serve(openapi_json) }),
         )
+        // GraphiQL's scripts and styles (its page is `GET /graphql` from a browser).
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
@@ -87,8 +95,8 @@ pub fn router(state: AppState) -> Router {
             http.clone(),
             limits::rate_limit,
         ))
-        .layer(cors)
-        .with_state(http)
+        .layer(cors);
+    observe::observed(routes).with_state(http)
 }
 
 /// CORS for browsers: any origin (`*`) or the configured list; GET, HEAD and POST; the request
@@ -102,6 +110,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::IF_NONE_MATCH,
+            observe::X_REQUEST_ID,
         ])
         .expose_headers([
             header::ETAG,
@@ -109,6 +118,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("ratelimit-limit"),
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
+            observe::X_REQUEST_ID,
         ])
         .max_age(std::time::Duration::from_secs(600));
     if origins.iter().any(|o| o == "*") {
