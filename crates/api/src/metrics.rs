@@ -301,6 +301,17 @@ pub fn graphql_operation(name: Option<&str>, outcome: Outcome, elapsed: Duration
     histogram!(GRAPHQL_DURATION, "operation" => operation).record(elapsed);
 }
 
+/// Records an operation refused before it was parsed and validated (a bound of the document,
+/// a parse failure): it counts as an unnamed, invalid operation, since no name in it can be
+/// trusted yet.
+pub fn graphql_refused() {
+    if !enabled() {
+        return;
+    }
+    counter!(GRAPHQL_OPERATIONS, "operation" => "unnamed", "outcome" => Outcome::Invalid.as_str())
+        .increment(1);
+}
+
 /// Records a GraphQL document refused before execution; `code` names the limit or check
 /// (`QUERY_TOO_DEEP`, `GRAPHQL_PARSE_FAILED`, …) and is static so the label set stays bounded.
 pub fn document_rejected(code: &'static str) {

@@ -305,11 +305,14 @@ impl Refused {
     }
 
     fn into_response(self, media: GraphqlMediaType) -> HttpResponse {
+        crate::metrics::graphql_refused();
         request_errors(media, self.errors, self.code)
     }
 
     /// The refusal as one response of a batch.
     fn into_json(mut self) -> serde_json::Value {
+        crate::metrics::graphql_refused();
+        crate::metrics::document_rejected(self.code);
         for error in &mut self.errors {
             set_code_if_missing(error, self.code);
         }
