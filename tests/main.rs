@@ -3,13 +3,16 @@
 
 mod auth;
 mod bad_input;
+mod bounds;
 mod changes;
+mod connections;
 mod delivery;
 mod editorial;
 mod feeds;
 mod http_protocol;
 mod judged;
 mod migrations;
+mod outage;
 mod pagination;
 mod reads;
 mod rest;
