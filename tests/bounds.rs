@@ -85,6 +85,7 @@ async fn a_stalled_request_leaves_the_rest_of_the_pool_to_others() {
         args.serving.request_timeout_ms = 60_000;
     })
     .await;
+    app.settle().await;
     let lock = DatabaseLock::take(&app, LockKind::Everything).await;
     let stalled = {
         let (client, url) = (app.client.clone(), app.url("/graphql"));
@@ -142,6 +143,7 @@ on_both_databases!(a_saturated_pool_sheds_new_work_at_once, |db| async move {
         args.serving.request_timeout_ms = 120_000;
     })
     .await;
+    app.settle().await;
     let lock = DatabaseLock::take(&app, LockKind::Writes).await;
     let writers: Vec<_> = (0..3)
         .map(|i| {
@@ -206,6 +208,7 @@ on_both_databases!(
             args.pool.db_statement_timeout_ms = 120_000;
         })
         .await;
+        app.settle().await;
         let lock = DatabaseLock::take(&app, LockKind::Writes).await;
         let response = app
             .gql_authorized(
@@ -239,6 +242,7 @@ on_both_databases!(a_statement_past_its_limit_is_stopped, |db| async move {
         args.serving.request_timeout_ms = 60_000;
     })
     .await;
+    app.settle().await;
     let lock = DatabaseLock::take(&app, LockKind::Writes).await;
     let (status, body) = create(&app, "statement-too-slow").await;
     lock.release().await;
@@ -258,6 +262,7 @@ async fn a_rest_request_past_its_deadline_gets_a_problem() {
         args.pool.db_statement_timeout_ms = 120_000;
     })
     .await;
+    app.settle().await;
     let lock = DatabaseLock::take(&app, LockKind::Everything).await;
     let response = app.get("/v1/articles?first=1").await;
     assert_eq!(response.status(), 504);

@@ -205,9 +205,13 @@ async fn oversized_tokens_and_heads_are_refused_unread() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
+/// Sends a view beacon over a connection of its own (closed afterwards).
 async fn beacon(app: &TestApp) -> Value {
-    let response = app
-        .client
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let response = client
         .post(app.url("/v1/views"))
         .json(&json!({ "slug": SAMPLE }))
         .send()
@@ -235,14 +239,20 @@ on_both_databases!(
         for _ in 0..3 {
             assert_eq!(beacon(&app).await["counted"], true);
         }
+        // Once the test client's pooled connection has gone, the half-sent request is the only
+        // connection, and it is being read (not waiting in the backlog) when shutdown begins.
+        let connections = app.connections.clone();
+        eventually("other connections closed", CLOSE_WAIT, || {
+            connections.open() == 0
+        })
+        .await;
         let mut half_sent = TcpStream::connect(app.addr).await.expect("connect");
         half_sent
             .write_all(b"POST /graphql HTTP/1.1\r\nHost: gazette\r\nContent-Le")
             .await
             .unwrap();
-        let connections = app.connections.clone();
         eventually("the half-sent request is being read", CLOSE_WAIT, || {
-            connections.open() >= 1
+            connections.open() == 1
         })
         .await;
         app.begin_shutdown();
@@ -263,6 +273,7 @@ on_both_databases!(shutdown_lets_requests_in_flight_finish, |db| async move {
         args.pool.db_statement_timeout_ms = 120_000;
     })
     .await;
+    app.settle().await;
     let lock = DatabaseLock::take(&app, LockKind::Writes).await;
     let writer = {
         let (client, url) = (app.client.clone(), app.url("/graphql"));
@@ -283,7 +294,8 @@ on_both_databases!(shutdown_lets_requests_in_flight_finish, |db| async move {
     };
     let store = app.store.clone();
     eventually("the write is waiting for the lock", CLOSE_WAIT, || {
-        store.pool_stats().in_use >= 1
+        let stats = store.pool_stats();
+        stats.in_use >= 1 && stats.most_held_by_one_request >= 1
     })
     .await;
     app.begin_shutdown();

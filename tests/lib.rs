@@ -315,6 +315,34 @@ impl TestApp {
         &self.database_url
     }
 
+    /// Waits until the server's start-up database work is done (its first trending expiry,
+    /// a write transaction that bumps `trending_state.flushes` as the start-up recomputation
+    /// did before it), so that a test holding a lock sees only its own requests' statements.
+    pub async fn settle(&self) {
+        use sea_orm::ConnectionTrait as _;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let statement = sea_orm::Statement::from_string(
+            self.store.connection().get_database_backend(),
+            "SELECT flushes FROM trending_state",
+        );
+        loop {
+            let flushes: i64 = self
+                .store
+                .connection()
+                .query_one_raw(statement.clone())
+                .await
+                .ok()
+                .flatten()
+                .and_then(|row| row.try_get_by_index(0).ok())
+                .unwrap_or(0);
+            if flushes >= 2 && self.store.pool_stats().in_use == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "start-up work never finished");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Signals the server to shut down (as SIGTERM does) without waiting for it.
     pub fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {

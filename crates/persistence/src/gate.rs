@@ -102,7 +102,8 @@ pub struct PoolStats {
     pub in_use: usize,
     /// Statements waiting for a connection now.
     pub waiting: usize,
-    /// The most connections one request has held at once since the store was opened.
+    /// The most statements one request has had admitted at once (holding a connection, or
+    /// about to) since the store was opened: never above its share.
     pub most_held_by_one_request: usize,
     /// Whether the database answered last time it was tried.
     pub reachable: bool,
@@ -151,11 +152,12 @@ fn unreachable() -> DbErr {
 }
 
 impl Gated {
-    pub(crate) fn new(conn: DatabaseConnection, limits: GateLimits) -> Self {
+    pub(crate) fn new(conn: DatabaseConnection, mut limits: GateLimits) -> Self {
+        limits.connections = limits.connections.max(1);
         Self {
             inner: Arc::new(GateInner {
                 conn,
-                permits: Arc::new(Semaphore::new(limits.connections.max(1))),
+                permits: Arc::new(Semaphore::new(limits.connections)),
                 limits,
                 waiting: AtomicUsize::new(0),
                 most_held_by_one_request: AtomicUsize::new(0),
@@ -175,11 +177,29 @@ impl Gated {
         let inner = &self.inner;
         PoolStats {
             max_connections: inner.limits.connections,
-            in_use: inner.limits.connections - inner.permits.available_permits(),
+            in_use: inner
+                .limits
+                .connections
+                .saturating_sub(inner.permits.available_permits()),
             waiting: inner.waiting.load(Ordering::Acquire),
             most_held_by_one_request: inner.most_held_by_one_request.load(Ordering::Acquire),
             reachable: !inner.open.load(Ordering::Acquire),
         }
+    }
+
+    /// Refuses at once when a new statement would be: the database is known to be
+    /// unreachable, or every connection is in use and the waiting line is full.
+    pub(crate) fn admission(&self) -> Result<(), DbErr> {
+        let inner = &self.inner;
+        if inner.open.load(Ordering::Acquire) {
+            return Err(unreachable());
+        }
+        if inner.permits.available_permits() == 0
+            && inner.waiting.load(Ordering::Acquire) >= inner.limits.max_waiting
+        {
+            return Err(saturated());
+        }
+        Ok(())
     }
 
     /// Waits for a place in the request's share, then in the pool, within the limits.

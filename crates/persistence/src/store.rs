@@ -129,6 +129,13 @@ impl Store {
         self.db.ping().await.map_err(StoreError::Unavailable)
     }
 
+    /// `Err(Unavailable)` when new work would be refused right now (the database is known to
+    /// be unreachable, or the pool is saturated): lets a request be turned away before it
+    /// starts rather than fail half-way.
+    pub fn admission(&self) -> Result<(), StoreError> {
+        self.db.admission().map_err(StoreError::Unavailable)
+    }
+
     /// How the pool is used right now.
     pub fn pool_stats(&self) -> PoolStats {
         self.db.stats()

@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cache_policy = state.config().cache.clone();
     let cors = cors_layer(&state.config().cors_origins);
-    let request_bounds = state.config().request_bounds;
+    let request_bounds = bounds::Bounds::new(state.config().request_bounds, state.store().clone());
     let openapi_json = openapi::document_json();
     let http = HttpState {
         schema: build_schema(state.clone()),
