@@ -80,6 +80,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's own store (for statement counts and direct setup).
     pub store: Store,
+    /// The client connections the server holds.
+    pub connections: gazette_server::serve::ConnectionStats,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     database: TestDatabase,
@@ -168,6 +170,7 @@ async fn start(
     let addr = app.local_addr();
     let metrics_addr = app.metrics_addr();
     let store = app.store().clone();
+    let connections = app.connections();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until_stopped(async move {
@@ -181,9 +184,13 @@ async fn start(
         metrics_addr,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // Shorter than the server's keep-alive, so the client never picks a connection
+            // the server is closing.
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .expect("client"),
         store,
+        connections,
         shutdown: Some(tx),
         server: Some(server),
         database,
@@ -307,6 +314,58 @@ impl TestApp {
         }
     }
 
+    /// The URL of this app's database (tests that hold locks open their own connection).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Waits until the server's start-up database work is done (its first trending expiry,
+    /// a write transaction that bumps `trending_state.flushes` as the start-up recomputation
+    /// did before it), so that a test holding a lock sees only its own requests' statements.
+    pub async fn settle(&self) {
+        use sea_orm::ConnectionTrait as _;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let statement = sea_orm::Statement::from_string(
+            self.store.connection().get_database_backend(),
+            "SELECT flushes FROM trending_state",
+        );
+        loop {
+            let flushes: i64 = self
+                .store
+                .connection()
+                .query_one_raw(statement.clone())
+                .await
+                .ok()
+                .flatten()
+                .and_then(|row| row.try_get_by_index(0).ok())
+                .unwrap_or(0);
+            if flushes >= 2 && self.store.pool_stats().in_use == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "start-up work never finished");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Signals the server to shut down (as SIGTERM does) without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits up to `limit` for the server to finish shutting down; whether it did.
+    pub async fn wait_stopped(&mut self, limit: Duration) -> bool {
+        let Some(server) = self.server.as_mut() else {
+            return true;
+        };
+        let stopped = tokio::time::timeout(limit, server).await.is_ok();
+        if stopped {
+            self.server = None;
+        }
+        stopped
+    }
+
     /// Stops the server and removes the database.
     pub async fn stop(mut self) {
         self.shutdown_server().await;
@@ -383,4 +442,69 @@ macro_rules! on_both_databases {
             }
         }
     };
+}
+
+/// What a [`DatabaseLock`] blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+    /// Every write (SQLite's write lock; PostgreSQL `EXCLUSIVE` on `articles`): reads go on.
+    Writes,
+    /// Reads and writes of `articles` (PostgreSQL `ACCESS EXCLUSIVE`; SQLite cannot block
+    /// readers in WAL mode).
+    Everything,
+}
+
+/// A lock held on an app's database by a connection of the test's own (not the server's
+/// pool), so the server's statements wait as they would behind a slow writer. Released by
+/// [`DatabaseLock::release`] or on drop.
+pub struct DatabaseLock {
+    txn: sea_orm::DatabaseTransaction,
+    _conn: sea_orm::DatabaseConnection,
+}
+
+impl DatabaseLock {
+    /// Takes `kind` on `app`'s database.
+    pub async fn take(app: &TestApp, kind: LockKind) -> Self {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let conn = sea_orm::Database::connect(app.database_url())
+            .await
+            .expect("a connection of the test's own");
+        let txn = match conn.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => {
+                assert_eq!(kind, LockKind::Writes, "SQLite readers cannot be blocked");
+                conn.begin_with_options(sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+                .expect("take the write lock")
+            }
+            _ => {
+                let txn = conn.begin().await.expect("begin");
+                let mode = match kind {
+                    LockKind::Writes => "EXCLUSIVE",
+                    LockKind::Everything => "ACCESS EXCLUSIVE",
+                };
+                txn.execute_unprepared(&format!("LOCK TABLE articles IN {mode} MODE"))
+                    .await
+                    .expect("lock articles");
+                txn
+            }
+        };
+        Self { txn, _conn: conn }
+    }
+
+    /// Lets the blocked statements go on.
+    pub async fn release(self) {
+        self.txn.rollback().await.expect("release the lock");
+    }
+}
+
+/// Polls `check` until it holds, failing after `limit` with `what`.
+pub async fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

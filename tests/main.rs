@@ -3,9 +3,11 @@
 
 mod auth;
 mod bad_input;
+mod bounds;
 mod cache_safety;
 mod change_privacy;
 mod changes;
+mod connections;
 mod delivery;
 mod editorial;
 mod feed_safety;
@@ -19,6 +21,7 @@ mod limits;
 mod migrations;
 mod observability;
 mod openapi_values;
+mod outage;
 mod pagination;
 mod reads;
 mod rest;

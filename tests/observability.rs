@@ -241,16 +241,10 @@ on_both_databases!(
         assert!(value(&after, "gazette_view_flush_duration_seconds_count", &[]) >= 1.0);
         // The pool, sampled at the scrape: the test server's 8 connections at most.
         assert_eq!(value(&after, "gazette_db_pool_max_connections", &[]), 8.0);
-        let in_use = value(
-            &after,
-            "gazette_db_pool_connections",
-            &[("state", "in_use")],
-        );
-        let idle = value(&after, "gazette_db_pool_connections", &[("state", "idle")]);
-        assert!(
-            in_use + idle >= 1.0 && in_use + idle <= 8.0,
-            "{in_use} + {idle}"
-        );
+        let in_use = value(&after, "gazette_db_pool_in_use", &[]);
+        assert!((0.0..=8.0).contains(&in_use), "{in_use}");
+        assert_eq!(value(&after, "gazette_db_pool_waiting", &[]), 0.0);
+        assert_eq!(value(&after, "gazette_db_reachable", &[]), 1.0);
         assert!(after.contains_key(&("gazette_views_pending".to_owned(), BTreeMap::new())));
     }
 );

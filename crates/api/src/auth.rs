@@ -47,6 +47,10 @@ pub const MAX_LEEWAY_SECS: u64 = 30;
 pub const MIN_SECRET_BYTES: usize = 32;
 /// Longest lifetime of a preview token; longer requests are capped to it.
 pub const MAX_PREVIEW_TTL: TimeDelta = TimeDelta::hours(24);
+/// Longest token (bearer or preview) looked at, in bytes. Real tokens are well under 2 KiB
+/// (an RS256 token with a dozen claims is about 1 KiB); a longer one is refused before it is
+/// decoded or verified, so a padded token cannot buy CPU time.
+pub const MAX_TOKEN_BYTES: usize = 4096;
 
 /// The `typ` header of preview tokens.
 const PREVIEW_TYP: &str = "gazette-preview+jwt";
@@ -319,6 +323,9 @@ pub enum AuthError {
     /// A preview token used as an access token, or the reverse.
     #[error("the token is not meant for this use")]
     WrongTokenUse,
+    /// The token is longer than [`MAX_TOKEN_BYTES`]; it was not decoded.
+    #[error("the token is longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLong,
     /// A token lifetime that is zero or negative.
     #[error("the token lifetime must be positive")]
     InvalidTtl,
@@ -632,6 +639,9 @@ impl Authenticator {
         let Some(algorithm) = self.inner.algorithm else {
             return Err(AuthError::NotConfigured);
         };
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
         let raw = RawHeader::parse(token)?;
         if raw.alg != algorithm.as_str() {
             return Err(AuthError::WrongAlgorithm);
@@ -761,6 +771,9 @@ impl Authenticator {
             .preview
             .as_ref()
             .ok_or(AuthError::NotConfigured)?;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
         let raw = RawHeader::parse(token)?;
         if raw.alg != JwtAlgorithm::Hs256.as_str() {
             return Err(AuthError::WrongAlgorithm);
@@ -893,6 +906,10 @@ fn random_secret() -> Result<Vec<u8>, String> {
 
 /// The token of `Bearer <token>`; any other shape is refused.
 fn bearer_token(value: &HeaderValue) -> Result<&str, AuthError> {
+    // "Bearer " and a little whitespace around the longest token accepted.
+    if value.len() > MAX_TOKEN_BYTES + 16 {
+        return Err(AuthError::TooLong);
+    }
     let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
     let (scheme, token) = value
         .trim()
@@ -904,6 +921,9 @@ fn bearer_token(value: &HeaderValue) -> Result<&str, AuthError> {
     let token = token.trim();
     if token.is_empty() || token.contains(|c: char| c.is_ascii_whitespace()) {
         return Err(AuthError::MalformedHeader);
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::TooLong);
     }
     Ok(token)
 }

@@ -52,9 +52,12 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The database is unreachable; retry later.
+    /// The database is unreachable or saturated; retry later.
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable,
+    /// The request (or one of its database statements) ran past its time limit.
+    #[error("{0}")]
+    Timeout(String),
     /// A fault of ours; details are in the log under the request's id.
     #[error("internal error (request id {request_id})")]
     Internal {
@@ -79,6 +82,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
         }
     }
@@ -96,6 +100,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,8 +168,16 @@ impl ApiError {
             StoreError::Transition(e) => Self::InvalidTransition(e.to_string()),
             StoreError::Unavailable(cause) => {
                 crate::metrics::db_unavailable(err.is_pool_timeout());
-                tracing::warn!(error = %cause, "database unavailable");
+                if err.is_refusal() {
+                    tracing::debug!(error = %cause, "database statement refused");
+                } else {
+                    tracing::warn!(error = %cause, "database unavailable");
+                }
                 Self::Unavailable
+            }
+            StoreError::Timeout(cause) => {
+                tracing::warn!(error = %cause, "database statement timed out");
+                Self::Timeout("the database took too long to answer; try again".to_owned())
             }
             StoreError::Corrupt(_) | StoreError::Database(_) => Self::internal(err),
         }

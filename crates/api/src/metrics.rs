@@ -25,8 +25,12 @@ pub const GRAPHQL_OPERATIONS: &str = "gazette_graphql_operations_total";
 pub const GRAPHQL_DURATION: &str = "gazette_graphql_operation_duration_seconds";
 /// GraphQL documents refused before execution, by `limit` (the refusal's `extensions.code`).
 pub const DOCUMENTS_REJECTED: &str = "gazette_graphql_documents_rejected_total";
-/// Pooled database connections, by `state` (`in_use`, `idle`), sampled at each scrape.
-pub const DB_POOL_CONNECTIONS: &str = "gazette_db_pool_connections";
+/// Statements holding a pooled database connection, sampled at each scrape.
+pub const DB_POOL_IN_USE: &str = "gazette_db_pool_in_use";
+/// Statements waiting for a pooled connection, sampled at each scrape.
+pub const DB_POOL_WAITING: &str = "gazette_db_pool_waiting";
+/// 1 while the database answers, 0 during an outage.
+pub const DB_REACHABLE: &str = "gazette_db_reachable";
 /// The most connections the pool may open.
 pub const DB_POOL_MAX: &str = "gazette_db_pool_max_connections";
 /// Database calls that found the database unavailable, by `reason` (`acquire_timeout`: no
@@ -124,8 +128,16 @@ fn describe() {
         "GraphQL documents refused before execution, by the limit or check that refused them."
     );
     describe_gauge!(
-        DB_POOL_CONNECTIONS,
-        "Pooled database connections by state (in_use, idle)."
+        DB_POOL_IN_USE,
+        "Statements holding a pooled database connection."
+    );
+    describe_gauge!(
+        DB_POOL_WAITING,
+        "Statements waiting for a pooled database connection."
+    );
+    describe_gauge!(
+        DB_REACHABLE,
+        "1 while the database answers, 0 during an outage."
     );
     describe_gauge!(DB_POOL_MAX, "Most connections the database pool may open.");
     describe_counter!(
@@ -155,9 +167,10 @@ fn enabled() -> bool {
 /// The Prometheus text of every metric, after sampling the gauges of `state`.
 pub fn render(handle: &PrometheusHandle, state: &crate::AppState) -> String {
     let pool = state.store().pool_stats();
-    gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(pool.in_use));
-    gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(pool.idle));
-    gauge!(DB_POOL_MAX).set(f64::from(pool.max));
+    gauge!(DB_POOL_IN_USE).set(pool.in_use as f64);
+    gauge!(DB_POOL_WAITING).set(pool.waiting as f64);
+    gauge!(DB_POOL_MAX).set(pool.max_connections as f64);
+    gauge!(DB_REACHABLE).set(if pool.reachable { 1.0 } else { 0.0 });
     gauge!(VIEWS_PENDING).set(state.views().pending_views() as f64);
     handle.render()
 }

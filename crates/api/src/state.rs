@@ -38,6 +38,8 @@ pub struct ApiConfig {
     pub trusted_proxy_hops: usize,
     /// What feeds and the news sitemap say about the publication.
     pub feeds: FeedsConfig,
+    /// Every request's deadline and database pool share.
+    pub request_bounds: crate::http::bounds::RequestBounds,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +58,7 @@ impl Default for ApiConfig {
             cors_origins: vec!["*".to_owned()],
             trusted_proxy_hops: 0,
             feeds: FeedsConfig::default(),
+            request_bounds: crate::http::bounds::RequestBounds::default(),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! What can go wrong in storage.
 
 use gazette_domain::{EditError, TransitionError, ValidationError};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::sqlx;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+use crate::gate::{SATURATED, UNREACHABLE};
 
 /// A storage failure, sorted by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +28,13 @@ pub enum StoreError {
     /// The status change is not allowed from where the article is.
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    /// The database cannot be reached; try again later.
+    /// The database cannot be reached, or its pool is saturated; try again later.
     #[error("database unavailable")]
     Unavailable(#[source] DbErr),
+    /// A statement ran past its time limit (PostgreSQL's `statement_timeout`, SQLite's busy
+    /// timeout on the write lock); nothing it would have written was kept.
+    #[error("the database took too long")]
+    Timeout(#[source] DbErr),
     /// Stored data does not read back as valid domain data.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -131,18 +138,92 @@ impl From<DbErr> for StoreError {
         if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             return Self::Conflict(Conflict::from_database(detail));
         }
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err),
-            DbErr::Exec(ref e) | DbErr::Query(ref e) if is_connection_failure(&e.to_string()) => {
-                Self::Unavailable(err)
-            }
-            other => Self::Database(other),
+        if is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else if is_timeout(&err) {
+            Self::Timeout(err)
+        } else {
+            Self::Database(err)
         }
     }
 }
 
-/// sqlx reports a dropped socket as an I/O error inside Exec/Query.
-fn is_connection_failure(message: &str) -> bool {
+impl StoreError {
+    /// Whether the store refused the statement itself (pool saturated, database known to be
+    /// unreachable) rather than the database failing it: expected under load and during an
+    /// outage, so not worth a log line per request.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Unavailable(DbErr::Custom(m)) if m == SATURATED || m == UNREACHABLE)
+    }
+}
+
+/// The database cannot serve now: the gate refused, or the connection failed.
+fn is_unavailable(err: &DbErr) -> bool {
+    matches!(err, DbErr::Custom(m) if m == SATURATED || m == UNREACHABLE)
+        || is_connection_failure(err)
+}
+
+/// The sqlx error inside a sea-orm one.
+fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// The connection to the database failed (refused, dropped, never established): what the
+/// circuit breaker counts. A statement the database refused on its merits is not one.
+pub(crate) fn is_connection_failure(err: &DbErr) -> bool {
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        // The gate never lets more statements ask than the pool holds, so sqlx timing out
+        // means it could not open a connection.
+        return true;
+    }
+    if let Some(e) = sqlx_error(err) {
+        return match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL class 08 (connection exception), 57P01–57P03 (shutting down,
+            // cannot connect now), 53300 (too many connections), 55000 on connect (the
+            // database does not allow connections).
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                    || (matches!(err, DbErr::Conn(_)) && code == "55000")
+            }),
+            _ => false,
+        };
+    }
+    match err {
+        DbErr::Conn(_) => true,
+        DbErr::Exec(e) | DbErr::Query(e) => is_connection_failure_text(&e.to_string()),
+        _ => false,
+    }
+}
+
+/// A statement ran out of time: PostgreSQL cancelled it (57014) or gave up on a lock
+/// (55P03); SQLite stayed busy or locked past the busy timeout (result codes 5 and 6 and
+/// their extended forms).
+fn is_timeout(err: &DbErr) -> bool {
+    let Some(sqlx::Error::Database(db)) = sqlx_error(err) else {
+        return false;
+    };
+    let Some(code) = db.code() else { return false };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+    } else {
+        matches!(&*code, "57014" | "55P03")
+    }
+}
+
+/// sqlx reports some dropped sockets only as text.
+fn is_connection_failure_text(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     [
         "connection refused",

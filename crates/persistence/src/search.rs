@@ -268,7 +268,6 @@ impl Store {
         &self,
         statement: Statement,
     ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
-        use sea_orm::TransactionTrait as _;
         if self.db.get_database_backend() != DatabaseBackend::Postgres {
             return self.db.query_all_raw(statement).await;
         }

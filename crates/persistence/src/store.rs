@@ -6,76 +6,110 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend};
 
 use crate::StoreError;
+use crate::gate::{GateLimits, Gated, PoolStats, Txn};
+
+/// How long SQLite waits for the write lock when no statement timeout is set.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Pool settings.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Most connections in the pool.
+    /// Most statements holding a pooled connection at once (the pool may open a quarter more,
+    /// at least two, for connections still finishing abandoned statements).
     pub max_connections: u32,
-    /// How long a request waits for a connection before the database counts as unavailable.
+    /// How long a statement waits for a connection (and a new connection for the database)
+    /// before the database counts as unavailable.
     pub acquire_timeout: Duration,
+    /// Statements that may wait for a connection when all are in use; any further one is
+    /// refused at once.
+    pub max_waiting: usize,
+    /// Longest a statement may run on PostgreSQL (`statement_timeout`), and longest a
+    /// statement waits for SQLite's write lock (`busy_timeout`); `None`: no limit on
+    /// PostgreSQL (migrations), the default wait on SQLite.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(3),
+            acquire_timeout: Duration::from_secs(1),
+            max_waiting: 64,
+            statement_timeout: None,
         }
     }
 }
 
-/// How many pooled connections are open, and how many of those a query holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Connections lent out to a query or transaction now.
-    pub in_use: u32,
-    /// Open connections waiting in the pool.
-    pub idle: u32,
-    /// The most the pool may open.
-    pub max: u32,
+/// Connections sqlx may open beyond the gate's limit: a quarter more, at least two.
+fn headroom(max_connections: u32) -> u32 {
+    (max_connections / 4).max(2)
 }
 
 /// Gazette's storage: a pooled connection to SQLite or PostgreSQL. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) db: DatabaseConnection,
+    pub(crate) db: Gated,
     statements: Arc<AtomicU64>,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://path` creates the file if missing; `postgres://…`).
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let busy_timeout = options.statement_timeout.unwrap_or(DEFAULT_BUSY_TIMEOUT);
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(options.max_connections)
-            .min_connections(1)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_timeout(options.acquire_timeout)
-            .test_before_acquire(false)
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-            });
+        // The gate lets at most `max_connections` statements hold a connection at once; sqlx
+        // may open a few more, so that a connection still finishing the statement of a request
+        // that gave up (timed out, client gone) does not stall the next statement.
+        opts.max_connections(
+            options
+                .max_connections
+                .saturating_add(headroom(options.max_connections)),
+        )
+        .min_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(busy_timeout)
+                .foreign_keys(true)
+        });
+        if let Some(limit) = options.statement_timeout {
+            opts.statement_timeout(limit);
+        }
+        if url.starts_with("postgres") {
+            // A connection the server or a proxy dropped while it sat idle is found by a ping
+            // and replaced, so a database that comes back is used at once; connections in
+            // steady use skip the round trip. (SQLite connections cannot be dropped.)
+            opts.test_before_acquire_if_idle_for(Duration::from_secs(1));
+        }
         let mut db = Database::connect(opts).await.map_err(StoreError::from)?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
         db.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
+        let db = Gated::new(
+            db,
+            GateLimits {
+                connections: usize::try_from(options.max_connections).unwrap_or(usize::MAX),
+                max_waiting: options.max_waiting,
+                acquire_timeout: options.acquire_timeout,
+            },
+        );
         Ok(Self { db, statements })
     }
 
     /// Brings the schema up to date, then fills data a migration added a column for but only
     /// domain code can compute (the related-articles keyword profiles of older rows).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None)
+        Migrator::up(self.db.ungated(), None)
             .await
             .map_err(StoreError::from)?;
         self.fill_related_keywords().await?;
@@ -84,14 +118,27 @@ impl Store {
 
     /// Rolls every migration back (tests of the migration history).
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
-        Migrator::down(&self.db, None)
+        Migrator::down(self.db.ungated(), None)
             .await
             .map_err(StoreError::from)
     }
 
-    /// Succeeds when the database answers.
+    /// Succeeds when the database answers (at once unavailable while it is known to be
+    /// unreachable, or when the pool is saturated).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await.map_err(StoreError::Unavailable)
+    }
+
+    /// `Err(Unavailable)` when new work would be refused right now (the database is known to
+    /// be unreachable, or the pool is saturated): lets a request be turned away before it
+    /// starts rather than fail half-way.
+    pub fn admission(&self) -> Result<(), StoreError> {
+        self.db.admission().map_err(StoreError::Unavailable)
+    }
+
+    /// How the pool is used right now.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.db.stats()
     }
 
     /// `sqlite` or `postgres`.
@@ -103,34 +150,16 @@ impl Store {
         }
     }
 
-    /// The connection pool's occupancy now.
-    pub fn pool_stats(&self) -> PoolStats {
-        fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> PoolStats {
-            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
-            PoolStats {
-                in_use: pool.size().saturating_sub(idle),
-                idle,
-                max: pool.options().get_max_connections(),
-            }
-        }
-        match self.db.get_database_backend() {
-            DbBackend::Sqlite => of(self.db.get_sqlite_connection_pool()),
-            DbBackend::Postgres => of(self.db.get_postgres_connection_pool()),
-            _ => PoolStats::default(),
-        }
-    }
-
     /// How many SQL statements this store has sent since it was opened.
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
 
     /// A write transaction.
-    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+    pub(crate) async fn begin_write(&self) -> Result<Txn, StoreError> {
         // SQLite: take the write lock at BEGIN (waiting up to the busy timeout) rather than
         // upgrading a read transaction later, which fails at once when another connection
         // wrote in between. PostgreSQL ignores the mode.
-        use sea_orm::TransactionTrait as _;
         Ok(self
             .db
             .begin_with_options(sea_orm::TransactionOptions {
@@ -142,11 +171,11 @@ impl Store {
 
     /// The underlying connection, for tests that inspect the schema.
     pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
+        self.db.ungated()
     }
 
     /// Closes the pool.
     pub async fn close(self) {
-        let _ = self.db.close().await;
+        let _ = self.db.ungated().clone().close().await;
     }
 }

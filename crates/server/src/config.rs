@@ -118,6 +118,12 @@ pub struct ServeArgs {
     /// Operations: the metrics listener.
     #[command(flatten)]
     pub ops: crate::ops::OpsArgs,
+    /// Connections, time limits, shutdown.
+    #[command(flatten)]
+    pub serving: ServingArgs,
+    /// What one request, and the pool as a whole, may ask of the database.
+    #[command(flatten)]
+    pub pool: PoolArgs,
 }
 
 /// Bounds every GraphQL document and batch must fit in before it is validated, and what
@@ -244,6 +250,143 @@ impl GraphqlLimitArgs {
         };
         api.persisted_queries.cache_bytes = self.apq_cache_bytes;
         Ok(())
+    }
+}
+
+/// How connections are served and how long everything may take.
+#[derive(Debug, Clone, Args)]
+pub struct ServingArgs {
+    /// Longest a request may take on any route, in milliseconds; past it the request is
+    /// stopped and answered 504 (code TIMEOUT).
+    #[arg(long, env = "GAZETTE_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+    /// Longest a client may take to send a request's head (request line and headers), in
+    /// milliseconds, counted from when its connection opens or its previous response was sent.
+    #[arg(long, env = "GAZETTE_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// A keep-alive connection that is idle this many seconds is closed (0: no keep-alive).
+    /// The header timeout also bounds the wait for the next request: the shorter one applies.
+    #[arg(long, env = "GAZETTE_KEEPALIVE_TIMEOUT_SECS", default_value_t = 10)]
+    pub keepalive_timeout_secs: u64,
+    /// Most client connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "GAZETTE_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Largest request head (request line and headers), in bytes; 431 above.
+    #[arg(long, env = "GAZETTE_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// On SIGTERM, how many seconds in-flight requests get before the remaining connections
+    /// are cut (the last view counts are written after that either way).
+    #[arg(long, env = "GAZETTE_SHUTDOWN_DEADLINE_SECS", default_value_t = 20)]
+    pub shutdown_deadline_secs: u64,
+}
+
+impl Default for ServingArgs {
+    fn default() -> Self {
+        Self {
+            request_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            keepalive_timeout_secs: 10,
+            max_connections: 512,
+            max_header_bytes: 16 * 1024,
+            shutdown_deadline_secs: 20,
+        }
+    }
+}
+
+/// Largest request head that may be configured (hyper's read buffer is about 400 KiB).
+const MAX_HEADER_BYTES_LIMIT: usize = 256 * 1024;
+
+impl ServingArgs {
+    /// The server loop's settings; zero timeouts, no connections or a head limit outside
+    /// 1 KiB–256 KiB are refused.
+    pub fn config(&self) -> Result<crate::serve::ServeConfig, String> {
+        if self.request_timeout_ms == 0 || self.header_timeout_ms == 0 {
+            return Err(
+                "GAZETTE_REQUEST_TIMEOUT_MS and GAZETTE_HEADER_TIMEOUT_MS must be positive"
+                    .to_owned(),
+            );
+        }
+        if self.max_connections == 0 {
+            return Err("GAZETTE_MAX_CONNECTIONS must be at least 1".to_owned());
+        }
+        if !(1024..=MAX_HEADER_BYTES_LIMIT).contains(&self.max_header_bytes) {
+            return Err(format!(
+                "GAZETTE_MAX_HEADER_BYTES must be from 1024 to {MAX_HEADER_BYTES_LIMIT}"
+            ));
+        }
+        Ok(crate::serve::ServeConfig {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            keepalive_timeout: (self.keepalive_timeout_secs > 0)
+                .then(|| Duration::from_secs(self.keepalive_timeout_secs)),
+            max_connections: self.max_connections,
+            max_header_bytes: self.max_header_bytes,
+            shutdown_deadline: Duration::from_secs(self.shutdown_deadline_secs),
+        })
+    }
+
+    /// The request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// Database pool limits of `gazette serve`.
+#[derive(Debug, Clone, Args)]
+pub struct PoolArgs {
+    /// How long a statement waits for a pooled connection, and a new connection for the
+    /// database, in milliseconds, before the request is answered 503.
+    #[arg(long, env = "GAZETTE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000)]
+    pub db_acquire_timeout_ms: u64,
+    /// Statements that may wait for a connection when all are in use; any further one is
+    /// answered 503 at once.
+    #[arg(long, env = "GAZETTE_DB_MAX_WAITING", default_value_t = 64)]
+    pub db_max_waiting: usize,
+    /// Longest a statement may run, in milliseconds (PostgreSQL `statement_timeout`; SQLite's
+    /// wait for the write lock).
+    #[arg(long, env = "GAZETTE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_statement_timeout_ms: u64,
+    /// Most pooled connections one request may hold at once (at most the pool size).
+    #[arg(long, env = "GAZETTE_DB_REQUEST_SHARE", default_value_t = 4)]
+    pub db_request_share: usize,
+}
+
+impl Default for PoolArgs {
+    fn default() -> Self {
+        Self {
+            db_acquire_timeout_ms: 1000,
+            db_max_waiting: 64,
+            db_statement_timeout_ms: 5000,
+            db_request_share: 4,
+        }
+    }
+}
+
+impl PoolArgs {
+    /// The store's settings for a pool of `max_connections`; zero timeouts and a request
+    /// share outside 1 to the pool size are refused.
+    pub fn store_options(
+        &self,
+        max_connections: u32,
+    ) -> Result<gazette_persistence::StoreOptions, String> {
+        if self.db_acquire_timeout_ms == 0 || self.db_statement_timeout_ms == 0 {
+            return Err(
+                "GAZETTE_DB_ACQUIRE_TIMEOUT_MS and GAZETTE_DB_STATEMENT_TIMEOUT_MS must be positive"
+                    .to_owned(),
+            );
+        }
+        let pool = usize::try_from(max_connections).unwrap_or(usize::MAX);
+        if !(1..=pool).contains(&self.db_request_share) {
+            return Err(format!(
+                "GAZETTE_DB_REQUEST_SHARE must be from 1 to the pool size ({pool}), not {}",
+                self.db_request_share
+            ));
+        }
+        Ok(gazette_persistence::StoreOptions {
+            max_connections,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            max_waiting: self.db_max_waiting,
+            statement_timeout: Some(Duration::from_millis(self.db_statement_timeout_ms)),
+        })
     }
 }
 
@@ -490,6 +633,8 @@ impl ServeArgs {
             guards: GuardArgs::default(),
             graphql: GraphqlLimitArgs::default(),
             ops: crate::ops::OpsArgs::default(),
+            serving: ServingArgs::default(),
+            pool: PoolArgs::default(),
         }
     }
 }
@@ -805,6 +950,44 @@ mod tests {
             panic!("not the serve command");
         };
         assert!(args.graphql.introspection && args.graphql.graphiql);
+    }
+
+    #[test]
+    fn serving_limits_are_checked() {
+        let serving = ServingArgs::default();
+        assert!(serving.config().is_ok());
+        for bad in [
+            ServingArgs {
+                request_timeout_ms: 0,
+                ..ServingArgs::default()
+            },
+            ServingArgs {
+                max_connections: 0,
+                ..ServingArgs::default()
+            },
+            ServingArgs {
+                max_header_bytes: 512,
+                ..ServingArgs::default()
+            },
+        ] {
+            assert!(bad.config().is_err(), "{bad:?}");
+        }
+        let pool = PoolArgs::default();
+        assert!(pool.store_options(16).is_ok());
+        assert!(
+            pool.store_options(2).is_err(),
+            "a share larger than the pool"
+        );
+        let no_share = PoolArgs {
+            db_request_share: 0,
+            ..PoolArgs::default()
+        };
+        assert!(no_share.store_options(16).is_err());
+        let keepalive_off = ServingArgs {
+            keepalive_timeout_secs: 0,
+            ..ServingArgs::default()
+        };
+        assert_eq!(keepalive_off.config().unwrap().keepalive_timeout, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod ops;
+pub mod serve;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,7 +12,10 @@ use gazette_api::{ApiConfig, AppState, AuthError};
 use gazette_persistence::{Store, StoreError, StoreOptions};
 use tokio::net::TcpListener;
 
-pub use config::{AuthArgs, AuthSetupError, Cli, Command, DatabaseArgs, ServeArgs, TokenArgs};
+pub use config::{
+    AuthArgs, AuthSetupError, Cli, Command, DatabaseArgs, PoolArgs, ServeArgs, ServingArgs,
+    TokenArgs,
+};
 pub use ops::{LogArgs, LogFormat, OpsArgs};
 
 /// A built, bound, not yet serving Gazette.
@@ -21,6 +25,8 @@ pub struct Application {
     store: Store,
     state: AppState,
     metrics: Option<ops::MetricsListener>,
+    serving: serve::ServeConfig,
+    connections: serve::ConnectionStats,
 }
 
 /// What can stop the application from starting.
@@ -45,7 +51,7 @@ pub enum StartError {
     },
 }
 
-/// Opens the database named by `db`.
+/// Opens the database named by `db` with no statement time limit (migrations, seeding).
 pub async fn open_store(db: &DatabaseArgs) -> Result<Store, StoreError> {
     let options = StoreOptions {
         max_connections: db.db_max_connections,
@@ -60,6 +66,11 @@ impl Application {
         let auth = args.auth.authenticator()?;
         // Checked before the database is touched: bad settings change nothing.
         let feeds = args.feeds.config().map_err(StartError::Config)?;
+        let serving = args.serving.config().map_err(StartError::Config)?;
+        let pool = args
+            .pool
+            .store_options(args.db.db_max_connections)
+            .map_err(StartError::Config)?;
         if let Some(algorithm) = auth.algorithm() {
             tracing::info!(%algorithm, issuer = auth.issuer(), audience = auth.audience(),
                 "verifying bearer tokens");
@@ -67,18 +78,23 @@ impl Application {
         for warning in auth.startup_warnings() {
             tracing::warn!("{warning}");
         }
-        let store = open_store(&args.db).await?;
-        store.migrate().await?;
+        let views = args.views.config().map_err(StartError::Config)?;
+        // Migrations, and recomputing trending scores after a half-life change, may run longer
+        // than any request's statement may: they get a pool of their own without the
+        // statement time limit.
+        let migrator = open_store(&args.db).await?;
+        migrator.migrate().await?;
+        migrator
+            .init_trending(views.half_life, chrono::Utc::now())
+            .await?;
+        migrator.close().await;
+        let store = Store::connect(args.db.database_url(), &pool).await?;
         let listener = TcpListener::bind(&args.addr)
             .await
             .map_err(|source| StartError::Bind {
                 addr: args.addr.clone(),
                 source,
             })?;
-        let views = args.views.config().map_err(StartError::Config)?;
-        store
-            .init_trending(views.half_life, chrono::Utc::now())
-            .await?;
         let mut api = ApiConfig {
             max_body_bytes: args.max_body_bytes,
             max_query_depth: args.max_query_depth,
@@ -87,6 +103,10 @@ impl Application {
             views,
             related_cache_ttl: std::time::Duration::from_secs(args.views.related_cache_secs),
             feeds,
+            request_bounds: gazette_api::http::bounds::RequestBounds {
+                timeout: args.serving.request_timeout(),
+                db_share: args.pool.db_request_share,
+            },
             ..ApiConfig::default()
         };
         args.delivery.apply(&mut api).map_err(StartError::Config)?;
@@ -104,12 +124,25 @@ impl Application {
         let state = AppState::new(store.clone(), api, auth);
         let router = gazette_api::router(state.clone());
         let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
+        tracing::info!(
+            request_timeout_ms = args.serving.request_timeout_ms,
+            header_timeout_ms = args.serving.header_timeout_ms,
+            keepalive_timeout_secs = args.serving.keepalive_timeout_secs,
+            max_connections = args.serving.max_connections,
+            shutdown_deadline_secs = args.serving.shutdown_deadline_secs,
+            db_statement_timeout_ms = args.pool.db_statement_timeout_ms,
+            db_request_share = args.pool.db_request_share,
+            db_max_waiting = args.pool.db_max_waiting,
+            "serving limits"
+        );
         Ok(Self {
             listener,
             router,
             store,
             state,
             metrics,
+            serving,
+            connections: serve::ConnectionStats::default(),
         })
     }
 
@@ -132,20 +165,28 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests and writes the last
-    /// counted views before returning.
+    /// The client connections the server holds.
+    pub fn connections(&self) -> serve::ConnectionStats {
+        self.connections.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests (for at most the
+    /// shutdown deadline; connections still open then are cut) and writes the last counted
+    /// views before returning.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let tasks = self.state.views().spawn_tasks();
-        let metrics = self.metrics.map(ops::MetricsListener::serve);
-        let served = axum::serve(
+        let serving = self.serving;
+        let metrics = self.metrics.map(|listener| listener.serve(serving));
+        let served = serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.serving,
+            self.connections,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         if let Some(metrics) = metrics {
             metrics.stop().await;

@@ -86,15 +86,26 @@ impl MetricsListener {
         self.listener.local_addr().ok()
     }
 
-    /// Serves until [`MetricsServer::stop`].
-    pub(crate) fn serve(self) -> MetricsServer {
+    /// Serves until [`MetricsServer::stop`], with the public listener's timeouts and head cap
+    /// but room for only a few scrapers at once.
+    pub(crate) fn serve(self, public: crate::serve::ServeConfig) -> MetricsServer {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let config = crate::serve::ServeConfig {
+            max_connections: METRICS_CONNECTIONS,
+            shutdown_deadline: METRICS_DRAIN,
+            ..public
+        };
         let task = tokio::spawn(async move {
-            let served = axum::serve(self.listener, self.router)
-                .with_graceful_shutdown(async move {
+            let served = crate::serve::serve(
+                self.listener,
+                self.router,
+                config,
+                crate::serve::ConnectionStats::default(),
+                async move {
                     let _ = stopped.await;
-                })
-                .await;
+                },
+            )
+            .await;
             if let Err(error) = served {
                 tracing::error!(%error, "metrics listener failed");
             }
@@ -109,6 +120,9 @@ pub(crate) struct MetricsServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Scrapers served at once (Prometheus servers, an operator's curl).
+const METRICS_CONNECTIONS: usize = 16;
+
 /// How long a scrape in flight may delay shutdown.
 const METRICS_DRAIN: Duration = Duration::from_secs(1);
 
@@ -117,7 +131,8 @@ impl MetricsServer {
     pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let mut task = self.task;
-        if tokio::time::timeout(METRICS_DRAIN, &mut task)
+        // The loop cuts connections itself at its deadline; this bounds the task as a whole.
+        if tokio::time::timeout(METRICS_DRAIN * 2, &mut task)
             .await
             .is_err()
         {

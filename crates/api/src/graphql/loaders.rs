@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use gazette_domain::{Author, Correction, Slug, Topic};
-use gazette_persistence::{Store, StoreError};
+use gazette_persistence::{Store, StoreError, spawn_in_request};
 use uuid::Uuid;
 
 /// Shared error type of the loaders (DataLoader needs `Clone`).
@@ -158,12 +158,13 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loaders over `store`.
+    /// Loaders over `store`. Their batches run as tasks of their own, under the request's
+    /// database pool share.
     pub fn new(store: &Store) -> Self {
         Self {
             topic: DataLoader::with_cache(
                 TopicById(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             topic_by_slug: DataLoader::with_cache(
@@ -173,32 +174,32 @@ impl Loaders {
             ),
             author: DataLoader::with_cache(
                 AuthorById(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             article_topics: DataLoader::with_cache(
                 TopicIdsOfArticle(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             article_authors: DataLoader::with_cache(
                 AuthorIdsOfArticle(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             children: DataLoader::with_cache(
                 ChildrenOfTopic(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             corrections: DataLoader::with_cache(
                 CorrectionsOfArticle(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
             previous_slugs: DataLoader::with_cache(
                 PreviousSlugsOfArticle(store.clone()),
-                tokio::spawn,
+                spawn_in_request,
                 HashMapCache::default(),
             ),
         }

@@ -1,6 +1,7 @@
 //! The HTTP router: GraphQL, REST under `/v1` with its OpenAPI document, feeds, health.
 
 mod accept;
+pub mod bounds;
 pub mod cache;
 mod changes;
 pub mod feeds;
@@ -34,11 +35,13 @@ pub struct HttpState {
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
 /// request id, tracing span and request metrics ([`observe`]), CORS (answers preflights
-/// itself), per-client rate limits, HTTP caching (ETag, 304, Cache-Control, Surrogate-Key),
+/// itself), the request's deadline and database pool share, per-client rate limits, HTTP
+/// caching (ETag, 304, Cache-Control, Surrogate-Key),
 /// compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cors = cors_layer(&state.config().cors_origins);
+    let request_bounds = bounds::Bounds::new(state.config().request_bounds, state.store().clone());
     let openapi_json = openapi::document_json();
     let http = HttpState {
         schema: build_schema(state.clone()),
@@ -94,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             http.clone(),
             limits::rate_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            request_bounds,
+            bounds::bound_request,
         ))
         .layer(cors);
     observe::observed(routes).with_state(http)
