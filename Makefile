@@ -3,6 +3,9 @@ CARGO ?= cargo
 DATABASE_URL ?= sqlite://gazette.db
 GAZETTE_ADDR ?= 127.0.0.1:8080
 SEED_GENERATED ?= 200
+# `make run` shows the reference front page of examples/web/ at http://127.0.0.1:8080/ (the
+# binary's default is off); `make run GAZETTE_WEB_EXAMPLE=false` leaves it out.
+GAZETTE_WEB_EXAMPLE ?= true
 # Development-only HS256 secret so `make run` accepts tokens from `make token`; set your own
 # (at least 32 random bytes) anywhere that matters.
 GAZETTE_JWT_SECRET ?= dev-secret-change-me-0123456789abcdef
@@ -13,11 +16,12 @@ SCOPE ?=
 
 .PHONY: run serve seed migrate test bench lint fmt schema layers pg clean token
 
-## Build, migrate, load sample content and serve with GraphiQL at http://127.0.0.1:8080/graphql
+## Build, migrate, load sample content and serve the reference page at http://127.0.0.1:8080/
+## with GraphiQL at http://127.0.0.1:8080/graphql
 run:
 	$(CARGO) build --release -p gazette-server
 	DATABASE_URL=$(DATABASE_URL) ./target/release/gazette seed --generated $(SEED_GENERATED)
-	DATABASE_URL=$(DATABASE_URL) GAZETTE_ADDR=$(GAZETTE_ADDR) GAZETTE_JWT_SECRET='$(GAZETTE_JWT_SECRET)' ./target/release/gazette serve
+	DATABASE_URL=$(DATABASE_URL) GAZETTE_ADDR=$(GAZETTE_ADDR) GAZETTE_JWT_SECRET='$(GAZETTE_JWT_SECRET)' GAZETTE_WEB_EXAMPLE=$(GAZETTE_WEB_EXAMPLE) ./target/release/gazette serve
 
 ## Mint a bearer token for `make run`'s server: make token ROLE=editor SUB=alice [TTL=1h] [SCOPE=syndication]
 token:

@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod bounds;
+mod browser;
 mod cache_safety;
 mod change_privacy;
 mod changes;

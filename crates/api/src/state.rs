@@ -40,6 +40,8 @@ pub struct ApiConfig {
     pub feeds: FeedsConfig,
     /// Every request's deadline and database pool share.
     pub request_bounds: crate::http::bounds::RequestBounds,
+    /// Serve the reference front page of `examples/web/` at `/`.
+    pub web_example: bool,
 }
 
 impl Default for ApiConfig {
@@ -59,6 +61,7 @@ impl Default for ApiConfig {
             trusted_proxy_hops: 0,
             feeds: FeedsConfig::default(),
             request_bounds: crate::http::bounds::RequestBounds::default(),
+            web_example: false,
         }
     }
 }

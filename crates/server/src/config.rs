@@ -124,6 +124,27 @@ pub struct ServeArgs {
     /// What one request, and the pool as a whole, may ask of the database.
     #[command(flatten)]
     pub pool: PoolArgs,
+    /// The reference front page.
+    #[command(flatten)]
+    pub web: WebExampleArgs,
+}
+
+/// The reference front page of `examples/web/` (compiled into the binary).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WebExampleArgs {
+    /// Serve the reference front page at `/` (with `/articles/{slug}` and `/topics/{slug}`):
+    /// the sample article page rendered in the browser from one GraphQL request. Off by
+    /// default: it is a demonstration on the API's own origin, not the publisher's site.
+    #[arg(long, env = "GAZETTE_WEB_EXAMPLE", default_value_t = false,
+        action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub web_example: bool,
+}
+
+impl WebExampleArgs {
+    /// The setting as the API takes it.
+    pub fn apply(&self, api: &mut ApiConfig) {
+        api.web_example = self.web_example;
+    }
 }
 
 /// Bounds every GraphQL document and batch must fit in before it is validated, and what
@@ -635,6 +656,7 @@ impl ServeArgs {
             ops: crate::ops::OpsArgs::default(),
             serving: ServingArgs::default(),
             pool: PoolArgs::default(),
+            web: WebExampleArgs::default(),
         }
     }
 }

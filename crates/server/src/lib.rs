@@ -112,6 +112,7 @@ impl Application {
         args.delivery.apply(&mut api).map_err(StartError::Config)?;
         args.guards.apply(&mut api).map_err(StartError::Config)?;
         args.graphql.apply(&mut api).map_err(StartError::Config)?;
+        args.web.apply(&mut api);
         tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,

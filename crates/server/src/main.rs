@@ -16,6 +16,9 @@ async fn main() -> Result<(), Failure> {
                 max_query_depth = args.max_query_depth, max_query_complexity = args.max_query_complexity, "starting gazette");
             let app = Application::build(&args).await?;
             tracing::info!("listening on http://{}/graphql", app.local_addr());
+            if args.web.web_example {
+                tracing::info!("reference front page at http://{}/", app.local_addr());
+            }
             app.run_until_stopped(shutdown_signal()).await?;
             tracing::info!("stopped");
         }
@@ -32,8 +35,16 @@ async fn main() -> Result<(), Failure> {
                 chrono::Utc::now(),
             )
             .await?;
+            // A fresh database also gets the sample page's readership, so "Hot this week"
+            // is not empty on the first `make run`.
+            let views = gazette_persistence::seed_sample_readership(
+                &store,
+                gazette_api::views::ViewsConfig::default().half_life,
+                chrono::Utc::now(),
+            )
+            .await?;
             println!(
-                "seeded: {} topics, {} authors, {} articles added",
+                "seeded: {} topics, {} authors, {} articles, {views} sample views added",
                 report.topics, report.authors, report.articles
             );
         }

@@ -15,6 +15,7 @@ pub mod rest;
 mod scrape;
 
 pub use scrape::metrics_router;
+pub mod web_example;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config().cors_origins);
     let request_bounds = bounds::Bounds::new(state.config().request_bounds, state.store().clone());
     let openapi_json = openapi::document_json();
+    let web_example = state.config().web_example;
     let http = HttpState {
         schema: build_schema(state.clone()),
         app: state,
@@ -85,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        // The reference front page, when switched on (`GAZETTE_WEB_EXAMPLE`).
+        .merge(web_example::routes(web_example))
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
