@@ -155,7 +155,12 @@ impl RateLimits {
         match viewer {
             Viewer::Editor { .. } | Viewer::Admin { .. } => None,
             Viewer::Partner { sub, .. } => self.inner.partner.as_ref().map(|b| b.check(sub)),
-            Viewer::Anonymous => self.inner.anonymous.as_ref().map(|b| b.check(&address)),
+            // An IPv6 client is one network: its /64, like the view beacon's rules.
+            Viewer::Anonymous => self
+                .inner
+                .anonymous
+                .as_ref()
+                .map(|b| b.check(&crate::views::client_key(address))),
         }
     }
 }
