@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette_api::auth::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, JwtAlgorithm, MAX_LEEWAY_SECS, Role,
 };
-use gazette_api::views::ViewsConfig;
 use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator, GraphqlLimits};
+use gazette_app::ViewsConfig;
 
 /// The HS256 secret [`ServeArgs::for_tests`] configures (tests mint tokens with it).
 pub const TEST_JWT_SECRET: &str = "gazette-test-secret-0123456789abcdef-not-for-production";

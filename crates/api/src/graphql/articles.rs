@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::error::GqlResultExt as _;
 
 /// The most related articles one list may hold, as the `first` argument counts.
-const MAX_RELATED: i32 = crate::related::MAX_RELATED as i32;
+const MAX_RELATED: i32 = gazette_app::related::MAX_RELATED as i32;
 
 /// An article as clients see it.
 #[derive(Clone)]
@@ -300,27 +300,11 @@ impl ArticleNode {
     /// article, never twice. Cached for a short time.
     #[graphql(complexity = "first_cost(first, 5, MAX_RELATED, child_complexity)")]
     async fn related(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ArticleNode>> {
-        let first = first.unwrap_or(5);
-        let limit = usize::try_from(first)
-            .ok()
-            .filter(|n| (1..=crate::related::MAX_RELATED).contains(n))
-            .ok_or_else(|| {
-                crate::ApiError::from(ValidationError::new(
-                    "first",
-                    format!("must be between 1 and {}", crate::related::MAX_RELATED),
-                ))
-                .into_graphql()
-            })?;
         let request = ctx.data_unchecked::<RequestContext>();
         let related = ctx
             .data_unchecked::<AppState>()
-            .related()
-            .of(
-                &self.0,
-                limit,
-                request.viewer.public_visibility(request.now),
-                request.now,
-            )
+            .app()
+            .related_articles(&request.viewer, &self.0, first, request.now)
             .await
             .gql()?;
         let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
@@ -488,13 +472,8 @@ pub async fn article_connection(
         ArticleOrderBy::Oldest => ArticleOrder::Oldest,
     };
     let result = state
-        .store()
-        .list_articles(
-            &filter,
-            order,
-            &page,
-            request.viewer.visibility(request.now),
-        )
+        .app()
+        .articles(&request.viewer, &filter, order, &page, request.now)
         .await
         .gql()?;
     let articles: Vec<&Article> = result.items.iter().collect();
@@ -505,13 +484,7 @@ pub async fn article_connection(
         .map_err(load_error)?;
     Ok(connection(
         result,
-        |a| {
-            ArticleCursor {
-                published_at: a.published_at.unwrap_or(a.created_at),
-                id: a.id,
-            }
-            .encode()
-        },
+        gazette_app::articles::article_cursor,
         ArticleNode::from,
     ))
 }
@@ -536,20 +509,11 @@ impl ArticleQuery {
     ) -> Result<Option<ArticleNode>> {
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
-        let visibility = request.viewer.visibility(request.now);
-        let found = match (slug, id) {
+        let key = match (slug, id) {
             (Some(slug), None) => {
-                state
-                    .store()
-                    .article_by_slug(&Slug::parse(&slug).gql()?, visibility)
-                    .await
+                gazette_app::articles::ArticleKey::Slug(Slug::parse(&slug).gql()?)
             }
-            (None, Some(id)) => {
-                state
-                    .store()
-                    .article_by_id(parse_uuid("id", &id).gql()?, visibility)
-                    .await
-            }
+            (None, Some(id)) => gazette_app::articles::ArticleKey::Id(parse_uuid("id", &id).gql()?),
             _ => {
                 return Err(crate::ApiError::from(ValidationError::new(
                     "slug",
@@ -558,7 +522,11 @@ impl ArticleQuery {
                 .into_graphql());
             }
         };
-        let found = found.gql()?;
+        let found = state
+            .app()
+            .article(&request.viewer, &key, request.now)
+            .await
+            .gql()?;
         match &found {
             Some(article) => super::tags(ctx).article(article.id),
             // Purged when an article is published, in case this is the one.

@@ -7,8 +7,8 @@ use super::RequestContext;
 use super::articles::ArticleNode;
 use super::loaders::{Loaders, load_error};
 use crate::AppState;
-use crate::changes::{Change, read_changes};
 use crate::error::GqlResultExt as _;
+use gazette_app::changes::{Change, read_changes};
 
 /// What a change entry tells a mirror to do.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

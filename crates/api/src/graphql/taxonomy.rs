@@ -64,7 +64,7 @@ impl TopicNode {
         window: Option<super::trending::TrendingWindow>,
         first: Option<i32>,
     ) -> Result<Vec<super::trending::TrendingArticle>> {
-        super::trending::trending_list(ctx, window, Some(self.0.slug.clone()), first).await
+        super::trending::trending_list(ctx, window, Some(&self.0), first).await
     }
     /// Topics under this one, by slug.
     #[graphql(
@@ -170,13 +170,7 @@ impl TaxonomyQuery {
     async fn topic(&self, ctx: &Context<'_>, slug: String) -> Result<Option<TopicNode>> {
         let slug = Slug::parse(&slug).gql()?;
         super::tags(ctx).topic(slug.as_str());
-        Ok(ctx
-            .data_unchecked::<AppState>()
-            .store()
-            .topic_by_slug(&slug)
-            .await
-            .gql()?
-            .map(TopicNode))
+        Ok(optional(ctx.data_unchecked::<AppState>().app().topic(&slug).await)?.map(TopicNode))
     }
 
     /// Every topic, by slug, as a Relay connection.
@@ -193,8 +187,8 @@ impl TaxonomyQuery {
         super::tags(ctx).list("topics");
         let result = ctx
             .data_unchecked::<AppState>()
-            .store()
-            .list_topics(&page)
+            .app()
+            .topics(&page)
             .await
             .gql()?;
         Ok(connection(
@@ -208,13 +202,7 @@ impl TaxonomyQuery {
     async fn author(&self, ctx: &Context<'_>, slug: String) -> Result<Option<AuthorNode>> {
         let slug = Slug::parse(&slug).gql()?;
         super::tags(ctx).author(slug.as_str());
-        Ok(ctx
-            .data_unchecked::<AppState>()
-            .store()
-            .author_by_slug(&slug)
-            .await
-            .gql()?
-            .map(AuthorNode))
+        Ok(optional(ctx.data_unchecked::<AppState>().app().author(&slug).await)?.map(AuthorNode))
     }
 
     /// Every author, by slug, as a Relay connection.
@@ -231,8 +219,8 @@ impl TaxonomyQuery {
         super::tags(ctx).list("authors");
         let result = ctx
             .data_unchecked::<AppState>()
-            .store()
-            .list_authors(&page)
+            .app()
+            .authors(&page)
             .await
             .gql()?;
         Ok(connection(
@@ -240,5 +228,15 @@ impl TaxonomyQuery {
             |a| SlugCursor(a.slug.as_str().to_owned()).encode(),
             AuthorNode,
         ))
+    }
+}
+
+/// A lookup's answer as a nullable GraphQL field: not found is null, any other error a coded
+/// error.
+fn optional<T>(found: Result<T, gazette_app::AppError>) -> Result<Option<T>> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(gazette_app::AppError::NotFound(_)) => Ok(None),
+        Err(error) => Err(crate::ApiError::from(error).into_graphql()),
     }
 }

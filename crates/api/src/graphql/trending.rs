@@ -1,15 +1,15 @@
 //! "Hot this week": the trending lists and the `recordView` beacon mutation.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use gazette_domain::Slug;
-use gazette_domain::trending::{self, trending_limit};
+use gazette_app::AppError;
+use gazette_domain::trending;
+use gazette_domain::{Slug, Topic};
 
 use super::RequestContext;
 use super::articles::ArticleNode;
 use super::loaders::{Loaders, load_error};
+use crate::AppState;
 use crate::error::GqlResultExt as _;
-use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
-use crate::{ApiError, AppState};
 
 /// How far back a trending list looks.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,33 +44,32 @@ pub struct TrendingArticle {
     views: i64,
 }
 
-/// The trending list for the given window and topic, articles loaded in one statement.
+/// The trending list for the given window and (known) topic, articles loaded in one
+/// statement: [`gazette_app::App::trending`].
 pub(crate) async fn trending_list(
     ctx: &Context<'_>,
     window: Option<TrendingWindow>,
-    topic: Option<Slug>,
+    topic: Option<&Topic>,
     first: Option<i32>,
 ) -> Result<Vec<TrendingArticle>> {
-    let limit = trending_limit("first", first.unwrap_or(10)).gql()?;
-    let topic_tag = topic.as_ref().map(|t| t.as_str().to_owned());
     let state = ctx.data_unchecked::<AppState>();
     let request = ctx.data_unchecked::<RequestContext>();
     let list = state
-        .views()
-        .trending_articles(
+        .app()
+        .trending(
+            &request.viewer,
             window.unwrap_or_default().into(),
             topic,
-            limit,
-            request.viewer.public_visibility(request.now),
+            first,
             request.now,
         )
         .await
         .gql()?;
-    let articles: Vec<&gazette_domain::Article> = list.iter().map(|(a, _, _)| a).collect();
+    let articles: Vec<&gazette_domain::Article> = list.iter().map(|e| &e.article).collect();
     let tags = super::tags(ctx);
     tags.list("trending");
-    if let Some(topic) = &topic_tag {
-        tags.topic(topic);
+    if let Some(topic) = topic {
+        tags.topic(topic.slug.as_str());
     }
     tags.articles(articles.iter().copied());
     ctx.data_unchecked::<Loaders>()
@@ -79,10 +78,10 @@ pub(crate) async fn trending_list(
         .map_err(load_error)?;
     Ok(list
         .into_iter()
-        .map(|(article, score, views)| TrendingArticle {
-            article: ArticleNode::from(article),
-            score,
-            views,
+        .map(|e| TrendingArticle {
+            article: ArticleNode::from(e.article),
+            score: e.score,
+            views: e.views,
         })
         .collect())
 }
@@ -109,20 +108,23 @@ impl TrendingQuery {
             .map(|t| Slug::parse_field("topic", t))
             .transpose()
             .gql()?;
-        if let Some(slug) = &topic {
-            // Every `trending(topic:)` of the request is looked up in one statement, and an
-            // unknown topic never reaches the trending cache.
-            let known = ctx
-                .data_unchecked::<Loaders>()
-                .topic_by_slug
-                .load_one(slug.clone())
-                .await
-                .map_err(load_error)?;
-            if known.is_none() {
-                return Err(ApiError::NotFound(format!("topic `{slug}`")).into_graphql());
-            }
-        }
-        trending_list(ctx, window, topic, first).await.map(Some)
+        let topic = match topic {
+            // Every `trending(topic:)` of the request is looked up in one statement; an
+            // unknown topic is the use case's one error, and never reaches the trending cache.
+            Some(slug) => Some(
+                ctx.data_unchecked::<Loaders>()
+                    .topic_by_slug
+                    .load_one(slug.clone())
+                    .await
+                    .map_err(load_error)?
+                    .ok_or_else(|| AppError::unknown_topic(&slug))
+                    .gql()?,
+            ),
+            None => None,
+        };
+        trending_list(ctx, window, topic.as_ref(), first)
+            .await
+            .map(Some)
     }
 }
 
@@ -161,26 +163,16 @@ impl ViewMutation {
     ) -> Result<RecordViewPayload> {
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
-        if let Err(wait) = state.views().check_rate(request.client_ip) {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: wait.as_secs() + 1,
-            }
-            .into_graphql());
-        }
-        let article =
-            ArticleRef::from_parts(article_id.as_ref().map(|id| id.as_str()), slug.as_deref())
-                .gql()?;
-        let visitor = visitor_id.as_deref().map(str::trim);
-        if visitor.is_some_and(|v| v.is_empty() || v.len() > MAX_VISITOR_ID_LEN) {
-            return Err(ApiError::from(gazette_domain::ValidationError::new(
-                "visitorId",
-                format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
-            ))
-            .into_graphql());
-        }
+        state.app().check_beacon_rate(request.client_ip).gql()?;
         let outcome = state
-            .views()
-            .record(&article, visitor, request.client_ip, request.now)
+            .app()
+            .record_view(
+                article_id.as_ref().map(|id| id.as_str()),
+                slug.as_deref(),
+                visitor_id.as_deref(),
+                request.client_ip,
+                request.now,
+            )
             .await
             .gql()?;
         Ok(RecordViewPayload {

@@ -18,7 +18,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use chrono::Utc;
 use gazette_domain::Viewer;
 use serde::Deserialize;
 
@@ -502,7 +501,7 @@ async fn run(
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
-        now: gazette_domain::time::storage_precision(Utc::now()),
+        now: http.app.now(),
         client_ip: caller.ip,
         tags: tags.clone(),
     };

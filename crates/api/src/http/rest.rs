@@ -15,8 +15,6 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use gazette_domain::syndication::may_read_body;
-use gazette_domain::trending::{DEFAULT_TRENDING, trending_limit};
 use gazette_domain::{Article, Slug, ValidationError, Viewer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +23,6 @@ use super::HttpState;
 use super::cache::CacheTags;
 use super::openapi::{BeaconProblems, ListProblems, LookupProblems};
 use crate::ApiError;
-use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
 use params::{
     CursorSchema, PageSize, SearchText, SlugSchema, TrendingSize, WindowJson, enum_param,
 };
@@ -188,12 +185,8 @@ pub async fn record_view(
     ClientIp(address): ClientIp,
     request: Request,
 ) -> Response {
-    let views = http.app.views();
-    if let Err(wait) = views.check_rate(address) {
-        return ApiError::RateLimited {
-            retry_after_secs: wait.as_secs() + 1,
-        }
-        .into_response();
+    if let Err(error) = http.app.app().check_beacon_rate(address) {
+        return ApiError::from(error).into_response();
     }
     let body = match axum::body::to_bytes(request.into_body(), MAX_BEACON_BYTES).await {
         Ok(body) => body,
@@ -213,21 +206,18 @@ pub async fn record_view(
             .into_response();
         }
     };
-    let article = match ArticleRef::from_parts(beacon.article_id.as_deref(), beacon.slug.as_deref())
-    {
-        Ok(article) => article,
-        Err(e) => return ApiError::BadInput(e).into_response(),
-    };
-    let visitor = beacon.visitor_id.as_deref().map(str::trim);
-    // Characters, as every length rule (and the schema's `maxLength`) counts them.
-    if visitor.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_VISITOR_ID_LEN) {
-        return ApiError::BadInput(ValidationError::new(
-            "visitorId",
-            format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
-        ))
-        .into_response();
-    }
-    match views.record(&article, visitor, address, Utc::now()).await {
+    let recorded = http
+        .app
+        .app()
+        .record_view(
+            beacon.article_id.as_deref(),
+            beacon.slug.as_deref(),
+            beacon.visitor_id.as_deref(),
+            address,
+            http.app.now(),
+        )
+        .await;
+    match recorded {
         Ok(outcome) => (
             StatusCode::ACCEPTED,
             Json(BeaconAnswer {
@@ -236,7 +226,7 @@ pub async fn record_view(
             }),
         )
             .into_response(),
-        Err(error) => ApiError::from_store(&error).into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
@@ -362,45 +352,33 @@ async fn trending_items(
         None => WindowJson::default(),
         Some(raw) => enum_param::<WindowJson>("window", raw)?,
     };
-    let first = match params.first.as_deref() {
-        None => DEFAULT_TRENDING,
-        Some(raw) => raw
-            .parse::<i32>()
-            .map_err(|_| ValidationError::new("first", "must be a whole number"))?,
-    };
-    let limit = trending_limit("first", first)?;
+    let first = params
+        .first
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<i32>()
+                .map_err(|_| ValidationError::new("first", "must be a whole number"))
+        })
+        .transpose()?;
     let topic = params
         .topic
         .as_deref()
         .map(|t| Slug::parse_field("topic", t))
         .transpose()?;
-    let store = http.app.store();
-    if let Some(topic) = &topic
-        && store.topic_by_slug(topic).await?.is_none()
-    {
-        return Err(ApiError::NotFound(format!("topic `{topic}`")));
-    }
-    let now = Utc::now();
     let items = http
         .app
-        .views()
-        .trending_articles(
-            window.into(),
-            topic.clone(),
-            limit,
-            viewer.public_visibility(now),
-            now,
-        )
+        .app()
+        .trending_by_slug(viewer, window.into(), topic.as_ref(), first, http.app.now())
         .await?;
     Ok(TrendingAnswer {
         window,
         topic: topic.map(|t| t.as_str().to_owned()),
         items: items
             .into_iter()
-            .map(|(article, score, views)| TrendingItem {
-                article: ArticleSummary::from(&article),
-                score,
-                views,
+            .map(|entry| TrendingItem {
+                article: ArticleSummary::from(&entry.article),
+                score: entry.score,
+                views: entry.views,
             })
             .collect(),
     })
@@ -537,7 +515,7 @@ async fn search_items(
     viewer: &Viewer,
     params: SearchParams,
 ) -> Result<SearchAnswer, ApiError> {
-    use gazette_domain::{CursorKey, OffsetCursor, PageRequest};
+    use gazette_domain::{OffsetCursor, PageRequest};
     let raw = params
         .q
         .ok_or_else(|| ValidationError::new("q", "is required"))?;
@@ -551,8 +529,6 @@ async fn search_items(
         })
         .transpose()?;
     let page = PageRequest::<OffsetCursor>::from_relay(first, params.after.as_deref(), None, None)?;
-    let now = Utc::now();
-    let offset = page.cursor.map_or(0, |c| c.0);
     let filter = gazette_persistence::SearchFilter {
         topic: params
             .topic
@@ -564,36 +540,17 @@ async fn search_items(
     };
     let result = http
         .app
-        .store()
-        .search(
-            &query,
-            &filter,
-            offset,
-            page.limit,
-            viewer.public_visibility(now),
-        )
+        .app()
+        .search(viewer, &query, &filter, &page, http.app.now())
         .await?;
-    let count = result.items.len() as u64;
+    let end_cursor = result.end_cursor();
     let items = result
-        .items
+        .hits
         .into_iter()
         .map(|hit| SearchItem {
             highlights: SearchHighlightsJson {
-                headline: gazette_domain::search::highlight(
-                    hit.article.headline.as_str(),
-                    &query,
-                    usize::MAX,
-                )
-                .into(),
-                // No body passage for a partner without the right to the full text.
-                body: may_read_body(viewer, &hit.article, now).then(|| {
-                    gazette_domain::search::highlight(
-                        &hit.article.body.to_plain_text(),
-                        &query,
-                        crate::graphql::SNIPPET_CHARS,
-                    )
-                    .into()
-                }),
+                headline: hit.headline.into(),
+                body: hit.body.map(SnippetJson::from),
             },
             article: ArticleSummary::from(&hit.article),
             score: hit.score,
@@ -603,7 +560,7 @@ async fn search_items(
         items,
         page_info: PageInfoJson {
             has_next_page: result.has_next,
-            end_cursor: (count > 0).then(|| OffsetCursor(offset + count).encode()),
+            end_cursor,
         },
     })
 }

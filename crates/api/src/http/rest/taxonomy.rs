@@ -17,10 +17,10 @@ use super::articles::path_slug;
 use super::page::{PageInfo, PageParams, query, respond};
 use super::params::SlugSchema;
 use super::wire::TopicLink;
-use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::CacheTags;
 use crate::http::openapi::{ListProblems, LookupProblems};
+use gazette_app::taxonomy::{self, TopicPage};
 
 /// A topic; sections are topics with no parent.
 #[derive(Debug, Serialize, ToSchema)]
@@ -140,13 +140,10 @@ pub async fn list_topics(
     respond(
         async {
             let request = query(page)?.page_request::<SlugCursor>()?;
-            let store = http.app.store();
-            let result = store.list_topics(&request).await?;
-            let mut parents: Vec<uuid::Uuid> =
-                result.items.iter().filter_map(|t| t.parent_id).collect();
-            parents.sort_unstable();
-            parents.dedup();
-            let parents = store.topics_by_ids(&parents).await?;
+            let TopicPage {
+                page: result,
+                parents,
+            } = http.app.app().topics_with_parents(&request).await?;
             let mut tags = CacheTags::new();
             tags.list("topics");
             for topic in result.items.iter().chain(parents.values()) {
@@ -185,18 +182,11 @@ pub async fn get_topic(
     respond(
         async {
             let slug = path_slug(path)?;
-            let store = http.app.store();
-            let topic = store
-                .topic_by_slug(&slug)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("topic `{slug}`")))?;
-            let parent_ids: Vec<uuid::Uuid> = topic.parent_id.into_iter().collect();
-            let own_id = [topic.id];
-            let (parents, mut children) = tokio::try_join!(
-                store.topics_by_ids(&parent_ids),
-                store.children_of_topics(&own_id),
-            )?;
-            let children = children.remove(&topic.id).unwrap_or_default();
+            let taxonomy::TopicDetail {
+                topic,
+                parents,
+                children,
+            } = http.app.app().topic_detail(&slug).await?;
             let mut tags = CacheTags::new();
             for t in std::iter::once(&topic)
                 .chain(parents.values())
@@ -235,7 +225,7 @@ pub async fn list_authors(
     respond(
         async {
             let request = query(page)?.page_request::<SlugCursor>()?;
-            let result = http.app.store().list_authors(&request).await?;
+            let result = http.app.app().authors(&request).await?;
             let mut tags = CacheTags::new();
             tags.list("authors");
             for author in &result.items {
@@ -270,12 +260,7 @@ pub async fn get_author(
     respond(
         async {
             let slug = path_slug(path)?;
-            let author = http
-                .app
-                .store()
-                .author_by_slug(&slug)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("author `{slug}`")))?;
+            let author = http.app.app().author(&slug).await?;
             let mut tags = CacheTags::new();
             tags.author(author.slug.as_str());
             Ok((AuthorJson::from(&author), tags))
