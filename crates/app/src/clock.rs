@@ -21,29 +21,50 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told, starting at the system's time plus any offset given:
-/// tests of scheduling, embargoes and expiry advance it instead of waiting. Clones share one
-/// offset.
+/// A clock for tests: it reads the system's time shifted by whatever it was moved, until it
+/// is frozen; then it stands still until moved. Tests of scheduling, embargoes and expiry move
+/// it instead of waiting, and tests comparing answers freeze it so every request sees the same
+/// instant. Clones share one state.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {
-    offset: Arc<Mutex<chrono::Duration>>,
+    state: Arc<Mutex<ManualState>>,
+}
+
+#[derive(Debug, Default)]
+struct ManualState {
+    offset: chrono::Duration,
+    frozen: Option<DateTime<Utc>>,
 }
 
 impl ManualClock {
-    /// A clock reading the system's time until it is moved.
+    /// A clock reading the system's time until it is moved or frozen.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Moves the clock forward (or, with a negative duration, back) by `by`.
     pub fn advance(&self, by: chrono::Duration) {
-        *self.offset.lock().unwrap_or_else(PoisonError::into_inner) += by;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.offset += by;
+        if let Some(at) = &mut state.frozen {
+            *at += by;
+        }
+    }
+
+    /// Stops the clock at its current reading (it moves again only by [`ManualClock::advance`]).
+    pub fn freeze(&self) {
+        let now = self.now();
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .frozen = Some(now);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.frozen.unwrap_or_else(|| Utc::now() + state.offset)
     }
 }
 
@@ -58,5 +79,10 @@ mod tests {
         let before = clock.now();
         copy.advance(chrono::Duration::days(2));
         assert!(clock.now() >= before + chrono::Duration::days(2));
+        clock.freeze();
+        let frozen = clock.now();
+        assert_eq!(copy.now(), frozen);
+        copy.advance(chrono::Duration::hours(1));
+        assert_eq!(clock.now(), frozen + chrono::Duration::hours(1));
     }
 }

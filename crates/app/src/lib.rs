@@ -11,6 +11,7 @@
 pub mod articles;
 pub mod changes;
 pub mod clock;
+pub mod editorial;
 mod error;
 pub mod feeds;
 pub mod metrics;

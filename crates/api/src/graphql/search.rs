@@ -7,11 +7,10 @@ use gazette_domain::search::{Highlight, SearchQuery};
 use gazette_domain::{OffsetCursor, Slug, ValidationError};
 use gazette_persistence::SearchFilter;
 
-use super::RequestContext;
-use super::articles::ArticleNode;
-use super::loaders::{Loaders, load_error};
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::{ArticleNode, BODY_FORBIDDEN};
 use super::pagination::{connection_cost, page_request};
-use crate::AppState;
 use crate::error::GqlResultExt as _;
 
 pub use gazette_app::search::SNIPPET_CHARS;
@@ -78,10 +77,6 @@ impl SearchHighlights {
     }
 }
 
-/// Why a partner's body read is refused.
-pub(crate) const BODY_FORBIDDEN: &str = "the full text of this article is not licensed to this token (it needs the `syndication` \
-     scope and a syndicatable article)";
-
 /// One search result.
 #[derive(SimpleObject)]
 pub struct SearchHit {
@@ -142,8 +137,8 @@ impl SearchQueryRoot {
         let parsed = SearchQuery::parse("query", &query).gql()?;
         let filter = filter.unwrap_or_default().parse().gql()?;
         let page = page_request::<OffsetCursor>(first, after, None, None)?;
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
+        let state = ctx.app_state();
+        let request = ctx.request_context();
         let result = state
             .app()
             .search(&request.viewer, &parsed, &filter, &page, request.now)
@@ -153,7 +148,7 @@ impl SearchQueryRoot {
             result.hits.iter().map(|h| &h.article).collect();
         super::tags(ctx).list("search");
         super::tags(ctx).articles(articles.iter().copied());
-        ctx.data_unchecked::<Loaders>()
+        ctx.loaders()
             .prefetch_for_articles(
                 ctx.look_ahead()
                     .field("edges")

@@ -1,90 +1,14 @@
-//! "Hot this week": the trending lists and the `recordView` beacon mutation.
+//! "Hot this week": the trending query and the `recordView` beacon mutation (the trending
+//! entry type and list are in [`super::objects`]).
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use gazette_app::AppError;
-use gazette_domain::trending;
-use gazette_domain::{Slug, Topic};
+use gazette_domain::Slug;
 
-use super::RequestContext;
-use super::articles::ArticleNode;
-use super::loaders::{Loaders, load_error};
-use crate::AppState;
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::{TrendingArticle, TrendingWindow, trending_cost, trending_list};
 use crate::error::GqlResultExt as _;
-
-/// How far back a trending list looks.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TrendingWindow {
-    /// The last 24 hours.
-    Day,
-    /// The last 7 days.
-    #[default]
-    Week,
-    /// The last 30 days.
-    Month,
-}
-
-impl From<TrendingWindow> for trending::TrendingWindow {
-    fn from(window: TrendingWindow) -> Self {
-        match window {
-            TrendingWindow::Day => Self::Day,
-            TrendingWindow::Week => Self::Week,
-            TrendingWindow::Month => Self::Month,
-        }
-    }
-}
-
-/// An article on a trending list.
-#[derive(SimpleObject)]
-pub struct TrendingArticle {
-    /// The article.
-    article: ArticleNode,
-    /// Its score: views weighted by exponential decay (a view one half-life old counts ½).
-    score: f64,
-    /// Views counted in the window.
-    views: i64,
-}
-
-/// The trending list for the given window and (known) topic, articles loaded in one
-/// statement: [`gazette_app::App::trending`].
-pub(crate) async fn trending_list(
-    ctx: &Context<'_>,
-    window: Option<TrendingWindow>,
-    topic: Option<&Topic>,
-    first: Option<i32>,
-) -> Result<Vec<TrendingArticle>> {
-    let state = ctx.data_unchecked::<AppState>();
-    let request = ctx.data_unchecked::<RequestContext>();
-    let list = state
-        .app()
-        .trending(
-            &request.viewer,
-            window.unwrap_or_default().into(),
-            topic,
-            first,
-            request.now,
-        )
-        .await
-        .gql()?;
-    let articles: Vec<&gazette_domain::Article> = list.iter().map(|e| &e.article).collect();
-    let tags = super::tags(ctx);
-    tags.list("trending");
-    if let Some(topic) = topic {
-        tags.topic(topic.slug.as_str());
-    }
-    tags.articles(articles.iter().copied());
-    ctx.data_unchecked::<Loaders>()
-        .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
-        .await
-        .map_err(load_error)?;
-    Ok(list
-        .into_iter()
-        .map(|e| TrendingArticle {
-            article: ArticleNode::from(e.article),
-            score: e.score,
-            views: e.views,
-        })
-        .collect())
-}
 
 /// Trending reads.
 #[derive(Default)]
@@ -112,7 +36,7 @@ impl TrendingQuery {
             // Every `trending(topic:)` of the request is looked up in one statement; an
             // unknown topic is the use case's one error, and never reaches the trending cache.
             Some(slug) => Some(
-                ctx.data_unchecked::<Loaders>()
+                ctx.loaders()
                     .topic_by_slug
                     .load_one(slug.clone())
                     .await
@@ -126,12 +50,6 @@ impl TrendingQuery {
             .await
             .map(Some)
     }
-}
-
-/// Complexity of a trending list: its length (`first`, default 10, at most 50) times what
-/// each entry costs, plus one for the list.
-pub fn trending_cost(first: Option<i32>, child: usize) -> usize {
-    super::pagination::first_cost(first, 10, trending::MAX_TRENDING, child)
 }
 
 /// What became of a recorded view.
@@ -161,8 +79,8 @@ impl ViewMutation {
         slug: Option<String>,
         visitor_id: Option<String>,
     ) -> Result<RecordViewPayload> {
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
+        let state = ctx.app_state();
+        let request = ctx.request_context();
         state.app().check_beacon_rate(request.client_ip).gql()?;
         let outcome = state
             .app()

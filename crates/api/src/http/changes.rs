@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::HttpState;
 use super::cache::CacheTags;
+use super::caller::Caller;
+use super::rest::ArticleSummary;
 use super::rest::params::{ChangesSize, CursorSchema};
 use super::rest::wire::StatusJson;
-use super::rest::{ArticleSummary, Caller};
 use crate::ApiError;
 use gazette_app::Relations;
 use gazette_app::changes::Change;
@@ -147,7 +148,7 @@ struct ChangesJson<'a> {
     params(ChangesParams),
     responses(
         (status = 200, description = "The articles that changed for this caller since the cursor, in commit order", body = ChangesJson),
-        super::openapi::ListProblems,
+        super::problems::ListProblems,
     ),
 )]
 pub async fn changes(

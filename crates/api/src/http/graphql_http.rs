@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
-use super::rest::{Authenticated, ClientIp};
+use super::caller::{Authenticated, ClientIp};
 use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
 use crate::graphql::cost::{BatchBudget, CostMeter};
 use crate::graphql::shape::SchemaShape;

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use self::model::{Feed, Item};
 use super::HttpState;
 use super::cache::CacheTags;
-use super::rest::Caller;
+use super::caller::Caller;
 use crate::ApiError;
 
 /// A feed format, named by the path's extension.

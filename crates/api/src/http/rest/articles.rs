@@ -14,14 +14,14 @@ use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::Caller;
 use super::page::{PageInfo, PageParams, query, respond};
 use super::params::{OrderJson, SlugSchema, enum_param};
 use super::wire::{ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson};
 use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::CacheTags;
-use crate::http::openapi::{ListProblems, LookupProblems};
+use crate::http::caller::Caller;
+use crate::http::problems::{ListProblems, LookupProblems};
 use gazette_app::Relations;
 
 /// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).

@@ -12,14 +12,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Caller;
 use super::articles::path_slug;
 use super::page::{PageInfo, PageParams, query, respond};
 use super::params::SlugSchema;
 use super::wire::TopicLink;
 use crate::http::HttpState;
 use crate::http::cache::CacheTags;
-use crate::http::openapi::{ListProblems, LookupProblems};
+use crate::http::caller::Caller;
+use crate::http::problems::{ListProblems, LookupProblems};
 use gazette_app::taxonomy::{self, TopicPage};
 
 /// A topic; sections are topics with no parent.
