@@ -161,6 +161,7 @@ impl From<gazette_app::AppError> for ApiError {
             AppError::NotFound(what) => Self::NotFound(what),
             AppError::Unauthenticated(why) => Self::Unauthenticated(why),
             AppError::Forbidden(why) => Self::Forbidden(why),
+            AppError::PreviewRefused(why) => Self::InvalidPreviewToken(why),
             AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AppError::Store(e) => Self::from_store(&e),
         }

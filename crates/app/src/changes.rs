@@ -118,6 +118,17 @@ pub async fn read_changes(
 }
 
 impl crate::App {
+    /// [`read_changes`] on this application's store.
+    pub async fn changes_page(
+        &self,
+        viewer: &Viewer,
+        since: Option<&str>,
+        first: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<ChangesPage, AppError> {
+        read_changes(self.store(), viewer, since, first, now).await
+    }
+
     /// [`read_changes`] on this application's store: the changes after `since` for `viewer`
     /// at `now`, with the topics and authors of the articles to upsert.
     pub async fn changes(
@@ -127,7 +138,7 @@ impl crate::App {
         first: Option<i32>,
         now: DateTime<Utc>,
     ) -> Result<(ChangesPage, crate::Relations), AppError> {
-        let page = read_changes(self.store(), viewer, since, first, now).await?;
+        let page = self.changes_page(viewer, since, first, now).await?;
         let upserted: Vec<Article> = page.upserted().cloned().collect();
         let relations = crate::articles::relations(self.store(), &upserted).await?;
         Ok((page, relations))

@@ -188,6 +188,29 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("article {id}")))
     }
 
+    /// The article a verified preview grant opens (`article_id` at `version`), whatever its
+    /// status; refused once the article is gone or was saved again.
+    pub async fn preview_article(
+        &self,
+        article_id: Uuid,
+        version: i32,
+    ) -> Result<Article, AppError> {
+        let article = self
+            .store()
+            .article_by_id(article_id, Visibility::Everything)
+            .await?
+            .ok_or_else(|| {
+                AppError::PreviewRefused("the previewed article no longer exists".to_owned())
+            })?;
+        if article.version != version {
+            return Err(AppError::PreviewRefused(format!(
+                "the article was saved again (version {version} → {}); ask for a new preview link",
+                article.version
+            )));
+        }
+        Ok(article)
+    }
+
     /// Creates a topic.
     pub async fn create_topic(
         &self,

@@ -19,6 +19,9 @@ pub enum AppError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// A preview token that no longer opens its article (deleted, or saved again since).
+    #[error("{0}")]
+    PreviewRefused(String),
     /// Too many requests from this client; retry after the given time.
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited {

@@ -7,7 +7,7 @@ use super::ContextExt as _;
 use super::loaders::load_error;
 use super::objects::ArticleNode;
 use crate::error::GqlResultExt as _;
-use gazette_app::changes::{Change, read_changes};
+use gazette_app::changes::Change;
 
 /// What a change entry tells a mirror to do.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -100,15 +100,11 @@ impl ChangesQuery {
     ) -> Result<ArticleChanges> {
         let state = ctx.app_state();
         let request = ctx.request_context();
-        let page = read_changes(
-            state.store(),
-            &request.viewer,
-            since.as_deref(),
-            first,
-            request.now,
-        )
-        .await
-        .gql()?;
+        let page = state
+            .app()
+            .changes_page(&request.viewer, since.as_deref(), first, request.now)
+            .await
+            .gql()?;
         let articles: Vec<&gazette_domain::Article> = page.upserted().collect();
         ctx.loaders()
             .prefetch_for_articles(

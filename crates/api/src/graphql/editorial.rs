@@ -326,21 +326,10 @@ impl PreviewQuery {
             .map_err(|e| ApiError::InvalidPreviewToken(e.to_string()))
             .gql()?;
         let article = state
-            .store()
-            .article_by_id(grant.article_id, gazette_domain::Visibility::Everything)
+            .app()
+            .preview_article(grant.article_id, grant.version)
             .await
-            .gql()?
-            .ok_or_else(|| {
-                ApiError::InvalidPreviewToken("the previewed article no longer exists".to_owned())
-                    .into_graphql()
-            })?;
-        if article.version != grant.version {
-            return Err(ApiError::InvalidPreviewToken(format!(
-                "the article was saved again (version {} → {}); ask for a new preview link",
-                grant.version, article.version
-            ))
-            .into_graphql());
-        }
+            .gql()?;
         Ok(ArticleNode::from(article))
     }
 }

@@ -31,8 +31,12 @@ impl NodeQuery {
         let state = ctx.app_state();
         let request = ctx.request_context();
         if let Some(article) = state
-            .store()
-            .article_by_id(uuid, request.viewer.visibility(request.now))
+            .app()
+            .article(
+                &request.viewer,
+                &gazette_app::articles::ArticleKey::Id(uuid),
+                request.now,
+            )
             .await
             .gql()?
         {

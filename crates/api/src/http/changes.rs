@@ -2,7 +2,7 @@
 //! `changes`.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::RemovalReason;
@@ -14,6 +14,7 @@ use super::HttpState;
 use super::cache::CacheTags;
 use super::caller::Caller;
 use super::rest::ArticleSummary;
+use super::rest::page::Params;
 use super::rest::params::{ChangesSize, CursorSchema};
 use super::rest::wire::StatusJson;
 use crate::ApiError;
@@ -154,12 +155,8 @@ struct ChangesJson<'a> {
 pub async fn changes(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<ChangesParams>, axum::extract::rejection::QueryRejection>,
+    Params(params): Params<ChangesParams>,
 ) -> Response {
-    let params = match super::rest::page::query(params) {
-        Ok(params) => params,
-        Err(error) => return error.into_response(),
-    };
     match changes_json(&http, &viewer, params).await {
         Ok(mut response) => {
             // Per caller: the caching layer makes authenticated answers private.

@@ -9,7 +9,7 @@ pub mod taxonomy;
 pub mod wire;
 
 use axum::Json;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -22,6 +22,7 @@ use super::cache::CacheTags;
 use super::caller::{Caller, ClientIp};
 use super::problems::{BeaconProblems, ListProblems, LookupProblems};
 use crate::ApiError;
+use page::{Params, Tagged};
 use params::{
     CursorSchema, PageSize, SearchText, SlugSchema, TrendingSize, WindowJson, enum_param,
 };
@@ -193,7 +194,7 @@ impl From<&Article> for ArticleSummary {
 
 /// The most-read articles of a window.
 #[derive(Serialize, ToSchema)]
-struct TrendingAnswer {
+pub struct TrendingAnswer {
     /// The window of the list.
     window: WindowJson,
     /// The topic asked for, if any.
@@ -220,23 +221,18 @@ struct TrendingAnswer {
 pub async fn trending(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<TrendingParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    page::respond(
-        async {
-            let answer = trending_items(&http, &viewer, page::query(params)?).await?;
-            let mut tags = CacheTags::new();
-            tags.list("trending");
-            if let Some(topic) = &answer.topic {
-                tags.topic(topic);
-            }
-            for item in &answer.items {
-                tags.article(item.article.id);
-            }
-            Ok((answer, tags))
-        }
-        .await,
-    )
+    Params(params): Params<TrendingParams>,
+) -> Result<Tagged<TrendingAnswer>, ApiError> {
+    let answer = trending_items(&http, &viewer, params).await?;
+    let mut tags = CacheTags::new();
+    tags.list("trending");
+    if let Some(topic) = &answer.topic {
+        tags.topic(topic);
+    }
+    for item in &answer.items {
+        tags.article(item.article.id);
+    }
+    Ok(Tagged(answer, tags))
 }
 
 async fn trending_items(
@@ -366,7 +362,7 @@ struct PageInfoJson {
 /// A page of search hits, best first.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SearchAnswer {
+pub struct SearchAnswer {
     /// The hits.
     items: Vec<SearchItem>,
     /// Where the page sits.
@@ -390,20 +386,15 @@ struct SearchAnswer {
 pub async fn search(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    page::respond(
-        async {
-            let answer = search_items(&http, &viewer, page::query(params)?).await?;
-            let mut tags = CacheTags::new();
-            tags.list("search");
-            for item in &answer.items {
-                tags.article(item.article.id);
-            }
-            Ok((answer, tags))
-        }
-        .await,
-    )
+    Params(params): Params<SearchParams>,
+) -> Result<Tagged<SearchAnswer>, ApiError> {
+    let answer = search_items(&http, &viewer, params).await?;
+    let mut tags = CacheTags::new();
+    tags.list("search");
+    for item in &answer.items {
+        tags.article(item.article.id);
+    }
+    Ok(Tagged(answer, tags))
 }
 
 async fn search_items(

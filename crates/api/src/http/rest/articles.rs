@@ -2,8 +2,8 @@
 //! `/v1/authors/{slug}/articles`: the reads of GraphQL's `articles`, `article(slug:)`,
 //! `Topic.articles` and `Author.articles`, with the same filters, cursors and visibility.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::page::{PageInfo, PageParams, query, respond};
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, path_slug, respond};
 use super::params::{OrderJson, SlugSchema, enum_param};
 use super::wire::{ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson};
 use crate::ApiError;
@@ -140,12 +140,6 @@ async fn article_page(
     Ok((ArticleList { items, page_info }, tags))
 }
 
-/// Reads a `{slug}` path segment; a malformed slug is bad input naming `slug`.
-pub fn path_slug(path: Result<Path<String>, PathRejection>) -> Result<Slug, ApiError> {
-    let Path(raw) = path.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    Ok(Slug::parse(&raw)?)
-}
-
 /// List articles
 ///
 /// Articles with a publish time, newest first by default, a page at a time (cursors and limits
@@ -164,21 +158,15 @@ pub fn path_slug(path: Result<Path<String>, PathRejection>) -> Result<Slug, ApiE
 pub async fn list_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-    filter: Result<Query<ArticleFilterParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let page = query(page)?;
-            let filter = query(filter)?.parse()?;
-            let order = query(order)?.parse()?;
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.list("latest");
-            Ok((list, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+    Params(filter): Params<ArticleFilterParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let filter = filter.parse()?;
+    let order = order.parse()?;
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.list("latest");
+    Ok(Tagged(list, tags))
 }
 
 /// Get an article
@@ -271,25 +259,19 @@ async fn full_article(
 pub async fn topic_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let (page, order) = (query(page)?, query(order)?.parse()?);
-            http.app.app().topic(&slug).await?;
-            let filter = ArticleFilter {
-                topic: Some(slug.clone()),
-                ..ArticleFilter::default()
-            };
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.topic(slug.as_str());
-            Ok((list, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+    Params(page): Params<PageParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let order = order.parse()?;
+    http.app.app().topic(&slug).await?;
+    let filter = ArticleFilter {
+        topic: Some(slug.clone()),
+        ..ArticleFilter::default()
+    };
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.topic(slug.as_str());
+    Ok(Tagged(list, tags))
 }
 
 /// List an author's articles
@@ -308,23 +290,17 @@ pub async fn topic_articles(
 pub async fn author_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let (page, order) = (query(page)?, query(order)?.parse()?);
-            http.app.app().author(&slug).await?;
-            let filter = ArticleFilter {
-                author: Some(slug.clone()),
-                ..ArticleFilter::default()
-            };
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.author(slug.as_str());
-            Ok((list, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+    Params(page): Params<PageParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let order = order.parse()?;
+    http.app.app().author(&slug).await?;
+    let filter = ArticleFilter {
+        author: Some(slug.clone()),
+        ..ArticleFilter::default()
+    };
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.author(slug.as_str());
+    Ok(Tagged(list, tags))
 }

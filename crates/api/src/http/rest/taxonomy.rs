@@ -3,17 +3,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use gazette_domain::{Author, CursorKey, SlugCursor, Topic};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::articles::path_slug;
-use super::page::{PageInfo, PageParams, query, respond};
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged};
 use super::params::SlugSchema;
 use super::wire::TopicLink;
 use crate::http::HttpState;
@@ -21,6 +18,8 @@ use crate::http::cache::CacheTags;
 use crate::http::caller::Caller;
 use crate::http::problems::{ListProblems, LookupProblems};
 use gazette_app::taxonomy::{self, TopicPage};
+
+use crate::ApiError;
 
 /// A topic; sections are topics with no parent.
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,30 +134,25 @@ fn slug_cursor(slug: &gazette_domain::Slug) -> String {
 pub async fn list_topics(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let request = query(page)?.page_request::<SlugCursor>()?;
-            let TopicPage {
-                page: result,
-                parents,
-            } = http.app.app().topics_with_parents(&request).await?;
-            let mut tags = CacheTags::new();
-            tags.list("topics");
-            for topic in result.items.iter().chain(parents.values()) {
-                tags.topic(topic.slug.as_str());
-            }
-            let page_info = PageInfo::of(&result, |t| slug_cursor(&t.slug));
-            let items = result
-                .items
-                .iter()
-                .map(|t| TopicJson::new(t, &parents))
-                .collect();
-            Ok((TopicList { items, page_info }, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+) -> Result<Tagged<TopicList>, ApiError> {
+    let request = page.page_request::<SlugCursor>()?;
+    let TopicPage {
+        page: result,
+        parents,
+    } = http.app.app().topics_with_parents(&request).await?;
+    let mut tags = CacheTags::new();
+    tags.list("topics");
+    for topic in result.items.iter().chain(parents.values()) {
+        tags.topic(topic.slug.as_str());
+    }
+    let page_info = PageInfo::of(&result, |t| slug_cursor(&t.slug));
+    let items = result
+        .items
+        .iter()
+        .map(|t| TopicJson::new(t, &parents))
+        .collect();
+    Ok(Tagged(TopicList { items, page_info }, tags))
 }
 
 /// Get a topic
@@ -177,31 +171,25 @@ pub async fn list_topics(
 pub async fn get_topic(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let taxonomy::TopicDetail {
-                topic,
-                parents,
-                children,
-            } = http.app.app().topic_detail(&slug).await?;
-            let mut tags = CacheTags::new();
-            for t in std::iter::once(&topic)
-                .chain(parents.values())
-                .chain(&children)
-            {
-                tags.topic(t.slug.as_str());
-            }
-            let detail = TopicDetail {
-                topic: TopicJson::new(&topic, &parents),
-                children: children.iter().map(TopicLink::from).collect(),
-            };
-            Ok((detail, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+) -> Result<Tagged<TopicDetail>, ApiError> {
+    let taxonomy::TopicDetail {
+        topic,
+        parents,
+        children,
+    } = http.app.app().topic_detail(&slug).await?;
+    let mut tags = CacheTags::new();
+    for t in std::iter::once(&topic)
+        .chain(parents.values())
+        .chain(&children)
+    {
+        tags.topic(t.slug.as_str());
+    }
+    let detail = TopicDetail {
+        topic: TopicJson::new(&topic, &parents),
+        children: children.iter().map(TopicLink::from).collect(),
+    };
+    Ok(Tagged(detail, tags))
 }
 
 /// List authors
@@ -220,23 +208,18 @@ pub async fn get_topic(
 pub async fn list_authors(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let request = query(page)?.page_request::<SlugCursor>()?;
-            let result = http.app.app().authors(&request).await?;
-            let mut tags = CacheTags::new();
-            tags.list("authors");
-            for author in &result.items {
-                tags.author(author.slug.as_str());
-            }
-            let page_info = PageInfo::of(&result, |a| slug_cursor(&a.slug));
-            let items = result.items.iter().map(AuthorJson::from).collect();
-            Ok((AuthorList { items, page_info }, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+) -> Result<Tagged<AuthorList>, ApiError> {
+    let request = page.page_request::<SlugCursor>()?;
+    let result = http.app.app().authors(&request).await?;
+    let mut tags = CacheTags::new();
+    tags.list("authors");
+    for author in &result.items {
+        tags.author(author.slug.as_str());
+    }
+    let page_info = PageInfo::of(&result, |a| slug_cursor(&a.slug));
+    let items = result.items.iter().map(AuthorJson::from).collect();
+    Ok(Tagged(AuthorList { items, page_info }, tags))
 }
 
 /// Get an author
@@ -255,16 +238,10 @@ pub async fn list_authors(
 pub async fn get_author(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let author = http.app.app().author(&slug).await?;
-            let mut tags = CacheTags::new();
-            tags.author(author.slug.as_str());
-            Ok((AuthorJson::from(&author), tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+) -> Result<Tagged<AuthorJson>, ApiError> {
+    let author = http.app.app().author(&slug).await?;
+    let mut tags = CacheTags::new();
+    tags.author(author.slug.as_str());
+    Ok(Tagged(AuthorJson::from(&author), tags))
 }
