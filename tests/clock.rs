@@ -4,15 +4,8 @@
 use std::sync::Arc;
 
 use gazette_app::ManualClock;
-use gazette_tests::{TestApp, on_both_databases, spawn_app_with, token};
+use gazette_tests::{TestApp, on_both_databases, spawn_app_with};
 use serde_json::{Value, json};
-
-async fn editor(app: &TestApp, query: &str, vars: Value) -> Value {
-    let (status, body) = app.gql_as(&token("editor", "desk"), query, vars).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
-}
 
 /// Whether a reader finds the article through GraphQL, REST, the latest list and the feed.
 async fn seen(app: &TestApp, slug: &str) -> [bool; 4] {
@@ -46,22 +39,11 @@ on_both_databases!(
         let moved = clock.clone();
         let app = spawn_app_with(db, move |args| args.clock = Arc::new(moved)).await;
         let slug = "goes-live-in-an-hour";
-        let id = editor(
-            &app,
-            r#"mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }"#,
-            json!({ "input": {
-            "headline": "Goes live in an hour",
-            "slug": slug,
-            "body": [{ "type": "paragraph", "text": "Text." }]
-        } }),
-        )
-        .await["createArticle"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = app
+            .draft(slug, json!({ "headline": "Goes live in an hour" }))
+            .await;
         let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-        editor(
-            &app,
+        app.as_editor(
             "mutation($id: ID!, $at: String!) { scheduleArticle(id: $id, at: $at) { id } }",
             json!({ "id": id, "at": at }),
         )

@@ -1,6 +1,5 @@
 //! Why a bearer token was refused (every refusal is a 401 with a challenge).
 
-
 use axum::http::HeaderValue;
 
 use super::MAX_TOKEN_BYTES;

@@ -1,7 +1,6 @@
 //! Access tokens: their claims, the `Authorization` header, the raw JOSE header, and what a
 //! verified token makes of the caller.
 
-
 use axum::http::HeaderValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
