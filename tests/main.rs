@@ -33,6 +33,7 @@ mod restore;
 mod schema_drift;
 mod search;
 mod seed;
+mod snapshots;
 mod statements;
 mod view_guard;
 mod views;
