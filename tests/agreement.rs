@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 const SAMPLE: &str = "putins-north-korea-visit-could-reshape-regional-security";
 const TOPIC: &str = "korean-peninsula";
+const AUTHOR: &str = "kim-min-ji";
 
 async fn rest(app: &TestApp, path: &str, bearer: Option<&str>) -> (u16, Value) {
     let mut request = app.client.get(app.url(path));
@@ -168,6 +169,54 @@ on_both_databases!(every_surface_gives_the_same_answers, |db| async move {
         .map(|id| id.trim_start_matches("urn:uuid:").to_owned())
         .collect();
     assert_eq!(strings(edges, "/node/id"), topic_feed_ids);
+
+    // A topic and an author, and the lists of them.
+    let taxonomy = gql(
+        &app,
+        None,
+        r#"query($t: String!, $a: String!) {
+            topic(slug: $t) { id slug name description parent { slug } children { slug } }
+            author(slug: $a) { id slug name bio }
+            topics(first: 50) { edges { node { slug } } }
+            authors(first: 50) { edges { node { slug } } } }"#,
+        json!({ "t": TOPIC, "a": AUTHOR }),
+    )
+    .await["data"]
+        .clone();
+    let (status, rest_topic_detail) = rest(&app, &format!("/v1/topics/{TOPIC}"), None).await;
+    assert_eq!(status, 200);
+    for field in ["id", "slug", "name", "description"] {
+        assert_eq!(
+            taxonomy["topic"][field], rest_topic_detail[field],
+            "topic.{field}"
+        );
+    }
+    assert_eq!(
+        taxonomy["topic"]["parent"]["slug"],
+        rest_topic_detail["parent"]["slug"]
+    );
+    assert_eq!(
+        slugs_of(&taxonomy["topic"]["children"]),
+        slugs_of(&rest_topic_detail["children"])
+    );
+    let (status, rest_author) = rest(&app, &format!("/v1/authors/{AUTHOR}"), None).await;
+    assert_eq!(status, 200);
+    for field in ["id", "slug", "name", "bio"] {
+        assert_eq!(
+            taxonomy["author"][field], rest_author[field],
+            "author.{field}"
+        );
+    }
+    let (_, rest_topics) = rest(&app, "/v1/topics?first=50", None).await;
+    assert_eq!(
+        strings(&taxonomy["topics"]["edges"], "/node/slug"),
+        strings(&rest_topics["items"], "/slug")
+    );
+    let (_, rest_authors) = rest(&app, "/v1/authors?first=50", None).await;
+    assert_eq!(
+        strings(&taxonomy["authors"]["edges"], "/node/slug"),
+        strings(&rest_authors["items"], "/slug")
+    );
 
     // Trending, overall and of a topic (root field, `Topic.trending` and REST).
     let trending = gql(
