@@ -14,7 +14,7 @@ SUB ?= dev
 TTL ?= 1h
 SCOPE ?=
 
-.PHONY: run serve seed migrate test bench lint fmt schema layers pg clean token
+.PHONY: run serve seed migrate test bench lint fmt schema layers cycles pg clean token
 
 ## Build, migrate, load sample content and serve the reference page at http://127.0.0.1:8080/
 ## with GraphiQL at http://127.0.0.1:8080/graphql
@@ -45,14 +45,19 @@ bench:
 pg:
 	@./scripts/ensure-postgres.sh
 
-## Format check, clippy with warnings as errors, and the layer rules
-lint: layers
+## Format check, clippy with warnings as errors, the layer rules and no module import cycles
+## in crates/api
+lint: layers cycles
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## Fail when a crate depends on a layer it must not
 layers:
 	@./scripts/check-layers.sh
+
+## Fail when modules of crates/api import each other in a cycle
+cycles:
+	@./scripts/check-cycles.sh crates/api/src
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The dependency direction of STYLE.md, checked: domain knows no storage, web or GraphQL;
-# persistence knows no api; api knows no server binary.
+# persistence knows no app or api; app (the use cases) knows domain and persistence only, no
+# HTTP, GraphQL, OpenAPI or wire format; api (the adapters) knows no server binary.
 set -euo pipefail
 fail=0
 forbid() { # crate, forbidden dependency
@@ -10,8 +11,27 @@ forbid() { # crate, forbidden dependency
     fail=1
   fi
 }
-for dep in sea-orm sqlx axum async-graphql tokio hyper; do forbid gazette-domain "$dep"; done
-for dep in gazette-api axum async-graphql gazette-server; do forbid gazette-persistence "$dep"; done
+forbid_direct() { # crate, forbidden direct dependency (one its own dependencies may still use)
+  if cargo tree -p "$1" -e normal --depth 1 --prefix none --quiet 2>/dev/null \
+    | awk '{print $1}' | grep -qx "$2"; then
+    echo "layer violation: $1 depends directly on $2" >&2
+    fail=1
+  fi
+}
+for dep in sea-orm sqlx axum async-graphql tokio hyper gazette-app gazette-api; do
+  forbid gazette-domain "$dep"
+done
+for dep in gazette-app gazette-api axum async-graphql gazette-server; do
+  forbid gazette-persistence "$dep"
+done
+# The use cases: no web framework, GraphQL, OpenAPI, HTTP, token or wire-format crate, and
+# no serde of their own (storage JSON is persistence's; wire shapes are api's).
+for dep in gazette-api gazette-server axum async-graphql async-graphql-value utoipa hyper \
+  hyper-util http tower-http jsonwebtoken atom_syndication rss sitemap-rs serde_urlencoded \
+  metrics-exporter-prometheus; do
+  forbid gazette-app "$dep"
+done
+for dep in serde serde_json sea-orm; do forbid_direct gazette-app "$dep"; done
 forbid gazette-api gazette-server
 forbid gazette-migrations gazette-persistence
 [ "$fail" -eq 0 ] && echo "layers: ok"

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Timelike, Utc};
-use gazette_tests::{TestApp, on_both_databases, spawn_app_with, spawn_seeded_app, token};
+use gazette_tests::{TestApp, editor, on_both_databases, spawn_app_with, spawn_seeded_app, token};
 use serde_json::{Value, json};
 
 const TOPIC: &str = "korean-peninsula";
@@ -16,12 +16,8 @@ const FORMATS: [&str; 3] = ["atom", "rss", "json"];
 const NEWS_NS: &str = "http://www.google.com/schemas/sitemap-news/0.9";
 const SITEMAP_NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 
-fn editor() -> String {
-    token("editor", "desk")
-}
-
 fn scoped_partner() -> String {
-    gazette_tests::token_with_scope("partner", "wire", &["syndication"])
+    gazette_tests::partner(&["syndication"])
 }
 
 fn unscoped_partner() -> String {
@@ -38,7 +34,7 @@ fn dek(slug: &str) -> String {
 }
 
 async fn editor_gql(app: &TestApp, query: &str, vars: Value) -> Value {
-    app.gql_ok_as(&editor(), query, vars).await
+    app.as_editor(query, vars).await
 }
 
 /// Creates a draft in `topic` by Kim Min-ji; returns its id.
@@ -76,12 +72,7 @@ async fn publish(
     embargo: Option<DateTime<Utc>>,
 ) -> String {
     let id = draft(app, slug, topic, syndicatable, embargo).await;
-    editor_gql(
-        app,
-        "mutation($id: ID!) { publishArticle(id: $id) { id } }",
-        json!({ "id": id }),
-    )
-    .await;
+    app.publish(&id).await;
     id
 }
 

@@ -5,16 +5,12 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use gazette_tests::{Db, TestApp, on_both_databases, spawn_seeded_app, token};
+use gazette_tests::{Db, TestApp, editor, on_both_databases, spawn_seeded_app};
 use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
 use serde_json::{Value, json};
 
 const CREATE: &str =
     "mutation($i: CreateArticleInput!) { createArticle(input: $i) { id slug version } }";
-
-fn editor() -> String {
-    token("editor", "desk")
-}
 
 fn article(headline: &str) -> Value {
     json!({

@@ -61,6 +61,22 @@ pub fn signed(claims: Value, header: Header, key: &EncodingKey) -> String {
     jsonwebtoken::encode(&header, &claims, key).expect("token signs")
 }
 
+/// An editor's bearer token (`sub` "desk").
+pub fn editor() -> String {
+    token("editor", "desk")
+}
+
+/// An admin's bearer token (`sub` "root").
+pub fn admin() -> String {
+    token("admin", "root")
+}
+
+/// A partner's bearer token (`sub` "agency") carrying `scopes` (`&["syndication"]` for full
+/// text).
+pub fn partner(scopes: &[&str]) -> String {
+    token_with_scope("partner", "agency", scopes)
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -295,6 +311,60 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
+    }
+
+    /// Runs a GraphQL operation as an editor; it must succeed without errors. Returns `data`.
+    pub async fn as_editor(&self, query: &str, variables: Value) -> Value {
+        self.gql_ok_as(&editor(), query, variables).await
+    }
+
+    /// Creates a draft as an editor: `slug`, a headline made of it, one paragraph, and the
+    /// fields of `extra` (an object of `CreateArticleInput` fields) on top. Returns its id.
+    pub async fn draft(&self, slug: &str, extra: Value) -> String {
+        let mut input = json!({
+            "headline": format!("Draft {slug}"),
+            "slug": slug,
+            "body": [{ "type": "paragraph", "text": "Text." }],
+        });
+        for (key, value) in extra.as_object().expect("extra is an object") {
+            input[key] = value.clone();
+        }
+        let data = self
+            .as_editor(
+                "mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }",
+                json!({ "input": input }),
+            )
+            .await;
+        data["createArticle"]["id"]
+            .as_str()
+            .expect("the draft's id")
+            .to_owned()
+    }
+
+    /// Publishes article `id` now, as an editor.
+    pub async fn publish(&self, id: &str) {
+        self.as_editor(
+            "mutation($id: ID!) { publishArticle(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+
+    /// Counts `views` views of article `id` in the current hour, written straight to storage
+    /// (storage drops them unless the article is public now).
+    pub async fn view(&self, id: &str, views: i64) {
+        let now = chrono::Utc::now();
+        self.store
+            .record_views(
+                &[gazette_persistence::ViewCount {
+                    article_id: id.parse().expect("an article id"),
+                    hour: gazette_domain::trending::bucket_hour(now),
+                    views,
+                }],
+                now,
+            )
+            .await
+            .expect("views recorded");
     }
 
     /// GETs `path`.

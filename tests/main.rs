@@ -1,6 +1,7 @@
 //! Gazette's end-to-end tests: one binary, one module per area. Every storage test runs on
 //! SQLite and on PostgreSQL.
 
+mod agreement;
 mod auth;
 mod bad_input;
 mod bounds;
@@ -8,6 +9,7 @@ mod browser;
 mod cache_safety;
 mod change_privacy;
 mod changes;
+mod clock;
 mod connections;
 mod delivery;
 mod editorial;
@@ -31,6 +33,7 @@ mod restore;
 mod schema_drift;
 mod search;
 mod seed;
+mod snapshots;
 mod statements;
 mod view_guard;
 mod views;

@@ -72,25 +72,20 @@ fn gql_slugs(connection: &Value) -> Vec<String> {
 }
 
 async fn editor_gql(app: &TestApp, query: &str, variables: Value) -> Value {
-    app.gql_ok_as(&token("editor", "desk"), query, variables)
-        .await
+    app.as_editor(query, variables).await
 }
 
 /// Creates a draft filed under `markets` by `kim-min-ji`; returns its id.
 async fn create_draft(app: &TestApp, slug: &str) -> String {
-    let data = editor_gql(
-        app,
-        "mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }",
-        json!({ "input": {
+    app.draft(
+        slug,
+        json!({
             "headline": format!("REST case {slug}"),
-            "slug": slug,
-            "body": [{ "type": "paragraph", "text": "Text." }],
             "primaryTopic": "markets",
             "authors": ["kim-min-ji"]
-        } }),
+        }),
     )
-    .await;
-    data["createArticle"]["id"].as_str().unwrap().to_owned()
+    .await
 }
 
 on_both_databases!(pages_walk_the_whole_list_like_graphql, |db| async move {

@@ -9,10 +9,7 @@ const TOPIC: &str = "korean-peninsula";
 const AUTHOR: &str = "kim-min-ji";
 
 async fn editor_mutation(app: &TestApp, query: &str, vars: Value) -> Value {
-    let (status, body) = app.gql_as(&token("editor", "desk"), query, vars).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
+    app.as_editor(query, vars).await
 }
 
 async fn create(app: &TestApp, slug: &str) -> String {
@@ -23,21 +20,13 @@ async fn create(app: &TestApp, slug: &str) -> String {
 async fn create_with(app: &TestApp, slug: &str, extra: Value) -> String {
     let mut input = json!({
         "headline": format!("Visibility case {slug}"),
-        "slug": slug,
-        "body": [{ "type": "paragraph", "text": "Text." }],
         "primaryTopic": TOPIC,
         "authors": [AUTHOR]
     });
     for (key, value) in extra.as_object().unwrap() {
         input[key] = value.clone();
     }
-    let data = editor_mutation(
-        app,
-        r#"mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }"#,
-        json!({ "input": input }),
-    )
-    .await;
-    data["createArticle"]["id"].as_str().unwrap().to_owned()
+    app.draft(slug, input).await
 }
 
 fn embargo_until(from_now: chrono::Duration) -> Value {
@@ -49,18 +38,7 @@ fn embargo_until(from_now: chrono::Duration) -> Value {
 
 /// Counts views of the article directly in storage (dropped unless it is public right now).
 async fn view(app: &TestApp, id: &str) {
-    let now = chrono::Utc::now();
-    app.store
-        .record_views(
-            &[gazette_persistence::ViewCount {
-                article_id: id.parse().unwrap(),
-                hour: gazette_domain::trending::bucket_hour(now),
-                views: 3,
-            }],
-            now,
-        )
-        .await
-        .unwrap();
+    app.view(id, 3).await;
 }
 
 async fn run(app: &TestApp, op: &str, id: &str) {

@@ -151,6 +151,23 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+impl From<gazette_app::AppError> for ApiError {
+    /// The one mapping of the use cases' errors to what clients see (a GraphQL code and a
+    /// problem+json status both follow from the variant).
+    fn from(err: gazette_app::AppError) -> Self {
+        use gazette_app::AppError;
+        match err {
+            AppError::Invalid(e) => Self::BadInput(e),
+            AppError::NotFound(what) => Self::NotFound(what),
+            AppError::Unauthenticated(why) => Self::Unauthenticated(why),
+            AppError::Forbidden(why) => Self::Forbidden(why),
+            AppError::PreviewRefused(why) => Self::InvalidPreviewToken(why),
+            AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            AppError::Store(e) => Self::from_store(&e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         Self::from_store(&err)

@@ -1,17 +1,16 @@
-//! Gazette's HTTP surface: GraphQL (and, in time, REST and feeds) over the domain and storage.
+//! Gazette's HTTP surface: GraphQL, REST and feeds, adapters over the use cases of
+//! `gazette-app`: each parses its wire input, calls one use case, and maps the answer and
+//! the error.
 //!
 //! The binary builds an [`AppState`] once and serves [`router`]; tests build the same.
 
 pub mod auth;
-pub mod changes;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod persisted;
-pub mod related;
 mod state;
-pub mod views;
 
 pub use auth::{AuthConfig, AuthConfigError, AuthError, Authenticator, PreviewGrant};
 pub use error::ApiError;

@@ -36,17 +36,14 @@ pub const DB_POOL_MAX: &str = "gazette_db_pool_max_connections";
 /// Database calls that found the database unavailable, by `reason` (`acquire_timeout`: no
 /// pooled connection came free in time; `connection`: the database could not be reached).
 pub const DB_UNAVAILABLE: &str = "gazette_db_unavailable_total";
-/// View flushes, by `outcome` (`ok`, `error`).
-pub const VIEW_FLUSHES: &str = "gazette_view_flushes_total";
-/// Time to write one view flush.
-pub const VIEW_FLUSH_DURATION: &str = "gazette_view_flush_duration_seconds";
-/// Views written per flush.
-pub const VIEW_FLUSH_VIEWS: &str = "gazette_view_flush_views";
+/// View flushes (by `outcome`: `ok`, `error`), their duration and size, and in-memory cache
+/// lookups (by `cache`: `related`, `trending`, `persisted_query`, and `result`: `hit`, `miss`):
+/// counted by the use-case layer.
+pub use gazette_app::metrics::{
+    CACHE_LOOKUPS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, cache_lookup,
+};
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
-/// In-memory cache lookups, by `cache` (`related`, `trending`, `persisted_query`) and `result`
-/// (`hit`, `miss`).
-pub const CACHE_LOOKUPS: &str = "gazette_cache_lookups_total";
 
 /// Distinct GraphQL operation names given their own label value; later names count as `other`.
 pub const MAX_OPERATION_NAMES: usize = 200;
@@ -353,20 +350,6 @@ pub fn db_unavailable(acquire_timeout: bool) {
         "connection"
     };
     counter!(DB_UNAVAILABLE, "reason" => reason).increment(1);
-}
-
-/// Records one view flush: how many views it carried, how long it took, whether it was written.
-pub fn view_flush(views: i64, elapsed: Duration, written: bool) {
-    let outcome = if written { "ok" } else { "error" };
-    counter!(VIEW_FLUSHES, "outcome" => outcome).increment(1);
-    histogram!(VIEW_FLUSH_DURATION).record(elapsed);
-    histogram!(VIEW_FLUSH_VIEWS).record(views as f64);
-}
-
-/// Records a lookup in one of the in-memory caches.
-pub fn cache_lookup(cache: &'static str, hit: bool) {
-    let result = if hit { "hit" } else { "miss" };
-    counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use gazette_domain::values::MAX_SLUG_LEN;
 use gazette_domain::{CanonicalUrl, Language, ValidationError};
 use gazette_persistence::Store;
 
+use gazette_app::{App, Clock, SystemClock, Views, ViewsConfig};
+
 use crate::Authenticator;
-use crate::views::{Views, ViewsConfig};
 
 /// Settings of the HTTP surface.
 #[derive(Debug, Clone)]
@@ -197,36 +198,52 @@ pub struct AppState {
 
 #[derive(Debug)]
 struct Inner {
-    store: Store,
+    app: App,
     config: ApiConfig,
     auth: Authenticator,
-    views: Views,
-    related: crate::related::Related,
     rate_limits: crate::http::limits::RateLimits,
     persisted_queries: crate::persisted::PersistedQueries,
 }
 
 impl AppState {
-    /// Wraps the store, configuration and token verifier.
+    /// Wraps the store, configuration and token verifier, on the system's clock.
     pub fn new(store: Store, config: ApiConfig, auth: Authenticator) -> Self {
+        Self::with_clock(store, config, auth, Arc::new(SystemClock))
+    }
+
+    /// As [`AppState::new`], with `now` read from `clock` (tests move it).
+    pub fn with_clock(
+        store: Store,
+        config: ApiConfig,
+        auth: Authenticator,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                views: Views::new(store.clone(), config.views.clone()),
-                related: crate::related::Related::new(store.clone(), config.related_cache_ttl),
+                app: App::new(store, config.views.clone(), config.related_cache_ttl, clock),
                 rate_limits: crate::http::limits::RateLimits::new(config.rate_limits),
                 persisted_queries: crate::persisted::PersistedQueries::new(
                     config.persisted_queries.clone(),
                 ),
-                store,
                 config,
                 auth,
             }),
         }
     }
 
+    /// The use cases every surface calls.
+    pub fn app(&self) -> &App {
+        &self.inner.app
+    }
+
     /// The database.
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        self.inner.app.store()
+    }
+
+    /// The request's instant, from the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.app.now()
     }
 
     /// HTTP settings.
@@ -236,12 +253,7 @@ impl AppState {
 
     /// View counting and trending.
     pub fn views(&self) -> &Views {
-        &self.inner.views
-    }
-
-    /// Related-article lists.
-    pub fn related(&self) -> &crate::related::Related {
-        &self.inner.related
+        self.inner.app.views()
     }
 
     /// Per-client request budgets.

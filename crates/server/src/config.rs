@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette_api::auth::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, JwtAlgorithm, MAX_LEEWAY_SECS, Role,
 };
-use gazette_api::views::ViewsConfig;
 use gazette_api::{ApiConfig, AuthConfig, AuthConfigError, Authenticator, GraphqlLimits};
+use gazette_app::ViewsConfig;
 
 /// The HS256 secret [`ServeArgs::for_tests`] configures (tests mint tokens with it).
 pub const TEST_JWT_SECRET: &str = "gazette-test-secret-0123456789abcdef-not-for-production";
@@ -127,6 +127,14 @@ pub struct ServeArgs {
     /// The reference front page.
     #[command(flatten)]
     pub web: WebExampleArgs,
+    /// Where `now` comes from: the system's clock (no flag; tests pass a
+    /// [`gazette_app::ManualClock`] and move time instead of waiting).
+    #[arg(skip = system_clock())]
+    pub clock: std::sync::Arc<dyn gazette_app::Clock>,
+}
+
+fn system_clock() -> std::sync::Arc<dyn gazette_app::Clock> {
+    std::sync::Arc::new(gazette_app::SystemClock)
 }
 
 /// The reference front page of `examples/web/` (compiled into the binary).
@@ -657,6 +665,7 @@ impl ServeArgs {
             serving: ServingArgs::default(),
             pool: PoolArgs::default(),
             web: WebExampleArgs::default(),
+            clock: system_clock(),
         }
     }
 }

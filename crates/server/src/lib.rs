@@ -122,7 +122,7 @@ impl Application {
             only_persisted = api.persisted_queries.only_persisted,
             "delivery settings"
         );
-        let state = AppState::new(store.clone(), api, auth);
+        let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
         let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
         tracing::info!(

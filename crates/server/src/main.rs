@@ -39,7 +39,7 @@ async fn main() -> Result<(), Failure> {
             // is not empty on the first `make run`.
             let views = gazette_persistence::seed_sample_readership(
                 &store,
-                gazette_api::views::ViewsConfig::default().half_life,
+                gazette_app::ViewsConfig::default().half_life,
                 chrono::Utc::now(),
             )
             .await?;

@@ -3,12 +3,11 @@
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use gazette_domain::changes::{MAX_CHANGES_PAGE, RemovalReason};
 
-use super::RequestContext;
-use super::articles::ArticleNode;
-use super::loaders::{Loaders, load_error};
-use crate::AppState;
-use crate::changes::{Change, read_changes};
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::ArticleNode;
 use crate::error::GqlResultExt as _;
+use gazette_app::changes::Change;
 
 /// What a change entry tells a mirror to do.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -99,19 +98,15 @@ impl ChangesQuery {
         since: Option<String>,
         #[graphql(default = 100)] first: Option<i32>,
     ) -> Result<ArticleChanges> {
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
-        let page = read_changes(
-            state.store(),
-            &request.viewer,
-            since.as_deref(),
-            first,
-            request.now,
-        )
-        .await
-        .gql()?;
+        let state = ctx.app_state();
+        let request = ctx.request_context();
+        let page = state
+            .app()
+            .changes_page(&request.viewer, since.as_deref(), first, request.now)
+            .await
+            .gql()?;
         let articles: Vec<&gazette_domain::Article> = page.upserted().collect();
-        ctx.data_unchecked::<Loaders>()
+        ctx.loaders()
             .prefetch_for_articles(
                 ctx.look_ahead().field("entries").field("article"),
                 &articles,

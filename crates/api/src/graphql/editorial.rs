@@ -3,41 +3,18 @@
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use gazette_app::editorial::{Admin, SaveKind, Staff};
 use gazette_domain::{
-    ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Correction, Dek, EditError,
-    Headline, HeroImage, Language, Name, NewAuthor, NewTopic, Revision, RevisionAction, Slug,
-    Source, Syndication, TopicPatch, ValidationError, Viewer,
+    ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, EditError, Headline,
+    HeroImage, Language, Name, NewAuthor, NewTopic, RevisionAction, Slug, Source, Syndication,
+    TopicPatch, ValidationError,
 };
-use gazette_persistence::Save;
 
+use super::ContextExt as _;
 use super::RequestContext;
-use super::articles::{ArticleNode, parse_uuid};
-use super::taxonomy::{AuthorNode, TopicNode};
+use super::objects::{ArticleNode, AuthorNode, CorrectionNode, TopicNode, parse_uuid};
 use crate::error::GqlResultExt as _;
 use crate::{ApiError, AppState};
-
-/// The subject of a staff caller, or the error for anyone else.
-pub(crate) fn require_staff(viewer: &Viewer) -> Result<&str, ApiError> {
-    match viewer {
-        Viewer::Editor { sub } | Viewer::Admin { sub } => Ok(sub),
-        Viewer::Anonymous => Err(ApiError::Unauthenticated(
-            "this needs an editor or admin token (Authorization: Bearer …)".to_owned(),
-        )),
-        Viewer::Partner { .. } => Err(ApiError::Forbidden(
-            "partners may read but not write; this needs an editor or admin token".to_owned(),
-        )),
-    }
-}
-
-fn require_admin(viewer: &Viewer) -> Result<&str, ApiError> {
-    match viewer {
-        Viewer::Admin { sub } => Ok(sub),
-        Viewer::Editor { .. } => Err(ApiError::Forbidden(
-            "only an admin may delete an article; archive it instead".to_owned(),
-        )),
-        other => require_staff(other),
-    }
-}
 
 /// A picture given by an editor.
 #[derive(InputObject)]
@@ -289,126 +266,13 @@ pub struct UpdateAuthorInput {
     pub bio: Option<String>,
 }
 
-/// One field's change in a revision; values are JSON (`null` when unset).
-#[derive(SimpleObject)]
-pub struct FieldChangeNode {
-    /// The field (`headline`, `body`, `status`, `publishedAt`, …).
-    field: String,
-    /// Its value before.
-    before: Json<serde_json::Value>,
-    /// Its value after.
-    after: Json<serde_json::Value>,
-}
-
-/// What a save did.
-#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
-pub enum RevisionActionKind {
-    /// Created as a draft.
-    Create,
-    /// Content edited.
-    Update,
-    /// Published.
-    Publish,
-    /// Scheduled.
-    Schedule,
-    /// Back to draft.
-    Unpublish,
-    /// Archived.
-    Archive,
-    /// An earlier revision restored.
-    Restore,
-}
-
-impl From<RevisionAction> for RevisionActionKind {
-    fn from(action: RevisionAction) -> Self {
-        match action {
-            RevisionAction::Create => Self::Create,
-            RevisionAction::Update => Self::Update,
-            RevisionAction::Publish => Self::Publish,
-            RevisionAction::Schedule => Self::Schedule,
-            RevisionAction::Unpublish => Self::Unpublish,
-            RevisionAction::Archive => Self::Archive,
-            RevisionAction::Restore => Self::Restore,
-        }
-    }
-}
-
-/// An article as one save left it (editors only).
-pub struct RevisionNode(pub Revision);
-
-/// An article as one save left it.
-#[Object(name = "Revision")]
-impl RevisionNode {
-    /// The article's version after this save; pass it to `restoreRevision`.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// Who saved (token subject).
-    async fn editor(&self) -> &str {
-        &self.0.editor
-    }
-    /// When.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// What kind of save.
-    async fn action(&self) -> RevisionActionKind {
-        self.0.action.into()
-    }
-    /// Field-level changes from the previous revision (empty for the creation).
-    #[graphql(
-        complexity = "super::pagination::list_cost(super::pagination::sizes::REVISION_CHANGES, child_complexity)"
-    )]
-    async fn changes(&self) -> Vec<FieldChangeNode> {
-        self.0
-            .changes
-            .iter()
-            .map(|c| FieldChangeNode {
-                field: c.field.clone(),
-                before: Json(c.before.clone()),
-                after: Json(c.after.clone()),
-            })
-            .collect()
-    }
-    /// Headline at this revision.
-    async fn headline(&self) -> &str {
-        self.0.state.headline.as_str()
-    }
-    /// The whole state at this revision, as JSON.
-    async fn state(&self) -> Json<serde_json::Value> {
-        Json(serde_json::to_value(&self.0.state).unwrap_or_default())
-    }
-}
-
-/// A public correction of a published article.
-pub struct CorrectionNode(pub Correction);
-
-/// A public correction of a published article.
-#[Object(name = "Correction")]
-impl CorrectionNode {
-    /// Stable id.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-    /// When it was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// What was wrong and what is right now.
-    async fn text(&self) -> &str {
-        &self.0.text
-    }
-}
-
 fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
-    (
-        ctx.data_unchecked::<AppState>(),
-        ctx.data_unchecked::<RequestContext>(),
-    )
+    (ctx.app_state(), ctx.request_context())
 }
 
 async fn save(
     ctx: &Context<'_>,
+    staff: &Staff,
     id: &ID,
     action: RevisionAction,
     expected_version: Option<i32>,
@@ -416,21 +280,15 @@ async fn save(
     change: impl FnOnce(&ArticleState) -> Result<ArticleState, EditError>,
 ) -> Result<ArticleNode> {
     let (state, request) = context(ctx);
-    let editor = require_staff(&request.viewer).gql()?;
     let id = parse_uuid("id", id).gql()?;
+    let kind = SaveKind {
+        action,
+        expected_version,
+        substantive,
+    };
     let article = state
-        .store()
-        .save_article(
-            id,
-            Save {
-                editor,
-                action,
-                expected_version,
-                substantive,
-                now: request.now,
-            },
-            change,
-        )
+        .app()
+        .save_article(staff, id, kind, request.now, change)
         .await
         .gql()?;
     Ok(ArticleNode::from(article))
@@ -468,21 +326,10 @@ impl PreviewQuery {
             .map_err(|e| ApiError::InvalidPreviewToken(e.to_string()))
             .gql()?;
         let article = state
-            .store()
-            .article_by_id(grant.article_id, gazette_domain::Visibility::Everything)
+            .app()
+            .preview_article(grant.article_id, grant.version)
             .await
-            .gql()?
-            .ok_or_else(|| {
-                ApiError::InvalidPreviewToken("the previewed article no longer exists".to_owned())
-                    .into_graphql()
-            })?;
-        if article.version != grant.version {
-            return Err(ApiError::InvalidPreviewToken(format!(
-                "the article was saved again (version {} → {}); ask for a new preview link",
-                grant.version, article.version
-            ))
-            .into_graphql());
-        }
+            .gql()?;
         Ok(ArticleNode::from(article))
     }
 }
@@ -500,11 +347,11 @@ impl EditorialMutation {
         input: CreateArticleInput,
     ) -> Result<ArticleNode> {
         let (state, request) = context(ctx);
-        let editor = require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let new = input.parse().gql()?;
         let article = state
-            .store()
-            .create_article(&new, editor, request.now)
+            .app()
+            .create_article(&staff, &new, request.now)
             .await
             .gql()?;
         Ok(ArticleNode::from(article))
@@ -522,10 +369,11 @@ impl EditorialMutation {
         expected_version: i32,
         substantive: Option<bool>,
     ) -> Result<ArticleNode> {
-        require_staff(&context(ctx).1.viewer).gql()?;
+        let staff = Staff::check(&context(ctx).1.viewer).gql()?;
         let patch = input.parse().gql()?;
         save(
             ctx,
+            &staff,
             &id,
             RevisionAction::Update,
             Some(expected_version),
@@ -542,9 +390,12 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = context(ctx).1.now;
+        let (_, request) = context(ctx);
+        let staff = Staff::check(&request.viewer).gql()?;
+        let now = request.now;
         save(
             ctx,
+            &staff,
             &id,
             RevisionAction::Publish,
             expected_version,
@@ -563,11 +414,13 @@ impl EditorialMutation {
         at: String,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = context(ctx).1.now;
-        require_staff(&context(ctx).1.viewer).gql()?;
+        let (_, request) = context(ctx);
+        let staff = Staff::check(&request.viewer).gql()?;
+        let now = request.now;
         let at = parse_instant("at", &at).gql()?;
         save(
             ctx,
+            &staff,
             &id,
             RevisionAction::Schedule,
             expected_version,
@@ -584,9 +437,12 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = context(ctx).1.now;
+        let (_, request) = context(ctx);
+        let staff = Staff::check(&request.viewer).gql()?;
+        let now = request.now;
         save(
             ctx,
+            &staff,
             &id,
             RevisionAction::Unpublish,
             expected_version,
@@ -603,9 +459,12 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = context(ctx).1.now;
+        let (_, request) = context(ctx);
+        let staff = Staff::check(&request.viewer).gql()?;
+        let now = request.now;
         save(
             ctx,
+            &staff,
             &id,
             RevisionAction::Archive,
             expected_version,
@@ -618,11 +477,11 @@ impl EditorialMutation {
     /// Deletes an article for good, with its revisions (admins only). Returns its id.
     async fn delete_article(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let (state, request) = context(ctx);
-        require_admin(&request.viewer).gql()?;
+        let admin = Admin::check(&request.viewer).gql()?;
         let uuid = parse_uuid("id", &id).gql()?;
         state
-            .store()
-            .delete_article(uuid, request.now)
+            .app()
+            .delete_article(&admin, uuid, request.now)
             .await
             .gql()?;
         Ok(id)
@@ -642,29 +501,14 @@ impl EditorialMutation {
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let (state, request) = context(ctx);
-        require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
-        let old = state
-            .store()
-            .revision(uuid, revision)
+        let article = state
+            .app()
+            .restore_revision(&staff, uuid, revision, expected_version, request.now)
             .await
-            .gql()?
-            .ok_or_else(|| {
-                ApiError::from(ValidationError::new(
-                    "revision",
-                    format!("article {uuid} has no revision {revision}"),
-                ))
-                .into_graphql()
-            })?;
-        save(
-            ctx,
-            &article_id,
-            RevisionAction::Restore,
-            expected_version,
-            false,
-            |current| current.restored_from(&old.state).map_err(EditError::from),
-        )
-        .await
+            .gql()?;
+        Ok(ArticleNode::from(article))
     }
 
     /// Adds a public correction to a published article; it also sets the article's
@@ -676,11 +520,11 @@ impl EditorialMutation {
         text: String,
     ) -> Result<CorrectionNode> {
         let (state, request) = context(ctx);
-        let editor = require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let correction = state
-            .store()
-            .add_correction(uuid, &text, editor, request.now)
+            .app()
+            .add_correction(&staff, uuid, &text, request.now)
             .await
             .gql()?;
         Ok(CorrectionNode(correction))
@@ -696,7 +540,7 @@ impl EditorialMutation {
         #[graphql(default = 3600)] ttl_seconds: Option<i32>,
     ) -> Result<PreviewToken> {
         let (state, request) = context(ctx);
-        let editor = require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let ttl_seconds = ttl_seconds.unwrap_or(3600);
         if ttl_seconds < 1 {
@@ -705,17 +549,12 @@ impl EditorialMutation {
                     .into_graphql(),
             );
         }
-        let article = state
-            .store()
-            .article_by_id(uuid, gazette_domain::Visibility::Everything)
-            .await
-            .gql()?
-            .ok_or_else(|| ApiError::NotFound(format!("article {uuid}")).into_graphql())?;
+        let article = state.app().any_article(&staff, uuid).await.gql()?;
         let ttl =
             chrono::Duration::seconds(i64::from(ttl_seconds)).min(crate::auth::MAX_PREVIEW_TTL);
         let token = state
             .auth()
-            .mint_preview(editor, uuid, article.version, ttl, request.now)
+            .mint_preview(staff.sub(), uuid, article.version, ttl, request.now)
             .map_err(|e| ApiError::internal(&e))
             .gql()?;
         Ok(PreviewToken {
@@ -728,7 +567,7 @@ impl EditorialMutation {
     /// Creates a topic.
     async fn create_topic(&self, ctx: &Context<'_>, input: CreateTopicInput) -> Result<TopicNode> {
         let (state, request) = context(ctx);
-        require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let new = NewTopic {
             slug: Slug::parse(&input.slug).gql()?,
             name: Name::parse(&input.name).gql()?,
@@ -740,7 +579,11 @@ impl EditorialMutation {
                 .transpose()
                 .gql()?,
         };
-        let topic = state.store().create_topic(&new, request.now).await.gql()?;
+        let topic = state
+            .app()
+            .create_topic(&staff, &new, request.now)
+            .await
+            .gql()?;
         Ok(TopicNode(topic))
     }
 
@@ -752,7 +595,7 @@ impl EditorialMutation {
         input: UpdateTopicInput,
     ) -> Result<TopicNode> {
         let (state, request) = context(ctx);
-        require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let uuid = parse_uuid("id", &id).gql()?;
         let patch = TopicPatch {
             slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,
@@ -766,8 +609,8 @@ impl EditorialMutation {
             parent: maybe(input.parent, |p| Slug::parse_field("parent", &p)).gql()?,
         };
         let topic = state
-            .store()
-            .update_topic(uuid, &patch, request.now)
+            .app()
+            .update_topic(&staff, uuid, &patch, request.now)
             .await
             .gql()?;
         Ok(TopicNode(topic))
@@ -780,13 +623,17 @@ impl EditorialMutation {
         input: CreateAuthorInput,
     ) -> Result<AuthorNode> {
         let (state, request) = context(ctx);
-        require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let new = NewAuthor {
             slug: Slug::parse(&input.slug).gql()?,
             name: Name::parse(&input.name).gql()?,
             bio: gazette_domain::people::profile_text("bio", &input.bio).gql()?,
         };
-        let author = state.store().create_author(&new, request.now).await.gql()?;
+        let author = state
+            .app()
+            .create_author(&staff, &new, request.now)
+            .await
+            .gql()?;
         Ok(AuthorNode(author))
     }
 
@@ -798,7 +645,7 @@ impl EditorialMutation {
         input: UpdateAuthorInput,
     ) -> Result<AuthorNode> {
         let (state, request) = context(ctx);
-        require_staff(&request.viewer).gql()?;
+        let staff = Staff::check(&request.viewer).gql()?;
         let uuid = parse_uuid("id", &id).gql()?;
         let patch = gazette_domain::AuthorPatch {
             slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,
@@ -811,8 +658,8 @@ impl EditorialMutation {
                 .gql()?,
         };
         let author = state
-            .store()
-            .update_author(uuid, &patch, request.now)
+            .app()
+            .update_author(&staff, uuid, &patch, request.now)
             .await
             .gql()?;
         Ok(AuthorNode(author))

@@ -7,6 +7,7 @@ pub mod cost;
 mod editorial;
 mod loaders;
 mod node;
+mod objects;
 mod order;
 mod pagination;
 mod search;
@@ -127,9 +128,33 @@ impl ResponseTags {
     }
 }
 
+/// What a resolver reads from its context, each through one typed accessor (the schema and
+/// every request put them there: [`build_schema`] the state, the HTTP layer the request
+/// context and the loaders).
+pub(crate) trait ContextExt {
+    /// The application state.
+    fn app_state(&self) -> &AppState;
+    /// Who asks, and the request's instant.
+    fn request_context(&self) -> &RequestContext;
+    /// The request's batch loaders.
+    fn loaders(&self) -> &Loaders;
+}
+
+impl ContextExt for async_graphql::Context<'_> {
+    fn app_state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+    fn request_context(&self) -> &RequestContext {
+        self.data_unchecked::<RequestContext>()
+    }
+    fn loaders(&self) -> &Loaders {
+        self.data_unchecked::<Loaders>()
+    }
+}
+
 /// The request's tag collector.
 pub(crate) fn tags<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a ResponseTags {
-    &ctx.data_unchecked::<RequestContext>().tags
+    &ctx.request_context().tags
 }
 
 /// The schema's shape, with no database: for `gazette schema` and the SDL test. Depth and

@@ -2,11 +2,9 @@
 
 use async_graphql::{Context, ID, Interface, Object, Result};
 
-use super::RequestContext;
-use super::articles::{ArticleNode, parse_uuid};
-use super::loaders::{Loaders, load_error};
-use super::taxonomy::{AuthorNode, TopicNode};
-use crate::AppState;
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::{ArticleNode, AuthorNode, TopicNode, parse_uuid};
 use crate::error::GqlResultExt as _;
 
 /// An object with a globally unique id.
@@ -30,18 +28,22 @@ impl NodeQuery {
     /// Any article, topic or author by id; null when absent or not visible.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let uuid = parse_uuid("id", &id).gql()?;
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
+        let state = ctx.app_state();
+        let request = ctx.request_context();
         if let Some(article) = state
-            .store()
-            .article_by_id(uuid, request.viewer.visibility(request.now))
+            .app()
+            .article(
+                &request.viewer,
+                &gazette_app::articles::ArticleKey::Id(uuid),
+                request.now,
+            )
             .await
             .gql()?
         {
             super::tags(ctx).article(article.id);
             return Ok(Some(Node::Article(article.into())));
         }
-        let loaders = ctx.data_unchecked::<Loaders>();
+        let loaders = ctx.loaders();
         if let Some(topic) = loaders.topic.load_one(uuid).await.map_err(load_error)? {
             super::tags(ctx).topic(topic.slug.as_str());
             return Ok(Some(Node::Topic(TopicNode(topic))));

@@ -3,20 +3,17 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use gazette_domain::search::{Highlight, SearchQuery, highlight};
-use gazette_domain::syndication::may_read_body;
-use gazette_domain::{CursorKey, OffsetCursor, Slug, ValidationError};
+use gazette_domain::search::{Highlight, SearchQuery};
+use gazette_domain::{OffsetCursor, Slug, ValidationError};
 use gazette_persistence::SearchFilter;
 
-use super::RequestContext;
-use super::articles::ArticleNode;
-use super::loaders::{Loaders, load_error};
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::{ArticleNode, BODY_FORBIDDEN};
 use super::pagination::{connection_cost, page_request};
-use crate::AppState;
 use crate::error::GqlResultExt as _;
 
-/// Characters of body text around the first match in a hit's snippet.
-pub const SNIPPET_CHARS: usize = 240;
+pub use gazette_app::search::SNIPPET_CHARS;
 
 /// Where a match is in a snippet: character offsets `[start, end)`.
 #[derive(SimpleObject)]
@@ -80,10 +77,6 @@ impl SearchHighlights {
     }
 }
 
-/// Why a partner's body read is refused.
-pub(crate) const BODY_FORBIDDEN: &str = "the full text of this article is not licensed to this token (it needs the `syndication` \
-     scope and a syndicatable article)";
-
 /// One search result.
 #[derive(SimpleObject)]
 pub struct SearchHit {
@@ -144,25 +137,18 @@ impl SearchQueryRoot {
         let parsed = SearchQuery::parse("query", &query).gql()?;
         let filter = filter.unwrap_or_default().parse().gql()?;
         let page = page_request::<OffsetCursor>(first, after, None, None)?;
-        let offset = page.cursor.map_or(0, |c| c.0);
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
+        let state = ctx.app_state();
+        let request = ctx.request_context();
         let result = state
-            .store()
-            .search(
-                &parsed,
-                &filter,
-                offset,
-                page.limit,
-                request.viewer.public_visibility(request.now),
-            )
+            .app()
+            .search(&request.viewer, &parsed, &filter, &page, request.now)
             .await
             .gql()?;
         let articles: Vec<&gazette_domain::Article> =
-            result.items.iter().map(|h| &h.article).collect();
+            result.hits.iter().map(|h| &h.article).collect();
         super::tags(ctx).list("search");
         super::tags(ctx).articles(articles.iter().copied());
-        ctx.data_unchecked::<Loaders>()
+        ctx.loaders()
             .prefetch_for_articles(
                 ctx.look_ahead()
                     .field("edges")
@@ -173,31 +159,27 @@ impl SearchQueryRoot {
             .await
             .map_err(load_error)?;
         let mut connection = Connection::new(result.has_previous, result.has_next);
-        for (i, hit) in result.items.into_iter().enumerate() {
-            connection.edges.push(Edge::new(
-                OffsetCursor(offset + i as u64 + 1).encode(),
-                to_hit(hit, &parsed, request),
-            ));
+        let cursors: Vec<String> = (0..result.hits.len())
+            .map(|i| result.cursor_after(i))
+            .collect();
+        for (hit, cursor) in result.hits.into_iter().zip(cursors) {
+            connection
+                .edges
+                .push(Edge::new(cursor, SearchHit::from(hit)));
         }
         Ok(connection)
     }
 }
 
-/// A storage hit with its snippets (no body snippet where the viewer may not read the body).
-pub fn to_hit(
-    hit: gazette_persistence::Hit,
-    query: &SearchQuery,
-    request: &RequestContext,
-) -> SearchHit {
-    let headline = highlight(hit.article.headline.as_str(), query, usize::MAX);
-    let body = may_read_body(&request.viewer, &hit.article, request.now)
-        .then(|| highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS).into());
-    SearchHit {
-        score: hit.score,
-        highlights: SearchHighlights {
-            headline: headline.into(),
-            body,
-        },
-        article: ArticleNode::from(hit.article),
+impl From<gazette_app::search::SearchHit> for SearchHit {
+    fn from(hit: gazette_app::search::SearchHit) -> Self {
+        Self {
+            score: hit.score,
+            highlights: SearchHighlights {
+                headline: hit.headline.into(),
+                body: hit.body.map(Snippet::from),
+            },
+            article: ArticleNode::from(hit.article),
+        }
     }
 }

@@ -1,91 +1,14 @@
-//! "Hot this week": the trending lists and the `recordView` beacon mutation.
+//! "Hot this week": the trending query and the `recordView` beacon mutation (the trending
+//! entry type and list are in [`super::objects`]).
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use gazette_app::AppError;
 use gazette_domain::Slug;
-use gazette_domain::trending::{self, trending_limit};
 
-use super::RequestContext;
-use super::articles::ArticleNode;
-use super::loaders::{Loaders, load_error};
+use super::ContextExt as _;
+use super::loaders::load_error;
+use super::objects::{TrendingArticle, TrendingWindow, trending_cost, trending_list};
 use crate::error::GqlResultExt as _;
-use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
-use crate::{ApiError, AppState};
-
-/// How far back a trending list looks.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TrendingWindow {
-    /// The last 24 hours.
-    Day,
-    /// The last 7 days.
-    #[default]
-    Week,
-    /// The last 30 days.
-    Month,
-}
-
-impl From<TrendingWindow> for trending::TrendingWindow {
-    fn from(window: TrendingWindow) -> Self {
-        match window {
-            TrendingWindow::Day => Self::Day,
-            TrendingWindow::Week => Self::Week,
-            TrendingWindow::Month => Self::Month,
-        }
-    }
-}
-
-/// An article on a trending list.
-#[derive(SimpleObject)]
-pub struct TrendingArticle {
-    /// The article.
-    article: ArticleNode,
-    /// Its score: views weighted by exponential decay (a view one half-life old counts ½).
-    score: f64,
-    /// Views counted in the window.
-    views: i64,
-}
-
-/// The trending list for the given window and topic, articles loaded in one statement.
-pub(crate) async fn trending_list(
-    ctx: &Context<'_>,
-    window: Option<TrendingWindow>,
-    topic: Option<Slug>,
-    first: Option<i32>,
-) -> Result<Vec<TrendingArticle>> {
-    let limit = trending_limit("first", first.unwrap_or(10)).gql()?;
-    let topic_tag = topic.as_ref().map(|t| t.as_str().to_owned());
-    let state = ctx.data_unchecked::<AppState>();
-    let request = ctx.data_unchecked::<RequestContext>();
-    let list = state
-        .views()
-        .trending_articles(
-            window.unwrap_or_default().into(),
-            topic,
-            limit,
-            request.viewer.public_visibility(request.now),
-            request.now,
-        )
-        .await
-        .gql()?;
-    let articles: Vec<&gazette_domain::Article> = list.iter().map(|(a, _, _)| a).collect();
-    let tags = super::tags(ctx);
-    tags.list("trending");
-    if let Some(topic) = &topic_tag {
-        tags.topic(topic);
-    }
-    tags.articles(articles.iter().copied());
-    ctx.data_unchecked::<Loaders>()
-        .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
-        .await
-        .map_err(load_error)?;
-    Ok(list
-        .into_iter()
-        .map(|(article, score, views)| TrendingArticle {
-            article: ArticleNode::from(article),
-            score,
-            views,
-        })
-        .collect())
-}
 
 /// Trending reads.
 #[derive(Default)]
@@ -109,27 +32,24 @@ impl TrendingQuery {
             .map(|t| Slug::parse_field("topic", t))
             .transpose()
             .gql()?;
-        if let Some(slug) = &topic {
-            // Every `trending(topic:)` of the request is looked up in one statement, and an
-            // unknown topic never reaches the trending cache.
-            let known = ctx
-                .data_unchecked::<Loaders>()
-                .topic_by_slug
-                .load_one(slug.clone())
-                .await
-                .map_err(load_error)?;
-            if known.is_none() {
-                return Err(ApiError::NotFound(format!("topic `{slug}`")).into_graphql());
-            }
-        }
-        trending_list(ctx, window, topic, first).await.map(Some)
+        let topic = match topic {
+            // Every `trending(topic:)` of the request is looked up in one statement; an
+            // unknown topic is the use case's one error, and never reaches the trending cache.
+            Some(slug) => Some(
+                ctx.loaders()
+                    .topic_by_slug
+                    .load_one(slug.clone())
+                    .await
+                    .map_err(load_error)?
+                    .ok_or_else(|| AppError::unknown_topic(&slug))
+                    .gql()?,
+            ),
+            None => None,
+        };
+        trending_list(ctx, window, topic.as_ref(), first)
+            .await
+            .map(Some)
     }
-}
-
-/// Complexity of a trending list: its length (`first`, default 10, at most 50) times what
-/// each entry costs, plus one for the list.
-pub fn trending_cost(first: Option<i32>, child: usize) -> usize {
-    super::pagination::first_cost(first, 10, trending::MAX_TRENDING, child)
 }
 
 /// What became of a recorded view.
@@ -159,28 +79,18 @@ impl ViewMutation {
         slug: Option<String>,
         visitor_id: Option<String>,
     ) -> Result<RecordViewPayload> {
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
-        if let Err(wait) = state.views().check_rate(request.client_ip) {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: wait.as_secs() + 1,
-            }
-            .into_graphql());
-        }
-        let article =
-            ArticleRef::from_parts(article_id.as_ref().map(|id| id.as_str()), slug.as_deref())
-                .gql()?;
-        let visitor = visitor_id.as_deref().map(str::trim);
-        if visitor.is_some_and(|v| v.is_empty() || v.len() > MAX_VISITOR_ID_LEN) {
-            return Err(ApiError::from(gazette_domain::ValidationError::new(
-                "visitorId",
-                format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
-            ))
-            .into_graphql());
-        }
+        let state = ctx.app_state();
+        let request = ctx.request_context();
+        state.app().check_beacon_rate(request.client_ip).gql()?;
         let outcome = state
-            .views()
-            .record(&article, visitor, request.client_ip, request.now)
+            .app()
+            .record_view(
+                article_id.as_ref().map(|id| id.as_str()),
+                slug.as_deref(),
+                visitor_id.as_deref(),
+                request.client_ip,
+                request.now,
+            )
             .await
             .gql()?;
         Ok(RecordViewPayload {

@@ -163,7 +163,7 @@ pub async fn caching(
     let read = request.method() == Method::GET || request.method() == Method::HEAD;
     let (parts, body) = request.into_parts();
     // Verified once per request (the rate-limit layer leaves the outcome on the request).
-    let viewer = super::rest::Authenticated::of(&parts, &http).ok();
+    let viewer = super::caller::Authenticated::of(&parts, &http).ok();
     let if_none_match = parts.headers.get(header::IF_NONE_MATCH).cloned();
     let mut response = next
         .run(axum::extract::Request::from_parts(parts, body))

@@ -1,10 +1,8 @@
 //! `GET /v1/changes?since=…&first=…`: delta sync as JSON, the same entries as GraphQL's
 //! `changes`.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::RemovalReason;
@@ -14,11 +12,14 @@ use uuid::Uuid;
 
 use super::HttpState;
 use super::cache::CacheTags;
+use super::caller::Caller;
+use super::rest::ArticleSummary;
+use super::rest::page::Params;
 use super::rest::params::{ChangesSize, CursorSchema};
 use super::rest::wire::StatusJson;
-use super::rest::{ArticleSummary, Caller};
 use crate::ApiError;
-use crate::changes::{Change, ChangesPage, read_changes};
+use gazette_app::Relations;
+use gazette_app::changes::Change;
 
 /// The query of `GET /v1/changes`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -148,18 +149,14 @@ struct ChangesJson<'a> {
     params(ChangesParams),
     responses(
         (status = 200, description = "The articles that changed for this caller since the cursor, in commit order", body = ChangesJson),
-        super::openapi::ListProblems,
+        super::problems::ListProblems,
     ),
 )]
 pub async fn changes(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<ChangesParams>, axum::extract::rejection::QueryRejection>,
+    Params(params): Params<ChangesParams>,
 ) -> Response {
-    let params = match super::rest::page::query(params) {
-        Ok(params) => params,
-        Err(error) => return error.into_response(),
-    };
     match changes_json(&http, &viewer, params).await {
         Ok(mut response) => {
             // Per caller: the caching layer makes authenticated answers private.
@@ -186,10 +183,12 @@ async fn changes_json(
                 .map_err(|_| ValidationError::new("first", "must be a whole number"))
         })
         .transpose()?;
-    let now = Utc::now();
-    let store = http.app.store();
-    let page = read_changes(store, viewer, params.since.as_deref(), first, now).await?;
-    let taxonomy = Taxonomy::load(store, &page).await?;
+    let now = http.app.now();
+    let (page, relations) = http
+        .app
+        .app()
+        .changes(viewer, params.since.as_deref(), first, now)
+        .await?;
     let entries = page
         .entries
         .iter()
@@ -198,7 +197,7 @@ async fn changes_json(
                 cursor: &entry.cursor,
                 id: entry.article_id,
                 action: ActionJson::Upsert,
-                article: Some(taxonomy.article_json(article, viewer, now)),
+                article: Some(article_json(article, &relations, viewer, now)),
                 reason: None,
             },
             Change::Remove(reason) => EntryJson {
@@ -218,74 +217,26 @@ async fn changes_json(
     .into_response())
 }
 
-/// Topic and author slugs of a page's articles, in four statements whatever the page size.
-struct Taxonomy {
-    topics_of: HashMap<Uuid, Vec<Uuid>>,
-    authors_of: HashMap<Uuid, Vec<Uuid>>,
-    topic_slugs: HashMap<Uuid, String>,
-    author_slugs: HashMap<Uuid, String>,
-}
-
-impl Taxonomy {
-    async fn load(
-        store: &gazette_persistence::Store,
-        page: &ChangesPage,
-    ) -> Result<Self, ApiError> {
-        let ids: Vec<Uuid> = page.upserted().map(|a| a.id).collect();
-        let topics_of = store.topic_ids_of_articles(&ids).await?;
-        let authors_of = store.author_ids_of_articles(&ids).await?;
-        let distinct = |of: &HashMap<Uuid, Vec<Uuid>>| {
-            let mut all: Vec<Uuid> = of.values().flatten().copied().collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        };
-        let topic_slugs = store
-            .topics_by_ids(&distinct(&topics_of))
-            .await?
-            .into_iter()
-            .map(|(id, t)| (id, t.slug.as_str().to_owned()))
-            .collect();
-        let author_slugs = store
-            .authors_by_ids(&distinct(&authors_of))
-            .await?
-            .into_iter()
-            .map(|(id, a)| (id, a.slug.as_str().to_owned()))
-            .collect();
-        Ok(Self {
-            topics_of,
-            authors_of,
-            topic_slugs,
-            author_slugs,
-        })
-    }
-
-    fn article_json<'a>(
-        &self,
-        article: &'a Article,
-        viewer: &gazette_domain::Viewer,
-        now: DateTime<Utc>,
-    ) -> ArticleJson<'a> {
-        let body = gazette_domain::syndication::may_read_body(viewer, article, now)
-            .then_some(&article.body);
-        let slugs = |of: &HashMap<Uuid, Vec<Uuid>>, names: &HashMap<Uuid, String>| {
-            of.get(&article.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|id| names.get(id).cloned())
-                .collect()
-        };
-        ArticleJson {
-            summary: ArticleSummary::from(article),
-            language: article.language.as_str(),
-            status: article.status_at(now).into(),
-            updated_at: article.updated_at,
-            substantive_updated_at: article.substantive_updated_at,
-            topics: slugs(&self.topics_of, &self.topic_slugs),
-            authors: slugs(&self.authors_of, &self.author_slugs),
-            hero_image: article.hero_image.as_ref(),
-            body,
-            body_html: body.map(Body::to_html),
-        }
+/// The mirror's shape of `article`, its topic and author slugs taken from `relations`.
+fn article_json<'a>(
+    article: &'a Article,
+    relations: &Relations,
+    viewer: &gazette_domain::Viewer,
+    now: DateTime<Utc>,
+) -> ArticleJson<'a> {
+    let body =
+        gazette_domain::syndication::may_read_body(viewer, article, now).then_some(&article.body);
+    let (topics, authors) = relations.of(article);
+    ArticleJson {
+        summary: ArticleSummary::from(article),
+        language: article.language.as_str(),
+        status: article.status_at(now).into(),
+        updated_at: article.updated_at,
+        substantive_updated_at: article.substantive_updated_at,
+        topics: topics.iter().map(|t| t.slug.as_str().to_owned()).collect(),
+        authors: authors.iter().map(|a| a.slug.as_str().to_owned()).collect(),
+        hero_image: article.hero_image.as_ref(),
+        body,
+        body_html: body.map(Body::to_html),
     }
 }

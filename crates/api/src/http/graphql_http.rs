@@ -18,13 +18,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use chrono::Utc;
 use gazette_domain::Viewer;
 use serde::Deserialize;
 
 use super::HttpState;
 use super::accept::{GraphqlMediaType, negotiate, wants_html};
-use super::rest::{Authenticated, ClientIp};
+use super::caller::{Authenticated, ClientIp};
 use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
 use crate::graphql::cost::{BatchBudget, CostMeter};
 use crate::graphql::shape::SchemaShape;
@@ -502,7 +501,7 @@ async fn run(
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
-        now: gazette_domain::time::storage_precision(Utc::now()),
+        now: http.app.now(),
         client_ip: caller.ip,
         tags: tags.clone(),
     };

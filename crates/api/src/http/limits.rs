@@ -22,7 +22,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::HttpState;
-use super::rest::{Authenticated, ClientIp};
+use super::caller::{Authenticated, ClientIp};
 use crate::ApiError;
 
 /// One budget: requests per second, and the burst allowed above it.

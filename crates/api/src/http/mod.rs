@@ -3,6 +3,7 @@
 mod accept;
 pub mod bounds;
 pub mod cache;
+pub mod caller;
 mod changes;
 pub mod feeds;
 pub mod graphiql;
@@ -11,6 +12,7 @@ mod health;
 pub mod limits;
 pub mod observe;
 pub mod openapi;
+pub mod problems;
 pub mod rest;
 mod scrape;
 

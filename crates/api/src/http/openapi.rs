@@ -3,14 +3,14 @@
 //!
 //! To document a new route, annotate its handler with `#[utoipa::path(...)]` and add the
 //! handler to the `paths(...)` list of [`ApiDoc`]: one line. Response schemas are collected
-//! from the annotations; problem responses come from [`ListProblems`], [`LookupProblems`] and
-//! [`BeaconProblems`].
+//! from the annotations; problem responses come from the response sets of
+//! [`super::problems`].
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 use super::rest;
 use crate::error::Problem;
@@ -76,121 +76,6 @@ impl Modify for BearerAuth {
                 ),
             );
     }
-}
-
-// The answers below are those the layers around every read give as well as the handler's:
-// the caching layer's 304, the rate-limit layer's 429, the store's 503. Each read lists them.
-
-/// What any list read can answer besides its 200.
-#[derive(IntoResponses)]
-pub enum ListProblems {
-    /// The `If-None-Match` ETag still matches: nothing changed since.
-    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
-    NotModified,
-    /// A parameter is malformed or out of range (`field` names it), or a combination of them
-    /// is not allowed.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
-    /// This caller (an address, or a partner's token) has spent its request budget.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("retry-after" = u64, description = "Seconds to wait"),
-            ("ratelimit-limit" = u64, description = "The budget's burst size"),
-            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
-            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
-        )
-    )]
-    RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
-}
-
-/// What a read of one named thing can answer besides its 200.
-#[derive(IntoResponses)]
-pub enum LookupProblems {
-    /// The `If-None-Match` ETag still matches: nothing changed since.
-    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
-    NotModified,
-    /// A parameter is malformed or out of range (`field` names it).
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
-    /// Nothing by that name, or nothing the caller may see.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// This caller (an address, or a partner's token) has spent its request budget.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("retry-after" = u64, description = "Seconds to wait"),
-            ("ratelimit-limit" = u64, description = "The budget's burst size"),
-            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
-            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
-        )
-    )]
-    RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
-}
-
-/// What the view beacon can answer besides its 202.
-#[derive(IntoResponses)]
-pub enum BeaconProblems {
-    /// The body is not JSON or does not name exactly one article (`field` says which input).
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadInput(Problem),
-    /// The body is larger than 2 KiB.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// This address sends beacons faster than its rate.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
 }
 
 /// The document as JSON, built once when the router is.

@@ -8,133 +8,27 @@ pub mod params;
 pub mod taxonomy;
 pub mod wire;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use gazette_domain::syndication::may_read_body;
-use gazette_domain::trending::{DEFAULT_TRENDING, trending_limit};
 use gazette_domain::{Article, Slug, ValidationError, Viewer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::HttpState;
 use super::cache::CacheTags;
-use super::openapi::{BeaconProblems, ListProblems, LookupProblems};
+use super::caller::{Caller, ClientIp};
+use super::problems::{BeaconProblems, ListProblems, LookupProblems};
 use crate::ApiError;
-use crate::views::{ArticleRef, MAX_VISITOR_ID_LEN};
+use page::{Params, Tagged};
 use params::{
     CursorSchema, PageSize, SearchText, SlugSchema, TrendingSize, WindowJson, enum_param,
 };
 
 /// Largest beacon body accepted; a beacon is a few dozen bytes.
 pub const MAX_BEACON_BYTES: usize = 2048;
-
-/// The caller's address: the connection's, or, behind `trusted_proxy_hops` proxies (a CDN and
-/// a load balancer, say), the address those proxies appended to `X-Forwarded-For` (counted from
-/// the right, so a client cannot choose its address by sending the header itself). With no
-/// trusted proxies (the default) the header is ignored.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub IpAddr);
-
-impl ClientIp {
-    /// The client address of `parts` with `hops` trusted proxies in front.
-    pub fn of(parts: &axum::http::request::Parts, hops: usize) -> Self {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        if hops == 0 {
-            return Self(peer);
-        }
-        // Every proxy appends the address it was reached from; the last `hops` entries were
-        // written by ours, and the first of those names the client.
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
-        forwarded
-            .len()
-            .checked_sub(hops)
-            .and_then(|i| forwarded.get(i))
-            .and_then(|a| a.parse().ok())
-            .map_or(Self(peer), Self)
-    }
-}
-
-impl axum::extract::FromRequestParts<HttpState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        http: &HttpState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self::of(parts, http.app.config().trusted_proxy_hops))
-    }
-}
-
-/// The outcome of verifying a request's bearer token, worked out once per request. The
-/// rate-limit layer verifies the token to find whose budget to charge and leaves the outcome
-/// here as a request extension, so the handler does not verify the same signature again; a
-/// route the layer skips verifies it when extracting this.
-#[derive(Debug, Clone)]
-pub struct Authenticated(pub Result<gazette_domain::Viewer, crate::AuthError>);
-
-impl Authenticated {
-    /// The outcome the layer left on `parts`, or a fresh verification of its headers.
-    pub fn of(
-        parts: &axum::http::request::Parts,
-        http: &HttpState,
-    ) -> Result<gazette_domain::Viewer, crate::AuthError> {
-        match parts.extensions.get::<Self>() {
-            Some(done) => done.0.clone(),
-            None => http.app.auth().authenticate(&parts.headers),
-        }
-    }
-}
-
-impl axum::extract::FromRequestParts<HttpState> for Authenticated {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        http: &HttpState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(Self::of(parts, http)))
-    }
-}
-
-/// The caller of a REST or feed request, as its `Authorization` header names it: anonymous
-/// without one. A present but invalid token is refused with 401 and a `WWW-Authenticate`
-/// challenge (problem body), never served as anonymous.
-#[derive(Debug, Clone)]
-pub struct Caller(pub gazette_domain::Viewer);
-
-impl axum::extract::FromRequestParts<HttpState> for Caller {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        http: &HttpState,
-    ) -> Result<Self, Self::Rejection> {
-        Authenticated::of(parts, http).map(Self).map_err(|error| {
-            tracing::debug!(error = %error, "bearer token refused");
-            let challenge = error.www_authenticate();
-            let mut response = ApiError::Unauthenticated(error.to_string()).into_response();
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
-            response
-        })
-    }
-}
 
 /// A read of an article: name it by `articleId` or `slug`. Its schema is written out in
 /// [`params::beacon_schema`], stating the rules [`record_view`] checks.
@@ -188,12 +82,8 @@ pub async fn record_view(
     ClientIp(address): ClientIp,
     request: Request,
 ) -> Response {
-    let views = http.app.views();
-    if let Err(wait) = views.check_rate(address) {
-        return ApiError::RateLimited {
-            retry_after_secs: wait.as_secs() + 1,
-        }
-        .into_response();
+    if let Err(error) = http.app.app().check_beacon_rate(address) {
+        return ApiError::from(error).into_response();
     }
     let body = match axum::body::to_bytes(request.into_body(), MAX_BEACON_BYTES).await {
         Ok(body) => body,
@@ -213,21 +103,18 @@ pub async fn record_view(
             .into_response();
         }
     };
-    let article = match ArticleRef::from_parts(beacon.article_id.as_deref(), beacon.slug.as_deref())
-    {
-        Ok(article) => article,
-        Err(e) => return ApiError::BadInput(e).into_response(),
-    };
-    let visitor = beacon.visitor_id.as_deref().map(str::trim);
-    // Characters, as every length rule (and the schema's `maxLength`) counts them.
-    if visitor.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_VISITOR_ID_LEN) {
-        return ApiError::BadInput(ValidationError::new(
-            "visitorId",
-            format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
-        ))
-        .into_response();
-    }
-    match views.record(&article, visitor, address, Utc::now()).await {
+    let recorded = http
+        .app
+        .app()
+        .record_view(
+            beacon.article_id.as_deref(),
+            beacon.slug.as_deref(),
+            beacon.visitor_id.as_deref(),
+            address,
+            http.app.now(),
+        )
+        .await;
+    match recorded {
         Ok(outcome) => (
             StatusCode::ACCEPTED,
             Json(BeaconAnswer {
@@ -236,7 +123,7 @@ pub async fn record_view(
             }),
         )
             .into_response(),
-        Err(error) => ApiError::from_store(&error).into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
@@ -307,7 +194,7 @@ impl From<&Article> for ArticleSummary {
 
 /// The most-read articles of a window.
 #[derive(Serialize, ToSchema)]
-struct TrendingAnswer {
+pub struct TrendingAnswer {
     /// The window of the list.
     window: WindowJson,
     /// The topic asked for, if any.
@@ -334,23 +221,18 @@ struct TrendingAnswer {
 pub async fn trending(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<TrendingParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    page::respond(
-        async {
-            let answer = trending_items(&http, &viewer, page::query(params)?).await?;
-            let mut tags = CacheTags::new();
-            tags.list("trending");
-            if let Some(topic) = &answer.topic {
-                tags.topic(topic);
-            }
-            for item in &answer.items {
-                tags.article(item.article.id);
-            }
-            Ok((answer, tags))
-        }
-        .await,
-    )
+    Params(params): Params<TrendingParams>,
+) -> Result<Tagged<TrendingAnswer>, ApiError> {
+    let answer = trending_items(&http, &viewer, params).await?;
+    let mut tags = CacheTags::new();
+    tags.list("trending");
+    if let Some(topic) = &answer.topic {
+        tags.topic(topic);
+    }
+    for item in &answer.items {
+        tags.article(item.article.id);
+    }
+    Ok(Tagged(answer, tags))
 }
 
 async fn trending_items(
@@ -362,45 +244,33 @@ async fn trending_items(
         None => WindowJson::default(),
         Some(raw) => enum_param::<WindowJson>("window", raw)?,
     };
-    let first = match params.first.as_deref() {
-        None => DEFAULT_TRENDING,
-        Some(raw) => raw
-            .parse::<i32>()
-            .map_err(|_| ValidationError::new("first", "must be a whole number"))?,
-    };
-    let limit = trending_limit("first", first)?;
+    let first = params
+        .first
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<i32>()
+                .map_err(|_| ValidationError::new("first", "must be a whole number"))
+        })
+        .transpose()?;
     let topic = params
         .topic
         .as_deref()
         .map(|t| Slug::parse_field("topic", t))
         .transpose()?;
-    let store = http.app.store();
-    if let Some(topic) = &topic
-        && store.topic_by_slug(topic).await?.is_none()
-    {
-        return Err(ApiError::NotFound(format!("topic `{topic}`")));
-    }
-    let now = Utc::now();
     let items = http
         .app
-        .views()
-        .trending_articles(
-            window.into(),
-            topic.clone(),
-            limit,
-            viewer.public_visibility(now),
-            now,
-        )
+        .app()
+        .trending_by_slug(viewer, window.into(), topic.as_ref(), first, http.app.now())
         .await?;
     Ok(TrendingAnswer {
         window,
         topic: topic.map(|t| t.as_str().to_owned()),
         items: items
             .into_iter()
-            .map(|(article, score, views)| TrendingItem {
-                article: ArticleSummary::from(&article),
-                score,
-                views,
+            .map(|entry| TrendingItem {
+                article: ArticleSummary::from(&entry.article),
+                score: entry.score,
+                views: entry.views,
             })
             .collect(),
     })
@@ -492,7 +362,7 @@ struct PageInfoJson {
 /// A page of search hits, best first.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SearchAnswer {
+pub struct SearchAnswer {
     /// The hits.
     items: Vec<SearchItem>,
     /// Where the page sits.
@@ -516,20 +386,15 @@ struct SearchAnswer {
 pub async fn search(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    page::respond(
-        async {
-            let answer = search_items(&http, &viewer, page::query(params)?).await?;
-            let mut tags = CacheTags::new();
-            tags.list("search");
-            for item in &answer.items {
-                tags.article(item.article.id);
-            }
-            Ok((answer, tags))
-        }
-        .await,
-    )
+    Params(params): Params<SearchParams>,
+) -> Result<Tagged<SearchAnswer>, ApiError> {
+    let answer = search_items(&http, &viewer, params).await?;
+    let mut tags = CacheTags::new();
+    tags.list("search");
+    for item in &answer.items {
+        tags.article(item.article.id);
+    }
+    Ok(Tagged(answer, tags))
 }
 
 async fn search_items(
@@ -537,7 +402,7 @@ async fn search_items(
     viewer: &Viewer,
     params: SearchParams,
 ) -> Result<SearchAnswer, ApiError> {
-    use gazette_domain::{CursorKey, OffsetCursor, PageRequest};
+    use gazette_domain::{OffsetCursor, PageRequest};
     let raw = params
         .q
         .ok_or_else(|| ValidationError::new("q", "is required"))?;
@@ -551,8 +416,6 @@ async fn search_items(
         })
         .transpose()?;
     let page = PageRequest::<OffsetCursor>::from_relay(first, params.after.as_deref(), None, None)?;
-    let now = Utc::now();
-    let offset = page.cursor.map_or(0, |c| c.0);
     let filter = gazette_persistence::SearchFilter {
         topic: params
             .topic
@@ -564,36 +427,17 @@ async fn search_items(
     };
     let result = http
         .app
-        .store()
-        .search(
-            &query,
-            &filter,
-            offset,
-            page.limit,
-            viewer.public_visibility(now),
-        )
+        .app()
+        .search(viewer, &query, &filter, &page, http.app.now())
         .await?;
-    let count = result.items.len() as u64;
+    let end_cursor = result.end_cursor();
     let items = result
-        .items
+        .hits
         .into_iter()
         .map(|hit| SearchItem {
             highlights: SearchHighlightsJson {
-                headline: gazette_domain::search::highlight(
-                    hit.article.headline.as_str(),
-                    &query,
-                    usize::MAX,
-                )
-                .into(),
-                // No body passage for a partner without the right to the full text.
-                body: may_read_body(viewer, &hit.article, now).then(|| {
-                    gazette_domain::search::highlight(
-                        &hit.article.body.to_plain_text(),
-                        &query,
-                        crate::graphql::SNIPPET_CHARS,
-                    )
-                    .into()
-                }),
+                headline: hit.headline.into(),
+                body: hit.body.map(SnippetJson::from),
             },
             article: ArticleSummary::from(&hit.article),
             score: hit.score,
@@ -603,7 +447,7 @@ async fn search_items(
         items,
         page_info: PageInfoJson {
             has_next_page: result.has_next,
-            end_cursor: (count > 0).then(|| OffsetCursor(offset + count).encode()),
+            end_cursor,
         },
     })
 }

@@ -13,25 +13,20 @@ mod rss;
 mod sitemap;
 mod xml;
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use gazette_domain::syndication::{
-    FeedContent, FullTextRefusal, NEWS_SITEMAP_MAX_URLS, NEWS_SITEMAP_WINDOW, feed_limit,
-};
-use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, Direction, PageRequest, Slug, Topic, Viewer,
-};
+use gazette_app::feeds::FeedItems;
+use gazette_app::{App, AppError};
+use gazette_domain::syndication::{FeedContent, feed_limit};
+use gazette_domain::{Article, Slug, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 
 use self::model::{Feed, Item};
 use super::HttpState;
 use super::cache::CacheTags;
-use super::rest::Caller;
+use super::caller::Caller;
 use crate::ApiError;
 
 /// A feed format, named by the path's extension.
@@ -163,29 +158,25 @@ async fn feed(
     let site = &http.app.config().feeds;
     let limit = feed_limit("limit", params.limit.as_deref(), site.default_items)?;
     let content = FeedContent::parse("content", params.content.as_deref())?;
-    content.check(&viewer).map_err(|refusal| match refusal {
-        FullTextRefusal::Unauthenticated => ApiError::Unauthenticated(refusal.to_string()),
-        FullTextRefusal::Forbidden => ApiError::Forbidden(refusal.to_string()),
-    })?;
-    let store = http.app.store();
+    let app = http.app.app();
+    App::check_feed_content(&viewer, content)?;
     let topic = match topic_slug {
         None => None,
-        Some(raw) => {
-            let unknown = || ApiError::NotFound(format!("topic `{raw}`"));
-            let slug = Slug::parse(raw).map_err(|_| unknown())?;
-            Some(store.topic_by_slug(&slug).await?.ok_or_else(unknown)?)
-        }
+        // A malformed slug names no topic either: the same 404.
+        Some(raw) => Some(
+            app.topic(&Slug::parse(raw).map_err(|_| AppError::unknown_topic(raw))?)
+                .await?,
+        ),
     };
-    let now = Utc::now();
+    let now = http.app.now();
     let filter = ArticleFilter {
         topic: topic.as_ref().map(|t| t.slug.clone()),
         ..ArticleFilter::default()
     };
-    let articles = newest(&http, &filter, limit, &viewer, now).await?;
-    let items = items(&http, &articles, |article| {
-        content.includes_full_text(&viewer, article, now)
-    })
-    .await?;
+    let selected = app
+        .feed_items(&viewer, &filter, content, limit, now)
+        .await?;
+    let items = items(site, &selected);
 
     let path = match &topic {
         None => format!("/feeds/latest.{}", format.extension()),
@@ -246,79 +237,23 @@ async fn feed(
     })
 }
 
-/// The newest `limit` articles in `filter` that are public for `viewer` (partners: out of
-/// embargo too), newest first by publish time.
-async fn newest(
-    http: &HttpState,
-    filter: &ArticleFilter,
-    limit: u64,
-    viewer: &Viewer,
-    now: DateTime<Utc>,
-) -> Result<Vec<Article>, ApiError> {
-    let page = PageRequest::<ArticleCursor> {
-        direction: Direction::Forward,
-        limit,
-        cursor: None,
-    };
-    Ok(http
-        .app
-        .store()
-        .list_articles(
-            filter,
-            ArticleOrder::Newest,
-            &page,
-            viewer.public_visibility(now),
-        )
-        .await?
-        .items)
-}
-
-/// Feed items of `articles` with their bylines and topics (four statements for the lot).
-async fn items(
-    http: &HttpState,
-    articles: &[Article],
-    full_text: impl Fn(&Article) -> bool,
-) -> Result<Vec<Item>, ApiError> {
-    let store = http.app.store();
-    let ids: Vec<uuid::Uuid> = articles.iter().map(|a| a.id).collect();
-    let topic_ids = store.topic_ids_of_articles(&ids).await?;
-    let author_ids = store.author_ids_of_articles(&ids).await?;
-    let all_topics: Vec<uuid::Uuid> = topic_ids.values().flatten().copied().collect();
-    let all_authors: Vec<uuid::Uuid> = author_ids.values().flatten().copied().collect();
-    let topics: HashMap<uuid::Uuid, Topic> = store.topics_by_ids(&all_topics).await?;
-    let authors = store.authors_by_ids(&all_authors).await?;
-    let site = &http.app.config().feeds;
-    Ok(articles
+/// Feed items of the selected articles with their bylines and topics.
+fn items(site: &crate::FeedsConfig, selected: &FeedItems) -> Vec<Item> {
+    selected
+        .articles
         .iter()
-        .filter_map(|article| {
-            let of = |map: &HashMap<uuid::Uuid, Vec<uuid::Uuid>>| {
-                map.get(&article.id).cloned().unwrap_or_default()
-            };
-            Item::new(
-                site,
-                article,
-                of(&author_ids)
-                    .iter()
-                    .filter_map(|id| authors.get(id))
-                    .collect(),
-                of(&topic_ids)
-                    .iter()
-                    .filter_map(|id| topics.get(id))
-                    .collect(),
-                full_text(article),
-            )
+        .filter_map(|(article, full_text)| {
+            let (topics, authors) = selected.relations.of(article);
+            Item::new(site, article, authors, topics, *full_text)
         })
-        .collect())
+        .collect()
 }
 
 async fn news_sitemap_document(http: &HttpState, viewer: &Viewer) -> Result<Document, ApiError> {
-    let now = Utc::now();
-    let filter = ArticleFilter {
-        published_after: Some(now - NEWS_SITEMAP_WINDOW),
-        ..ArticleFilter::default()
-    };
+    let now = http.app.now();
+    let app = http.app.app();
     let site = &http.app.config().feeds;
-    let recent = newest(http, &filter, NEWS_SITEMAP_MAX_URLS, viewer, now).await?;
+    let recent = app.news_sitemap(viewer, now).await?;
     let mut entries = sitemap::news_entries(site, &recent);
     let mut shown: Vec<&Article> = recent.iter().collect();
     // A urlset must hold at least one url (sitemap.xsd): with nothing written in the window,
@@ -326,7 +261,9 @@ async fn news_sitemap_document(http: &HttpState, viewer: &Viewer) -> Result<Docu
     // days, or the site's home page when there is none.
     let older;
     if entries.is_empty() {
-        older = newest(http, &ArticleFilter::default(), 1, viewer, now).await?;
+        older = app
+            .newest_public(viewer, &ArticleFilter::default(), 1, now)
+            .await?;
         entries = sitemap::plain_entries(site, &older);
         shown = older.iter().collect();
     }

@@ -2,28 +2,27 @@
 //! `/v1/authors/{slug}/articles`: the reads of GraphQL's `articles`, `article(slug:)`,
 //! `Topic.articles` and `Author.articles`, with the same filters, cursors and visibility.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, CursorKey, Slug, ValidationError, Viewer,
-};
-use gazette_persistence::{ArticleFilter, Store, StoreError};
+use gazette_app::App;
+use gazette_app::articles::{ArticleKey, article_cursor, relations};
+use gazette_domain::{Article, ArticleCursor, ArticleOrder, Slug, ValidationError, Viewer};
+use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::Caller;
-use super::page::{PageInfo, PageParams, query, respond};
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, path_slug, respond};
 use super::params::{OrderJson, SlugSchema, enum_param};
-use super::wire::{
-    ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson, Relations,
-};
+use super::wire::{ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson};
 use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::CacheTags;
-use crate::http::openapi::{ListProblems, LookupProblems};
+use crate::http::caller::Caller;
+use crate::http::problems::{ListProblems, LookupProblems};
+use gazette_app::Relations;
 
 /// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -96,39 +95,6 @@ pub fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, 
     .transpose()
 }
 
-/// Loads the topics and authors of `articles`: four statements, whatever their number.
-pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations, StoreError> {
-    if articles.is_empty() {
-        return Ok(Relations::default());
-    }
-    let ids: Vec<uuid::Uuid> = articles.iter().map(|a| a.id).collect();
-    let (topic_ids, author_ids) = tokio::try_join!(
-        store.topic_ids_of_articles(&ids),
-        store.author_ids_of_articles(&ids)
-    )?;
-    let mut wanted_topics: Vec<uuid::Uuid> = topic_ids
-        .values()
-        .flatten()
-        .copied()
-        .chain(articles.iter().filter_map(|a| a.primary_topic_id))
-        .collect();
-    wanted_topics.sort_unstable();
-    wanted_topics.dedup();
-    let mut wanted_authors: Vec<uuid::Uuid> = author_ids.values().flatten().copied().collect();
-    wanted_authors.sort_unstable();
-    wanted_authors.dedup();
-    let (topics, authors) = tokio::try_join!(
-        store.topics_by_ids(&wanted_topics),
-        store.authors_by_ids(&wanted_authors)
-    )?;
-    Ok(Relations {
-        topic_ids,
-        author_ids,
-        topics,
-        authors,
-    })
-}
-
 /// Tags for the articles in a response and the topics and authors named in them.
 fn tag_articles(tags: &mut CacheTags, articles: &[Article], relations: &Relations) {
     for article in articles {
@@ -159,33 +125,19 @@ async fn article_page(
     page: &PageParams,
 ) -> Result<(ArticleList, CacheTags), ApiError> {
     let request = page.page_request::<ArticleCursor>()?;
-    let now = Utc::now();
-    let store = http.app.store();
-    let result = store
-        .list_articles(filter, order, &request, viewer.visibility(now))
-        .await?;
-    let relations = relations(store, &result.items).await?;
+    let now = http.app.now();
+    let app = http.app.app();
+    let result = app.articles(viewer, filter, order, &request, now).await?;
+    let relations = relations(app.store(), &result.items).await?;
     let mut tags = CacheTags::new();
     tag_articles(&mut tags, &result.items, &relations);
-    let page_info = PageInfo::of(&result, |a| {
-        ArticleCursor {
-            published_at: a.published_at.unwrap_or(a.created_at),
-            id: a.id,
-        }
-        .encode()
-    });
+    let page_info = PageInfo::of(&result, article_cursor);
     let items = result
         .items
         .iter()
         .map(|a| ArticleListItem::new(a, &relations, now))
         .collect();
     Ok((ArticleList { items, page_info }, tags))
-}
-
-/// Reads a `{slug}` path segment; a malformed slug is bad input naming `slug`.
-pub fn path_slug(path: Result<Path<String>, PathRejection>) -> Result<Slug, ApiError> {
-    let Path(raw) = path.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    Ok(Slug::parse(&raw)?)
 }
 
 /// List articles
@@ -206,21 +158,15 @@ pub fn path_slug(path: Result<Path<String>, PathRejection>) -> Result<Slug, ApiE
 pub async fn list_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-    filter: Result<Query<ArticleFilterParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let page = query(page)?;
-            let filter = query(filter)?.parse()?;
-            let order = query(order)?.parse()?;
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.list("latest");
-            Ok((list, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+    Params(filter): Params<ArticleFilterParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let filter = filter.parse()?;
+    let order = order.parse()?;
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.list("latest");
+    Ok(Tagged(list, tags))
 }
 
 /// Get an article
@@ -249,9 +195,12 @@ pub async fn get_article(
         Ok(slug) => slug,
         Err(error) => return error.into_response(),
     };
-    let now = Utc::now();
-    let store = http.app.store();
-    let article = match store.article_by_slug(&asked, viewer.visibility(now)).await {
+    let now = http.app.now();
+    let app = http.app.app();
+    let article = match app
+        .article(&viewer, &ArticleKey::Slug(asked.clone()), now)
+        .await
+    {
         Ok(Some(article)) => article,
         Ok(None) => return ApiError::NotFound(format!("article `{asked}`")).into_response(),
         Err(error) => return ApiError::from(error).into_response(),
@@ -267,38 +216,29 @@ pub async fn get_article(
         tags.attach(&mut response);
         return response;
     }
-    respond(full_article(store, &viewer, article, tags, now).await)
+    respond(full_article(app, &viewer, article, tags, now).await)
 }
 
 async fn full_article(
-    store: &Store,
+    app: &App,
     viewer: &Viewer,
     article: Article,
     mut tags: CacheTags,
     now: DateTime<Utc>,
 ) -> Result<(ArticleJson, CacheTags), ApiError> {
-    let one = [article.id];
-    let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
-        relations(store, std::slice::from_ref(&article)),
-        store.corrections_of_articles(&one),
-        store.previous_slugs_of_articles(&one),
-    )?;
-    tag_articles(&mut tags, std::slice::from_ref(&article), &relations);
-    let body = gazette_domain::syndication::may_read_body(viewer, &article, now);
+    let full = app.full_article(article).await?;
+    let (article, relations) = (&full.article, &full.relations);
+    tag_articles(&mut tags, std::slice::from_ref(article), relations);
+    let body = gazette_domain::syndication::may_read_body(viewer, article, now);
     let json = ArticleJson {
-        summary: ArticleListItem::new(&article, &relations, now),
+        summary: ArticleListItem::new(article, relations, now),
         body: body.then(|| article.body.blocks().iter().map(BlockJson::from).collect()),
         body_html: body.then(|| article.body.to_html()),
         body_text: body.then(|| article.body.to_plain_text()),
         created_at: article.created_at,
         version: article.version,
-        corrections: corrections
-            .remove(&article.id)
-            .unwrap_or_default()
-            .iter()
-            .map(CorrectionJson::from)
-            .collect(),
-        previous_slugs: previous_slugs.remove(&article.id).unwrap_or_default(),
+        corrections: full.corrections.iter().map(CorrectionJson::from).collect(),
+        previous_slugs: full.previous_slugs.clone(),
     };
     Ok((json, tags))
 }
@@ -319,27 +259,19 @@ async fn full_article(
 pub async fn topic_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let (page, order) = (query(page)?, query(order)?.parse()?);
-            if http.app.store().topic_by_slug(&slug).await?.is_none() {
-                return Err(ApiError::NotFound(format!("topic `{slug}`")));
-            }
-            let filter = ArticleFilter {
-                topic: Some(slug.clone()),
-                ..ArticleFilter::default()
-            };
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.topic(slug.as_str());
-            Ok((list, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+    Params(page): Params<PageParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let order = order.parse()?;
+    http.app.app().topic(&slug).await?;
+    let filter = ArticleFilter {
+        topic: Some(slug.clone()),
+        ..ArticleFilter::default()
+    };
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.topic(slug.as_str());
+    Ok(Tagged(list, tags))
 }
 
 /// List an author's articles
@@ -358,25 +290,17 @@ pub async fn topic_articles(
 pub async fn author_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageParams>, QueryRejection>,
-    order: Result<Query<OrderParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let (page, order) = (query(page)?, query(order)?.parse()?);
-            if http.app.store().author_by_slug(&slug).await?.is_none() {
-                return Err(ApiError::NotFound(format!("author `{slug}`")));
-            }
-            let filter = ArticleFilter {
-                author: Some(slug.clone()),
-                ..ArticleFilter::default()
-            };
-            let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
-            tags.author(slug.as_str());
-            Ok((list, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+    Params(page): Params<PageParams>,
+    Params(order): Params<OrderParams>,
+) -> Result<Tagged<ArticleList>, ApiError> {
+    let order = order.parse()?;
+    http.app.app().author(&slug).await?;
+    let filter = ArticleFilter {
+        author: Some(slug.clone()),
+        ..ArticleFilter::default()
+    };
+    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    tags.author(slug.as_str());
+    Ok(Tagged(list, tags))
 }

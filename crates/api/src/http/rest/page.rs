@@ -106,6 +106,64 @@ pub fn respond<T: Serialize>(answer: Result<(T, CacheTags), ApiError>) -> Respon
     }
 }
 
+/// Reads a `{slug}` path segment; a malformed slug is bad input naming `slug`.
+pub fn path_slug(
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<gazette_domain::Slug, ApiError> {
+    let axum::extract::Path(raw) =
+        path.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    Ok(gazette_domain::Slug::parse(&raw)?)
+}
+
+/// Query parameters of type `T`, as an extractor: a malformed query string is refused with a
+/// problem (400, `BAD_REQUEST`) before the handler runs.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        query(Query::<T>::from_request_parts(parts, state).await).map(Self)
+    }
+}
+
+/// A `{slug}` path segment, checked, as an extractor: a malformed slug is refused with a
+/// problem naming `slug`.
+#[derive(Debug)]
+pub struct SlugPath(pub gazette_domain::Slug);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SlugPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let path = axum::extract::Path::<String>::from_request_parts(parts, state).await;
+        path_slug(path).map(Self)
+    }
+}
+
+/// A JSON answer with the cache tags of what it shows.
+#[derive(Debug)]
+pub struct Tagged<T>(pub T, pub CacheTags);
+
+impl<T: Serialize> IntoResponse for Tagged<T> {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.0).into_response();
+        self.1.attach(&mut response);
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

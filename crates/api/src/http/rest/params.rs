@@ -18,7 +18,7 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::{Ref, RefOr, Schema};
 
-use crate::views::MAX_VISITOR_ID_LEN;
+use gazette_app::views::MAX_VISITOR_ID_LEN;
 use utoipa::{PartialSchema, ToSchema};
 
 /// A slug in a path or a query: the schema `Slug`, which [`gazette_domain::Slug::parse`]
@@ -146,7 +146,7 @@ pub const NOT_WHITE_SPACE_PATTERN: &str =
     "[^\\t-\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
 
 /// The schema of the view beacon's body: exactly one of `articleId` and `slug` (the other
-/// absent or null), as [`crate::views::ArticleRef::from_parts`] reads them, and `visitorId`
+/// absent or null), as [`gazette_app::views::ArticleRef::from_parts`] reads them, and `visitorId`
 /// as `record_view` checks it (trimmed, not blank, at most [`MAX_VISITOR_ID_LEN`]
 /// characters). Other members are ignored, so allowed.
 pub fn beacon_schema() -> RefOr<Schema> {

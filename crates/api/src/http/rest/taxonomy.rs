@@ -3,24 +3,23 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use gazette_domain::{Author, CursorKey, SlugCursor, Topic};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Caller;
-use super::articles::path_slug;
-use super::page::{PageInfo, PageParams, query, respond};
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged};
 use super::params::SlugSchema;
 use super::wire::TopicLink;
-use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::CacheTags;
-use crate::http::openapi::{ListProblems, LookupProblems};
+use crate::http::caller::Caller;
+use crate::http::problems::{ListProblems, LookupProblems};
+use gazette_app::taxonomy::{self, TopicPage};
+
+use crate::ApiError;
 
 /// A topic; sections are topics with no parent.
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,33 +134,25 @@ fn slug_cursor(slug: &gazette_domain::Slug) -> String {
 pub async fn list_topics(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let request = query(page)?.page_request::<SlugCursor>()?;
-            let store = http.app.store();
-            let result = store.list_topics(&request).await?;
-            let mut parents: Vec<uuid::Uuid> =
-                result.items.iter().filter_map(|t| t.parent_id).collect();
-            parents.sort_unstable();
-            parents.dedup();
-            let parents = store.topics_by_ids(&parents).await?;
-            let mut tags = CacheTags::new();
-            tags.list("topics");
-            for topic in result.items.iter().chain(parents.values()) {
-                tags.topic(topic.slug.as_str());
-            }
-            let page_info = PageInfo::of(&result, |t| slug_cursor(&t.slug));
-            let items = result
-                .items
-                .iter()
-                .map(|t| TopicJson::new(t, &parents))
-                .collect();
-            Ok((TopicList { items, page_info }, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+) -> Result<Tagged<TopicList>, ApiError> {
+    let request = page.page_request::<SlugCursor>()?;
+    let TopicPage {
+        page: result,
+        parents,
+    } = http.app.app().topics_with_parents(&request).await?;
+    let mut tags = CacheTags::new();
+    tags.list("topics");
+    for topic in result.items.iter().chain(parents.values()) {
+        tags.topic(topic.slug.as_str());
+    }
+    let page_info = PageInfo::of(&result, |t| slug_cursor(&t.slug));
+    let items = result
+        .items
+        .iter()
+        .map(|t| TopicJson::new(t, &parents))
+        .collect();
+    Ok(Tagged(TopicList { items, page_info }, tags))
 }
 
 /// Get a topic
@@ -180,38 +171,25 @@ pub async fn list_topics(
 pub async fn get_topic(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let store = http.app.store();
-            let topic = store
-                .topic_by_slug(&slug)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("topic `{slug}`")))?;
-            let parent_ids: Vec<uuid::Uuid> = topic.parent_id.into_iter().collect();
-            let own_id = [topic.id];
-            let (parents, mut children) = tokio::try_join!(
-                store.topics_by_ids(&parent_ids),
-                store.children_of_topics(&own_id),
-            )?;
-            let children = children.remove(&topic.id).unwrap_or_default();
-            let mut tags = CacheTags::new();
-            for t in std::iter::once(&topic)
-                .chain(parents.values())
-                .chain(&children)
-            {
-                tags.topic(t.slug.as_str());
-            }
-            let detail = TopicDetail {
-                topic: TopicJson::new(&topic, &parents),
-                children: children.iter().map(TopicLink::from).collect(),
-            };
-            Ok((detail, tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+) -> Result<Tagged<TopicDetail>, ApiError> {
+    let taxonomy::TopicDetail {
+        topic,
+        parents,
+        children,
+    } = http.app.app().topic_detail(&slug).await?;
+    let mut tags = CacheTags::new();
+    for t in std::iter::once(&topic)
+        .chain(parents.values())
+        .chain(&children)
+    {
+        tags.topic(t.slug.as_str());
+    }
+    let detail = TopicDetail {
+        topic: TopicJson::new(&topic, &parents),
+        children: children.iter().map(TopicLink::from).collect(),
+    };
+    Ok(Tagged(detail, tags))
 }
 
 /// List authors
@@ -230,23 +208,18 @@ pub async fn get_topic(
 pub async fn list_authors(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    page: Result<Query<PageParams>, QueryRejection>,
-) -> Response {
-    respond(
-        async {
-            let request = query(page)?.page_request::<SlugCursor>()?;
-            let result = http.app.store().list_authors(&request).await?;
-            let mut tags = CacheTags::new();
-            tags.list("authors");
-            for author in &result.items {
-                tags.author(author.slug.as_str());
-            }
-            let page_info = PageInfo::of(&result, |a| slug_cursor(&a.slug));
-            let items = result.items.iter().map(AuthorJson::from).collect();
-            Ok((AuthorList { items, page_info }, tags))
-        }
-        .await,
-    )
+    Params(page): Params<PageParams>,
+) -> Result<Tagged<AuthorList>, ApiError> {
+    let request = page.page_request::<SlugCursor>()?;
+    let result = http.app.app().authors(&request).await?;
+    let mut tags = CacheTags::new();
+    tags.list("authors");
+    for author in &result.items {
+        tags.author(author.slug.as_str());
+    }
+    let page_info = PageInfo::of(&result, |a| slug_cursor(&a.slug));
+    let items = result.items.iter().map(AuthorJson::from).collect();
+    Ok(Tagged(AuthorList { items, page_info }, tags))
 }
 
 /// Get an author
@@ -265,21 +238,10 @@ pub async fn list_authors(
 pub async fn get_author(
     State(http): State<HttpState>,
     Caller(_viewer): Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    respond(
-        async {
-            let slug = path_slug(path)?;
-            let author = http
-                .app
-                .store()
-                .author_by_slug(&slug)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("author `{slug}`")))?;
-            let mut tags = CacheTags::new();
-            tags.author(author.slug.as_str());
-            Ok((AuthorJson::from(&author), tags))
-        }
-        .await,
-    )
+    SlugPath(slug): SlugPath,
+) -> Result<Tagged<AuthorJson>, ApiError> {
+    let author = http.app.app().author(&slug).await?;
+    let mut tags = CacheTags::new();
+    tags.author(author.slug.as_str());
+    Ok(Tagged(AuthorJson::from(&author), tags))
 }

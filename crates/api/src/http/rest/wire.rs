@@ -2,9 +2,8 @@
 //! converted from the domain type in one place. They are the public contract the OpenAPI
 //! document describes: a column or domain rename must not change them silently.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+use gazette_app::Relations;
 use gazette_domain::{Article, Author, Block, Correction, Topic};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -280,40 +279,6 @@ pub struct ArticleJson {
     pub corrections: Vec<CorrectionJson>,
     /// Earlier slugs that still lead here (`GET /v1/articles/{old}` answers 301).
     pub previous_slugs: Vec<String>,
-}
-
-/// The topics and authors of a set of articles, loaded in a constant number of statements.
-#[derive(Debug, Default)]
-pub struct Relations {
-    /// Article → topic ids, primary first.
-    pub topic_ids: HashMap<Uuid, Vec<Uuid>>,
-    /// Article → author ids in byline order.
-    pub author_ids: HashMap<Uuid, Vec<Uuid>>,
-    /// Topics by id.
-    pub topics: HashMap<Uuid, Topic>,
-    /// Authors by id.
-    pub authors: HashMap<Uuid, Author>,
-}
-
-impl Relations {
-    /// The article's topics in order, then its authors in byline order.
-    pub fn of(&self, article: &Article) -> (Vec<&Topic>, Vec<&Author>) {
-        let topics = self
-            .topic_ids
-            .get(&article.id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.topics.get(id))
-            .collect();
-        let authors = self
-            .author_ids
-            .get(&article.id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.authors.get(id))
-            .collect();
-        (topics, authors)
-    }
 }
 
 impl ArticleListItem {

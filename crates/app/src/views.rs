@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gazette_domain::trending::{Candidate, TrendingWindow, bucket_hour};
-use gazette_domain::{Article, ArticleStatus, Slug, ValidationError, Visibility};
+use gazette_domain::{Article, ArticleStatus, Slug, Topic, ValidationError, Visibility};
 use gazette_persistence::{FlushReport, Store, StoreError, ViewCount};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+use crate::clock::Clock;
 
 /// Settings of view counting and trending.
 #[derive(Debug, Clone)]
@@ -101,8 +103,22 @@ impl ArticleRef {
     }
 }
 
-/// Longest visitor id accepted.
+/// Longest visitor id accepted, in characters.
 pub const MAX_VISITOR_ID_LEN: usize = 200;
+
+/// Reads a beacon's optional visitor id: trimmed, 1 to [`MAX_VISITOR_ID_LEN`] characters (as
+/// every length rule, and the OpenAPI schema's `maxLength`, counts them). The one check of the
+/// REST beacon and the GraphQL mutation.
+pub fn visitor_id(raw: Option<&str>) -> Result<Option<&str>, ValidationError> {
+    let visitor = raw.map(str::trim);
+    if visitor.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_VISITOR_ID_LEN) {
+        return Err(ValidationError::new(
+            "visitorId",
+            format!("must be 1 to {MAX_VISITOR_ID_LEN} characters"),
+        ));
+    }
+    Ok(visitor)
+}
 
 /// What became of a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +198,7 @@ type CachedList = (Instant, Arc<Vec<Candidate>>);
 
 struct Inner {
     store: Store,
+    clock: Arc<dyn Clock>,
     config: ViewsConfig,
     pending: Mutex<HashMap<(Uuid, DateTime<Utc>), i64>>,
     seen: Mutex<Seen>,
@@ -217,8 +234,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Views {
-    /// View counting over `store`.
-    pub fn new(store: Store, config: ViewsConfig) -> Self {
+    /// View counting over `store`; the background tasks read `now` from `clock`.
+    pub fn new(store: Store, config: ViewsConfig, clock: Arc<dyn Clock>) -> Self {
         let limiter = NonZeroU32::new(config.rate_per_second).map(|rate| {
             let burst =
                 NonZeroU32::new(config.rate_burst.max(config.rate_per_second)).unwrap_or(rate);
@@ -227,6 +244,7 @@ impl Views {
         Self {
             inner: Arc::new(Inner {
                 store,
+                clock,
                 pending: Mutex::new(HashMap::new()),
                 seen: Mutex::new(Seen::default()),
                 hasher: RandomState::new(),
@@ -311,9 +329,8 @@ impl Views {
         let Some(known) = self.lookup(article).await? else {
             return Ok(ViewOutcome::NotPublic);
         };
-        let public = ArticleStatus::PUBLIC.contains(&known.status)
-            && known.published_at.is_some_and(|at| at <= now);
-        if !public {
+        // The one public rule (the domain's), on the columns the lookup keeps.
+        if !Visibility::PublicAt(now).admits_parts(known.status, known.published_at, None) {
             return Ok(ViewOutcome::NotPublic);
         }
         if let Some(visitor) = visitor
@@ -445,16 +462,17 @@ impl Views {
         lock(&self.inner.trending).retain(|_, (at, _)| at.elapsed() < ttl);
     }
 
-    /// The trending list, from memory when a fresh enough copy is there.
+    /// The trending list, from memory when a fresh enough copy is there. A topic's list takes
+    /// the [`Topic`] itself, so only a topic that exists ever reaches the cache.
     pub async fn trending(
         &self,
         window: TrendingWindow,
-        topic: Option<Slug>,
+        topic: Option<&Topic>,
         limit: usize,
         now: DateTime<Utc>,
     ) -> Result<Arc<Vec<Candidate>>, StoreError> {
         let ttl = self.inner.config.trending_cache_ttl;
-        let key = (window, topic, limit);
+        let key = (window, topic.map(|t| t.slug.clone()), limit);
         if !ttl.is_zero()
             && let Some((at, list)) = lock(&self.inner.trending).get(&key)
             && at.elapsed() < ttl
@@ -484,7 +502,7 @@ impl Views {
     pub async fn trending_articles(
         &self,
         window: TrendingWindow,
-        topic: Option<Slug>,
+        topic: Option<&Topic>,
         limit: usize,
         visibility: Visibility,
         now: DateTime<Utc>,
@@ -522,7 +540,7 @@ async fn flush_loop(views: Views, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(error) = views.flush(Utc::now()).await {
+                if let Err(error) = views.flush(views.inner.clock.now()).await {
                     tracing::warn!(%error, pending = views.pending_views(), "view flush failed; will retry");
                 }
             }
@@ -533,7 +551,7 @@ async fn flush_loop(views: Views, mut stopped: watch::Receiver<bool>) {
     // Shutdown: write what is left, retrying for a while if the database is away.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match views.flush(Utc::now()).await {
+        match views.flush(views.inner.clock.now()).await {
             Ok(report) => {
                 tracing::info!(counted = report.counted, "final view flush done");
                 return;
@@ -556,7 +574,7 @@ async fn expiry_loop(views: Views, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(error) = views.inner.store.expire_trending(Utc::now()).await {
+                if let Err(error) = views.inner.store.expire_trending(views.inner.clock.now()).await {
                     tracing::warn!(%error, "trending expiry failed; will retry");
                 }
             }

@@ -14,7 +14,7 @@ use gazette_domain::{Article, CursorKey as _, ValidationError, Viewer, Visibilit
 use gazette_persistence::Store;
 use uuid::Uuid;
 
-use crate::ApiError;
+use crate::AppError;
 
 /// What an entry tells the caller to do with one article.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ pub async fn read_changes(
     since: Option<&str>,
     first: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<ChangesPage, ApiError> {
+) -> Result<ChangesPage, AppError> {
     let since = ChangeCursor::parse_since(since)?;
     let limit = changes_page_size(first)?;
     store.materialize_due_changes(now).await?;
@@ -115,4 +115,32 @@ pub async fn read_changes(
         next_cursor: page.next.encode(),
         has_more: page.has_more,
     })
+}
+
+impl crate::App {
+    /// [`read_changes`] on this application's store.
+    pub async fn changes_page(
+        &self,
+        viewer: &Viewer,
+        since: Option<&str>,
+        first: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<ChangesPage, AppError> {
+        read_changes(self.store(), viewer, since, first, now).await
+    }
+
+    /// [`read_changes`] on this application's store: the changes after `since` for `viewer`
+    /// at `now`, with the topics and authors of the articles to upsert.
+    pub async fn changes(
+        &self,
+        viewer: &Viewer,
+        since: Option<&str>,
+        first: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<(ChangesPage, crate::Relations), AppError> {
+        let page = self.changes_page(viewer, since, first, now).await?;
+        let upserted: Vec<Article> = page.upserted().cloned().collect();
+        let relations = crate::articles::relations(self.store(), &upserted).await?;
+        Ok((page, relations))
+    }
 }

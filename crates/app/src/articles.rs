@@ -1,0 +1,194 @@
+//! Article reads: one article, the article lists (with their topics and authors), related
+//! articles. Who sees what is the domain's [`Viewer`] rule, applied here once.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use gazette_domain::{
+    Article, ArticleCursor, ArticleOrder, Author, Correction, CursorKey as _, PageRequest, Slug,
+    Topic, ValidationError, Viewer,
+};
+use gazette_persistence::{ArticleFilter, Page, Store, StoreError};
+use uuid::Uuid;
+
+use crate::related::MAX_RELATED;
+use crate::{App, AppError};
+
+/// How an article is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArticleKey {
+    /// By slug (an earlier slug of a renamed article finds it too).
+    Slug(Slug),
+    /// By id.
+    Id(Uuid),
+}
+
+/// The topics and authors of a set of articles, loaded in four statements whatever their
+/// number: what a list, a feed and a changes page show of each article.
+#[derive(Debug, Default, Clone)]
+pub struct Relations {
+    /// Article → topic ids, primary first.
+    pub topic_ids: HashMap<Uuid, Vec<Uuid>>,
+    /// Article → author ids in byline order.
+    pub author_ids: HashMap<Uuid, Vec<Uuid>>,
+    /// Topics by id.
+    pub topics: HashMap<Uuid, Topic>,
+    /// Authors by id.
+    pub authors: HashMap<Uuid, Author>,
+}
+
+impl Relations {
+    /// The article's topics in order, then its authors in byline order.
+    pub fn of(&self, article: &Article) -> (Vec<&Topic>, Vec<&Author>) {
+        let topics = self
+            .topic_ids
+            .get(&article.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.topics.get(id))
+            .collect();
+        let authors = self
+            .author_ids
+            .get(&article.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.authors.get(id))
+            .collect();
+        (topics, authors)
+    }
+
+    /// The primary topic of `article`, when it is loaded.
+    pub fn primary_topic(&self, article: &Article) -> Option<&Topic> {
+        article.primary_topic_id.and_then(|id| self.topics.get(&id))
+    }
+}
+
+/// Loads the topics and authors of `articles`: four statements, whatever their number.
+pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations, StoreError> {
+    if articles.is_empty() {
+        return Ok(Relations::default());
+    }
+    let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
+    let (topic_ids, author_ids) = tokio::try_join!(
+        store.topic_ids_of_articles(&ids),
+        store.author_ids_of_articles(&ids)
+    )?;
+    let mut wanted_topics: Vec<Uuid> = topic_ids
+        .values()
+        .flatten()
+        .copied()
+        .chain(articles.iter().filter_map(|a| a.primary_topic_id))
+        .collect();
+    wanted_topics.sort_unstable();
+    wanted_topics.dedup();
+    let mut wanted_authors: Vec<Uuid> = author_ids.values().flatten().copied().collect();
+    wanted_authors.sort_unstable();
+    wanted_authors.dedup();
+    let (topics, authors) = tokio::try_join!(
+        store.topics_by_ids(&wanted_topics),
+        store.authors_by_ids(&wanted_authors)
+    )?;
+    Ok(Relations {
+        topic_ids,
+        author_ids,
+        topics,
+        authors,
+    })
+}
+
+/// The cursor of an article in a list: its publish time (creation time for an undated one)
+/// and id.
+pub fn article_cursor(article: &Article) -> String {
+    ArticleCursor {
+        published_at: article.published_at.unwrap_or(article.created_at),
+        id: article.id,
+    }
+    .encode()
+}
+
+/// An article in full: the article, its topics and authors, its public corrections and its
+/// earlier slugs.
+#[derive(Debug, Clone)]
+pub struct FullArticle {
+    /// The article.
+    pub article: Article,
+    /// Its topics and authors.
+    pub relations: Relations,
+    /// Public corrections, oldest first.
+    pub corrections: Vec<Correction>,
+    /// Earlier slugs that still resolve to it.
+    pub previous_slugs: Vec<String>,
+}
+
+impl App {
+    /// One article as `viewer` may see it at `now` (editors: any status; others: public;
+    /// partners: out of embargo), or `None`.
+    pub async fn article(
+        &self,
+        viewer: &Viewer,
+        key: &ArticleKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Article>, AppError> {
+        let visibility = viewer.visibility(now);
+        let store = self.store();
+        Ok(match key {
+            ArticleKey::Slug(slug) => store.article_by_slug(slug, visibility).await?,
+            ArticleKey::Id(id) => store.article_by_id(*id, visibility).await?,
+        })
+    }
+
+    /// `article` with its topics, authors, corrections and earlier slugs (four statements
+    /// more, run together).
+    pub async fn full_article(&self, article: Article) -> Result<FullArticle, AppError> {
+        let store = self.store();
+        let one = [article.id];
+        let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
+            relations(store, std::slice::from_ref(&article)),
+            store.corrections_of_articles(&one),
+            store.previous_slugs_of_articles(&one),
+        )?;
+        Ok(FullArticle {
+            corrections: corrections.remove(&article.id).unwrap_or_default(),
+            previous_slugs: previous_slugs.remove(&article.id).unwrap_or_default(),
+            article,
+            relations,
+        })
+    }
+
+    /// A page of the article list under `filter`, in `order`, as `viewer` may see it at
+    /// `now` (editors also see scheduled and archived articles).
+    pub async fn articles(
+        &self,
+        viewer: &Viewer,
+        filter: &ArticleFilter,
+        order: ArticleOrder,
+        page: &PageRequest<ArticleCursor>,
+        now: DateTime<Utc>,
+    ) -> Result<Page<Article>, AppError> {
+        Ok(self
+            .store()
+            .list_articles(filter, order, page, viewer.visibility(now))
+            .await?)
+    }
+
+    /// The articles most related to `source` that `viewer` may see in public lists at `now`:
+    /// `first` (default 5) from 1 to [`MAX_RELATED`], best first, with their scores.
+    pub async fn related_articles(
+        &self,
+        viewer: &Viewer,
+        source: &Article,
+        first: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Article, f64)>, AppError> {
+        let limit = usize::try_from(first.unwrap_or(5))
+            .ok()
+            .filter(|n| (1..=MAX_RELATED).contains(n))
+            .ok_or_else(|| {
+                ValidationError::new("first", format!("must be between 1 and {MAX_RELATED}"))
+            })?;
+        Ok(self
+            .related()
+            .of(source, limit, viewer.public_visibility(now), now)
+            .await?)
+    }
+}
