@@ -186,7 +186,7 @@ enum AddressRule {
 
 /// The address a client is known by: IPv4 whole (IPv4-mapped IPv6 too), IPv6 by its /64 (one
 /// subscriber's network: a client choosing among its 2^64 addresses is still one client).
-pub(crate) fn client_key(address: IpAddr) -> IpAddr {
+pub fn client_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
         v4 => v4,

@@ -160,7 +160,7 @@ impl RateLimits {
                 .inner
                 .anonymous
                 .as_ref()
-                .map(|b| b.check(&crate::views::client_key(address))),
+                .map(|b| b.check(&gazette_app::views::client_key(address))),
         }
     }
 }
