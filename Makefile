@@ -35,8 +35,10 @@ test: pg
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-## Speed figures (release build, real server, SQLite): the view beacon under load and trending
-## over 100,000 articles and 10,000,000 views. Record them in BENCHMARKS.md.
+## Speed figures (release build, real server, SQLite): the view beacon under load, trending
+## over 100,000 articles and 10,000,000 views, search and related, and a reader of the sample
+## page while hostile requests run. One of them: BENCH=beacon|trending|search|abuse.
+## Record them in BENCHMARKS.md.
 bench:
 	$(CARGO) build --release -p gazette-server -p gazette-bench
 	./target/release/gazette-bench $(BENCH)

@@ -7,8 +7,13 @@
 //! - `trending`: 100,000 articles and 10,000,000 views (Zipf-distributed over articles, spread
 //!   over the last 30 days) in SQLite, then the trending read measured uncached, straight from
 //!   storage and through GraphQL over HTTP.
+//! - `abuse` (`abuse.rs`): a reader fetching the sample article page alone, then while every
+//!   kind of hostile request of issue 14 runs; the reader's latency in both, and how fast each
+//!   hostile request was answered.
 //!
 //! Figures are printed as Markdown; BENCHMARKS.md records them with the machine they came from.
+
+mod abuse;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -66,6 +71,24 @@ enum Bench {
         #[arg(long, env = "BENCH_PG_URL")]
         postgres: Option<String>,
     },
+    /// A reader of the sample page, alone and while hostile requests run (issue 14).
+    Abuse {
+        /// Seconds the reader reads, alone and then under attack (more than the server's
+        /// 10 s header timeout, so slow clients are cut).
+        #[arg(long, env = "BENCH_SECONDS", default_value_t = 20)]
+        seconds: u64,
+        /// Requests a second each hostile client sends at most (0: back to back). The default
+        /// makes 50 a second in all, what one address may send under the default rate limit.
+        #[arg(long, env = "BENCH_RATE", default_value_t = 5)]
+        rate: u32,
+        /// Slow-header clients.
+        #[arg(long, env = "BENCH_SLOW_CLIENTS", default_value_t = 300)]
+        slow_clients: usize,
+        /// Hostile kinds to send, by tag (comma-separated): fragments, nested, aliases,
+        /// topics, batch, apq, preview, etag, views, introspection; all by default.
+        #[arg(long, env = "BENCH_KINDS", value_delimiter = ',')]
+        kinds: Vec<String>,
+    },
     /// Everything, with default sizes, on SQLite.
     All,
 }
@@ -97,6 +120,23 @@ struct Server {
 
 impl Server {
     async fn start(db_url: &str, env: &[(&str, &str)]) -> Result<Self, Failure> {
+        Self::start_with(db_url, env, Stdio::null()).await
+    }
+
+    /// As [`Server::start`], with the server's log (its standard output) written to `log`.
+    async fn start_logging_to(
+        db_url: &str,
+        env: &[(&str, &str)],
+        log: std::fs::File,
+    ) -> Result<Self, Failure> {
+        Self::start_with(db_url, env, Stdio::from(log)).await
+    }
+
+    async fn start_with(
+        db_url: &str,
+        env: &[(&str, &str)],
+        stdout: Stdio,
+    ) -> Result<Self, Failure> {
         let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         let mut command = Command::new(gazette_binary()?);
@@ -107,7 +147,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             // Every request comes from this one address: the per-address limit would refuse it.
             .env("GAZETTE_RATE_ANONYMOUS", "0")
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit());
         for (k, v) in env {
             command.env(k, v);
@@ -757,10 +797,17 @@ async fn main() -> Result<(), Failure> {
             postgres,
         } => trending(articles, views, postgres.as_deref()).await,
         Bench::Search { articles, postgres } => search(articles, postgres.as_deref()).await,
+        Bench::Abuse {
+            seconds,
+            rate,
+            slow_clients,
+            kinds,
+        } => abuse::abuse(seconds, rate, slow_clients, &kinds).await,
         Bench::All => {
             beacon(10, 32).await?;
             trending(100_000, 10_000_000, None).await?;
-            search(100_000, None).await
+            search(100_000, None).await?;
+            abuse::abuse(20, 5, 300, &[]).await
         }
     }
 }
