@@ -105,6 +105,15 @@ async fn documents_over_the_token_or_nesting_bound_are_refused_before_parsing() 
     let app = spawn_app(Db::Sqlite).await;
     let long = format!("{{ {} }}", "__typename ".repeat(2_500));
     assert_refused(&app, &long, "TOO_MANY_TOKENS").await;
+    // Comments and strings are not tokens, and the parser reads them a character at a time:
+    // the text has a byte bound before anything reads it.
+    let commented = format!("# {}\n{{ __typename }}", "x".repeat(250 * 1024));
+    assert_refused(&app, &commented, "DOCUMENT_TOO_LARGE").await;
+    let string = format!(
+        "{{ search(query: \"{}\") {{ __typename }} }}",
+        "x".repeat(40 * 1024)
+    );
+    assert_refused(&app, &string, "DOCUMENT_TOO_LARGE").await;
     let nested = format!("{{ a(x: {}1{}) }}", "[".repeat(100), "]".repeat(100));
     assert_refused(&app, &nested, "NESTED_TOO_DEEP").await;
     // The bounds are settings.
@@ -141,6 +150,14 @@ on_both_databases!(every_list_is_charged_by_its_size, |db| async move {
         "{ topics(first: 100) { edges { node { trending(first: 50) { article { topics { slug } } } } } } }",
         "{ topics(first: 100) { edges { node { children { children { slug } } } } } }",
         "{ articles(first: 100) { edges { node { body { ... on ParagraphBlock { text } } } } } }",
+        // A whole body is charged like many fields, not one: 1,500 bodies (1.1 MiB) were 9,015.
+        &format!(
+            "{{ {} }}",
+            (0..15)
+                .map(|i| format!("a{i}: articles(first: 100) {{ edges {{ node {{ id headline dek bodyHtml }} }} }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         "{ articles(first: 100) { edges { node { topics { children { slug } } } } } }",
         "{ articles(first: 100) { edges { node { authors { articles(first: 10) { edges { node { slug } } } } } } } }",
     ] {

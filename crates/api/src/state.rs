@@ -71,6 +71,7 @@ impl ApiConfig {
     /// The bounds every GraphQL document is measured against before it is validated.
     pub fn document_limits(&self) -> crate::graphql::DocumentLimits {
         crate::graphql::DocumentLimits {
+            max_bytes: self.graphql.max_bytes,
             max_tokens: self.graphql.max_tokens,
             max_fields: self.graphql.max_fields,
             max_aliases: self.graphql.max_aliases,
@@ -85,6 +86,8 @@ impl ApiConfig {
 /// (depth, cost and batching itself are [`ApiConfig`]'s older settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphqlLimits {
+    /// Bytes of a document's text.
+    pub max_bytes: usize,
     /// Lexical tokens in a document.
     pub max_tokens: usize,
     /// Selections reached once fragments are expanded.
@@ -107,6 +110,7 @@ impl Default for GraphqlLimits {
     fn default() -> Self {
         let document = crate::graphql::DocumentLimits::default();
         Self {
+            max_bytes: document.max_bytes,
             max_tokens: document.max_tokens,
             max_fields: document.max_fields,
             max_aliases: document.max_aliases,

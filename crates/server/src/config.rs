@@ -160,6 +160,9 @@ impl WebExampleArgs {
 /// naming it.
 #[derive(Debug, Clone, Args)]
 pub struct GraphqlLimitArgs {
+    /// Longest GraphQL document text, in bytes (comments and strings included).
+    #[arg(long, env = "GAZETTE_MAX_QUERY_BYTES", default_value_t = GraphqlLimits::default().max_bytes)]
+    pub max_query_bytes: usize,
     /// Most lexical tokens in a GraphQL document (names, punctuation, values; not whitespace,
     /// commas or comments).
     #[arg(long, env = "GAZETTE_MAX_QUERY_TOKENS", default_value_t = GraphqlLimits::default().max_tokens)]
@@ -198,6 +201,7 @@ impl Default for GraphqlLimitArgs {
     fn default() -> Self {
         let limits = GraphqlLimits::default();
         Self {
+            max_query_bytes: limits.max_bytes,
             max_query_tokens: limits.max_tokens,
             max_query_fields: limits.max_fields,
             max_aliases: limits.max_aliases,
@@ -268,6 +272,7 @@ impl GraphqlLimitArgs {
             }
         }
         api.graphql = GraphqlLimits {
+            max_bytes: self.max_query_bytes,
             max_tokens: self.max_query_tokens,
             max_fields: self.max_query_fields,
             max_aliases: self.max_aliases,

@@ -219,11 +219,13 @@ impl ArticleNode {
         ))
     }
     /// The body as HTML; every text is escaped. `FORBIDDEN` as `body`.
+    #[graphql(complexity = "sizes::BODY_TEXT")]
     async fn body_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.body_readable(ctx)?;
         Ok(Some(self.0.body.to_html()))
     }
     /// The body as plain text, blocks separated by blank lines. `FORBIDDEN` as `body`.
+    #[graphql(complexity = "sizes::BODY_TEXT")]
     async fn body_text(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.body_readable(ctx)?;
         Ok(Some(self.0.body.to_plain_text()))

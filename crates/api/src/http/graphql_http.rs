@@ -328,6 +328,7 @@ fn prepare(
     register: Registration,
 ) -> Result<Prepared, Refused> {
     let limits = http.app.config().document_limits();
+    budget::check_length(&request.query, limits.max_bytes).map_err(Refused::limit)?;
     budget::count_tokens(&request.query, limits.max_tokens).map_err(Refused::limit)?;
     let mut document =
         async_graphql::parser::parse_query(&request.query).map_err(|error| Refused {

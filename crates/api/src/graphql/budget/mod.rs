@@ -3,7 +3,7 @@
 //! previous one twice reaches 2^n fields from n short lines, and every walk that expands spreads
 //! (async-graphql's validation, the response ordering) pays for all of them. So, in order:
 //!
-//! 1. [`count_tokens`]: one pass over the raw text before the parser sees it (tokens, and
+//! 1. [`check_length`] and [`count_tokens`]: a byte bound, then one pass over the raw text before the parser sees it (tokens, and
 //!    bracket nesting, which bounds every recursive walk after it);
 //! 2. [`measure`]: one pass over the parsed document in which each fragment is summarised once
 //!    (dependencies first, cycles refused), giving what expansion *would* reach — fields,
@@ -32,6 +32,9 @@ pub const RESERVED_ALIAS: &str = "__gazette_object";
 /// The bounds a document must fit in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocumentLimits {
+    /// Bytes of the document's text. Comments and string literals are not tokens, and the
+    /// parser walks them a character at a time: this bound keeps them from being free.
+    pub max_bytes: usize,
     /// Lexical tokens in the text (punctuators, names, numbers, strings; not whitespace,
     /// commas or comments).
     pub max_tokens: usize,
@@ -52,6 +55,8 @@ pub struct DocumentLimits {
 impl Default for DocumentLimits {
     fn default() -> Self {
         Self {
+            // The largest real operation (graphql-js's introspection query) is 2.2 KB.
+            max_bytes: 32 * 1024,
             max_tokens: 2_000,
             max_fields: 2_000,
             max_aliases: 15,
@@ -66,6 +71,12 @@ impl Default for DocumentLimits {
 /// `extensions.code` (and a future "rejected documents by limit" counter) is [`Self::code`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitExceeded {
+    /// The document's text is too long.
+    #[error("the document is longer than {limit} bytes")]
+    Bytes {
+        /// The limit.
+        limit: usize,
+    },
     /// Too many lexical tokens.
     #[error("the document has more than {limit} tokens")]
     Tokens {
@@ -136,6 +147,7 @@ impl LimitExceeded {
     /// The stable `extensions.code` naming the limit.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Bytes { .. } => "DOCUMENT_TOO_LARGE",
             Self::Tokens { .. } => "TOO_MANY_TOKENS",
             Self::Nesting { .. } => "NESTED_TOO_DEEP",
             Self::Fields { .. } => "TOO_MANY_FIELDS",
@@ -161,7 +173,7 @@ impl LimitExceeded {
 }
 
 pub use measure::{DocumentMeasure, Tally, measure};
-pub use tokens::count_tokens;
+pub use tokens::{check_length, count_tokens};
 
 /// Why [`measure`] refused a document.
 #[derive(Debug, Clone, PartialEq)]

@@ -126,3 +126,11 @@ mod tests {
         );
     }
 }
+
+/// Refuses a document text longer than `max_bytes`, before anything reads it.
+pub fn check_length(text: &str, max_bytes: usize) -> Result<(), LimitExceeded> {
+    if text.len() > max_bytes {
+        return Err(LimitExceeded::Bytes { limit: max_bytes });
+    }
+    Ok(())
+}
