@@ -239,19 +239,106 @@ async fn related(app: &TestApp, slug: &str) -> Vec<String> {
         .collect()
 }
 
+/// The slugs of a search's first ten hits; every all-words hit comes before any other.
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
     let data = app
         .gql_ok(
-            "query($q: String!) { search(query: $q, first: 10) { edges { node { article { slug } } } } }",
+            "query($q: String!) { search(query: $q, first: 10) { edges { node { tier article { slug } } } } }",
             json!({ "q": query }),
         )
         .await;
-    data["search"]["edges"]
-        .as_array()
-        .unwrap()
+    let edges = data["search"]["edges"].as_array().unwrap();
+    let tiers: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["tier"].as_str().unwrap())
+        .collect();
+    assert!(
+        tiers.windows(2).all(|w| w != ["ANY_WORD", "ALL_WORDS"]),
+        "{query}: {tiers:?}"
+    );
+    edges
         .iter()
         .map(|e| e["node"]["article"]["slug"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// Pages of three through both tiers give the same hits as one page of twelve, each once.
+async fn pages_cross_the_tiers(app: &TestApp, query: &str) {
+    let page = |first: i32, after: Option<String>| {
+        let app = &app;
+        async move {
+            let data = app
+                .gql_ok(
+                    "query($q: String!, $f: Int!, $a: String) { search(query: $q, first: $f, after: $a) { \
+                       edges { node { tier article { slug } } } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "q": query, "f": first, "a": after }),
+                )
+                .await;
+            let hits: Vec<(String, String)> = data["search"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["node"]["tier"].as_str().unwrap().to_owned(),
+                        e["node"]["article"]["slug"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let info = &data["search"]["pageInfo"];
+            (
+                hits,
+                info["hasNextPage"].as_bool().unwrap(),
+                info["endCursor"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let (whole, _, _) = page(12, None).await;
+    let tiers: HashSet<&str> = whole.iter().map(|h| h.0.as_str()).collect();
+    assert_eq!(
+        tiers.len(),
+        2,
+        "`{query}` should reach the second tier: {whole:?}"
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    for _ in 0..4 {
+        let (hits, more, cursor) = page(3, after).await;
+        paged.extend(hits);
+        assert!(more, "`{query}`: more than twelve hits");
+        after = cursor;
+    }
+    assert_eq!(paged, whole, "`{query}`");
+    // REST says the same.
+    let rest: serde_json::Value = app
+        .get("/v1/search?q=putin%20pyongyang&first=12")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest: Vec<(String, String)> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["tier"].as_str().unwrap().to_owned(),
+                i["article"]["slug"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = whole
+        .iter()
+        .map(|(t, s)| {
+            let t = if t == "ALL_WORDS" {
+                "allWords"
+            } else {
+                "anyWord"
+            };
+            (t.to_owned(), s.clone())
+        })
+        .collect();
+    assert_eq!(rest, expected);
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -274,10 +361,10 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
         ));
     }
     for q in corpus["threadQueries"].as_array().unwrap() {
-        let thread = &threads[q["thread"].as_str().unwrap()];
+        assert!(threads.contains_key(q["thread"].as_str().unwrap()));
         queries.push((
             q["query"].as_str().unwrap().to_owned(),
-            thread.iter().cloned().collect(),
+            slugs(&q["relevant"]).into_iter().collect(),
         ));
     }
     let raw: Vec<String> = queries.iter().map(|q| q.0.clone()).collect();
@@ -342,6 +429,7 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
         }
     }
     let (search_p5, search_r5) = (mean(&p5), mean(&r5));
+    pages_cross_the_tiers(&app, "putin pyongyang").await;
     eprintln!("{}", misses.join("\n"));
     eprintln!(
         "buried archive ({db:?}): {} corpus articles + 9 samples under {FILLER} newer; related \

@@ -1,7 +1,7 @@
 //! Full-text search over published articles.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use gazette_domain::search::{Highlight, SearchQuery, highlight};
 use gazette_domain::syndication::may_read_body;
@@ -84,14 +84,36 @@ impl SearchHighlights {
 pub(crate) const BODY_FORBIDDEN: &str = "the full text of this article is not licensed to this token (it needs the `syndication` \
      scope and a syndicatable article)";
 
+/// Which part of the results a hit belongs to.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SearchTier {
+    /// The article matches every word, phrase and prefix of the query. These hits come first.
+    AllWords,
+    /// Fewer articles matched every word than were asked for: this one matches some of the
+    /// query's distinctive words (those in fewer than 500 articles), after every `ALL_WORDS`
+    /// hit.
+    AnyWord,
+}
+
+impl From<gazette_domain::search::Tier> for SearchTier {
+    fn from(tier: gazette_domain::search::Tier) -> Self {
+        match tier {
+            gazette_domain::search::Tier::AllWords => Self::AllWords,
+            gazette_domain::search::Tier::AnyWord => Self::AnyWord,
+        }
+    }
+}
+
 /// One search result.
 #[derive(SimpleObject)]
 pub struct SearchHit {
     /// The article.
     article: ArticleNode,
     /// Relevance from the database's engine (bm25 on SQLite, ts_rank_cd on PostgreSQL);
-    /// higher is better, comparable within one result list only.
+    /// higher is better, comparable within one tier of one result list only.
     score: f64,
+    /// Whether the article matched every word of the query or only some.
+    tier: SearchTier,
     /// Snippets with the matches marked.
     highlights: SearchHighlights,
 }
@@ -128,10 +150,13 @@ pub struct SearchQueryRoot;
 
 #[Object]
 impl SearchQueryRoot {
-    /// Published articles matching `query`, most relevant first. Words must all match
-    /// (stemmed: `tariffs` finds `tariff`), `"quoted phrases"` match in order, and `korea*`
-    /// matches words starting with `korea`. A query of only stop words or punctuation finds
-    /// nothing; an unclosed quote is `BAD_USER_INPUT`. Pages forward with `first`/`after`.
+    /// Published articles matching `query`, most relevant first. Articles holding every word
+    /// come first (`tier: ALL_WORDS`; stemmed: `tariffs` finds `tariff`); when they are fewer
+    /// than asked for, articles holding some of the query's distinctive words follow
+    /// (`tier: ANY_WORD`). `"quoted phrases"` match in order, `korea*` matches words starting
+    /// with `korea`, and a place name matches its people and back (`Korean` finds `Korea`).
+    /// A query of only stop words or punctuation finds nothing; an unclosed quote is
+    /// `BAD_USER_INPUT`. Pages forward with `first`/`after` through both tiers.
     #[graphql(complexity = "connection_cost(first, None, child_complexity)")]
     async fn search(
         &self,
@@ -194,6 +219,7 @@ pub fn to_hit(
         .then(|| highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS).into());
     SearchHit {
         score: hit.score,
+        tier: hit.tier.into(),
         highlights: SearchHighlights {
             headline: headline.into(),
             body,
