@@ -295,14 +295,14 @@ pub struct Profile {
 }
 
 /// Points for sharing the source's primary topic as primary.
-pub const SAME_PRIMARY: f64 = 3.0;
+pub const SAME_PRIMARY: f64 = 2.0;
 /// Points for carrying the source's primary topic otherwise, or having the source carry the
 /// candidate's primary topic.
-pub const PRIMARY_SHARED: f64 = 1.5;
+pub const PRIMARY_SHARED: f64 = 1.0;
 /// Points per other shared topic (at most two count).
-pub const OTHER_SHARED: f64 = 0.75;
+pub const OTHER_SHARED: f64 = 0.5;
 /// Points for sharing all of the source's distinctive words; the overlap scales it.
-pub const TEXT: f64 = 12.0;
+pub const TEXT: f64 = 16.0;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
 pub const RECENCY: f64 = 0.5;
 /// Half-life of the recency points, in days apart.
@@ -439,15 +439,15 @@ mod tests {
 
     #[test]
     fn score_by_hand() {
-        // Same primary (3) + one other shared topic (0.75) + identical text (12) + same day
+        // Same primary (2) + one other shared topic (0.5) + identical text (16) + same day
         // (0.5).
         let source = profile(1, 1, &[2], "north korea russia summit", 15);
         let twin = profile(2, 1, &[2], "north korea russia summit", 15);
-        assert!((score(&source, &Rarity::default(), &twin) - 16.25).abs() < 1e-9);
-        // Different primary that carries the source's primary (1.5), no text, 14 days apart
+        assert!((score(&source, &Rarity::default(), &twin) - 19.0).abs() < 1e-9);
+        // Different primary that carries the source's primary (1), no text, 14 days apart
         // (0.25).
         let cousin = profile(3, 3, &[1], "sofa cleaning", 1);
-        assert!((score(&source, &Rarity::default(), &cousin) - 1.75).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &cousin) - 1.25).abs() < 1e-9);
     }
 
     #[test]
