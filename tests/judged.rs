@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 
 const SAMPLE: &str = "putins-north-korea-visit-could-reshape-regional-security";
 
-fn corpus() -> Value {
+pub(crate) fn corpus() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/judged-corpus.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("corpus file")).expect("corpus JSON")
 }
 
-fn slugs(list: &Value) -> Vec<String> {
+pub(crate) fn slugs(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()
         .iter()
@@ -27,7 +27,7 @@ fn slugs(list: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn load(app: &TestApp, corpus: &Value) {
+pub(crate) async fn load(app: &TestApp, corpus: &Value) {
     for a in corpus["articles"].as_array().unwrap() {
         let state = ArticleState {
             slug: Slug::parse(a["slug"].as_str().unwrap()).unwrap(),
@@ -68,7 +68,7 @@ async fn load(app: &TestApp, corpus: &Value) {
     }
 }
 
-fn precision_at(found: &[String], wanted: &HashSet<String>, k: usize) -> f64 {
+pub(crate) fn precision_at(found: &[String], wanted: &HashSet<String>, k: usize) -> f64 {
     let denominator = k.min(wanted.len());
     if denominator == 0 {
         return 1.0;
@@ -76,7 +76,7 @@ fn precision_at(found: &[String], wanted: &HashSet<String>, k: usize) -> f64 {
     found.iter().take(k).filter(|s| wanted.contains(*s)).count() as f64 / denominator as f64
 }
 
-fn recall_at(found: &[String], wanted: &HashSet<String>, k: usize) -> f64 {
+pub(crate) fn recall_at(found: &[String], wanted: &HashSet<String>, k: usize) -> f64 {
     if wanted.is_empty() {
         return 1.0;
     }

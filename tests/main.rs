@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod bounds;
 mod browser;
+mod buried;
 mod cache_safety;
 mod change_privacy;
 mod changes;

@@ -12,8 +12,6 @@ use uuid::Uuid;
 
 /// Most related articles a list may ask for.
 pub const MAX_RELATED: usize = 20;
-/// Keywords of the source used to find candidates by text.
-const SEARCH_KEYWORDS: usize = 6;
 
 type Ranked = Arc<Vec<(Uuid, f64)>>;
 
@@ -80,18 +78,24 @@ impl Related {
             source.dek.as_str(),
             &source.body.to_plain_text(),
         );
+        let at = source.published_at.unwrap_or(source.created_at);
         let candidates = self
             .store
-            .related_candidates(source.id, &keywords.top(SEARCH_KEYWORDS), now)
+            .related_candidates(source.id, at, &keywords, now)
             .await?;
         let source_profile = Profile {
             id: source.id,
             primary_topic: source.primary_topic_id,
             topics: candidates.source_topics,
             keywords,
-            published_at: source.published_at.unwrap_or(source.created_at),
+            published_at: at,
         };
-        let ranked = Arc::new(rank(&source_profile, &candidates.profiles, MAX_RELATED + 5));
+        let ranked = Arc::new(rank(
+            &source_profile,
+            &candidates.rarity,
+            &candidates.profiles,
+            MAX_RELATED + 5,
+        ));
         if !self.ttl.is_zero() {
             let mut cache = self
                 .cache

@@ -18,6 +18,8 @@ pub struct SearchHit {
     pub article: Article,
     /// The engine's relevance (higher is better, comparable within one list).
     pub score: f64,
+    /// Whether the article matched every word of the query or only some.
+    pub tier: gazette_domain::search::Tier,
     /// The headline, whole, with the matches marked.
     pub headline: Highlight,
     /// A body passage around the first match; `None` where the viewer may not read the body
@@ -83,6 +85,7 @@ impl App {
                 body: may_read_body(viewer, &hit.article, now)
                     .then(|| highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS)),
                 score: hit.score,
+                tier: hit.tier,
                 article: hit.article,
             })
             .collect();

@@ -1,8 +1,9 @@
 //! "Related articles": how much a candidate has in common with the article being read.
 //!
-//! The score adds three signals: shared topics (the same primary topic weighs most), text
-//! similarity (cosine of weighted keywords from headline, dek and body), and closeness in time.
-//! Pure functions; storage supplies the candidates.
+//! The score adds three signals: shared topics (the same primary topic weighs most), shared
+//! distinctive words (the source's keywords weighted by where they appear and by how rare they
+//! are in the archive, see [`Rarity`]), and closeness in time. Pure functions; storage supplies
+//! the candidates and counts how common the source's keywords are in its full-text index.
 
 use std::collections::HashMap;
 
@@ -19,11 +20,21 @@ const BODY_WEIGHT: f64 = 1.0;
 pub const MAX_KEYWORDS: usize = 40;
 
 /// An article's weighted keywords (stemmed roughly), for similarity: sorted by word, with
-/// their Euclidean norm kept so that a similarity is one merge of two short lists.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// their Euclidean norm kept so that a similarity is one merge of two short lists. Profiles
+/// made from text also remember a word as written for each keyword (`tariffs` for `tariff`):
+/// the form handed to a full-text engine, which stems it its own way.
+#[derive(Debug, Clone, Default)]
 pub struct Keywords {
     terms: Vec<(String, f64)>,
     norm: f64,
+    /// The word as written for each of `terms` (same order); empty when decoded.
+    written: Vec<String>,
+}
+
+impl PartialEq for Keywords {
+    fn eq(&self, other: &Self) -> bool {
+        self.terms == other.terms
+    }
 }
 
 /// A rough stem so `tariffs`/`tariff`, `missiles`/`missile` and `tested`/`test` meet.
@@ -51,6 +62,7 @@ impl Keywords {
     /// numbers dropped, weighted by where they appear, the strongest [`MAX_KEYWORDS`] kept.
     pub fn of(headline: &str, dek: &str, body: &str) -> Self {
         let mut weights: HashMap<String, f64> = HashMap::new();
+        let mut written: HashMap<String, String> = HashMap::new();
         for (text, weight) in [
             (headline, HEADLINE_WEIGHT),
             (dek, DEK_WEIGHT),
@@ -63,20 +75,42 @@ impl Keywords {
                 {
                     continue;
                 }
-                *weights.entry(stem(&word)).or_default() += weight;
+                let key = stem(&word);
+                *weights.entry(key.clone()).or_default() += weight;
+                written.entry(key).or_insert(word);
             }
         }
         let mut ranked: Vec<(String, f64)> = weights.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(MAX_KEYWORDS);
-        Self::from_terms(ranked)
+        let mut keywords = Self::from_terms(ranked);
+        keywords.written = keywords
+            .terms
+            .iter()
+            .map(|(key, _)| written.remove(key).unwrap_or_else(|| key.clone()))
+            .collect();
+        keywords
     }
 
     fn from_terms(mut terms: Vec<(String, f64)>) -> Self {
         terms.sort_by(|a, b| a.0.cmp(&b.0));
         terms.dedup_by(|a, b| a.0 == b.0);
         let norm = terms.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-        Self { terms, norm }
+        Self {
+            terms,
+            norm,
+            written: Vec::new(),
+        }
+    }
+
+    /// The word as written for `keyword` (the keyword itself for a decoded profile); `None`
+    /// when it is not one of the keywords.
+    pub fn written(&self, keyword: &str) -> Option<&str> {
+        let i = self
+            .terms
+            .binary_search_by(|(k, _)| k.as_str().cmp(keyword))
+            .ok()?;
+        Some(self.written.get(i).unwrap_or(&self.terms[i].0))
     }
 
     /// The weight of `keyword` (0 when absent).
@@ -151,6 +185,100 @@ impl Keywords {
     }
 }
 
+/// A keyword found in this many articles or more is common: counting stops there, and it is
+/// never used to find candidates by text.
+pub const COMMON_AT: u64 = 500;
+/// How many of the source's strongest keywords storage counts in its index.
+pub const COUNTED_KEYWORDS: usize = 16;
+/// How many of the source's most distinctive keywords find candidates by text (any of them).
+pub const SEARCHED_KEYWORDS: usize = 5;
+
+/// How common each of the source's strongest keywords is: the number of articles of the
+/// full-text index holding it, counted up to [`COMMON_AT`]. Keywords not counted (or found
+/// nowhere: the engine drops the word) do not take part in the text signal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rarity {
+    counts: HashMap<String, u64>,
+}
+
+impl Rarity {
+    /// From (keyword, articles holding it) pairs.
+    pub fn new(counts: impl IntoIterator<Item = (String, u64)>) -> Self {
+        Self {
+            counts: counts.into_iter().collect(),
+        }
+    }
+
+    /// Inverse document frequency of `keyword`: `ln(COMMON_AT / count)`, about 6.2 for a word
+    /// in one article, 0.69 for one in half of [`COMMON_AT`] articles and 0 for a common one
+    /// (it carries nothing); `None` when not counted or found nowhere.
+    pub fn idf(&self, keyword: &str) -> Option<f64> {
+        let count = *self.counts.get(keyword)?;
+        (count > 0).then(|| (COMMON_AT as f64 / count.min(COMMON_AT) as f64).ln())
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.values().all(|c| *c == 0)
+    }
+}
+
+impl Keywords {
+    /// The keywords storage should count for a [`Rarity`]: the strongest
+    /// [`COUNTED_KEYWORDS`], as (keyword, word as written).
+    pub fn to_count(&self) -> Vec<(&str, &str)> {
+        self.top(COUNTED_KEYWORDS)
+            .into_iter()
+            .map(|k| (k, self.written(k).unwrap_or(k)))
+            .collect()
+    }
+
+    /// The words that find candidates by text: of the counted keywords, the
+    /// [`SEARCHED_KEYWORDS`] with the highest weight × rarity that are not common, as written.
+    pub fn distinctive(&self, rarity: &Rarity) -> Vec<&str> {
+        let mut scored: Vec<(&str, f64)> = self
+            .terms
+            .iter()
+            .filter(|(k, _)| {
+                rarity
+                    .counts
+                    .get(k)
+                    .is_some_and(|c| (1..COMMON_AT).contains(c))
+            })
+            .filter_map(|(k, w)| rarity.idf(k).map(|idf| (k.as_str(), w * idf)))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        scored
+            .into_iter()
+            .take(SEARCHED_KEYWORDS)
+            .map(|(k, _)| self.written(k).unwrap_or(k))
+            .collect()
+    }
+
+    /// How much of the source's distinctive vocabulary `other` shares, in `[0, 1)`: each
+    /// counted keyword of `self` carries its weight × rarity, and `other` earns that share
+    /// scaled by how strongly it uses the word (`w / (w + 1)`: a body mention half, a headline
+    /// three quarters). Without counts (nothing counted), the plain cosine of the weights.
+    pub fn overlap(&self, other: &Self, rarity: &Rarity) -> f64 {
+        if rarity.is_empty() {
+            return self.similarity(other);
+        }
+        let (mut total, mut shared) = (0.0, 0.0);
+        for (key, weight) in &self.terms {
+            let Some(idf) = rarity.idf(key) else {
+                continue;
+            };
+            let mass = weight * idf;
+            total += mass;
+            let theirs = other.weight(key);
+            if theirs > 0.0 {
+                shared += mass * theirs / (theirs + 1.0);
+            }
+        }
+        if total == 0.0 { 0.0 } else { shared / total }
+    }
+}
+
 /// What the scoring needs to know of an article.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -167,21 +295,21 @@ pub struct Profile {
 }
 
 /// Points for sharing the source's primary topic as primary.
-pub const SAME_PRIMARY: f64 = 3.0;
+pub const SAME_PRIMARY: f64 = 2.0;
 /// Points for carrying the source's primary topic otherwise, or having the source carry the
 /// candidate's primary topic.
-pub const PRIMARY_SHARED: f64 = 1.5;
+pub const PRIMARY_SHARED: f64 = 1.0;
 /// Points per other shared topic (at most two count).
-pub const OTHER_SHARED: f64 = 0.75;
-/// Points for identical texts; similarity scales it.
-pub const TEXT: f64 = 12.0;
+pub const OTHER_SHARED: f64 = 0.5;
+/// Points for sharing all of the source's distinctive words; the overlap scales it.
+pub const TEXT: f64 = 16.0;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
 pub const RECENCY: f64 = 0.5;
 /// Half-life of the recency points, in days apart.
 pub const RECENCY_HALF_LIFE_DAYS: f64 = 14.0;
 
-/// How related `candidate` is to `source`.
-pub fn score(source: &Profile, candidate: &Profile) -> f64 {
+/// How related `candidate` is to `source`, with the rarity of the source's keywords.
+pub fn score(source: &Profile, rarity: &Rarity, candidate: &Profile) -> f64 {
     let mut topics = 0.0;
     match (source.primary_topic, candidate.primary_topic) {
         (Some(a), Some(b)) if a == b => topics += SAME_PRIMARY,
@@ -200,7 +328,7 @@ pub fn score(source: &Profile, candidate: &Profile) -> f64 {
         .count()
         .min(2);
     topics += OTHER_SHARED * others as f64;
-    let text = TEXT * source.keywords.similarity(&candidate.keywords);
+    let text = TEXT * source.keywords.overlap(&candidate.keywords, rarity);
     let days_apart = (source.published_at - candidate.published_at)
         .num_seconds()
         .abs() as f64
@@ -211,19 +339,24 @@ pub fn score(source: &Profile, candidate: &Profile) -> f64 {
 
 /// The `limit` most related candidates, best first: never the source, never twice; ties go to
 /// the newer article, then the higher id. Candidates with nothing in common (no shared topic
-/// and no shared keyword) are left out.
-pub fn rank(source: &Profile, candidates: &[Profile], limit: usize) -> Vec<(Uuid, f64)> {
+/// and no shared counted keyword) are left out.
+pub fn rank(
+    source: &Profile,
+    rarity: &Rarity,
+    candidates: &[Profile],
+    limit: usize,
+) -> Vec<(Uuid, f64)> {
     let mut scored: Vec<(Uuid, f64, DateTime<Utc>)> = Vec::with_capacity(candidates.len());
     for c in candidates {
         if c.id == source.id || scored.iter().any(|s| s.0 == c.id) {
             continue;
         }
         let shares_topic = c.topics.iter().any(|t| source.topics.contains(t));
-        let shares_text = source.keywords.similarity(&c.keywords) > 0.0;
+        let shares_text = source.keywords.overlap(&c.keywords, rarity) > 0.0;
         if !shares_topic && !shares_text {
             continue;
         }
-        scored.push((c.id, score(source, c), c.published_at));
+        scored.push((c.id, score(source, rarity, c), c.published_at));
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(b.0.cmp(&a.0)));
     scored.truncate(limit);
@@ -263,6 +396,11 @@ mod tests {
             "Steel tariffs and 2025 of the",
         );
         assert_eq!(k.top(1), ["tariff"]);
+        assert_eq!(
+            k.written("tariff"),
+            Some("tariffs"),
+            "the first form met, for the engine"
+        );
         assert!(k.weight("steel") > 0.0);
         assert_eq!(k.weight("2025"), 0.0);
         assert_eq!(k.weight("the"), 0.0);
@@ -301,15 +439,15 @@ mod tests {
 
     #[test]
     fn score_by_hand() {
-        // Same primary (3) + one other shared topic (0.75) + identical text (12) + same day
+        // Same primary (2) + one other shared topic (0.5) + identical text (16) + same day
         // (0.5).
         let source = profile(1, 1, &[2], "north korea russia summit", 15);
         let twin = profile(2, 1, &[2], "north korea russia summit", 15);
-        assert!((score(&source, &twin) - 16.25).abs() < 1e-9);
-        // Different primary that carries the source's primary (1.5), no text, 14 days apart
+        assert!((score(&source, &Rarity::default(), &twin) - 19.0).abs() < 1e-9);
+        // Different primary that carries the source's primary (1), no text, 14 days apart
         // (0.25).
         let cousin = profile(3, 3, &[1], "sofa cleaning", 1);
-        assert!((score(&source, &cousin) - 1.75).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &cousin) - 1.25).abs() < 1e-9);
     }
 
     #[test]
@@ -323,7 +461,7 @@ mod tests {
             profile(5, 8, &[], "diamond found in park", 15),
             profile(2, 1, &[], "pyongyang missile launch", 14),
         ];
-        let ranked = rank(&source, &candidates, 10);
+        let ranked = rank(&source, &Rarity::default(), &candidates, 10);
         let mut ids: Vec<u128> = ranked.iter().map(|(id, _)| id.as_u128()).collect();
         assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
         ids.sort_unstable();
@@ -336,7 +474,67 @@ mod tests {
         let older = profile(2, 1, &[], "beta", 15);
         let mut newer = profile(3, 1, &[], "beta", 15);
         newer.published_at = older.published_at + Duration::seconds(0);
-        let ranked = rank(&source, &[older, newer], 2);
+        let ranked = rank(&source, &Rarity::default(), &[older, newer], 2);
         assert_eq!(ranked[0].0.as_u128(), 3, "equal score and time: higher id");
+    }
+
+    #[test]
+    fn rare_words_find_and_weigh_more_than_common_ones() {
+        let source = Keywords::of(
+            "Officials agree again on canned goods",
+            "Botulism risk in canned tuna, officials said",
+            "",
+        );
+        let rarity = Rarity::new([
+            ("official".to_owned(), COMMON_AT),
+            ("agree".to_owned(), COMMON_AT),
+            ("again".to_owned(), 900),
+            ("cann".to_owned(), 12),
+            ("good".to_owned(), 300),
+            ("botulism".to_owned(), 3),
+            ("risk".to_owned(), 200),
+            ("tuna".to_owned(), 4),
+            ("said".to_owned(), COMMON_AT),
+        ]);
+        // The engine gets words as written ("canned", never the rough stem "cann"), by weight
+        // × rarity (`canned` is in the headline and the dek), common ones never.
+        let searched = source.distinctive(&rarity);
+        assert_eq!(searched[..3], ["canned", "botulism", "tuna"]);
+        assert!(!searched.contains(&"officials") && !searched.contains(&"agree"));
+        let sibling = Keywords::of("Home canning and botulism", "", "Canned food safety");
+        let filler = Keywords::of("Officials agree again on budgets", "Officials said", "");
+        assert!(source.overlap(&sibling, &rarity) > 0.3);
+        assert_eq!(
+            source.overlap(&filler, &rarity),
+            0.0,
+            "common words carry nothing"
+        );
+        // Uncounted or unknown words carry nothing; without counts, the cosine.
+        assert_eq!(rarity.idf("missing"), None);
+        assert_eq!(Rarity::new([("x".to_owned(), 0)]).idf("x"), None);
+        assert!(
+            (source.overlap(&sibling, &Rarity::default()) - source.similarity(&sibling)).abs()
+                < 1e-12
+        );
+    }
+
+    #[test]
+    fn a_buried_sibling_outranks_newer_filler_of_the_same_topic() {
+        let mut source = profile(1, 1, &[], "botulism in canned tuna recall", 10);
+        source.keywords = Keywords::of("Botulism in canned tuna", "Officials said", "recall");
+        let rarity = Rarity::new([
+            ("botulism".to_owned(), 3),
+            ("cann".to_owned(), 10),
+            ("tuna".to_owned(), 5),
+            ("official".to_owned(), COMMON_AT),
+            ("said".to_owned(), COMMON_AT),
+            ("recall".to_owned(), 40),
+        ]);
+        let mut sibling = profile(2, 2, &[1], "", 1);
+        sibling.keywords = Keywords::of("Home canning brings botulism warnings", "", "");
+        let mut filler = profile(3, 1, &[], "", 10);
+        filler.keywords = Keywords::of("Officials said budgets", "Officials said", "");
+        let ranked = rank(&source, &rarity, &[filler, sibling], 2);
+        assert_eq!(ranked[0].0.as_u128(), 2, "{ranked:?}");
     }
 }

@@ -1,11 +1,15 @@
 //! Search queries as readers type them, parsed into clauses both engines understand, and the
 //! highlighting of what matched.
 //!
-//! A query is words (all must match), `"quoted phrases"` and `prefix*` words. Every clause is
-//! re-written in the engine's syntax from letters and digits only, so no input can reach the
-//! engine as syntax; English stop words are dropped, and a query left empty finds nothing.
+//! A query is words, `"quoted phrases"` and `prefix*` words. Every clause is re-written in the
+//! engine's syntax from letters and digits only, so no input can reach the engine as syntax;
+//! English stop words are dropped, and a query left empty finds nothing. A word that names a
+//! place or its people matches the others of its line in `data/place-variants.txt` ("Korean"
+//! finds "Korea"). Results come in two [`Tier`]s: articles matching every clause first, then,
+//! when those are too few, articles matching any of the query's distinctive clauses.
 
-use std::fmt::Write as _;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use crate::ValidationError;
 
@@ -19,6 +23,45 @@ pub const BALANCED_QUOTES_PATTERN: &str = "^[^\"]*(?:\"[^\"]*\"[^\"]*)*$";
 /// Most matches a search ranks (the newest this many, by relevance), so the most hits a reader
 /// can page through; search cursors never point beyond it.
 pub const MAX_RANKED_HITS: u64 = 1_000;
+
+/// Which tier of a search a hit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// The article matches every word, phrase and prefix of the query.
+    AllWords,
+    /// Fewer articles matched everything than were asked for: this one matches some of the
+    /// query's distinctive words (ranked by the engine), after every all-words hit.
+    AnyWord,
+}
+
+/// The place-name list (see `data/place-variants.txt`).
+const PLACE_VARIANTS: &str = include_str!("../data/place-variants.txt");
+
+/// Each listed word and the words of its line (itself included).
+static VARIANTS: LazyLock<HashMap<&'static str, Vec<&'static str>>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for line in PLACE_VARIANTS.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for word in &words {
+            map.insert(*word, words.clone());
+        }
+    }
+    map
+});
+
+/// The words `word` (lowercase) also matches as a place name or its people, itself first;
+/// just itself when it is not on the list.
+pub fn place_variants(word: &str) -> Vec<&str> {
+    let mut out = vec![word];
+    if let Some(line) = VARIANTS.get(word) {
+        out.extend(line.iter().copied().filter(|w| *w != word));
+    }
+    out
+}
 
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,29 +186,63 @@ impl SearchQuery {
         &self.clauses
     }
 
-    /// The query in SQLite FTS5 syntax: every clause quoted, combined with AND.
+    /// The query in SQLite FTS5 syntax: every clause quoted, combined with AND (a place name
+    /// as an OR of its variants).
     pub fn to_fts5(&self) -> String {
-        let mut out = String::new();
-        for clause in &self.clauses {
-            if !out.is_empty() {
-                out.push_str(" AND ");
-            }
-            let _ = match clause {
-                Clause::Word(w) => write!(out, "\"{w}\""),
-                Clause::Prefix(p) => write!(out, "\"{p}\"*"),
-                Clause::Phrase(ws) => write!(out, "\"{}\"", ws.join(" ")),
-            };
-        }
-        out
+        self.fts5_of(0..self.clauses.len(), " AND ")
+    }
+
+    /// The clauses at `indices` in FTS5 syntax, combined with OR (the any-word tier).
+    pub fn to_fts5_any(&self, indices: &[usize]) -> String {
+        self.fts5_of(indices.iter().copied(), " OR ")
+    }
+
+    fn fts5_of(&self, indices: impl Iterator<Item = usize>, join: &str) -> String {
+        indices
+            .filter_map(|i| self.clauses.get(i))
+            .map(|clause| match clause {
+                Clause::Word(w) => {
+                    let variants = place_variants(w);
+                    if variants.len() == 1 {
+                        format!("\"{w}\"")
+                    } else {
+                        let alternatives: Vec<String> =
+                            variants.iter().map(|v| format!("\"{v}\"")).collect();
+                        format!("({})", alternatives.join(" OR "))
+                    }
+                }
+                Clause::Prefix(p) => format!("\"{p}\"*"),
+                Clause::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+            })
+            .collect::<Vec<_>>()
+            .join(join)
     }
 
     /// The query in PostgreSQL `to_tsquery` syntax: lexemes quoted, `&` between clauses,
-    /// `<->` inside phrases, `:*` for prefixes.
+    /// `<->` inside phrases, `:*` for prefixes, `|` between a place name's variants.
     pub fn to_tsquery(&self) -> String {
-        self.clauses
-            .iter()
+        self.tsquery_of(0..self.clauses.len(), " & ")
+    }
+
+    /// The clauses at `indices` in `to_tsquery` syntax, combined with `|` (the any-word tier).
+    pub fn to_tsquery_any(&self, indices: &[usize]) -> String {
+        self.tsquery_of(indices.iter().copied(), " | ")
+    }
+
+    fn tsquery_of(&self, indices: impl Iterator<Item = usize>, join: &str) -> String {
+        indices
+            .filter_map(|i| self.clauses.get(i))
             .map(|clause| match clause {
-                Clause::Word(w) => format!("'{w}'"),
+                Clause::Word(w) => {
+                    let variants = place_variants(w);
+                    if variants.len() == 1 {
+                        format!("'{w}'")
+                    } else {
+                        let alternatives: Vec<String> =
+                            variants.iter().map(|v| format!("'{v}'")).collect();
+                        format!("({})", alternatives.join(" | "))
+                    }
+                }
                 Clause::Prefix(p) => format!("'{p}':*"),
                 Clause::Phrase(ws) => format!(
                     "({})",
@@ -176,13 +253,13 @@ impl SearchQuery {
                 ),
             })
             .collect::<Vec<_>>()
-            .join(" & ")
+            .join(join)
     }
 
     fn matches_word(&self, word: &str) -> bool {
         let stem = light_stem(word);
         self.clauses.iter().any(|clause| match clause {
-            Clause::Word(w) => light_stem(w) == stem,
+            Clause::Word(w) => place_variants(w).iter().any(|v| light_stem(v) == stem),
             Clause::Prefix(p) => word.starts_with(p.as_str()),
             Clause::Phrase(ws) => ws.iter().any(|w| !is_stop_word(w) && light_stem(w) == stem),
         })
@@ -304,12 +381,53 @@ mod tests {
         );
         assert_eq!(
             q.to_fts5(),
-            r#""north" AND "korea"* AND "military alliance" AND "russia""#
+            r#""north" AND "korea"* AND "military alliance" AND ("russia" OR "russian")"#
         );
         assert_eq!(
             q.to_tsquery(),
-            "'north' & 'korea':* & ('military' <-> 'alliance') & 'russia'"
+            "'north' & 'korea':* & ('military' <-> 'alliance') & ('russia' | 'russian')"
         );
+    }
+
+    #[test]
+    fn place_names_match_their_people_both_ways_on_both_engines() {
+        let q = parse("Korean troops Russia");
+        assert_eq!(
+            q.to_fts5(),
+            r#"("korean" OR "korea") AND "troops" AND ("russia" OR "russian")"#
+        );
+        assert_eq!(
+            q.to_tsquery(),
+            "('korean' | 'korea') & 'troops' & ('russia' | 'russian')"
+        );
+        assert_eq!(
+            q.to_fts5_any(&[1, 2]),
+            r#""troops" OR ("russia" OR "russian")"#
+        );
+        assert_eq!(q.to_tsquery_any(&[0, 1]), "('korean' | 'korea') | 'troops'");
+        // Phrases and prefixes stay as typed.
+        let q = parse(r#""North Korean" korea*"#);
+        assert_eq!(q.to_fts5(), r#""north korean" AND "korea"*"#);
+        let h = highlight("Korea and the Koreans", &parse("korean"), 200);
+        assert_eq!(h.ranges, [(0, 5), (14, 21)]);
+    }
+
+    #[test]
+    fn the_place_list_is_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for line in PLACE_VARIANTS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert!(words.len() >= 2, "{line}");
+            for w in words {
+                assert!(w.chars().all(|c| c.is_ascii_lowercase()), "{w}");
+                assert!(!is_stop_word(w), "{w}");
+                assert!(seen.insert(w), "{w} is on two lines");
+            }
+        }
+        assert_eq!(place_variants("zeppelin"), ["zeppelin"]);
     }
 
     #[test]

@@ -29,6 +29,9 @@ use crate::{Conflict, Store, StoreError, UniqueRule};
 /// Who made a save, as recorded in revisions (the token subject; `seed` for sample content).
 pub type EditorName<'a> = &'a str;
 
+/// Articles written per transaction by [`Store::import_articles`].
+pub const IMPORT_BATCH: usize = 1_000;
+
 /// The rows one new article becomes.
 pub(crate) struct ArticleRows {
     pub(crate) article: articles::ActiveModel,
@@ -556,6 +559,64 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?;
         txn.commit().await?;
         Article::try_from(row)
+    }
+
+    /// Creates many articles at once (an archive import), a transaction per
+    /// [`IMPORT_BATCH`] articles: topics and authors are resolved once for all, and each batch
+    /// is a few multi-row statements (the full-text index and the keyword profiles included).
+    /// Ids are given in order, so creation order is the order of `articles`. An unknown topic
+    /// or author or an invalid state is refused before anything is written; a taken slug fails
+    /// its batch (earlier batches stay). Returns the new ids.
+    pub async fn import_articles(
+        &self,
+        articles: &[ArticleState],
+        editor: EditorName<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let now = storage_precision(now);
+        let mut topic_slugs: Vec<&Slug> = Vec::new();
+        let mut author_slugs: Vec<Slug> = Vec::new();
+        for state in articles {
+            state.check()?;
+            for slug in state.primary_topic.iter().chain(&state.topics) {
+                if !topic_slugs.contains(&slug) {
+                    topic_slugs.push(slug);
+                }
+            }
+            for slug in &state.authors {
+                if !author_slugs.contains(slug) {
+                    author_slugs.push(slug.clone());
+                }
+            }
+        }
+        let topic_ids = Store::topic_ids(&self.db, "topics", &topic_slugs).await?;
+        let author_ids = Store::author_ids(&self.db, &author_slugs).await?;
+        let topic_id =
+            |slug: &Slug| topic_ids[topic_slugs.iter().position(|s| *s == slug).unwrap_or(0)];
+        let author_id =
+            |slug: &Slug| author_ids[author_slugs.iter().position(|s| s == slug).unwrap_or(0)];
+        let mut ids = Vec::with_capacity(articles.len());
+        for chunk in articles.chunks(IMPORT_BATCH) {
+            let rows = chunk
+                .iter()
+                .map(|state| {
+                    let id = Uuid::now_v7();
+                    ids.push(id);
+                    let topics: Vec<Uuid> = state
+                        .primary_topic
+                        .iter()
+                        .chain(&state.topics)
+                        .map(topic_id)
+                        .collect();
+                    let authors: Vec<Uuid> = state.authors.iter().map(author_id).collect();
+                    article_rows(id, state, &topics, &authors, editor, now)
+                })
+                .collect();
+            let txn = self.begin_write().await?;
+            insert_rows(&txn, rows).await?;
+            txn.commit().await?;
+        }
+        Ok(ids)
     }
 
     /// Saves a change to an article: `change` gets the stored state and returns the next one.

@@ -20,7 +20,7 @@ mod views;
 
 pub use articles::{ArticleFilter, Page};
 pub use changes::CHANGE_LOG_LOCK_KEY;
-pub use editorial::{EditorName, Save};
+pub use editorial::{EditorName, IMPORT_BATCH, Save};
 pub use error::{Conflict, StoreError, UniqueRule};
 pub use gate::{PoolStats, RequestShare, spawn_in_request};
 pub use related::Candidates;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use gazette_domain::Visibility;
-use gazette_domain::related::{Keywords, Profile};
+use gazette_domain::related::{COMMON_AT, Keywords, Profile, Rarity, SEARCHED_KEYWORDS};
 use gazette_domain::time::storage_precision;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -16,20 +16,26 @@ use crate::entities::articles;
 use crate::search::placeholders;
 use crate::{Store, StoreError};
 
-/// Candidates for an article's related list: the newest articles of each of its first topics
-/// and the newest text matches of its strongest keywords, public at `now`, as the profiles the
-/// domain's scoring reads. At most six statements, whatever the size of the archive; no
-/// article body is read.
+/// Candidates for an article's related list, public at `now`, as the profiles the domain's
+/// scoring reads: its neighbourhood (the articles of its first topics published nearest to it,
+/// before and after) and the best text matches of any of its most distinctive keywords (rare in
+/// the full-text index), with how common its strongest keywords are there ([`Rarity`]). A
+/// handful of statements whatever the size of the archive; no article body is read.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
     /// The source's topic ids, primary first.
     pub source_topics: Vec<Uuid>,
     /// The candidates, newest first; never the source.
     pub profiles: Vec<Profile>,
+    /// How common the source's strongest keywords are in the full-text index.
+    pub rarity: Rarity,
 }
 
-/// How many candidates each source brings.
-const PER_TOPIC: u64 = 30;
+/// Neighbours per topic on each side of the source's publish time.
+const NEAR: u64 = 15;
+/// Topics of the source whose neighbourhood is read.
+const NEIGHBOURHOOD_TOPICS: usize = 3;
+/// Candidates by text.
 const BY_TEXT: u64 = 30;
 /// Rows whose stored profile is filled per transaction.
 const FILL_BATCH: u64 = 500;
@@ -43,15 +49,17 @@ type LightRow = (
 );
 
 impl Store {
-    /// Related-article candidates for `source` (see [`Candidates`]), found from its
-    /// `keywords` (strongest first).
+    /// Related-article candidates for `source`, published (or written) at `at`, with
+    /// `keywords` its keyword profile (see [`Candidates`]).
     pub async fn related_candidates(
         &self,
         source: Uuid,
-        keywords: &[&str],
+        at: DateTime<Utc>,
+        keywords: &Keywords,
         now: DateTime<Utc>,
     ) -> Result<Candidates, StoreError> {
         let now = storage_precision(now);
+        let at = storage_precision(at);
         // Candidates by topic and by text are independent: they are read side by side.
         let by_topic = async {
             let source_topics = self
@@ -59,11 +67,15 @@ impl Store {
                 .await?
                 .remove(&source)
                 .unwrap_or_default();
-            let ids = self.topic_candidates(source, &source_topics).await?;
+            let ids = self.neighbourhood(source, &source_topics, at, now).await?;
             Ok::<_, StoreError>((source_topics, ids))
         };
-        let ((source_topics, mut ids), by_text) =
-            tokio::try_join!(by_topic, self.text_candidates(source, keywords))?;
+        let by_text = async {
+            let rarity = self.rarity(&keywords.to_count()).await?;
+            let ids = self.text_candidates(&keywords.distinctive(&rarity)).await?;
+            Ok::<_, StoreError>((rarity, ids))
+        };
+        let ((source_topics, mut ids), (rarity, by_text)) = tokio::try_join!(by_topic, by_text)?;
         ids.extend(by_text);
         ids.sort_unstable();
         ids.dedup();
@@ -72,21 +84,25 @@ impl Store {
         Ok(Candidates {
             source_topics,
             profiles,
+            rarity,
         })
     }
 
-    /// The newest articles of each of the source's first three topics, in one statement.
-    /// Newest first within a topic: ids are UUID v7, ordered by creation time, so the
-    /// (topic_id, article_id) index gives them without sorting.
-    async fn topic_candidates(
+    /// The articles whose primary topic is one of the source's first topics, published
+    /// nearest to `at`: [`NEAR`] before and [`NEAR`] after (up to `now`) per topic, in one
+    /// statement of two range scans per topic on `(primary_topic_id, published_at, id)`.
+    async fn neighbourhood(
         &self,
         source: Uuid,
         source_topics: &[Uuid],
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<Uuid>, StoreError> {
-        let topics = &source_topics[..source_topics.len().min(3)];
+        let topics = &source_topics[..source_topics.len().min(NEIGHBOURHOOD_TOPICS)];
         if topics.is_empty() {
             return Ok(Vec::new());
         }
+        let near = i64::try_from(NEAR).unwrap_or(15);
         let mut sql = String::new();
         let mut values: Vec<sea_orm::Value> = Vec::new();
         for (i, topic) in topics.iter().enumerate() {
@@ -94,13 +110,23 @@ impl Store {
                 sql.push_str(" UNION ALL ");
             }
             sql.push_str(&format!(
-                "SELECT article_id FROM (SELECT article_id FROM article_topics \
-                 WHERE topic_id = ? AND article_id <> ? ORDER BY article_id DESC LIMIT ?) AS t{i}"
+                "SELECT id FROM (SELECT id FROM articles WHERE primary_topic_id = ? \
+                   AND published_at <= ? AND id <> ? \
+                   ORDER BY published_at DESC, id DESC LIMIT ?) AS before{i} \
+                 UNION ALL \
+                 SELECT id FROM (SELECT id FROM articles WHERE primary_topic_id = ? \
+                   AND published_at > ? AND published_at <= ? \
+                   ORDER BY published_at ASC, id ASC LIMIT ?) AS after{i}"
             ));
             values.extend([
                 (*topic).into(),
+                at.into(),
                 source.into(),
-                i64::try_from(PER_TOPIC).unwrap_or(30).into(),
+                near.into(),
+                (*topic).into(),
+                at.into(),
+                now.into(),
+                near.into(),
             ]);
         }
         let statement = placeholders(self.db.get_database_backend(), &sql, values);
@@ -112,53 +138,111 @@ impl Store {
             .collect()
     }
 
-    /// The newest articles holding the two strongest of `keywords` (the domain ranks them).
-    async fn text_candidates(
-        &self,
-        source: Uuid,
-        keywords: &[&str],
-    ) -> Result<Vec<Uuid>, StoreError> {
-        let words: Vec<&str> = keywords
+    /// How many articles of the full-text index hold each of `keywords` (keyword, word as
+    /// written), counted up to [`COMMON_AT`], in one statement. The engine stems the written
+    /// word itself, so the count is in the index's own word forms.
+    async fn rarity(&self, keywords: &[(&str, &str)]) -> Result<Rarity, StoreError> {
+        let keywords: Vec<(&str, &str)> = keywords
             .iter()
             .copied()
-            .filter(|w| w.chars().all(char::is_alphanumeric) && !w.is_empty())
-            .take(2)
+            .filter(|(_, w)| !w.is_empty() && w.chars().all(char::is_alphanumeric))
+            .collect();
+        if keywords.is_empty() {
+            return Ok(Rarity::default());
+        }
+        let backend = self.db.get_database_backend();
+        let cap = i64::try_from(COMMON_AT).unwrap_or(500);
+        let mut columns = Vec::with_capacity(keywords.len());
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        for (i, (_, written)) in keywords.iter().enumerate() {
+            match backend {
+                DatabaseBackend::Postgres => {
+                    columns.push(format!(
+                        "(SELECT count(*) FROM (SELECT 1 FROM articles WHERE search_vector @@ \
+                         (to_tsquery('english', ?) || to_tsquery('simple', ?)) LIMIT ?) AS t{i})"
+                    ));
+                    let term = format!("'{written}'");
+                    values.extend([term.clone().into(), term.into(), cap.into()]);
+                }
+                _ => {
+                    columns.push(format!(
+                        "(SELECT count(*) FROM (SELECT 1 FROM article_search \
+                         WHERE article_search MATCH ? LIMIT ?) AS t{i})"
+                    ));
+                    values.extend([format!("\"{written}\"").into(), cap.into()]);
+                }
+            }
+        }
+        let statement = placeholders(backend, &format!("SELECT {}", columns.join(", ")), values);
+        let rows = self.query_planned_for_values(statement).await?;
+        let Some(row) = rows.first() else {
+            return Ok(Rarity::default());
+        };
+        let mut counts = Vec::with_capacity(keywords.len());
+        for (i, (keyword, _)) in keywords.iter().enumerate() {
+            let count = row.try_get_by_index::<i64>(i)?;
+            counts.push(((*keyword).to_owned(), u64::try_from(count).unwrap_or(0)));
+        }
+        Ok(Rarity::new(counts))
+    }
+
+    /// The articles best matching any of `words` (as written; the domain picked the source's
+    /// most distinctive), by the engine's relevance, at most [`BY_TEXT`] + 1 (the source may
+    /// be one). Every word is rarer than [`COMMON_AT`], so at most a few thousand matches are
+    /// ranked.
+    async fn text_candidates(&self, words: &[&str]) -> Result<Vec<Uuid>, StoreError> {
+        let words: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric))
             .collect();
         if words.is_empty() {
             return Ok(Vec::new());
         }
         let backend = self.db.get_database_backend();
+        let ranked = i64::try_from(COMMON_AT * SEARCHED_KEYWORDS as u64).unwrap_or(2_500);
+        let limit = i64::try_from(BY_TEXT + 1).unwrap_or(31);
         let statement = match backend {
-            // Planned for the actual words so that common ones walk the primary key backwards.
-            DatabaseBackend::Postgres => placeholders(
-                backend,
-                "SELECT id FROM articles \
-                 WHERE search_vector @@ to_tsquery('english', ?) AND id <> ? \
-                 ORDER BY id DESC LIMIT ?",
-                vec![
-                    words
-                        .iter()
-                        .map(|w| format!("'{w}'"))
-                        .collect::<Vec<_>>()
-                        .join(" & ")
-                        .into(),
-                    source.into(),
-                    i64::try_from(BY_TEXT).unwrap_or(30).into(),
-                ],
-            ),
-            // Newest matches first (free in FTS5).
+            DatabaseBackend::Postgres => {
+                let tsquery = words
+                    .iter()
+                    .map(|w| format!("'{w}'"))
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                let q = "(to_tsquery('english', ?) || to_tsquery('simple', ?))";
+                placeholders(
+                    backend,
+                    &format!(
+                        "SELECT id FROM (SELECT id, search_vector FROM articles \
+                           WHERE search_vector @@ {q} ORDER BY id DESC LIMIT ?) AS m \
+                         ORDER BY ts_rank(search_vector, {q}, 32) DESC, id DESC LIMIT ?"
+                    ),
+                    vec![
+                        tsquery.clone().into(),
+                        tsquery.clone().into(),
+                        ranked.into(),
+                        tsquery.clone().into(),
+                        tsquery.into(),
+                        limit.into(),
+                    ],
+                )
+            }
             _ => placeholders(
                 backend,
-                "SELECT article_id FROM article_search WHERE article_search MATCH ? \
-                 ORDER BY rowid DESC LIMIT ?",
+                "SELECT article_id FROM ( \
+                   SELECT article_id, bm25(article_search, 0.0, 10.0, 4.0, 1.0) AS rank \
+                   FROM article_search WHERE article_search MATCH ? \
+                   ORDER BY rowid DESC LIMIT ?) \
+                 ORDER BY rank, article_id DESC LIMIT ?",
                 vec![
                     words
                         .iter()
                         .map(|w| format!("\"{w}\""))
                         .collect::<Vec<_>>()
-                        .join(" AND ")
+                        .join(" OR ")
                         .into(),
-                    i64::try_from(BY_TEXT + 1).unwrap_or(31).into(),
+                    ranked.into(),
+                    limit.into(),
                 ],
             ),
         };

@@ -2,10 +2,11 @@
 //! `ts_rank_cd` on PostgreSQL. Readers only ever find articles public at the request's instant,
 //! partners only those out of embargo too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use gazette_domain::search::SearchQuery;
+use gazette_domain::related::COMMON_AT;
+use gazette_domain::search::{SearchQuery, Tier};
 use gazette_domain::{Article, MAX_PAGE_SIZE, OffsetCursor, Slug, Visibility};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
@@ -24,24 +25,32 @@ pub struct SearchFilter {
     pub published_before: Option<DateTime<Utc>>,
 }
 
-/// One search result: the article and its relevance (higher is better).
+/// One search result: the article, its relevance (higher is better, comparable within a
+/// tier) and the tier it came from.
 #[derive(Debug, Clone)]
 pub struct Hit {
     /// The article.
     pub article: Article,
     /// The engine's relevance score.
     pub score: f64,
+    /// Whether it matched every clause or only some.
+    pub tier: Tier,
 }
 
 impl Store {
     /// Articles matching `query` that `visibility` admits (callers pass the viewer's public
     /// visibility: readers' search never shows drafts, partners' never shows embargoed
-    /// stories), most relevant first (ties: newer first), `limit` from `offset`.
+    /// stories), `limit` from `offset`, in two tiers: every article matching all the query's
+    /// clauses, most relevant first (ties: newer first); then, when those are fewer than the
+    /// page asks for, the articles matching any of the query's distinctive clauses (those
+    /// found in fewer than [`COMMON_AT`] articles; all of them when every clause is common),
+    /// ranked the same way. Offsets count through both tiers, so pages never repeat or skip.
     ///
     /// The engine ranks matches on its own (no join), a window of the best at a time; the
     /// window's articles are then read by primary key and kept when public at `now` and inside
-    /// the filter. The window doubles until the page is full or the matches run out, so a
-    /// typical page costs three statements however many articles match.
+    /// the filter. The window grows until the page is full or the matches run out, so a
+    /// typical page costs three statements however many articles match; the second tier adds
+    /// one statement counting the clauses and its own ranked windows.
     pub async fn search(
         &self,
         query: &SearchQuery,
@@ -62,44 +71,132 @@ impl Store {
         // no caller can make this arithmetic overflow.
         let offset = offset.min(OffsetCursor::MAX);
         let limit = limit.min(u64::try_from(MAX_PAGE_SIZE).unwrap_or(100));
-        let end = offset + limit + 1;
-        let wanted = usize::try_from(end).unwrap_or(usize::MAX);
+        let wanted = usize::try_from(offset + limit + 1).unwrap_or(usize::MAX);
+        let all = (query.to_fts5(), query.to_tsquery());
+        let mut kept = self
+            .ranked_tier(&all, filter, visibility, wanted, &HashSet::new())
+            .await?;
+        let mut tiers = vec![Tier::AllWords; kept.len()];
+        if kept.len() < wanted && query.clauses().len() > 1 {
+            let distinctive = self.distinctive_clauses(query).await?;
+            if !distinctive.is_empty() {
+                let any = (
+                    query.to_fts5_any(&distinctive),
+                    query.to_tsquery_any(&distinctive),
+                );
+                let seen: HashSet<Uuid> = kept.iter().map(|m| m.id).collect();
+                let more = self
+                    .ranked_tier(&any, filter, visibility, wanted - kept.len(), &seen)
+                    .await?;
+                tiers.extend(std::iter::repeat_n(Tier::AnyWord, more.len()));
+                kept.extend(more);
+            }
+        }
+        let has_next = kept.len() >= wanted;
+        let page: Vec<(Uuid, f64, Tier)> = kept
+            .into_iter()
+            .zip(tiers)
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(m, tier)| (m.id, m.score, tier))
+            .collect();
+        // Only the page's articles are read whole; one deleted in between is skipped.
+        let ids: Vec<Uuid> = page.iter().map(|(id, _, _)| *id).collect();
+        let mut articles = self.articles_by_ids(&ids, visibility).await?;
+        let items = page
+            .into_iter()
+            .filter_map(|(id, score, tier)| {
+                articles.remove(&id).map(|article| Hit {
+                    article,
+                    score,
+                    tier,
+                })
+            })
+            .collect();
+        Ok(Page {
+            items,
+            has_next,
+            has_previous: offset > 0,
+        })
+    }
+
+    /// The best `wanted` visible matches of one tier's query (FTS5 and `to_tsquery` forms),
+    /// `exclude` left out, best first. The window of ranked matches grows until enough are
+    /// kept or the matches run out.
+    async fn ranked_tier(
+        &self,
+        query: &(String, String),
+        filter: &SearchFilter,
+        visibility: Visibility,
+        wanted: usize,
+        exclude: &HashSet<Uuid>,
+    ) -> Result<Vec<Match>, StoreError> {
+        let end = u64::try_from(wanted + exclude.len()).unwrap_or(MAX_WINDOW);
         let mut window = (end * 2 + 20).min(MAX_WINDOW);
         loop {
-            let ranked = self.ranked_matches(query, window).await?;
+            let mut ranked = self.ranked_matches(query, window).await?;
             let exhausted = (ranked.len() as u64) < window;
-            let kept = self.keep_visible(ranked, filter, visibility).await?;
+            ranked.retain(|(id, _)| !exclude.contains(id));
+            let mut kept = self.keep_visible(ranked, filter, visibility).await?;
             if kept.len() >= wanted || exhausted || window >= MAX_WINDOW {
-                let has_next = kept.len() > wanted - 1;
-                let page: Vec<(Uuid, f64)> = kept
-                    .into_iter()
-                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                    .map(|m| (m.id, m.score))
-                    .collect();
-                // Only the page's articles are read whole; one deleted in between is skipped.
-                let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
-                let mut articles = self.articles_by_ids(&ids, visibility).await?;
-                let items = page
-                    .into_iter()
-                    .filter_map(|(id, score)| {
-                        articles.remove(&id).map(|article| Hit { article, score })
-                    })
-                    .collect();
-                return Ok(Page {
-                    items,
-                    has_next,
-                    has_previous: offset > 0,
-                });
+                kept.truncate(wanted);
+                return Ok(kept);
             }
             window = (window * 4).min(MAX_WINDOW);
         }
     }
 
-    /// The engine's best `window` matches, best first: (article id, score).
+    /// The indices of the query's distinctive clauses: those found in fewer than
+    /// [`COMMON_AT`] articles (counted in one statement, up to that many), or every clause
+    /// found at all when all are common.
+    async fn distinctive_clauses(&self, query: &SearchQuery) -> Result<Vec<usize>, StoreError> {
+        let backend = self.db.get_database_backend();
+        let cap = i64::try_from(COMMON_AT).unwrap_or(500);
+        let mut columns = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        for i in 0..query.clauses().len() {
+            match backend {
+                DatabaseBackend::Postgres => {
+                    columns.push(format!(
+                        "(SELECT count(*) FROM (SELECT 1 FROM articles WHERE search_vector @@ \
+                         (to_tsquery('english', ?) || to_tsquery('simple', ?)) LIMIT ?) AS t{i})"
+                    ));
+                    let one = query.to_tsquery_any(&[i]);
+                    values.extend([one.clone().into(), one.into(), cap.into()]);
+                }
+                _ => {
+                    columns.push(format!(
+                        "(SELECT count(*) FROM (SELECT 1 FROM article_search \
+                         WHERE article_search MATCH ? LIMIT ?) AS t{i})"
+                    ));
+                    values.extend([query.to_fts5_any(&[i]).into(), cap.into()]);
+                }
+            }
+        }
+        let statement = placeholders(backend, &format!("SELECT {}", columns.join(", ")), values);
+        let rows = self.query_planned_for_values(statement).await?;
+        let Some(row) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let mut counts = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            counts.push(u64::try_from(row.try_get_by_index::<i64>(i)?).unwrap_or(0));
+        }
+        let rare: Vec<usize> = (0..counts.len())
+            .filter(|i| (1..COMMON_AT).contains(&counts[*i]))
+            .collect();
+        Ok(if rare.is_empty() {
+            (0..counts.len()).filter(|i| counts[*i] > 0).collect()
+        } else {
+            rare
+        })
+    }
+
+    /// The engine's best `window` matches of `query` (FTS5 and `to_tsquery` forms), best
+    /// first: (article id, score).
     async fn ranked_matches(
         &self,
-        query: &SearchQuery,
+        query: &(String, String),
         window: u64,
     ) -> Result<Vec<(Uuid, f64)>, StoreError> {
         let backend = self.db.get_database_backend();
@@ -114,7 +211,7 @@ impl Store {
             // `ts_rank` (cheap) narrows them to the best PG_RERANKED, which `ts_rank_cd` (cover
             // density, four times dearer) orders.
             DatabaseBackend::Postgres => {
-                let tsquery = query.to_tsquery();
+                let tsquery = query.1.clone();
                 let q = "(to_tsquery('english', ?) || to_tsquery('simple', ?))";
                 let reranked = window.max(PG_RERANKED);
                 placeholders(
@@ -151,7 +248,7 @@ impl Store {
                    ORDER BY rowid DESC LIMIT ?) \
                  ORDER BY score DESC, article_id DESC LIMIT ?",
                 vec![
-                    query.to_fts5().into(),
+                    query.0.clone().into(),
                     i64::try_from(RANKED_MATCHES).unwrap_or(i64::MAX).into(),
                     window.into(),
                 ],

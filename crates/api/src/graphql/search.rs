@@ -1,7 +1,7 @@
 //! Full-text search over published articles.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use gazette_domain::search::{Highlight, SearchQuery};
 use gazette_domain::{OffsetCursor, Slug, ValidationError};
@@ -77,14 +77,36 @@ impl SearchHighlights {
     }
 }
 
+/// Which part of the results a hit belongs to.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SearchTier {
+    /// The article matches every word, phrase and prefix of the query. These hits come first.
+    AllWords,
+    /// Fewer articles matched every word than were asked for: this one matches some of the
+    /// query's distinctive words (those in fewer than 500 articles), after every `ALL_WORDS`
+    /// hit.
+    AnyWord,
+}
+
+impl From<gazette_domain::search::Tier> for SearchTier {
+    fn from(tier: gazette_domain::search::Tier) -> Self {
+        match tier {
+            gazette_domain::search::Tier::AllWords => Self::AllWords,
+            gazette_domain::search::Tier::AnyWord => Self::AnyWord,
+        }
+    }
+}
+
 /// One search result.
 #[derive(SimpleObject)]
 pub struct SearchHit {
     /// The article.
     article: ArticleNode,
     /// Relevance from the database's engine (bm25 on SQLite, ts_rank_cd on PostgreSQL);
-    /// higher is better, comparable within one result list only.
+    /// higher is better, comparable within one tier of one result list only.
     score: f64,
+    /// Whether the article matched every word of the query or only some.
+    tier: SearchTier,
     /// Snippets with the matches marked.
     highlights: SearchHighlights,
 }
@@ -121,10 +143,13 @@ pub struct SearchQueryRoot;
 
 #[Object]
 impl SearchQueryRoot {
-    /// Published articles matching `query`, most relevant first. Words must all match
-    /// (stemmed: `tariffs` finds `tariff`), `"quoted phrases"` match in order, and `korea*`
-    /// matches words starting with `korea`. A query of only stop words or punctuation finds
-    /// nothing; an unclosed quote is `BAD_USER_INPUT`. Pages forward with `first`/`after`.
+    /// Published articles matching `query`, most relevant first. Articles holding every word
+    /// come first (`tier: ALL_WORDS`; stemmed: `tariffs` finds `tariff`); when they are fewer
+    /// than asked for, articles holding some of the query's distinctive words follow
+    /// (`tier: ANY_WORD`). `"quoted phrases"` match in order, `korea*` matches words starting
+    /// with `korea`, and a place name matches its people and back (`Korean` finds `Korea`).
+    /// A query of only stop words or punctuation finds nothing; an unclosed quote is
+    /// `BAD_USER_INPUT`. Pages forward with `first`/`after` through both tiers.
     #[graphql(complexity = "connection_cost(first, None, child_complexity)")]
     async fn search(
         &self,
@@ -175,6 +200,7 @@ impl From<gazette_app::search::SearchHit> for SearchHit {
     fn from(hit: gazette_app::search::SearchHit) -> Self {
         Self {
             score: hit.score,
+            tier: hit.tier.into(),
             highlights: SearchHighlights {
                 headline: hit.headline.into(),
                 body: hit.body.map(Snippet::from),

@@ -281,7 +281,8 @@ async fn trending_items(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The query (required): words that must all match, `"quoted phrases"`, `prefix*`.
+    /// The query (required): words (hits holding them all first, then, when those are too
+    /// few, hits holding some), `"quoted phrases"`, `prefix*`.
     #[param(value_type = SearchText, required = true, inline)]
     q: Option<String>,
     /// How many hits (default 20).
@@ -324,13 +325,27 @@ impl From<gazette_domain::search::Highlight> for SnippetJson {
     }
 }
 
+/// Which part of the results a hit belongs to.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = SearchTier)]
+enum TierJson {
+    /// The article matches every word, phrase and prefix of the query. These hits come first.
+    AllWords,
+    /// Fewer articles matched every word than were asked for: this one matches some of the
+    /// query's distinctive words, after every `allWords` hit.
+    AnyWord,
+}
+
 /// A search hit.
 #[derive(Serialize, ToSchema)]
 struct SearchItem {
     /// The article.
     article: ArticleSummary,
-    /// Relevance (higher is better).
+    /// Relevance (higher is better, comparable within a tier).
     score: f64,
+    /// Whether the article matched every word of the query or only some.
+    tier: TierJson,
     /// Where the query matched.
     highlights: SearchHighlightsJson,
 }
@@ -441,6 +456,10 @@ async fn search_items(
             },
             article: ArticleSummary::from(&hit.article),
             score: hit.score,
+            tier: match hit.tier {
+                gazette_domain::search::Tier::AllWords => TierJson::AllWords,
+                gazette_domain::search::Tier::AnyWord => TierJson::AnyWord,
+            },
         })
         .collect();
     Ok(SearchAnswer {
