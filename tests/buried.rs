@@ -418,17 +418,26 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
         (mean(&precision), mean(&thread_precision), mean(&recall));
 
     // Search: precision@5 and recall@5 (of at most five) over every judged query.
-    let (mut p5, mut r5) = (Vec::new(), Vec::new());
+    let (mut p5, mut r5, mut returned) = (Vec::new(), Vec::new(), Vec::new());
     for (query, wanted) in &queries {
         let found = search(&app, query).await;
         if wanted.is_empty() {
             assert!(found.is_empty(), "{query}: {found:?}");
             continue;
         }
+        // precision@5 as in `judged.rs` (relevant among the first five, out of at most five
+        // relevant), recall of what five hits could hold (the same for these lists), and the
+        // share of the first five hits returned that are relevant (the second tier fills pages,
+        // so a query with two relevant articles returns three more).
         let p = precision_at(&found, wanted, 5);
         let hit = found.iter().take(5).filter(|s| wanted.contains(*s)).count();
         let r = hit as f64 / wanted.len().min(5) as f64;
-        debug_assert!(r <= recall_at(&found, wanted, 5).max(1.0));
+        debug_assert!(r >= recall_at(&found, wanted, 5));
+        returned.push(if found.is_empty() {
+            0.0
+        } else {
+            hit as f64 / found.len().min(5) as f64
+        });
         p5.push(p);
         r5.push(r);
         if p < 1.0 || r < 1.0 {
@@ -443,12 +452,13 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
     eprintln!(
         "buried archive ({db:?}): {} corpus articles + 9 samples under {FILLER} newer; related \
          precision@3 {related_p3:.3} against the editors' lists over {} lists; within the thread \
-         precision@3 {thread_p3:.3}, recall@5 {related_r5:.3} over {} articles in {} threads; search precision@5 {search_p5:.3}, recall@5 {search_r5:.3} \
-         over {} queries",
+         precision@3 {thread_p3:.3}, recall@5 {related_r5:.3} over {} articles in {} threads; search precision@5 {search_p5:.3}, recall@5 {search_r5:.3}, \
+         relevant share of the first five returned {:.3} over {} queries",
         corpus["articles"].as_array().unwrap().len(),
         precision.len(),
         recall.len(),
         threads.len(),
+        mean(&returned),
         p5.len()
     );
     // Issue 18 asks for 0.9 on both related figures; they are not there yet (BENCHMARKS.md has

@@ -31,6 +31,45 @@ pub struct Candidates {
     pub rarity: Rarity,
 }
 
+/// How long a word's count is reused: counts move slowly, and counting a common word is the
+/// dearest part of a related list (up to [`COMMON_AT`] matches read).
+const WORD_COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// Most words whose count is kept.
+const WORD_COUNT_CAPACITY: usize = 20_000;
+
+/// Words' article counts, reused for [`WORD_COUNT_TTL`], at most [`WORD_COUNT_CAPACITY`].
+#[derive(Debug, Default)]
+pub(crate) struct WordCounts {
+    counts: std::sync::Mutex<std::collections::HashMap<String, (u64, std::time::Instant)>>,
+}
+
+impl WordCounts {
+    fn get(&self, word: &str) -> Option<u64> {
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        counts
+            .get(word)
+            .filter(|(_, at)| at.elapsed() < WORD_COUNT_TTL)
+            .map(|(count, _)| *count)
+    }
+
+    fn put(&self, word: &str, count: u64) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counts.len() >= WORD_COUNT_CAPACITY {
+            counts.retain(|_, (_, at)| at.elapsed() < WORD_COUNT_TTL);
+            if counts.len() >= WORD_COUNT_CAPACITY {
+                counts.clear();
+            }
+        }
+        counts.insert(word.to_owned(), (count, std::time::Instant::now()));
+    }
+}
+
 /// Neighbours per topic on each side of the source's publish time.
 const NEAR: u64 = 15;
 /// Topics of the source whose neighbourhood is read.
@@ -139,22 +178,29 @@ impl Store {
     }
 
     /// How many articles of the full-text index hold each of `keywords` (keyword, word as
-    /// written), counted up to [`COMMON_AT`], in one statement. The engine stems the written
-    /// word itself, so the count is in the index's own word forms.
+    /// written), counted up to [`COMMON_AT`], in one statement for the words not counted in
+    /// the last [`WORD_COUNT_TTL`]. The engine stems the written word itself, so the count is
+    /// in the index's own word forms.
     async fn rarity(&self, keywords: &[(&str, &str)]) -> Result<Rarity, StoreError> {
-        let keywords: Vec<(&str, &str)> = keywords
-            .iter()
-            .copied()
-            .filter(|(_, w)| !w.is_empty() && w.chars().all(char::is_alphanumeric))
-            .collect();
-        if keywords.is_empty() {
-            return Ok(Rarity::default());
+        let mut counts: Vec<(String, u64)> = Vec::with_capacity(keywords.len());
+        let mut unknown: Vec<(&str, &str)> = Vec::new();
+        for (keyword, written) in keywords.iter().copied() {
+            if written.is_empty() || !written.chars().all(char::is_alphanumeric) {
+                continue;
+            }
+            match self.word_counts.get(written) {
+                Some(count) => counts.push((keyword.to_owned(), count)),
+                None => unknown.push((keyword, written)),
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(Rarity::new(counts));
         }
         let backend = self.db.get_database_backend();
         let cap = i64::try_from(COMMON_AT).unwrap_or(500);
-        let mut columns = Vec::with_capacity(keywords.len());
+        let mut columns = Vec::with_capacity(unknown.len());
         let mut values: Vec<sea_orm::Value> = Vec::new();
-        for (i, (_, written)) in keywords.iter().enumerate() {
+        for (i, (_, written)) in unknown.iter().enumerate() {
             match backend {
                 DatabaseBackend::Postgres => {
                     columns.push(format!(
@@ -175,13 +221,12 @@ impl Store {
         }
         let statement = placeholders(backend, &format!("SELECT {}", columns.join(", ")), values);
         let rows = self.query_planned_for_values(statement).await?;
-        let Some(row) = rows.first() else {
-            return Ok(Rarity::default());
-        };
-        let mut counts = Vec::with_capacity(keywords.len());
-        for (i, (keyword, _)) in keywords.iter().enumerate() {
-            let count = row.try_get_by_index::<i64>(i)?;
-            counts.push(((*keyword).to_owned(), u64::try_from(count).unwrap_or(0)));
+        if let Some(row) = rows.first() {
+            for (i, (keyword, written)) in unknown.iter().enumerate() {
+                let count = u64::try_from(row.try_get_by_index::<i64>(i)?).unwrap_or(0);
+                self.word_counts.put(written, count);
+                counts.push(((*keyword).to_owned(), count));
+            }
         }
         Ok(Rarity::new(counts))
     }

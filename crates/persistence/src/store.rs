@@ -53,6 +53,9 @@ fn headroom(max_connections: u32) -> u32 {
 pub struct Store {
     pub(crate) db: Gated,
     statements: Arc<AtomicU64>,
+    /// How many articles hold a word, as related articles counted it lately (see
+    /// `crate::related::WordCounts`).
+    pub(crate) word_counts: Arc<crate::related::WordCounts>,
 }
 
 impl Store {
@@ -103,7 +106,11 @@ impl Store {
                 acquire_timeout: options.acquire_timeout,
             },
         );
-        Ok(Self { db, statements })
+        Ok(Self {
+            db,
+            statements,
+            word_counts: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date, then fills data a migration added a column for but only
