@@ -94,6 +94,14 @@ fn skip_block_string(bytes: &[u8], mut i: usize) -> usize {
     bytes.len()
 }
 
+/// Refuses a document text longer than `max_bytes`, before anything reads it.
+pub fn check_length(text: &str, max_bytes: usize) -> Result<(), LimitExceeded> {
+    if text.len() > max_bytes {
+        return Err(LimitExceeded::Bytes { limit: max_bytes });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,12 +133,4 @@ mod tests {
             Err(LimitExceeded::Nesting { limit: MAX_NESTING })
         );
     }
-}
-
-/// Refuses a document text longer than `max_bytes`, before anything reads it.
-pub fn check_length(text: &str, max_bytes: usize) -> Result<(), LimitExceeded> {
-    if text.len() > max_bytes {
-        return Err(LimitExceeded::Bytes { limit: max_bytes });
-    }
-    Ok(())
 }
