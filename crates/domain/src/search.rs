@@ -189,68 +189,42 @@ impl SearchQuery {
     /// The query in SQLite FTS5 syntax: every clause quoted, combined with AND (a place name
     /// as an OR of its variants).
     pub fn to_fts5(&self) -> String {
-        self.fts5_of(0..self.clauses.len(), " AND ")
+        self.render(0..self.clauses.len(), &FTS5, FTS5.and)
     }
 
     /// The clauses at `indices` in FTS5 syntax, combined with OR (the any-word tier).
     pub fn to_fts5_any(&self, indices: &[usize]) -> String {
-        self.fts5_of(indices.iter().copied(), " OR ")
-    }
-
-    fn fts5_of(&self, indices: impl Iterator<Item = usize>, join: &str) -> String {
-        indices
-            .filter_map(|i| self.clauses.get(i))
-            .map(|clause| match clause {
-                Clause::Word(w) => {
-                    let variants = place_variants(w);
-                    if variants.len() == 1 {
-                        format!("\"{w}\"")
-                    } else {
-                        let alternatives: Vec<String> =
-                            variants.iter().map(|v| format!("\"{v}\"")).collect();
-                        format!("({})", alternatives.join(" OR "))
-                    }
-                }
-                Clause::Prefix(p) => format!("\"{p}\"*"),
-                Clause::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
-            })
-            .collect::<Vec<_>>()
-            .join(join)
+        self.render(indices.iter().copied(), &FTS5, FTS5.or)
     }
 
     /// The query in PostgreSQL `to_tsquery` syntax: lexemes quoted, `&` between clauses,
     /// `<->` inside phrases, `:*` for prefixes, `|` between a place name's variants.
     pub fn to_tsquery(&self) -> String {
-        self.tsquery_of(0..self.clauses.len(), " & ")
+        self.render(0..self.clauses.len(), &TSQUERY, TSQUERY.and)
     }
 
     /// The clauses at `indices` in `to_tsquery` syntax, combined with `|` (the any-word tier).
     pub fn to_tsquery_any(&self, indices: &[usize]) -> String {
-        self.tsquery_of(indices.iter().copied(), " | ")
+        self.render(indices.iter().copied(), &TSQUERY, TSQUERY.or)
     }
 
-    fn tsquery_of(&self, indices: impl Iterator<Item = usize>, join: &str) -> String {
+    /// The clauses at `indices` in one engine's syntax, joined by `join`.
+    fn render(&self, indices: impl Iterator<Item = usize>, syntax: &Syntax, join: &str) -> String {
+        let quote = |w: &str| format!("{q}{w}{q}", q = syntax.quote);
         indices
             .filter_map(|i| self.clauses.get(i))
             .map(|clause| match clause {
                 Clause::Word(w) => {
                     let variants = place_variants(w);
                     if variants.len() == 1 {
-                        format!("'{w}'")
+                        quote(w)
                     } else {
-                        let alternatives: Vec<String> =
-                            variants.iter().map(|v| format!("'{v}'")).collect();
-                        format!("({})", alternatives.join(" | "))
+                        let alternatives: Vec<String> = variants.iter().map(|v| quote(v)).collect();
+                        format!("({})", alternatives.join(syntax.or))
                     }
                 }
-                Clause::Prefix(p) => format!("'{p}':*"),
-                Clause::Phrase(ws) => format!(
-                    "({})",
-                    ws.iter()
-                        .map(|w| format!("'{w}'"))
-                        .collect::<Vec<_>>()
-                        .join(" <-> ")
-                ),
+                Clause::Prefix(p) => format!("{}{}", quote(p), syntax.prefix),
+                Clause::Phrase(ws) => (syntax.phrase)(ws),
             })
             .collect::<Vec<_>>()
             .join(join)
@@ -351,6 +325,42 @@ pub fn highlight(text: &str, query: &SearchQuery, max_chars: usize) -> Highlight
             .collect(),
     }
 }
+
+/// How one engine writes a query: FTS5 (SQLite) or `to_tsquery` (PostgreSQL).
+struct Syntax {
+    quote: char,
+    and: &'static str,
+    or: &'static str,
+    prefix: &'static str,
+    phrase: fn(&[String]) -> String,
+}
+
+/// SQLite FTS5: `"word"`, `"prefix"*`, `"a phrase"`.
+const FTS5: Syntax = Syntax {
+    quote: '"',
+    and: " AND ",
+    or: " OR ",
+    prefix: "*",
+    phrase: |words| format!("\"{}\"", words.join(" ")),
+};
+
+/// PostgreSQL `to_tsquery`: `'word'`, `'prefix':*`, `('a' <-> 'phrase')`.
+const TSQUERY: Syntax = Syntax {
+    quote: '\'',
+    and: " & ",
+    or: " | ",
+    prefix: ":*",
+    phrase: |words| {
+        format!(
+            "({})",
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" <-> ")
+        )
+    },
+};
 
 #[cfg(test)]
 mod tests {
