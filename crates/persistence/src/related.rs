@@ -37,36 +37,40 @@ const WORD_COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 /// Most words whose count is kept.
 const WORD_COUNT_CAPACITY: usize = 20_000;
 
-/// Words' article counts, reused for [`WORD_COUNT_TTL`], at most [`WORD_COUNT_CAPACITY`].
-#[derive(Debug, Default)]
+/// Words' article counts, reused for [`WORD_COUNT_TTL`]; the least recently used are
+/// forgotten beyond [`WORD_COUNT_CAPACITY`].
+#[derive(Debug)]
 pub(crate) struct WordCounts {
-    counts: std::sync::Mutex<std::collections::HashMap<String, (u64, std::time::Instant)>>,
+    counts: std::sync::Mutex<lru::LruCache<String, (u64, std::time::Instant)>>,
+}
+
+impl Default for WordCounts {
+    fn default() -> Self {
+        let capacity =
+            std::num::NonZeroUsize::new(WORD_COUNT_CAPACITY).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self {
+            counts: std::sync::Mutex::new(lru::LruCache::new(capacity)),
+        }
+    }
 }
 
 impl WordCounts {
-    fn get(&self, word: &str) -> Option<u64> {
-        let counts = self
-            .counts
+    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<String, (u64, std::time::Instant)>> {
+        self.counts
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, word: &str) -> Option<u64> {
+        self.lock()
             .get(word)
             .filter(|(_, at)| at.elapsed() < WORD_COUNT_TTL)
             .map(|(count, _)| *count)
     }
 
     fn put(&self, word: &str, count: u64) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if counts.len() >= WORD_COUNT_CAPACITY {
-            counts.retain(|_, (_, at)| at.elapsed() < WORD_COUNT_TTL);
-            if counts.len() >= WORD_COUNT_CAPACITY {
-                counts.clear();
-            }
-        }
-        counts.insert(word.to_owned(), (count, std::time::Instant::now()));
+        self.lock()
+            .put(word.to_owned(), (count, std::time::Instant::now()));
     }
 }
 
@@ -439,5 +443,30 @@ impl Store {
             }
             txn.commit().await?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_counts_keep_at_most_their_capacity_and_the_recently_used() {
+        let counts = WordCounts::default();
+        counts.put("first", 1);
+        for n in 0..WORD_COUNT_CAPACITY {
+            counts.put(&format!("w{n}"), 2);
+            if n == WORD_COUNT_CAPACITY / 2 {
+                // Used again half-way: it outlives words put before that.
+                assert_eq!(counts.get("first"), Some(1));
+            }
+        }
+        assert_eq!(counts.lock().len(), WORD_COUNT_CAPACITY);
+        assert_eq!(counts.get("first"), Some(1));
+        assert_eq!(counts.get("w0"), None);
+        assert_eq!(
+            counts.get(&format!("w{}", WORD_COUNT_CAPACITY - 1)),
+            Some(2)
+        );
     }
 }
