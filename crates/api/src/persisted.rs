@@ -293,7 +293,7 @@ impl PersistedQueries {
         trusted: bool,
     ) -> Result<Option<Resolved>, ResolveError> {
         let resolved = match self.resolve(query, extension, trusted) {
-            Err(PersistedQueryError::NotFound) if !(self.only_persisted && !trusted) => {
+            Err(PersistedQueryError::NotFound) if trusted || !self.only_persisted => {
                 let hash = extension
                     .map(|e| e.sha256_hash.to_ascii_lowercase())
                     .unwrap_or_default();
