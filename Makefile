@@ -14,7 +14,7 @@ SUB ?= dev
 TTL ?= 1h
 SCOPE ?=
 
-.PHONY: run serve seed migrate test bench lint fmt schema layers cycles pg clean token
+.PHONY: run serve seed migrate test bench lint fmt schema layers cycles pg redis clean token
 
 ## Build, migrate, load sample content and serve the reference page at http://127.0.0.1:8080/
 ## with GraphiQL at http://127.0.0.1:8080/graphql
@@ -27,8 +27,9 @@ run:
 token:
 	@GAZETTE_JWT_SECRET='$(GAZETTE_JWT_SECRET)' $(CARGO) run -q -p gazette-server -- token --role $(ROLE) --sub '$(SUB)' --ttl $(TTL) $(if $(SCOPE),--scope $(SCOPE))
 
-## Every test: unit, property and end-to-end, on SQLite and PostgreSQL
-test: pg
+## Every test: unit, property and end-to-end, on SQLite and PostgreSQL (and Redis for the
+## shared rate limits)
+test: pg redis
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
@@ -46,6 +47,10 @@ bench:
 ## Start the local PostgreSQL when it is not answering (tests need it)
 pg:
 	@./scripts/ensure-postgres.sh
+
+## Start a local Redis on 127.0.0.1:6379 when none answers (the shared rate-limit tests)
+redis:
+	@./scripts/ensure-redis.sh
 
 ## Format check, clippy with warnings as errors, the layer rules and no module import cycles
 ## in crates/api

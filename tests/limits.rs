@@ -314,7 +314,11 @@ async fn post_persisted(app: &TestApp, query: Option<&str>, hash: &str) -> (u16,
 
 #[tokio::test]
 async fn persisted_queries_are_stored_only_once_valid_and_within_a_byte_budget() {
-    let app = spawn_app_with(Db::Sqlite, |args| args.graphql.apq_cache_bytes = 8 * 1024).await;
+    let app = spawn_app_with(Db::Sqlite, |args| {
+        args.graphql.apq_cache_bytes = 8 * 1024;
+        args.graphql.apq_max_queries = 10;
+    })
+    .await;
     let sha = gazette_api::persisted::sha256_hex;
     // A document that does not parse, and one that does not validate, are not stored.
     for garbage in [
@@ -327,14 +331,19 @@ async fn persisted_queries_are_stored_only_once_valid_and_within_a_byte_budget()
         assert_eq!(status, 200, "{body}");
         assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
     }
-    // Valid documents are; the oldest make room within the budget.
+    // Valid documents are; the oldest make room within the memory budget (about six of
+    // these) and the registry's bound (ten).
     let padded = |n: usize| format!("query Q{n} {{ __typename }} # {}", "x".repeat(1000));
     for n in 0..20 {
         let (status, body) = post_persisted(&app, Some(&padded(n)), &sha(&padded(n))).await;
         assert_eq!(status, 200, "{body}");
     }
+    assert_eq!(app.store.persisted_query_count().await.unwrap(), 10);
     let (_, newest) = post_persisted(&app, None, &sha(&padded(19))).await;
     assert_eq!(newest["data"]["__typename"], "Query", "{newest}");
+    // Out of memory but in the registry: read through.
+    let (_, kept) = post_persisted(&app, None, &sha(&padded(11))).await;
+    assert_eq!(kept["data"]["__typename"], "Query", "{kept}");
     let (_, oldest) = post_persisted(&app, None, &sha(&padded(0))).await;
     assert_eq!(code(&oldest), "PERSISTED_QUERY_NOT_FOUND", "{oldest}");
 }

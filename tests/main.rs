@@ -23,6 +23,7 @@ mod input_rules;
 mod judged;
 mod limits;
 mod migrations;
+mod nodes;
 mod observability;
 mod openapi_values;
 mod outage;

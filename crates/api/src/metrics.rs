@@ -42,6 +42,11 @@ pub const DB_UNAVAILABLE: &str = "gazette_db_unavailable_total";
 pub use gazette_app::metrics::{
     CACHE_LOOKUPS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, cache_lookup,
 };
+/// Registered persisted queries removed from the shared registry to keep its row bound.
+pub const PERSISTED_QUERIES_EVICTED: &str = "gazette_persisted_queries_evicted_total";
+/// Rate-limit checks that could not use the shared budget (Redis unreachable or too slow) and
+/// used this process's own instead.
+pub const RATE_LIMIT_FALLBACKS: &str = "gazette_rate_limit_fallbacks_total";
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
 
@@ -152,6 +157,14 @@ fn describe() {
     describe_counter!(
         CACHE_LOOKUPS,
         "In-memory cache lookups, by cache and result (hit, miss)."
+    );
+    describe_counter!(
+        PERSISTED_QUERIES_EVICTED,
+        "Persisted queries removed from the shared registry to keep its bound."
+    );
+    describe_counter!(
+        RATE_LIMIT_FALLBACKS,
+        "Rate-limit checks that used this process's budget because Redis did not answer."
     );
 }
 
@@ -350,6 +363,16 @@ pub fn db_unavailable(acquire_timeout: bool) {
         "connection"
     };
     counter!(DB_UNAVAILABLE, "reason" => reason).increment(1);
+}
+
+/// Counts persisted queries evicted from the shared registry.
+pub fn persisted_queries_evicted(count: u64) {
+    counter!(PERSISTED_QUERIES_EVICTED).increment(count);
+}
+
+/// Counts one rate-limit check answered by this process's budget because Redis did not.
+pub fn rate_limit_fallback() {
+    counter!(RATE_LIMIT_FALLBACKS).increment(1);
 }
 
 #[cfg(test)]

@@ -3,17 +3,26 @@
 //! the server answers `PERSISTED_QUERY_NOT_FOUND`, the client sends both once, and from then on
 //! a short GET URL that a CDN can cache.
 //!
-//! A document sent with its hash is remembered only once it has parsed and validated (the
-//! caller calls [`PersistedQueries::register`] then), and what is remembered is bounded in
-//! bytes, least recently used first out: garbage cannot fill the memory.
+//! A document sent with its hash is registered only once it has parsed and validated (the
+//! caller calls [`PersistedQueries::register`] then). The registry lives in the database
+//! (`persisted_queries`), so a hash registered with one node runs on every node sharing it;
+//! it is bounded in rows (`max_queries`, the least recently used others go when a new one
+//! would pass it) and each document by the document byte bound, so garbage cannot fill it.
+//! Each process keeps a read-through cache in front of it, bounded in bytes, least recently
+//! used first out: a hash it serves often costs no statement.
 //!
 //! Optionally only persisted queries are accepted from the public: anonymous callers and
 //! partners may then run only the operations of a manifest the frontends ship (Apollo's
 //! `apollo-persisted-query-manifest` JSON, or a plain `{ "<sha256>": "<query>" }` object), and
-//! cannot register new ones. Staff tokens (GraphiQL, editorial tools) may always send documents.
+//! cannot register new ones (the database registry is not consulted for them). Staff tokens
+//! (GraphiQL, editorial tools) may always send documents.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use gazette_persistence::{Store, StoreError};
 
 use lru::LruCache;
 use serde::Deserialize;
@@ -69,8 +78,12 @@ impl PersistedQueryError {
 /// Settings of [`PersistedQueries`].
 #[derive(Debug, Clone)]
 pub struct PersistedQueryConfig {
-    /// Bytes of queries remembered from clients (least recently used go first).
+    /// Bytes of registered queries each process keeps in memory (least recently used go
+    /// first).
     pub cache_bytes: usize,
+    /// Queries the shared registry (the database) holds at most; registering one more removes
+    /// the least recently used.
+    pub max_queries: u64,
     /// The frontends' operations, by hash, from a manifest file.
     pub manifest: HashMap<String, String>,
     /// Accept only operations of the manifest from anonymous callers and partners.
@@ -81,27 +94,40 @@ impl Default for PersistedQueryConfig {
     fn default() -> Self {
         Self {
             cache_bytes: 8 * 1024 * 1024,
+            max_queries: 10_000,
             manifest: HashMap::new(),
             only_persisted: false,
         }
     }
 }
 
-/// The known persisted queries: the manifest, and what clients registered (per process; a
-/// client that meets another process simply registers again, as the protocol intends).
+/// How often a node serving a query from memory marks it used in the database, so a query in
+/// steady use is never the least recently used there.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// The known persisted queries: the manifest, and what clients registered (in the database,
+/// with this process's bounded cache in front).
 #[derive(Debug)]
 pub struct PersistedQueries {
     manifest: HashMap<String, Arc<str>>,
     registered: Mutex<Registered>,
     only_persisted: bool,
+    max_queries: u64,
 }
 
-/// Registered queries by hash, with the bytes they hold.
+/// Registered queries this process has seen, by hash, with the bytes they hold.
 #[derive(Debug)]
 struct Registered {
-    queries: LruCache<String, Arc<str>>,
+    queries: LruCache<String, Cached>,
     bytes: usize,
     capacity_bytes: usize,
+}
+
+/// One cached query, and when this process last marked it used in the database.
+#[derive(Debug)]
+struct Cached {
+    query: Arc<str>,
+    touched: Instant,
 }
 
 /// What one registered query is charged: its text, its hash and the map's bookkeeping.
@@ -119,11 +145,39 @@ impl Registered {
             let Some((_, evicted)) = self.queries.pop_lru() else {
                 break;
             };
-            self.bytes -= charged_bytes(&evicted);
+            self.bytes -= charged_bytes(&evicted.query);
         }
-        self.queries.put(hash, query);
+        self.queries.put(
+            hash,
+            Cached {
+                query,
+                touched: Instant::now(),
+            },
+        );
         self.bytes += size;
     }
+
+    /// The cached query under `hash`, and whether it is time to mark it used in the database.
+    fn get(&mut self, hash: &str) -> Option<(Arc<str>, bool)> {
+        let cached = self.queries.get_mut(hash)?;
+        let touch = cached.touched.elapsed() >= TOUCH_EVERY;
+        if touch {
+            cached.touched = Instant::now();
+        }
+        Some((cached.query.clone(), touch))
+    }
+}
+
+/// Why a persisted query cannot be resolved: the protocol's refusal, or the registry's
+/// database failing.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The protocol's answer.
+    #[error(transparent)]
+    Refused(#[from] PersistedQueryError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// The document a request runs, and the hash to remember it under once it has validated (a
@@ -134,6 +188,9 @@ pub struct Resolved {
     pub query: Arc<str>,
     /// Remember `query` under this hash once it has validated.
     pub register: Option<String>,
+    /// Found in this process's cache, which has not marked it used in the database lately:
+    /// mark it (see [`PersistedQueries::touch`]).
+    pub touch: Option<String>,
 }
 
 impl PersistedQueries {
@@ -151,6 +208,7 @@ impl PersistedQueries {
                 capacity_bytes: config.cache_bytes,
             }),
             only_persisted: config.only_persisted,
+            max_queries: config.max_queries.max(1),
         }
     }
 
@@ -172,6 +230,7 @@ impl PersistedQueries {
         let known = |query: &Arc<str>| Resolved {
             query: query.clone(),
             register: None,
+            touch: None,
         };
         let Some(extension) = extension else {
             return match query {
@@ -198,19 +257,23 @@ impl PersistedQueries {
                 if restricted {
                     return Err(PersistedQueryError::NotInList);
                 }
-                if let Some(query) = self.lock().queries.get(&hash) {
-                    return Ok(Some(known(query)));
+                if let Some((query, _)) = self.lock().get(&hash) {
+                    return Ok(Some(known(&query)));
                 }
                 Ok(Some(Resolved {
                     query: Arc::from(query),
                     register: Some(hash),
+                    touch: None,
                 }))
             }
             None => {
                 let found = match self.manifest.get(&hash) {
                     Some(query) => Some(known(query)),
                     None if restricted => None,
-                    None => self.lock().queries.get(&hash).map(known),
+                    None => self.lock().get(&hash).map(|(query, touch)| Resolved {
+                        touch: touch.then(|| hash.clone()),
+                        ..known(&query)
+                    }),
                 };
                 crate::metrics::cache_lookup("persisted_query", found.is_some());
                 found.map(Some).ok_or(PersistedQueryError::NotFound)
@@ -218,10 +281,77 @@ impl PersistedQueries {
         }
     }
 
-    /// Remembers `query` under `hash` (a [`Resolved::register`]): call it only once the
-    /// document has parsed and validated. The least recently used queries make room; one
-    /// larger than the whole budget is not kept.
-    pub fn register(&self, hash: String, query: Arc<str>) {
+    /// As [`PersistedQueries::resolve`], and a hash this process does not know is looked up
+    /// in the shared registry (the database), then kept in this process's cache. Callers
+    /// restricted to the manifest never reach the database.
+    pub async fn resolve_shared(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+        query: Option<&str>,
+        extension: Option<&PersistedQueryExtension>,
+        trusted: bool,
+    ) -> Result<Option<Resolved>, ResolveError> {
+        let resolved = match self.resolve(query, extension, trusted) {
+            Err(PersistedQueryError::NotFound) if trusted || !self.only_persisted => {
+                let hash = extension
+                    .map(|e| e.sha256_hash.to_ascii_lowercase())
+                    .unwrap_or_default();
+                let stored = store.persisted_query(&hash, now).await?;
+                crate::metrics::cache_lookup("persisted_query_registry", stored.is_some());
+                // A row that does not hash to its key (written by hand) is not trusted.
+                let Some(stored) = stored.filter(|text| sha256_hex(text) == hash) else {
+                    return Err(PersistedQueryError::NotFound.into());
+                };
+                let stored: Arc<str> = Arc::from(stored);
+                self.remember(hash, stored.clone());
+                Some(Resolved {
+                    query: stored,
+                    register: None,
+                    touch: None,
+                })
+            }
+            other => other?,
+        };
+        if let Some(hash) = resolved.as_ref().and_then(|r| r.touch.clone()) {
+            self.touch(store, hash, now);
+        }
+        Ok(resolved)
+    }
+
+    /// Marks `hash` used in the shared registry, in the background (a failure only costs the
+    /// query its place in the least-recently-used order).
+    fn touch(&self, store: &Store, hash: String, now: DateTime<Utc>) {
+        let store = store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_persisted_query(&hash, now).await {
+                tracing::debug!(%error, "persisted query not marked used");
+            }
+        });
+    }
+
+    /// Registers `query` under `hash` (a [`Resolved::register`]) in the shared registry and
+    /// this process's cache: call it only once the document has parsed and validated. When
+    /// the database cannot take it, this process still remembers it (and the client registers
+    /// again with a node that does not).
+    pub async fn register(&self, store: &Store, now: DateTime<Utc>, hash: String, query: Arc<str>) {
+        match store
+            .register_persisted_query(&hash, &query, now, self.max_queries)
+            .await
+        {
+            Ok(done) => {
+                if done.evicted > 0 {
+                    crate::metrics::persisted_queries_evicted(done.evicted);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "persisted query not registered in the database"),
+        }
+        self.remember(hash, query);
+    }
+
+    /// Keeps `query` under `hash` in this process's cache. The least recently used queries
+    /// make room; one larger than the whole budget is not kept.
+    pub fn remember(&self, hash: String, query: Arc<str>) {
         self.lock().insert(hash, query);
     }
 
@@ -313,7 +443,7 @@ mod tests {
             store.resolve(None, Some(&ext(&hash)), false),
             Err(PersistedQueryError::NotFound)
         );
-        store.register(hash.clone(), sent.query);
+        store.remember(hash.clone(), sent.query);
         let found = store
             .resolve(None, Some(&ext(&hash)), false)
             .unwrap()
@@ -330,7 +460,7 @@ mod tests {
         });
         for n in 0..100 {
             let query: Arc<str> = Arc::from(format!("{{ a{n} }}{}", " ".repeat(1000)));
-            store.register(sha256_hex(&query), query);
+            store.remember(sha256_hex(&query), query);
             assert!(store.registered_bytes() <= 10_000);
         }
         // The newest are kept, the oldest went.
@@ -348,7 +478,7 @@ mod tests {
         );
         // One document larger than the whole budget is not kept.
         let huge: Arc<str> = Arc::from(" ".repeat(20_000));
-        store.register(sha256_hex(&huge), huge.clone());
+        store.remember(sha256_hex(&huge), huge.clone());
         assert!(
             store
                 .resolve(None, Some(&ext(&sha256_hex(&huge))), false)

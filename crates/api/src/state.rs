@@ -225,7 +225,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 app: App::new(store, config.views.clone(), config.related_cache_ttl, clock),
-                rate_limits: crate::http::limits::RateLimits::new(config.rate_limits),
+                rate_limits: crate::http::limits::RateLimits::new(&config.rate_limits),
                 persisted_queries: crate::persisted::PersistedQueries::new(
                     config.persisted_queries.clone(),
                 ),

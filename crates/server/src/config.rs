@@ -191,10 +191,14 @@ pub struct GraphqlLimitArgs {
     #[arg(long, env = "GAZETTE_GRAPHIQL", default_value_t = true,
         action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub graphiql: bool,
-    /// Bytes of automatic persisted queries remembered per process (least recently used go
-    /// first).
+    /// Bytes of registered automatic persisted queries each process keeps in memory, in front
+    /// of the database registry (least recently used go first).
     #[arg(long, env = "GAZETTE_APQ_CACHE_BYTES", default_value_t = gazette_api::persisted::PersistedQueryConfig::default().cache_bytes)]
     pub apq_cache_bytes: usize,
+    /// Automatic persisted queries the database registry (shared by every node) holds at most;
+    /// registering one more removes the least recently used.
+    #[arg(long, env = "GAZETTE_APQ_MAX_QUERIES", default_value_t = gazette_api::persisted::PersistedQueryConfig::default().max_queries)]
+    pub apq_max_queries: u64,
 }
 
 impl Default for GraphqlLimitArgs {
@@ -211,6 +215,7 @@ impl Default for GraphqlLimitArgs {
             introspection: limits.introspection,
             graphiql: limits.graphiql,
             apq_cache_bytes: gazette_api::persisted::PersistedQueryConfig::default().cache_bytes,
+            apq_max_queries: gazette_api::persisted::PersistedQueryConfig::default().max_queries,
         }
     }
 }
@@ -266,6 +271,10 @@ impl GraphqlLimitArgs {
             ("GAZETTE_MAX_QUERY_FIELDS", self.max_query_fields),
             ("GAZETTE_MAX_BATCH_OPERATIONS", self.max_batch_operations),
             ("GAZETTE_MAX_BATCH_COST", self.max_batch_cost),
+            (
+                "GAZETTE_APQ_MAX_QUERIES",
+                usize::try_from(self.apq_max_queries).unwrap_or(usize::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));
@@ -283,6 +292,7 @@ impl GraphqlLimitArgs {
             graphiql: self.graphiql,
         };
         api.persisted_queries.cache_bytes = self.apq_cache_bytes;
+        api.persisted_queries.max_queries = self.apq_max_queries;
         Ok(())
     }
 }
@@ -465,6 +475,17 @@ pub struct DeliveryArgs {
     /// the client for rate limits; 0 trusts no header.
     #[arg(long, env = "GAZETTE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
     pub trusted_proxy_hops: usize,
+    /// A Redis (`redis://host:6379`) in which the rate limits are counted, so every node naming
+    /// it shares them; unset, each process counts its own.
+    #[arg(long, env = "GAZETTE_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of the rate-limit keys in that Redis.
+    #[arg(long, env = "GAZETTE_REDIS_PREFIX", default_value = "gazette:rate")]
+    pub redis_prefix: String,
+    /// Longest a rate-limit check waits for Redis, in milliseconds; past it (or while Redis is
+    /// unreachable) the process's own count answers.
+    #[arg(long, env = "GAZETTE_REDIS_TIMEOUT_MS", default_value_t = 100)]
+    pub redis_timeout_ms: u64,
 }
 
 impl DeliveryArgs {
@@ -481,6 +502,18 @@ impl DeliveryArgs {
                 per_second: self.rate_partner,
                 burst: self.rate_partner_burst,
             },
+            redis: self
+                .redis_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(|url| {
+                    gazette_api::http::limits::RedisConfig::new(
+                        url.trim(),
+                        &self.redis_prefix,
+                        Duration::from_millis(self.redis_timeout_ms),
+                    )
+                })
+                .transpose()?,
         };
         let origins: Vec<String> = self
             .cors_origins
@@ -689,6 +722,9 @@ impl DeliveryArgs {
             persisted_queries: None,
             persisted_queries_only: false,
             trusted_proxy_hops: 0,
+            redis_url: None,
+            redis_prefix: "gazette:rate".to_owned(),
+            redis_timeout_ms: 100,
         }
     }
 }

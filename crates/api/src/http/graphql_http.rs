@@ -94,7 +94,7 @@ pub async fn get_graphql(
             request.extensions = ext;
         }
     }
-    let register = match apply_persisted(&http, &viewer, &mut request) {
+    let register = match apply_persisted(&http, &viewer, &mut request).await {
         Ok(register) => register,
         Err(refusal) => return refusal.into_response(media),
     };
@@ -221,7 +221,7 @@ pub async fn post_graphql(
         let batch = BatchBudget::new(limits.max_batch_cost);
         let mut responses = Vec::with_capacity(requests.len());
         for mut request in requests {
-            let register = match apply_persisted(&http, &viewer, &mut request) {
+            let register = match apply_persisted(&http, &viewer, &mut request).await {
                 Ok(register) => register,
                 Err(refusal) => {
                     responses.push(refusal.into_json());
@@ -257,7 +257,7 @@ pub async fn post_graphql(
         }
     };
     let mut request = request;
-    let register = match apply_persisted(&http, &viewer, &mut request) {
+    let register = match apply_persisted(&http, &viewer, &mut request).await {
         Ok(register) => register,
         Err(refusal) => return refusal.into_response(media),
     };
@@ -397,7 +397,7 @@ impl PersistedRefusal {
 
 /// Resolves a persisted query (Apollo APQ) into the request's document, and what to remember
 /// once that document has validated.
-fn apply_persisted(
+async fn apply_persisted(
     http: &HttpState,
     viewer: &Viewer,
     request: &mut Request,
@@ -419,11 +419,30 @@ fn apply_persisted(
         }
     };
     let query = (!request.query.is_empty()).then_some(request.query.as_str());
-    match http
+    let resolved = http
         .app
         .persisted_queries()
-        .resolve(query, extension.as_ref(), viewer.is_staff())
-    {
+        .resolve_shared(
+            http.app.store(),
+            http.app.now(),
+            query,
+            extension.as_ref(),
+            viewer.is_staff(),
+        )
+        .await;
+    let resolved = match resolved {
+        Ok(resolved) => Ok(resolved),
+        Err(crate::persisted::ResolveError::Refused(error)) => Err(error),
+        Err(crate::persisted::ResolveError::Store(error)) => {
+            let error = ApiError::from_store(&error);
+            return Err(PersistedRefusal {
+                status: error.status(),
+                code: error.code(),
+                message: error.to_string(),
+            });
+        }
+    };
+    match resolved {
         Ok(Some(resolved)) => {
             if resolved.query.as_ref() != request.query {
                 request.query = resolved.query.to_string();
@@ -519,7 +538,10 @@ async fn run(
     );
     if meter.validated() {
         if let Some((hash, query)) = register {
-            http.app.persisted_queries().register(hash, query);
+            http.app
+                .persisted_queries()
+                .register(http.app.store(), http.app.now(), hash, query)
+                .await;
         }
         let shape = http.schema.data::<SchemaShape>();
         let order = match shape {

@@ -3,6 +3,14 @@
 //! refused at the door with `429` and never spends another client's budget. Staff tokens and
 //! health checks and view beacons (which have their own budget) are not limited. Every limited response carries `RateLimit-Limit`,
 //! `RateLimit-Remaining` and `RateLimit-Reset`; a refusal adds `Retry-After`.
+//!
+//! The budgets are per process unless a Redis is configured ([`RedisConfig`]): then every node
+//! naming it counts the same budgets there ([`shared`]), and a node whose Redis does not
+//! answer in time counts in its own memory until it does (never an error for the client).
+
+mod shared;
+
+pub use shared::RedisConfig;
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -35,12 +43,14 @@ pub struct Rate {
 }
 
 /// The budgets of [`RateLimits`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// Each anonymous address.
     pub anonymous: Rate,
     /// Each partner (token subject).
     pub partner: Rate,
+    /// Count the budgets in this Redis, shared by every node naming it (`None`: per process).
+    pub redis: Option<RedisConfig>,
 }
 
 impl Default for RateLimitConfig {
@@ -54,6 +64,7 @@ impl Default for RateLimitConfig {
                 per_second: 100,
                 burst: 400,
             },
+            redis: None,
         }
     }
 }
@@ -78,6 +89,31 @@ impl<K: Hash + Eq + Clone> Budget<K> {
             limit: burst.get(),
             per_second: per_second.get(),
         })
+    }
+
+    /// Counts `client` in the shared budgets; `None` when Redis did not answer.
+    async fn check_shared(
+        &self,
+        shared: &shared::SharedBudgets,
+        kind: &str,
+        client: &str,
+    ) -> Option<Decision> {
+        Some(
+            match shared
+                .check(kind, client, self.per_second, self.limit)
+                .await?
+            {
+                shared::Outcome::Allowed { remaining, reset } => Decision::Allowed {
+                    limit: self.limit,
+                    remaining,
+                    reset_secs: reset.as_secs() + u64::from(reset.subsec_nanos() > 0),
+                },
+                shared::Outcome::Refused { retry_after } => Decision::Refused {
+                    limit: self.limit,
+                    retry_after,
+                },
+            },
+        )
     }
 
     fn check(&self, key: &K) -> Decision {
@@ -121,6 +157,7 @@ pub struct RateLimits {
 struct Inner {
     anonymous: Option<Budget<IpAddr>>,
     partner: Option<Budget<String>>,
+    shared: Option<shared::SharedBudgets>,
     checks: AtomicU64,
 }
 
@@ -131,18 +168,53 @@ impl std::fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    /// Budgets as configured (a rate of 0 switches that kind of limit off).
-    pub fn new(config: RateLimitConfig) -> Self {
+    /// Budgets as configured (a rate of 0 switches that kind of limit off); with a Redis,
+    /// counted there (it is connected to on first use; see [`RedisConfig::new`] for the URL's
+    /// check).
+    pub fn new(config: &RateLimitConfig) -> Self {
+        let shared = config.redis.as_ref().and_then(|redis| {
+            shared::SharedBudgets::new(redis)
+                .inspect_err(|error| {
+                    tracing::error!(%error, "rate limits are counted per process");
+                })
+                .ok()
+        });
         Self {
             inner: Arc::new(Inner {
                 anonymous: Budget::new(config.anonymous),
                 partner: Budget::new(config.partner),
+                shared,
                 checks: AtomicU64::new(0),
             }),
         }
     }
 
-    fn check(&self, viewer: &Viewer, address: IpAddr) -> Option<Decision> {
+    async fn check(&self, viewer: &Viewer, address: IpAddr) -> Option<Decision> {
+        if let Some(shared) = &self.inner.shared {
+            let counted = match viewer {
+                Viewer::Editor { .. } | Viewer::Admin { .. } => return None,
+                Viewer::Partner { sub, .. } => match &self.inner.partner {
+                    Some(budget) => budget.check_shared(shared, "partner", sub).await,
+                    None => return None,
+                },
+                Viewer::Anonymous => match &self.inner.anonymous {
+                    Some(budget) => {
+                        let client = gazette_app::views::client_key(address).to_string();
+                        budget.check_shared(shared, "anon", &client).await
+                    }
+                    None => return None,
+                },
+            };
+            if counted.is_some() {
+                return counted;
+            }
+            crate::metrics::rate_limit_fallback();
+        }
+        self.check_local(viewer, address)
+    }
+
+    /// This process's own count.
+    fn check_local(&self, viewer: &Viewer, address: IpAddr) -> Option<Decision> {
         // Forget idle clients now and then so the key maps stay small.
         if self.inner.checks.fetch_add(1, Ordering::Relaxed) % 8192 == 8191 {
             if let Some(budget) = &self.inner.anonymous {
@@ -181,7 +253,7 @@ pub async fn rate_limit(
     let viewer = verified.clone().unwrap_or_default();
     // The handler reads the outcome instead of verifying the signature a second time.
     request.extensions_mut().insert(Authenticated(verified));
-    match http.app.rate_limits().check(&viewer, address) {
+    match http.app.rate_limits().check(&viewer, address).await {
         None => next.run(request).await,
         Some(Decision::Allowed {
             limit,

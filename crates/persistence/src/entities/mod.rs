@@ -11,6 +11,7 @@ pub mod article_trending;
 pub mod article_view_buckets;
 pub mod articles;
 pub mod authors;
+pub mod persisted_queries;
 pub mod slug_redirects;
 pub mod topics;
 pub mod trending_state;
