@@ -234,7 +234,12 @@ impl TestApp {
     /// A second Gazette process over this app's database (as a second replica would run). The
     /// database stays owned by `self`.
     pub async fn spawn_sibling(&self) -> TestApp {
-        start(self.database_url.clone(), TestDatabase::Shared, |_| {}).await
+        self.spawn_sibling_with(|_| {}).await
+    }
+
+    /// [`Self::spawn_sibling`] with `configure` applied to its defaults.
+    pub async fn spawn_sibling_with(&self, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        start(self.database_url.clone(), TestDatabase::Shared, configure).await
     }
 
     /// `http://addr` + `path`.
