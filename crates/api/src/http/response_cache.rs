@@ -218,7 +218,8 @@ pub async fn response_cache(
 ) -> Response {
     let cache = http.app.response_cache();
     let method = request.method().clone();
-    let graphql_post = method == Method::POST && request.uri().path() == "/graphql";
+    let graphql = request.uri().path() == "/graphql";
+    let graphql_post = method == Method::POST && graphql;
     if !cache.enabled() || !(method == Method::GET || graphql_post) {
         return next.run(request).await;
     }
@@ -279,7 +280,7 @@ pub async fn response_cache(
     response
         .headers_mut()
         .insert(X_CACHE, HeaderValue::from_static("miss"));
-    let Some(expires) = storable(&http, &response, graphql_post) else {
+    let Some(expires) = storable(&http, &response, graphql) else {
         return response;
     };
     let (parts, body) = response.into_parts();
@@ -410,8 +411,10 @@ fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
 }
 
 /// Whether `response` may be kept, and until when at most on the monotonic clock: a 200 the
-/// caching layer let be stored, not `no-store`, a GraphQL query answer without errors; one
-/// showing trending only while trending's own cache would (not at all when it is off).
+/// caching layer let be stored (it carries the handler's [`CacheTags`], not marked
+/// never-store), not `no-store`, and from `/graphql` (GET or POST) a query answer without
+/// errors; one showing trending only while trending's own cache would (not at all when it is
+/// off).
 fn storable(http: &HttpState, response: &Response, graphql: bool) -> Option<Option<Instant>> {
     if response.status() != StatusCode::OK {
         return None;
