@@ -394,3 +394,38 @@ async fn a_write_on_one_process_reaches_another_within_a_second() {
     }
     other.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_listener_is_away_nothing_is_served_from_the_cache() {
+    let app = spawn_app_with(gazette_tests::Db::Postgres, |_| {}).await;
+    let id = app.draft("listened", json!({})).await;
+    app.publish(&id).await;
+    cached(&app, "listened").await;
+    // Cut the listener's own connection (the session whose last statement was its LISTEN).
+    let database = app.postgres_database().unwrap().to_owned();
+    gazette_tests::admin_exec(
+        &gazette_tests::pg_admin_url(),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND query ILIKE 'LISTEN%'"
+        ),
+    )
+    .await;
+    // Whatever may have been missed meanwhile is forgotten: the next answers are computed
+    // again, and served from the cache once the listener is back.
+    let cut = Instant::now();
+    for expected in ["miss", "hit"] {
+        loop {
+            let (cache, body) = read(&app, "listened").await;
+            assert_eq!(body["data"]["article"]["headline"], "Draft listened");
+            if cache == expected {
+                break;
+            }
+            assert!(
+                cut.elapsed() < Duration::from_secs(5),
+                "never a {expected} after the listener's connection was cut"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
