@@ -1042,6 +1042,28 @@ mod tests {
     }
 
     #[test]
+    fn response_cache_bounds_are_checked() {
+        let args = |bytes, entry| ResponseCacheArgs {
+            response_cache_bytes: bytes,
+            response_cache_entry_bytes: entry,
+        };
+        let mut api = ApiConfig::default();
+        assert!(ResponseCacheArgs::default().apply(&mut api).is_ok());
+        assert_eq!(api.response_cache.max_bytes, 64 * 1024 * 1024);
+        assert!(args(0, 0).apply(&mut api).is_ok(), "0 turns it off");
+        assert_eq!(api.response_cache.max_bytes, 0);
+        for (bytes, entry) in [(1000, 0), (1000, 1001), (usize::MAX, 1)] {
+            let error = args(bytes, entry).apply(&mut api).unwrap_err();
+            assert!(error.starts_with("GAZETTE_RESPONSE_CACHE_"), "{error}");
+        }
+        let parsed = Cli::try_parse_from(["gazette", "serve", "--response-cache-bytes", "0"]);
+        match parsed.map(|cli| cli.command) {
+            Ok(Command::Serve(serve)) => assert_eq!(serve.response_cache.response_cache_bytes, 0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn serving_limits_are_checked() {
         let serving = ServingArgs::default();
         assert!(serving.config().is_ok());
