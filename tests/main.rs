@@ -29,6 +29,7 @@ mod openapi_values;
 mod outage;
 mod pagination;
 mod reads;
+mod response_cache;
 mod rest;
 mod rest_contract;
 mod restore;

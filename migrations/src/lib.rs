@@ -14,6 +14,7 @@ mod m20250701_000007_search_vector_inline;
 mod m20250801_000008_search_rows;
 mod m20250901_000009_change_log_seen;
 mod m20251001_000010_topic_neighbourhood;
+mod m20251101_000011_content_notify;
 mod m20251201_000012_persisted_queries;
 
 /// Runs Gazette's migrations in order.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250801_000008_search_rows::Migration),
             Box::new(m20250901_000009_change_log_seen::Migration),
             Box::new(m20251001_000010_topic_neighbourhood::Migration),
+            Box::new(m20251101_000011_content_notify::Migration),
             Box::new(m20251201_000012_persisted_queries::Migration),
         ]
     }

@@ -49,6 +49,13 @@ pub const PERSISTED_QUERIES_EVICTED: &str = "gazette_persisted_queries_evicted_t
 pub const RATE_LIMIT_FALLBACKS: &str = "gazette_rate_limit_fallbacks_total";
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
+/// Entries the response cache forgot to stay within its byte bound (hits and misses are
+/// [`CACHE_LOOKUPS`] with `cache="response"`).
+pub const RESPONSE_CACHE_EVICTIONS: &str = "gazette_response_cache_evictions_total";
+/// Bytes the response cache holds, sampled at each scrape.
+pub const RESPONSE_CACHE_BYTES: &str = "gazette_response_cache_bytes";
+/// Entries the response cache holds, sampled at each scrape.
+pub const RESPONSE_CACHE_ENTRIES: &str = "gazette_response_cache_entries";
 
 /// Distinct GraphQL operation names given their own label value; later names count as `other`.
 pub const MAX_OPERATION_NAMES: usize = 200;
@@ -166,6 +173,17 @@ fn describe() {
         RATE_LIMIT_FALLBACKS,
         "Rate-limit checks that used this process's budget because Redis did not answer."
     );
+    describe_counter!(
+        RESPONSE_CACHE_EVICTIONS,
+        "Response cache entries forgotten to stay within its byte bound."
+    );
+    describe_gauge!(RESPONSE_CACHE_BYTES, "Bytes the response cache holds.");
+    describe_gauge!(RESPONSE_CACHE_ENTRIES, "Entries the response cache holds.");
+}
+
+/// Records entries the response cache forgot to stay within its bound.
+pub fn response_cache_evicted(entries: u64) {
+    counter!(RESPONSE_CACHE_EVICTIONS).increment(entries);
 }
 
 /// Whether a recorder is installed; without one, the recordings that would build labels
@@ -182,6 +200,9 @@ pub fn render(handle: &PrometheusHandle, state: &crate::AppState) -> String {
     gauge!(DB_POOL_MAX).set(pool.max_connections as f64);
     gauge!(DB_REACHABLE).set(if pool.reachable { 1.0 } else { 0.0 });
     gauge!(VIEWS_PENDING).set(state.views().pending_views() as f64);
+    let responses = state.response_cache();
+    gauge!(RESPONSE_CACHE_BYTES).set(responses.bytes() as f64);
+    gauge!(RESPONSE_CACHE_ENTRIES).set(responses.len() as f64);
     handle.render()
 }
 

@@ -43,6 +43,8 @@ pub struct ApiConfig {
     pub request_bounds: crate::http::bounds::RequestBounds,
     /// Serve the reference front page of `examples/web/` at `/`.
     pub web_example: bool,
+    /// The public response cache's bounds.
+    pub response_cache: crate::http::response_cache::ResponseCacheConfig,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +65,7 @@ impl Default for ApiConfig {
             feeds: FeedsConfig::default(),
             request_bounds: crate::http::bounds::RequestBounds::default(),
             web_example: false,
+            response_cache: crate::http::response_cache::ResponseCacheConfig::default(),
         }
     }
 }
@@ -207,6 +210,7 @@ struct Inner {
     auth: Authenticator,
     rate_limits: crate::http::limits::RateLimits,
     persisted_queries: crate::persisted::PersistedQueries,
+    response_cache: crate::http::response_cache::ResponseCache,
 }
 
 impl AppState {
@@ -229,6 +233,9 @@ impl AppState {
                 persisted_queries: crate::persisted::PersistedQueries::new(
                     config.persisted_queries.clone(),
                 ),
+                response_cache: crate::http::response_cache::ResponseCache::new(
+                    config.response_cache,
+                ),
                 config,
                 auth,
             }),
@@ -248,6 +255,11 @@ impl AppState {
     /// The request's instant, from the application's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.inner.app.now()
+    }
+
+    /// The public response cache.
+    pub fn response_cache(&self) -> &crate::http::response_cache::ResponseCache {
+        &self.inner.response_cache
     }
 
     /// HTTP settings.

@@ -87,7 +87,9 @@ impl App {
         new: &ArticleState,
         now: DateTime<Utc>,
     ) -> Result<Article, AppError> {
-        Ok(self.store().create_article(new, staff.sub(), now).await?)
+        let created = self.store().create_article(new, staff.sub(), now).await;
+        self.content_changed();
+        Ok(created?)
     }
 
     /// Saves `change` to article `id` as `kind` says.
@@ -106,7 +108,9 @@ impl App {
             substantive: kind.substantive,
             now,
         };
-        Ok(self.store().save_article(id, save, change).await?)
+        let saved = self.store().save_article(id, save, change).await;
+        self.content_changed();
+        Ok(saved?)
     }
 
     /// Restores the text of revision `revision` of article `id` as a new save.
@@ -142,7 +146,9 @@ impl App {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        Ok(self.store().delete_article(id, now).await?)
+        let deleted = self.store().delete_article(id, now).await;
+        self.content_changed();
+        Ok(deleted?)
     }
 
     /// Adds a public correction to article `id`.
@@ -153,10 +159,12 @@ impl App {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<Correction, AppError> {
-        Ok(self
+        let added = self
             .store()
             .add_correction(id, text, staff.sub(), now)
-            .await?)
+            .await;
+        self.content_changed();
+        Ok(added?)
     }
 
     /// Saved revisions of article `id`, newest first.
@@ -218,7 +226,9 @@ impl App {
         new: &NewTopic,
         now: DateTime<Utc>,
     ) -> Result<Topic, AppError> {
-        Ok(self.store().create_topic(new, now).await?)
+        let created = self.store().create_topic(new, now).await;
+        self.content_changed();
+        Ok(created?)
     }
 
     /// Edits topic `id`.
@@ -229,7 +239,9 @@ impl App {
         patch: &TopicPatch,
         now: DateTime<Utc>,
     ) -> Result<Topic, AppError> {
-        Ok(self.store().update_topic(id, patch, now).await?)
+        let updated = self.store().update_topic(id, patch, now).await;
+        self.content_changed();
+        Ok(updated?)
     }
 
     /// Creates an author.
@@ -239,7 +251,9 @@ impl App {
         new: &NewAuthor,
         now: DateTime<Utc>,
     ) -> Result<Author, AppError> {
-        Ok(self.store().create_author(new, now).await?)
+        let created = self.store().create_author(new, now).await;
+        self.content_changed();
+        Ok(created?)
     }
 
     /// Edits author `id`.
@@ -250,7 +264,9 @@ impl App {
         patch: &AuthorPatch,
         now: DateTime<Utc>,
     ) -> Result<Author, AppError> {
-        Ok(self.store().update_author(id, patch, now).await?)
+        let updated = self.store().update_author(id, patch, now).await;
+        self.content_changed();
+        Ok(updated?)
     }
 }
 

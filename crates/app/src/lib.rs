@@ -14,6 +14,7 @@ pub mod clock;
 pub mod editorial;
 mod error;
 pub mod feeds;
+pub mod freshness;
 pub mod metrics;
 pub mod related;
 pub mod search;
@@ -30,6 +31,7 @@ use gazette_persistence::Store;
 pub use articles::Relations;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
+pub use freshness::Freshness;
 pub use views::{Views, ViewsConfig};
 
 /// The application: storage, the clock, and the in-memory engines. Cheap to clone; built once
@@ -45,6 +47,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     views: Views,
     related: related::Related,
+    generation: freshness::Generation,
 }
 
 impl App {
@@ -60,6 +63,7 @@ impl App {
             inner: Arc::new(Inner {
                 views: Views::new(store.clone(), views, Arc::clone(&clock)),
                 related: related::Related::new(store.clone(), related_cache_ttl),
+                generation: freshness::Generation::new(),
                 store,
                 clock,
             }),

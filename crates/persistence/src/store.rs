@@ -56,6 +56,8 @@ pub struct Store {
     /// How many articles hold a word, as related articles counted it lately (see
     /// `crate::related::WordCounts`).
     pub(crate) word_counts: Arc<crate::related::WordCounts>,
+    /// The `gazette.process` setting of this store's PostgreSQL sessions.
+    pub(crate) session_tag: Arc<str>,
 }
 
 impl Store {
@@ -86,11 +88,15 @@ impl Store {
         if let Some(limit) = options.statement_timeout {
             opts.statement_timeout(limit);
         }
+        let session_tag = crate::freshness::new_session_tag();
         if url.starts_with("postgres") {
             // A connection the server or a proxy dropped while it sat idle is found by a ping
             // and replaced, so a database that comes back is used at once; connections in
             // steady use skip the round trip. (SQLite connections cannot be dropped.)
             opts.test_before_acquire_if_idle_for(Duration::from_secs(1));
+            // Names this store in the notifications its writes send (`Store::session_tag`).
+            let tag = Arc::clone(&session_tag);
+            opts.map_sqlx_postgres_opts(move |o| o.options([("gazette.process", &*tag)]));
         }
         let mut db = Database::connect(opts).await.map_err(StoreError::from)?;
         let statements = Arc::new(AtomicU64::new(0));
@@ -110,6 +116,7 @@ impl Store {
             db,
             statements,
             word_counts: Arc::default(),
+            session_tag,
         })
     }
 

@@ -127,6 +127,9 @@ pub struct ServeArgs {
     /// The reference front page.
     #[command(flatten)]
     pub web: WebExampleArgs,
+    /// The public response cache.
+    #[command(flatten)]
+    pub response_cache: ResponseCacheArgs,
     /// Where `now` comes from: the system's clock (no flag; tests pass a
     /// [`gazette_app::ManualClock`] and move time instead of waiting).
     #[arg(skip = system_clock())]
@@ -135,6 +138,55 @@ pub struct ServeArgs {
 
 fn system_clock() -> std::sync::Arc<dyn gazette_app::Clock> {
     std::sync::Arc::new(gazette_app::SystemClock)
+}
+
+/// The public response cache: finished anonymous and partner answers kept in memory (see the
+/// README's "Response cache").
+#[derive(Debug, Clone, Args)]
+pub struct ResponseCacheArgs {
+    /// Most bytes of finished responses kept in memory (least recently used forgotten first);
+    /// 0 turns the cache off.
+    #[arg(long, env = "GAZETTE_RESPONSE_CACHE_BYTES", default_value_t = gazette_api::http::response_cache::ResponseCacheConfig::default().max_bytes)]
+    pub response_cache_bytes: usize,
+    /// Largest single response kept, in bytes (larger ones are sent, not kept).
+    #[arg(long, env = "GAZETTE_RESPONSE_CACHE_ENTRY_BYTES", default_value_t = gazette_api::http::response_cache::ResponseCacheConfig::default().max_entry_bytes)]
+    pub response_cache_entry_bytes: usize,
+}
+
+impl Default for ResponseCacheArgs {
+    fn default() -> Self {
+        let config = gazette_api::http::response_cache::ResponseCacheConfig::default();
+        Self {
+            response_cache_bytes: config.max_bytes,
+            response_cache_entry_bytes: config.max_entry_bytes,
+        }
+    }
+}
+
+/// The most a response cache may be given: 64 GiB (a typo's extra zeros stop at start).
+const MAX_RESPONSE_CACHE_BYTES: usize = 64 << 30;
+
+impl ResponseCacheArgs {
+    /// The settings as the API takes them: an entry bound from 1 byte to the total (when the
+    /// cache is on), the total at most 64 GiB.
+    pub fn apply(&self, api: &mut ApiConfig) -> Result<(), String> {
+        let (total, entry) = (self.response_cache_bytes, self.response_cache_entry_bytes);
+        if total > MAX_RESPONSE_CACHE_BYTES {
+            return Err(format!(
+                "GAZETTE_RESPONSE_CACHE_BYTES: {total} is more than {MAX_RESPONSE_CACHE_BYTES} (64 GiB)"
+            ));
+        }
+        if total > 0 && !(1..=total).contains(&entry) {
+            return Err(format!(
+                "GAZETTE_RESPONSE_CACHE_ENTRY_BYTES: must be from 1 to GAZETTE_RESPONSE_CACHE_BYTES ({total}), not {entry}"
+            ));
+        }
+        api.response_cache = gazette_api::http::response_cache::ResponseCacheConfig {
+            max_bytes: total,
+            max_entry_bytes: entry,
+        };
+        Ok(())
+    }
 }
 
 /// The reference front page of `examples/web/` (compiled into the binary).
@@ -703,6 +755,7 @@ impl ServeArgs {
             serving: ServingArgs::default(),
             pool: PoolArgs::default(),
             web: WebExampleArgs::default(),
+            response_cache: ResponseCacheArgs::default(),
             clock: system_clock(),
         }
     }
@@ -1022,6 +1075,28 @@ mod tests {
             panic!("not the serve command");
         };
         assert!(args.graphql.introspection && args.graphql.graphiql);
+    }
+
+    #[test]
+    fn response_cache_bounds_are_checked() {
+        let args = |bytes, entry| ResponseCacheArgs {
+            response_cache_bytes: bytes,
+            response_cache_entry_bytes: entry,
+        };
+        let mut api = ApiConfig::default();
+        assert!(ResponseCacheArgs::default().apply(&mut api).is_ok());
+        assert_eq!(api.response_cache.max_bytes, 64 * 1024 * 1024);
+        assert!(args(0, 0).apply(&mut api).is_ok(), "0 turns it off");
+        assert_eq!(api.response_cache.max_bytes, 0);
+        for (bytes, entry) in [(1000, 0), (1000, 1001), (usize::MAX, 1)] {
+            let error = args(bytes, entry).apply(&mut api).unwrap_err();
+            assert!(error.starts_with("GAZETTE_RESPONSE_CACHE_"), "{error}");
+        }
+        let parsed = Cli::try_parse_from(["gazette", "serve", "--response-cache-bytes", "0"]);
+        match parsed.map(|cli| cli.command) {
+            Ok(Command::Serve(serve)) => assert_eq!(serve.response_cache.response_cache_bytes, 0),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

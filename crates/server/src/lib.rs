@@ -27,6 +27,12 @@ pub struct Application {
     metrics: Option<ops::MetricsListener>,
     serving: serve::ServeConfig,
     connections: serve::ConnectionStats,
+    /// On PostgreSQL with the response cache on: the task listening for other processes'
+    /// content changes, and its stop switch.
+    content_listener: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 /// What can stop the application from starting.
@@ -113,6 +119,9 @@ impl Application {
         args.guards.apply(&mut api).map_err(StartError::Config)?;
         args.graphql.apply(&mut api).map_err(StartError::Config)?;
         args.web.apply(&mut api);
+        args.response_cache
+            .apply(&mut api)
+            .map_err(StartError::Config)?;
         tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,
@@ -124,6 +133,18 @@ impl Application {
         );
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
+        // Other processes' writes reach this one's response cache through PostgreSQL's
+        // LISTEN/NOTIFY (connected before the first request is served, when it can be).
+        let content_listener = if state.response_cache().enabled() {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            state
+                .app()
+                .follow_content_changes(args.db.database_url(), stopped)
+                .await
+                .map(|task| (stop, task))
+        } else {
+            None
+        };
         let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
         tracing::info!(
             request_timeout_ms = args.serving.request_timeout_ms,
@@ -144,6 +165,7 @@ impl Application {
             metrics,
             serving,
             connections: serve::ConnectionStats::default(),
+            content_listener,
         })
     }
 
@@ -193,6 +215,10 @@ impl Application {
             metrics.stop().await;
         }
         tasks.shutdown().await;
+        if let Some((stop, task)) = self.content_listener {
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
         served
     }
 }

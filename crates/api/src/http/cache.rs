@@ -169,9 +169,11 @@ pub async fn caching(
         .run(axum::extract::Request::from_parts(parts, body))
         .await;
     let policy = &http.app.config().cache;
+    // Left on the response for the response cache outside this layer.
     let tags = response
-        .extensions_mut()
-        .remove::<CacheTags>()
+        .extensions()
+        .get::<CacheTags>()
+        .cloned()
         .unwrap_or_default();
     if !read {
         // Answers to POST are not stored unless they say so; staff answers and previews say
@@ -230,14 +232,17 @@ pub async fn caching(
 }
 
 /// A body read into memory, or, past the limit, handed back whole to be streamed on.
-enum Buffered {
+pub(super) enum Buffered {
     Whole(axum::body::Bytes),
     TooLarge(axum::body::Body),
 }
 
 /// Reads `body` while it stays within `limit` bytes. Past it, the chunks read so far and the
 /// unread rest are put back together, so nothing is lost and nothing more is held.
-async fn buffer_up_to(mut body: axum::body::Body, limit: usize) -> Result<Buffered, axum::Error> {
+pub(super) async fn buffer_up_to(
+    mut body: axum::body::Body,
+    limit: usize,
+) -> Result<Buffered, axum::Error> {
     use axum::body::HttpBody as _;
     if body.size_hint().lower() > limit as u64 {
         return Ok(Buffered::TooLarge(body));
@@ -321,7 +326,7 @@ pub fn etag_matches(
 }
 
 /// `304 Not Modified` for `response`: its validators and caching headers, no body.
-fn not_modified(response: &Response) -> Response {
+pub(super) fn not_modified(response: &Response) -> Response {
     use axum::http::header;
     let mut answer = Response::new(axum::body::Body::empty());
     *answer.status_mut() = axum::http::StatusCode::NOT_MODIFIED;

@@ -563,6 +563,7 @@ async fn execute(
     media: GraphqlMediaType,
     prepared: Prepared,
 ) -> HttpResponse {
+    let query = !prepared.is_mutation();
     let (mut response, tags) = run(http, caller, prepared, None).await;
     // A request error (validation, variable coercion) never reached execution: it has no path
     // and no data. The spec answers it with 400 and no `data` key.
@@ -594,6 +595,11 @@ async fn execute(
         http_response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if query && status == StatusCode::OK {
+        // A query answered without errors: the response cache may keep it.
+        http_response
+            .extensions_mut()
+            .insert(crate::http::response_cache::GraphqlAnswer);
     }
     tags.attach(&mut http_response);
     if unavailable {

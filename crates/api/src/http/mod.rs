@@ -13,6 +13,7 @@ pub mod limits;
 pub mod observe;
 pub mod openapi;
 pub mod problems;
+pub mod response_cache;
 pub mod rest;
 mod scrape;
 
@@ -38,9 +39,9 @@ pub struct HttpState {
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
 /// request id, tracing span and request metrics ([`observe`]), CORS (answers preflights
-/// itself), the request's deadline and database pool share, per-client rate limits, HTTP
-/// caching (ETag, 304, Cache-Control, Surrogate-Key),
-/// compression, then the routes.
+/// itself), the request's deadline and database pool share, per-client rate limits, the
+/// public response cache ([`response_cache`]), HTTP caching (ETag, 304, Cache-Control,
+/// Surrogate-Key), compression, then the routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     let cors = cors_layer(&state.config().cors_origins);
@@ -102,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(http.clone(), cache::caching))
         .layer(middleware::from_fn_with_state(
             http.clone(),
+            response_cache::response_cache,
+        ))
+        .layer(middleware::from_fn_with_state(
+            http.clone(),
             limits::rate_limit,
         ))
         .layer(middleware::from_fn_with_state(
@@ -128,6 +133,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .expose_headers([
             header::ETAG,
             header::RETRY_AFTER,
+            response_cache::X_CACHE,
             HeaderName::from_static("ratelimit-limit"),
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),

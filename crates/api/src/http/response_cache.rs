@@ -1,0 +1,565 @@
+//! The public response cache: finished answers to anonymous and partner reads, kept in memory
+//! and served again without running the handler, recomputing the ETag or compressing again.
+//!
+//! It sits between the rate-limit layer (a hit still counts against the caller's budget) and
+//! the [`caching`](super::cache::caching) layer, and stores what that layer produced: status,
+//! headers (ETag, `Cache-Control`, `Vary`, `Surrogate-Key`, content encoding) and body bytes.
+//!
+//! **What is looked up.** `GET` of any route and `POST /graphql`, from anonymous callers and
+//! partners (a partner's answers are keyed by its sorted scope set: no answer shows a
+//! partner's token subject). Staff callers, callers whose token does not verify, and every
+//! other method pass straight through.
+//!
+//! **Key.** A SHA-256 over: the method, the path and query as sent, the caller's class, the
+//! request headers an answer depends on (`Accept`, `Accept-Encoding`, and for POST
+//! `Content-Type`), and for POST the JSON body re-serialised canonically (object keys sorted,
+//! whitespace outside strings dropped), so `{"query":…,"variables":…}` and the same fields in
+//! another order or layout share an entry. The query text itself is kept as sent.
+//!
+//! **What is stored.** Only `200` answers the caching layer let be stored (its `Storability`
+//! is public or private: never a staff answer, never one marked
+//! [`CacheTags::never_store`](super::cache::CacheTags::never_store), like a preview), without
+//! `Cache-Control: no-store`, and for GraphQL only query answers without errors
+//! ([`GraphqlAnswer`]). A body larger than the entry bound is sent on, not stored.
+//!
+//! **Freshness.** Each entry carries the [`Freshness`] seen before its answer was computed: it
+//! is served only while the application's content generation is unchanged (every write moves
+//! it; on PostgreSQL so does every other process's write, through `LISTEN`) and until the next
+//! scheduled publication or embargo lift. Answers showing trending (`list:trending`) live at
+//! most the trending cache interval; the news sitemap's at most until its oldest story leaves
+//! the two-day window. While the cross-process listener is down nothing is served from here.
+//!
+//! **Bound.** Total bytes (key, headers, body and a fixed overhead per entry), least recently
+//! used forgotten first; `x-cache: hit` or `x-cache: miss` tells which it was.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use gazette_app::Freshness;
+use gazette_domain::Viewer;
+use lru::LruCache;
+use sha2::Digest as _;
+
+use super::HttpState;
+use super::cache::{Buffered, CacheTags, buffer_up_to, etag_matches, not_modified};
+
+/// `x-cache`: whether the answer came from the response cache.
+pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+/// Bytes every entry is charged on top of its key, headers and body (the map's node, the
+/// entry's fields).
+const ENTRY_OVERHEAD: usize = 256;
+
+/// Settings of the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseCacheConfig {
+    /// Most bytes kept (0: the cache is off).
+    pub max_bytes: usize,
+    /// Largest single entry (bigger answers are sent on, not kept).
+    pub max_entry_bytes: usize,
+}
+
+impl Default for ResponseCacheConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 * 1024 * 1024,
+            max_entry_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// A GraphQL answer that may be kept: a query (not a mutation) answered without errors. The
+/// GraphQL handler marks its responses with it; other GraphQL answers are never stored.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphqlAnswer;
+
+/// One stored answer.
+#[derive(Debug)]
+struct Entry {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    freshness: Freshness,
+    /// Monotonic end of life (trending answers), if any.
+    expires: Option<Instant>,
+    /// End of life on the application's clock besides `freshness.until` (the news sitemap).
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    weight: usize,
+}
+
+impl Entry {
+    fn valid(&self, current: &Freshness, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.freshness.still_valid(current, now)
+            && self.until.is_none_or(|until| now < until)
+            && self.expires.is_none_or(|at| Instant::now() < at)
+    }
+
+    fn response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
+}
+
+type Key = [u8; 32];
+
+struct Stored {
+    entries: LruCache<Key, Arc<Entry>>,
+    bytes: usize,
+}
+
+/// The cache: a byte-bounded LRU map from request keys to finished answers. Cheap to share.
+pub struct ResponseCache {
+    config: ResponseCacheConfig,
+    stored: Mutex<Stored>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stored = self.lock();
+        f.debug_struct("ResponseCache")
+            .field("config", &self.config)
+            .field("entries", &stored.entries.len())
+            .field("bytes", &stored.bytes)
+            .finish()
+    }
+}
+
+impl ResponseCache {
+    /// An empty cache bounded by `config`.
+    pub fn new(config: ResponseCacheConfig) -> Self {
+        Self {
+            config,
+            stored: Mutex::new(Stored {
+                entries: LruCache::unbounded(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    /// Whether anything may be stored.
+    pub fn enabled(&self) -> bool {
+        self.config.max_bytes > 0 && self.config.max_entry_bytes > 0
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stored> {
+        self.stored.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entry under `key` if it is still valid; an invalid one is dropped.
+    fn get(
+        &self,
+        key: &Key,
+        current: &Freshness,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Arc<Entry>> {
+        let mut stored = self.lock();
+        let entry = stored.entries.get(key)?.clone();
+        if entry.valid(current, now) {
+            return Some(entry);
+        }
+        stored.entries.pop(key);
+        stored.bytes = stored.bytes.saturating_sub(entry.weight);
+        None
+    }
+
+    /// Keeps `entry` under `key`, forgetting the least recently used entries beyond the bound.
+    fn put(&self, key: Key, entry: Entry) {
+        if entry.weight > self.config.max_entry_bytes || entry.weight > self.config.max_bytes {
+            return;
+        }
+        let mut stored = self.lock();
+        let weight = entry.weight;
+        if let Some(old) = stored.entries.put(key, Arc::new(entry)) {
+            stored.bytes = stored.bytes.saturating_sub(old.weight);
+        }
+        stored.bytes += weight;
+        let mut evicted = 0u64;
+        while stored.bytes > self.config.max_bytes {
+            let Some((_, old)) = stored.entries.pop_lru() else {
+                break;
+            };
+            stored.bytes = stored.bytes.saturating_sub(old.weight);
+            evicted += 1;
+        }
+        drop(stored);
+        if evicted > 0 {
+            crate::metrics::response_cache_evicted(evicted);
+        }
+    }
+}
+
+/// The layer (see the module docs).
+pub async fn response_cache(
+    State(http): State<HttpState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let cache = http.app.response_cache();
+    let method = request.method().clone();
+    let graphql = request.uri().path() == "/graphql";
+    let graphql_post = method == Method::POST && graphql;
+    if !cache.enabled() || !(method == Method::GET || graphql_post) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(viewer) = super::caller::Authenticated::of(&parts, &http) else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let Some(class) = caller_class(&viewer) else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    // A POST body is read (within the body limit) to be part of the key, then handed on.
+    let (body, canonical) = if graphql_post {
+        match buffer_up_to(body, http.app.config().max_body_bytes).await {
+            Ok(Buffered::Whole(bytes)) => {
+                let canonical = canonical_json(&bytes);
+                (Body::from(bytes), canonical)
+            }
+            Ok(Buffered::TooLarge(body)) => (body, None),
+            // The client went away mid-body: the handler reports it.
+            Err(_) => (Body::empty(), None),
+        }
+    } else {
+        (body, Some(Vec::new()))
+    };
+    let request = Request::from_parts(parts, body);
+    // A body that is not JSON (or too large) is the handler's to refuse; nothing to keep.
+    let Some(canonical) = canonical else {
+        return next.run(request).await;
+    };
+    let now = http.app.now();
+    let freshness = match http.app.app().freshness(now).await {
+        Ok(Some(freshness)) => freshness,
+        // Not trusted now (the listener is away) or storage failed: computed, not kept.
+        Ok(None) | Err(_) => return next.run(request).await,
+    };
+    let key = key_of(&request, &class, &canonical);
+    if let Some(entry) = cache.get(&key, &freshness, now) {
+        crate::metrics::cache_lookup("response", true);
+        let mut response = match request.headers().get(header::IF_NONE_MATCH) {
+            Some(candidates)
+                if entry
+                    .headers
+                    .get(header::ETAG)
+                    .is_some_and(|etag| etag_matches(candidates, etag)) =>
+            {
+                not_modified(&entry.response())
+            }
+            _ => entry.response(),
+        };
+        response
+            .headers_mut()
+            .insert(X_CACHE, HeaderValue::from_static("hit"));
+        return response;
+    }
+    crate::metrics::cache_lookup("response", false);
+    let path_is_sitemap = request.uri().path() == "/sitemap-news.xml";
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(X_CACHE, HeaderValue::from_static("miss"));
+    let Some(expires) = storable(&http, &response, graphql) else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = match buffer_up_to(body, cache.config.max_entry_bytes).await {
+        Ok(Buffered::Whole(bytes)) => bytes,
+        Ok(Buffered::TooLarge(body)) => return Response::from_parts(parts, body),
+        Err(error) => {
+            use axum::response::IntoResponse as _;
+            return crate::ApiError::internal(&error).into_response();
+        }
+    };
+    let mut headers = parts.headers.clone();
+    headers.remove(X_CACHE);
+    let weight = ENTRY_OVERHEAD
+        + key.len()
+        + bytes.len()
+        + headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum::<usize>();
+    let until = if path_is_sitemap {
+        freshness.window_until
+    } else {
+        None
+    };
+    cache.put(
+        key,
+        Entry {
+            status: parts.status,
+            headers,
+            body: bytes.clone(),
+            freshness,
+            expires,
+            until,
+            weight,
+        },
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Whose answers a request may share: every anonymous caller's, or every partner's with the
+/// same scopes (no answer shows a partner's subject). `None`: staff, never cached.
+fn caller_class(viewer: &Viewer) -> Option<String> {
+    match viewer {
+        Viewer::Anonymous => Some("anonymous".to_owned()),
+        Viewer::Partner { scopes, .. } => {
+            let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            scopes.sort_unstable();
+            scopes.dedup();
+            Some(format!("partner:{}", scopes.join(" ")))
+        }
+        Viewer::Editor { .. } | Viewer::Admin { .. } => None,
+    }
+}
+
+/// The request's key (see the module docs). Every part is length-prefixed, so no two
+/// different requests run together into the same bytes.
+fn key_of(request: &Request, class: &str, canonical_body: &[u8]) -> Key {
+    let mut hasher = sha2::Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    part(request.method().as_str().as_bytes());
+    part(
+        request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .as_bytes(),
+    );
+    part(class.as_bytes());
+    for name in [
+        header::ACCEPT,
+        header::ACCEPT_ENCODING,
+        header::CONTENT_TYPE,
+    ] {
+        for value in request.headers().get_all(&name) {
+            part(value.as_bytes());
+        }
+        part(b"\0");
+    }
+    part(canonical_body);
+    hasher.finalize().into()
+}
+
+/// The JSON `body` re-serialised with every object's keys sorted and no insignificant
+/// whitespace; `None` when it is not JSON.
+fn canonical_json(body: &[u8]) -> Option<Vec<u8>> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut out = Vec::with_capacity(body.len());
+    write_canonical(&value, &mut out);
+    Some(out)
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+            fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (name, field)) in fields.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Serialising a string cannot fail.
+                let _ = serde_json::to_writer(&mut *out, name);
+                out.push(b':');
+                write_canonical(field, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+/// Whether `response` may be kept, and until when at most on the monotonic clock: a 200 the
+/// caching layer let be stored (it carries the handler's [`CacheTags`], not marked
+/// never-store), not `no-store`, and from `/graphql` (GET or POST) a query answer without
+/// errors; one showing trending only while trending's own cache would (not at all when it is
+/// off).
+fn storable(http: &HttpState, response: &Response, graphql: bool) -> Option<Option<Instant>> {
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    if graphql && response.extensions().get::<GraphqlAnswer>().is_none() {
+        return None;
+    }
+    let tags = response.extensions().get::<CacheTags>()?;
+    if tags.is_never_store() {
+        return None;
+    }
+    let no_store = response
+        .headers()
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"));
+    if no_store {
+        return None;
+    }
+    if tags.iter().any(|tag| tag == "list:trending") {
+        let ttl: Duration = http.app.config().views.trending_cache_ttl;
+        if ttl.is_zero() {
+            return None;
+        }
+        return Some(Some(Instant::now() + ttl));
+    }
+    Some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_layout() {
+        let a = canonical_json(br#"{ "variables": {"b": 1, "a": [1, 2]}, "query": "{ x }" }"#);
+        let b = canonical_json(br#"{"query":"{ x }","variables":{"a":[1,2],"b":1}}"#);
+        assert_eq!(a, b);
+        assert_eq!(
+            a.unwrap(),
+            br#"{"query":"{ x }","variables":{"a":[1,2],"b":1}}"#.to_vec()
+        );
+        assert!(canonical_json(b"not json").is_none());
+    }
+
+    fn entry(weight: usize) -> Entry {
+        Entry {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            freshness: Freshness {
+                generation: 0,
+                until: None,
+                window_until: None,
+            },
+            expires: None,
+            until: None,
+            weight,
+        }
+    }
+
+    #[test]
+    fn the_byte_bound_holds_and_the_least_recently_used_go_first() {
+        let cache = ResponseCache::new(ResponseCacheConfig {
+            max_bytes: 1000,
+            max_entry_bytes: 400,
+        });
+        let fresh = Freshness {
+            generation: 0,
+            until: None,
+            window_until: None,
+        };
+        let now = chrono::Utc::now();
+        for i in 0..10u8 {
+            cache.put([i; 32], entry(300));
+            // Key 0 is used again each time: it stays.
+            assert!(cache.get(&[0; 32], &fresh, now).is_some());
+            assert!(cache.bytes() <= 1000);
+        }
+        assert_eq!(cache.len(), 3);
+        assert!(cache.get(&[9; 32], &fresh, now).is_some());
+        assert!(cache.get(&[1; 32], &fresh, now).is_none());
+        // Too large for one entry: not kept.
+        cache.put([42; 32], entry(401));
+        assert!(cache.get(&[42; 32], &fresh, now).is_none());
+    }
+
+    #[test]
+    fn an_entry_of_an_older_generation_or_past_its_instant_is_not_served() {
+        let cache = ResponseCache::new(ResponseCacheConfig::default());
+        let now = chrono::Utc::now();
+        let mut stamped = entry(10);
+        stamped.freshness = Freshness {
+            generation: 1,
+            until: Some(now + chrono::Duration::seconds(1)),
+            window_until: None,
+        };
+        cache.put([1; 32], stamped);
+        let same = Freshness {
+            generation: 1,
+            until: None,
+            window_until: None,
+        };
+        assert!(cache.get(&[1; 32], &same, now).is_some());
+        assert!(
+            cache
+                .get(&[1; 32], &same, now + chrono::Duration::seconds(1))
+                .is_none()
+        );
+        assert!(cache.is_empty(), "an invalid entry is dropped");
+        let mut stamped = entry(10);
+        stamped.freshness.generation = 1;
+        cache.put([2; 32], stamped);
+        let moved = Freshness {
+            generation: 2,
+            ..same
+        };
+        assert!(cache.get(&[2; 32], &moved, now).is_none());
+    }
+
+    #[test]
+    fn partners_are_keyed_by_their_scopes_and_staff_not_at_all() {
+        let partner = |sub: &str, scopes: &[&str]| Viewer::Partner {
+            sub: sub.to_owned(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        assert_eq!(
+            caller_class(&partner("a", &["x", "syndication"])),
+            caller_class(&partner("b", &["syndication", "x"]))
+        );
+        assert_ne!(
+            caller_class(&partner("a", &["syndication"])),
+            caller_class(&partner("a", &[]))
+        );
+        assert_ne!(
+            caller_class(&Viewer::Anonymous),
+            caller_class(&partner("a", &[]))
+        );
+        assert!(
+            caller_class(&Viewer::Editor {
+                sub: "e".to_owned()
+            })
+            .is_none()
+        );
+    }
+}
