@@ -194,6 +194,7 @@ pub fn client_key(address: IpAddr) -> IpAddr {
 }
 
 type TrendingKey = (TrendingWindow, Option<Slug>, usize);
+/// A trending list and the end of the interval it was computed in (when it is forgotten).
 type CachedList = (Instant, Arc<Vec<Candidate>>);
 
 struct Inner {
@@ -205,6 +206,8 @@ struct Inner {
     hasher: RandomState,
     lookups: Mutex<HashMap<ArticleRef, (Instant, Option<Known>)>>,
     trending: Mutex<HashMap<TrendingKey, CachedList>>,
+    /// Where trending's cache intervals are counted from.
+    epoch: Instant,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Per (hashed address prefix, article): the address rules' memory, bounded.
     tallies: Mutex<lru::LruCache<(u64, Uuid), Tally>>,
@@ -250,6 +253,7 @@ impl Views {
                 hasher: RandomState::new(),
                 lookups: Mutex::new(HashMap::new()),
                 trending: Mutex::new(HashMap::new()),
+                epoch: Instant::now(),
                 limiter,
                 tallies: Mutex::new(lru::LruCache::new(
                     std::num::NonZeroUsize::new(config.address_capacity)
@@ -458,8 +462,22 @@ impl Views {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        let now = Instant::now();
+        lock(&self.inner.trending).retain(|_, (until, _)| now < *until);
+    }
+
+    /// The end of the current trending interval (`None` when trending is not cached). Trending
+    /// is cached in fixed intervals of `trending_cache_ttl` counted from the start: every list,
+    /// and every cached answer showing one, is forgotten at the end of the interval it was
+    /// computed in, so views move trending at those instants and never later.
+    pub fn trending_interval_end(&self) -> Option<Instant> {
         let ttl = self.inner.config.trending_cache_ttl;
-        lock(&self.inner.trending).retain(|_, (at, _)| at.elapsed() < ttl);
+        if ttl.is_zero() {
+            return None;
+        }
+        let intervals = self.inner.epoch.elapsed().as_nanos() / ttl.as_nanos() + 1;
+        let offset = u64::try_from(intervals.saturating_mul(ttl.as_nanos())).unwrap_or(u64::MAX);
+        self.inner.epoch.checked_add(Duration::from_nanos(offset))
     }
 
     /// The trending list, from memory when a fresh enough copy is there. A topic's list takes
@@ -471,16 +489,16 @@ impl Views {
         limit: usize,
         now: DateTime<Utc>,
     ) -> Result<Arc<Vec<Candidate>>, StoreError> {
-        let ttl = self.inner.config.trending_cache_ttl;
+        let interval_end = self.trending_interval_end();
         let key = (window, topic.map(|t| t.slug.clone()), limit);
-        if !ttl.is_zero()
-            && let Some((at, list)) = lock(&self.inner.trending).get(&key)
-            && at.elapsed() < ttl
+        if interval_end.is_some()
+            && let Some((until, list)) = lock(&self.inner.trending).get(&key)
+            && Instant::now() < *until
         {
             crate::metrics::cache_lookup("trending", true);
             return Ok(Arc::clone(list));
         }
-        if !ttl.is_zero() {
+        if interval_end.is_some() {
             crate::metrics::cache_lookup("trending", false);
         }
         let list = Arc::new(
@@ -489,8 +507,8 @@ impl Views {
                 .trending(window, key.1.as_ref(), limit, now)
                 .await?,
         );
-        if !ttl.is_zero() {
-            lock(&self.inner.trending).insert(key, (Instant::now(), Arc::clone(&list)));
+        if let Some(until) = interval_end {
+            lock(&self.inner.trending).insert(key, (until, Arc::clone(&list)));
         }
         Ok(list)
     }

@@ -25,15 +25,16 @@
 //! **Freshness.** Each entry carries the [`Freshness`] seen before its answer was computed: it
 //! is served only while the application's content generation is unchanged (every write moves
 //! it; on PostgreSQL so does every other process's write, through `LISTEN`) and until the next
-//! scheduled publication or embargo lift. Answers showing trending (`list:trending`) live at
-//! most the trending cache interval; the news sitemap's at most until its oldest story leaves
-//! the two-day window. While the cross-process listener is down nothing is served from here.
+//! scheduled publication or embargo lift. Answers showing trending (`list:trending`) end with
+//! the trending cache interval they were computed in; the news sitemap's at most until its
+//! oldest story leaves the two-day window. While the cross-process listener is down nothing is
+//! served from here.
 //!
 //! **Bound.** Total bytes (key, headers, body and a fixed overhead per entry), least recently
 //! used forgotten first; `x-cache: hit` or `x-cache: miss` tells which it was.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -413,8 +414,8 @@ fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
 /// Whether `response` may be kept, and until when at most on the monotonic clock: a 200 the
 /// caching layer let be stored (it carries the handler's [`CacheTags`], not marked
 /// never-store), not `no-store`, and from `/graphql` (GET or POST) a query answer without
-/// errors; one showing trending only while trending's own cache would (not at all when it is
-/// off).
+/// errors; one showing trending only until the end of trending's cache interval (not at all
+/// when trending is not cached).
 fn storable(http: &HttpState, response: &Response, graphql: bool) -> Option<Option<Instant>> {
     if response.status() != StatusCode::OK {
         return None;
@@ -437,11 +438,8 @@ fn storable(http: &HttpState, response: &Response, graphql: bool) -> Option<Opti
         return None;
     }
     if tags.iter().any(|tag| tag == "list:trending") {
-        let ttl: Duration = http.app.config().views.trending_cache_ttl;
-        if ttl.is_zero() {
-            return None;
-        }
-        return Some(Some(Instant::now() + ttl));
+        // Forgotten with the trending lists it shows, at the end of their interval.
+        return http.app.views().trending_interval_end().map(Some);
     }
     Some(None)
 }
