@@ -99,7 +99,9 @@ fn parse_duration(text: &str) -> Option<Duration> {
     } else {
         return None;
     };
-    Some(Duration::from_secs_f64(number.trim().parse::<f64>().ok()? * scale))
+    Some(Duration::from_secs_f64(
+        number.trim().parse::<f64>().ok()? * scale,
+    ))
 }
 
 fn parse_wrk(out: &str) -> Result<Load, Failure> {
