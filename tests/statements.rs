@@ -54,3 +54,64 @@ on_both_databases!(a_related_list_costs_constant_statements, |db| async move {
         "statements per related list (20 and 300 articles, 1 and 20 asked): {counts:?}"
     );
 });
+
+/// Whether a statement reads an article's texts (the body in any form) or keyword profile.
+fn reads_texts(sql: &str) -> bool {
+    [
+        "\"body\"",
+        "\"body_html\"",
+        "\"body_text\"",
+        "\"related_keywords\"",
+    ]
+    .iter()
+    .any(|column| sql.contains(column))
+}
+
+// No list or lookup reads a body (lists of articles, trending, search hits without a body
+// passage, a lookup by slug); a body selected in a list is read for the whole list in one
+// statement, whatever its length.
+on_both_databases!(
+    lists_read_no_body_and_a_selected_body_costs_one_statement,
+    |db| async move {
+        let app = spawn_seeded_app(db, 30).await;
+        app.store.record_statements();
+        let data = app
+            .gql_ok(
+                "{ articles(first: 10) { edges { node { slug headline readingTimeMinutes topics { slug } authors { name } } } }
+                   trending(first: 5) { article { slug headline } }
+                   search(query: \"grain\", first: 5) { edges { node { article { slug } highlights { headline { html } } } } }
+                   article(slug: \"brief-000003\") { slug headline wordCount } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(data["articles"]["edges"].as_array().unwrap().len(), 10);
+        assert!(data["article"]["wordCount"].as_u64().unwrap() > 0);
+        let sent = app.store.take_recorded_statements();
+        assert!(!sent.is_empty());
+        let reading: Vec<&String> = sent.iter().filter(|sql| reads_texts(sql)).collect();
+        assert!(reading.is_empty(), "statements reading texts: {reading:#?}");
+
+        for n in [1, 10] {
+            let data = app
+                .gql_ok(
+                    "query($n: Int) { articles(first: $n) { edges { node { slug bodyText body { __typename } } } } }",
+                    json!({ "n": n }),
+                )
+                .await;
+            let edges = data["articles"]["edges"].as_array().unwrap();
+            assert_eq!(edges.len(), n);
+            assert!(
+                edges
+                    .iter()
+                    .all(|e| !e["node"]["bodyText"].as_str().unwrap().is_empty())
+            );
+            let sent = app.store.take_recorded_statements();
+            let reading: Vec<&String> = sent.iter().filter(|sql| reads_texts(sql)).collect();
+            assert_eq!(
+                reading.len(),
+                1,
+                "{n} articles, body statements: {reading:#?}"
+            );
+        }
+    }
+);

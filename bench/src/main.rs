@@ -10,10 +10,14 @@
 //! - `abuse` (`abuse.rs`): a reader fetching the sample article page alone, then while every
 //!   kind of hostile request of issue 14 runs; the reader's latency in both, and how fast each
 //!   hostile request was answered.
+//! - `reads` (`reads.rs`): read throughput under 32 connections (`wrk`) on SQLite and
+//!   PostgreSQL, each row against the server's own floor (`{ __typename }`), plus one client's
+//!   latency, memory under the page load and cold start.
 //!
 //! Figures are printed as Markdown; BENCHMARKS.md records them with the machine they came from.
 
 mod abuse;
+mod reads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -88,6 +92,25 @@ enum Bench {
         /// topics, batch, apq, preview, etag, views, introspection; all by default.
         #[arg(long, env = "BENCH_KINDS", value_delimiter = ',')]
         kinds: Vec<String>,
+    },
+    /// Read throughput on SQLite and PostgreSQL (issue 17), with `wrk`.
+    Reads {
+        /// Generated articles to seed (plus the samples).
+        #[arg(long, env = "BENCH_ARTICLES", default_value_t = 20_000)]
+        articles: usize,
+        /// Seconds of load per row.
+        #[arg(long, env = "BENCH_SECONDS", default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, env = "BENCH_CONNECTIONS", default_value_t = 32)]
+        connections: usize,
+        /// The PostgreSQL server's admin URL (a fresh database is made on it and dropped).
+        #[arg(
+            long,
+            env = "BENCH_PG_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
+        postgres: String,
     },
     /// Everything, with default sizes, on SQLite.
     All,
@@ -803,6 +826,12 @@ async fn main() -> Result<(), Failure> {
             slow_clients,
             kinds,
         } => abuse::abuse(seconds, rate, slow_clients, &kinds).await,
+        Bench::Reads {
+            articles,
+            seconds,
+            connections,
+            postgres,
+        } => reads::reads(articles, seconds, connections, &postgres).await,
         Bench::All => {
             beacon(10, 32).await?;
             trending(100_000, 10_000_000, None).await?;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, Author, Correction, CursorKey as _, PageRequest, Slug,
-    Topic, ValidationError, Viewer,
+    Article, ArticleCursor, ArticleOrder, Author, Body, Correction, CursorKey as _, PageRequest,
+    Slug, Topic, ValidationError, Viewer,
 };
 use gazette_persistence::{ArticleFilter, Page, Store, StoreError};
 use uuid::Uuid;
@@ -135,6 +135,12 @@ impl App {
             ArticleKey::Slug(slug) => store.article_by_slug(slug, visibility).await?,
             ArticleKey::Id(id) => store.article_by_id(*id, visibility).await?,
         })
+    }
+
+    /// The bodies of `ids`, keyed by id (one statement): only for articles already shown to
+    /// the caller, whose body right the caller has checked (`may_read_body`).
+    pub async fn bodies(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Body>, AppError> {
+        Ok(self.store().article_bodies(ids).await?)
     }
 
     /// `article` with its topics, authors, corrections and earlier slugs (four statements

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use gazette_domain::syndication::{
     FeedContent, FullTextRefusal, NEWS_SITEMAP_MAX_URLS, NEWS_SITEMAP_WINDOW,
 };
-use gazette_domain::{Article, ArticleCursor, ArticleOrder, Direction, PageRequest, Viewer};
+use gazette_domain::{Article, ArticleCursor, ArticleOrder, Body, Direction, PageRequest, Viewer};
 use gazette_persistence::ArticleFilter;
 
 use crate::articles::{Relations, relations};
@@ -18,6 +18,8 @@ pub struct FeedItems {
     pub articles: Vec<(Article, bool)>,
     /// Their topics and authors.
     pub relations: Relations,
+    /// The bodies of the full-text articles (and only theirs), by article id.
+    pub bodies: std::collections::HashMap<uuid::Uuid, Body>,
 }
 
 impl App {
@@ -68,16 +70,27 @@ impl App {
     ) -> Result<FeedItems, AppError> {
         Self::check_feed_content(viewer, content)?;
         let articles = self.newest_public(viewer, filter, limit, now).await?;
-        let relations = relations(self.store(), &articles).await?;
+        let full_text: Vec<uuid::Uuid> = articles
+            .iter()
+            .filter(|a| content.includes_full_text(viewer, a, now))
+            .map(|a| a.id)
+            .collect();
+        // Only the full-text items' bodies are read, in one statement beside the relations.
+        let (relations, bodies) = tokio::try_join!(
+            relations(self.store(), &articles),
+            self.store().article_bodies(&full_text)
+        )?;
+        let articles = articles
+            .into_iter()
+            .map(|a| {
+                let full = full_text.contains(&a.id);
+                (a, full)
+            })
+            .collect();
         Ok(FeedItems {
-            articles: articles
-                .into_iter()
-                .map(|a| {
-                    let full = content.includes_full_text(viewer, &a, now);
-                    (a, full)
-                })
-                .collect(),
+            articles,
             relations,
+            bodies,
         })
     }
 

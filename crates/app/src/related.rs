@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use gazette_domain::related::{Keywords, Profile, rank};
+use gazette_domain::related::{Profile, rank};
 use gazette_domain::{Article, Visibility};
 use gazette_persistence::{Store, StoreError};
 use uuid::Uuid;
@@ -73,11 +73,11 @@ impl Related {
         if !self.ttl.is_zero() {
             crate::metrics::cache_lookup("related", false);
         }
-        let keywords = Keywords::of(
-            source.headline.as_str(),
-            source.dek.as_str(),
-            &source.body.to_plain_text(),
-        );
+        let keywords = self
+            .store
+            .keyword_profile(source.id)
+            .await?
+            .unwrap_or_default();
         let at = source.published_at.unwrap_or(source.created_at);
         let candidates = self
             .store

@@ -23,7 +23,7 @@ pub struct SearchHit {
     /// The headline, whole, with the matches marked.
     pub headline: Highlight,
     /// A body passage around the first match; `None` where the viewer may not read the body
-    /// (a partner without the right to the full text).
+    /// (a partner without the right to the full text) or passages were not asked for.
     pub body: Option<Highlight>,
 }
 
@@ -57,7 +57,8 @@ impl SearchPage {
 
 impl App {
     /// The page `page` of articles matching `query` under `filter` that `viewer` may see in
-    /// public lists at `now`, with their highlights.
+    /// public lists at `now`, with their headline highlights and, when `body_passages`, the
+    /// passage of each readable body around its first match.
     pub async fn search(
         &self,
         viewer: &Viewer,
@@ -65,6 +66,7 @@ impl App {
         filter: &SearchFilter,
         page: &PageRequest<OffsetCursor>,
         now: DateTime<Utc>,
+        body_passages: bool,
     ) -> Result<SearchPage, AppError> {
         let offset = page.cursor.map_or(0, |c| c.0);
         let result = self
@@ -77,13 +79,27 @@ impl App {
                 viewer.public_visibility(now),
             )
             .await?;
+        // Body passages only when asked for, and only of the hits the viewer may read: one
+        // statement for the page's stored plain texts.
+        let readable: Vec<uuid::Uuid> = if body_passages {
+            result
+                .items
+                .iter()
+                .filter(|hit| may_read_body(viewer, &hit.article, now))
+                .map(|hit| hit.article.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut texts = self.store().article_body_texts(&readable).await?;
         let hits = result
             .items
             .into_iter()
             .map(|hit| SearchHit {
                 headline: highlight(hit.article.headline.as_str(), query, usize::MAX),
-                body: may_read_body(viewer, &hit.article, now)
-                    .then(|| highlight(&hit.article.body.to_plain_text(), query, SNIPPET_CHARS)),
+                body: texts
+                    .remove(&hit.article.id)
+                    .map(|text| highlight(&text, query, SNIPPET_CHARS)),
                 score: hit.score,
                 tier: hit.tier,
                 article: hit.article,

@@ -141,7 +141,8 @@ impl Syndication {
     }
 }
 
-/// An article as the rules see it.
+/// An article as the rules and every list see it: everything but the body, which is read and
+/// parsed only where a body is shown (a separately loaded [`Body`]); its word count is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Article {
     /// UUID v7: time-ordered, stable.
@@ -152,8 +153,8 @@ pub struct Article {
     pub headline: Headline,
     /// One-line summary.
     pub dek: Dek,
-    /// Typed blocks.
-    pub body: Body,
+    /// Words in the body (stored with each save, so a list needs no body).
+    pub word_count: u32,
     /// Wire agency or desk.
     pub source: Source,
     /// Language tag.
@@ -184,7 +185,7 @@ pub struct Article {
 impl Article {
     /// Words in the body.
     pub fn word_count(&self) -> u32 {
-        self.body.word_count()
+        self.word_count
     }
 
     /// Minutes to read, rounded up.
@@ -300,7 +301,7 @@ pub(crate) mod tests {
             slug: Slug::parse("a-story").unwrap(),
             headline: Headline::parse("A story").unwrap(),
             dek: Dek::parse("In short.").unwrap(),
-            body: Body::default(),
+            word_count: 0,
             source: Source::parse("News1").unwrap(),
             language: Language::english(),
             canonical_url: None,

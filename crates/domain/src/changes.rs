@@ -250,7 +250,7 @@ mod tests {
             slug: crate::Slug::parse("a-story").unwrap(),
             headline: crate::Headline::parse("A story").unwrap(),
             dek: crate::Dek::parse("").unwrap(),
-            body: crate::Body::default(),
+            word_count: 0,
             source: crate::Source::parse("News1").unwrap(),
             language: crate::Language::english(),
             canonical_url: None,

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, ArticleStatus, Direction, EditedCursor, PageRequest,
-    Slug, Visibility,
+    Article, ArticleCursor, ArticleOrder, ArticleStatus, Body, Direction, EditedCursor,
+    PageRequest, Slug, Visibility,
 };
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::convert::all;
+use crate::convert::{all, stored_body};
 use crate::entities::articles::{self, Column};
 use crate::{Store, StoreError};
 
@@ -102,7 +102,10 @@ impl Store {
         id: Uuid,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        let row = articles::Entity::find_by_id(id).one(&self.db).await?;
+        let row = articles::Entity::find_by_id(id)
+            .into_partial_model::<articles::Lean>()
+            .one(&self.db)
+            .await?;
         Ok(row
             .map(Article::try_from)
             .transpose()?
@@ -120,6 +123,7 @@ impl Store {
     ) -> Result<Option<Article>, StoreError> {
         let mut row = articles::Entity::find()
             .filter(Column::Slug.eq(slug.as_str()))
+            .into_partial_model::<articles::Lean>()
             .one(&self.db)
             .await?;
         if row.is_none() {
@@ -131,6 +135,7 @@ impl Store {
                 .to_owned();
             row = articles::Entity::find()
                 .filter(Column::Id.in_subquery(moved_here))
+                .into_partial_model::<articles::Lean>()
                 .one(&self.db)
                 .await?;
         }
@@ -151,6 +156,7 @@ impl Store {
         }
         let rows = articles::Entity::find()
             .filter(Column::Id.is_in(ids.iter().copied()))
+            .into_partial_model::<articles::Lean>()
             .all(&self.db)
             .await?;
         Ok(all::<_, Article>(rows)?
@@ -158,6 +164,43 @@ impl Store {
             .filter(|a| allowed(a, visibility))
             .map(|a| (a.id, a))
             .collect())
+    }
+
+    /// The bodies of `ids`, parsed, keyed by id (one statement of two columns). Who may see
+    /// them is the caller's business: it asks only for articles it has already shown.
+    pub async fn article_bodies(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Body>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Uuid, String)> = articles::Entity::find()
+            .select_only()
+            .columns([Column::Id, Column::Body])
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|(id, raw)| Ok((id, stored_body(id, &raw)?)))
+            .collect()
+    }
+
+    /// The stored plain text of the bodies of `ids` (what search highlights), keyed by id
+    /// (one statement of two columns).
+    pub async fn article_body_texts(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Uuid, String)> = articles::Entity::find()
+            .select_only()
+            .columns([Column::Id, Column::BodyText])
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The newsroom's list: articles in `statuses` (all when empty), last saved first, keyset
@@ -198,6 +241,7 @@ impl Store {
             .order_by(Column::UpdatedAt, order.clone())
             .order_by(Column::Id, order)
             .limit(page.limit + 1)
+            .into_partial_model::<articles::Lean>()
             .all(&self.db)
             .await?;
         let mut items: Vec<Article> = all(rows)?;
@@ -284,6 +328,7 @@ impl Store {
             .order_by(Column::PublishedAt, sql_order.clone())
             .order_by(Column::Id, sql_order)
             .limit(page.limit + 1)
+            .into_partial_model::<articles::Lean>()
             .all(&self.db)
             .await?;
         let mut items: Vec<Article> = all(rows)?;

@@ -21,6 +21,19 @@ impl TryFrom<articles::Model> for Article {
     type Error = StoreError;
 
     fn try_from(row: articles::Model) -> Result<Self, StoreError> {
+        Article::try_from(articles::Lean::from(row))
+    }
+}
+
+/// A stored body, parsed; a body the domain refuses is corrupt data.
+pub(crate) fn stored_body(id: uuid::Uuid, raw: &str) -> Result<Body, StoreError> {
+    Body::from_json(raw).map_err(corrupt("article", id))
+}
+
+impl TryFrom<articles::Lean> for Article {
+    type Error = StoreError;
+
+    fn try_from(row: articles::Lean) -> Result<Self, StoreError> {
         let bad = corrupt("article", row.id);
         let hero_image = row
             .hero_image
@@ -34,7 +47,9 @@ impl TryFrom<articles::Model> for Article {
             // Stored text is read as saved: see `from_stored`.
             headline: Headline::from_stored(row.headline),
             dek: Dek::from_stored(row.dek),
-            body: Body::from_json(&row.body).map_err(&bad)?,
+            word_count: u32::try_from(row.word_count).map_err(|_| {
+                StoreError::Corrupt(format!("article {}: word_count {}", row.id, row.word_count))
+            })?,
             source: Source::from_stored(row.source),
             language: Language::parse(&row.language).map_err(&bad)?,
             canonical_url: row.canonical_url.map(CanonicalUrl::from_stored),

@@ -456,6 +456,7 @@ async fn current_state<C: ConnectionTrait>(
         &author_ids,
     )
     .await?;
+    let body = crate::convert::stored_body(row.id, &row.body)?;
     let article = Article::try_from(row)?;
     let primary_topic = if article.primary_topic_id.is_some() && !topic_slugs.is_empty() {
         Some(topic_slugs.remove(0))
@@ -466,7 +467,7 @@ async fn current_state<C: ConnectionTrait>(
         slug: article.slug.clone(),
         headline: article.headline.clone(),
         dek: article.dek.clone(),
-        body: article.body.clone(),
+        body,
         source: article.source.clone(),
         language: article.language.clone(),
         canonical_url: article.canonical_url.clone(),

@@ -374,6 +374,16 @@ impl Store {
             .collect())
     }
 
+    /// The keyword profile of an article's texts (headline, dek and stored body text), computed
+    /// as its save computes it; `None` for an unknown id. One statement of four columns.
+    pub async fn keyword_profile(&self, id: Uuid) -> Result<Option<Keywords>, StoreError> {
+        Ok(self
+            .texts(&[id])
+            .await?
+            .pop()
+            .map(|(_, _, keywords)| keywords))
+    }
+
     /// Each of `ids` with its version and the keyword profile of its texts.
     async fn texts(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, i32, Keywords)>, StoreError> {
         use articles::Column;

@@ -43,6 +43,29 @@ impl Default for StoreOptions {
     }
 }
 
+/// Most statements [`Store::take_recorded_statements`] holds (the oldest are forgotten).
+pub const STATEMENT_LOG_CAPACITY: usize = 256;
+
+/// The statement log behind [`Store::record_statements`].
+#[derive(Debug, Default)]
+struct StatementLog {
+    on: std::sync::atomic::AtomicBool,
+    sql: std::sync::Mutex<std::collections::VecDeque<String>>,
+}
+
+impl StatementLog {
+    fn push(&self, sql: &str) {
+        let mut log = self
+            .sql
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if log.len() == STATEMENT_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(sql.to_owned());
+    }
+}
+
 /// Connections sqlx may open beyond the gate's limit: a quarter more, at least two.
 fn headroom(max_connections: u32) -> u32 {
     (max_connections / 4).max(2)
@@ -53,6 +76,9 @@ fn headroom(max_connections: u32) -> u32 {
 pub struct Store {
     pub(crate) db: Gated,
     statements: Arc<AtomicU64>,
+    /// The latest statements' SQL, kept only once asked for (tests): see
+    /// [`Store::record_statements`].
+    statement_log: Arc<StatementLog>,
     /// How many articles hold a word, as related articles counted it lately (see
     /// `crate::related::WordCounts`).
     pub(crate) word_counts: Arc<crate::related::WordCounts>,
@@ -101,8 +127,13 @@ impl Store {
         let mut db = Database::connect(opts).await.map_err(StoreError::from)?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
-        db.set_metric_callback(move |_info| {
+        let statement_log = Arc::new(StatementLog::default());
+        let log = Arc::clone(&statement_log);
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            if log.on.load(Ordering::Relaxed) {
+                log.push(&info.statement.sql);
+            }
         });
         let db = Gated::new(
             db,
@@ -115,6 +146,7 @@ impl Store {
         Ok(Self {
             db,
             statements,
+            statement_log,
             word_counts: Arc::default(),
             session_tag,
         })
@@ -167,6 +199,23 @@ impl Store {
     /// How many SQL statements this store has sent since it was opened.
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// From now on, keeps the SQL of the latest [`STATEMENT_LOG_CAPACITY`] statements for
+    /// [`Store::take_recorded_statements`] (what tests check a read sends; off by default).
+    pub fn record_statements(&self) {
+        self.statement_log.on.store(true, Ordering::Relaxed);
+    }
+
+    /// The SQL of the latest statements since [`Store::record_statements`] or the last
+    /// call, oldest first; the log starts empty again.
+    pub fn take_recorded_statements(&self) -> Vec<String> {
+        self.statement_log
+            .sql
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+            .collect()
     }
 
     /// A write transaction.

@@ -5,6 +5,11 @@ use gazette_server::{Application, Cli, Command, mint_token, open_store, shutdown
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// mimalloc rather than the system allocator: a read allocates many small values (rows, JSON,
+/// GraphQL values) on every worker thread at once; BENCHMARKS.md ("Reads") has the figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();

@@ -48,7 +48,14 @@ impl ArticleQuery {
             .await
             .gql()?;
         match &found {
-            Some(article) => super::tags(ctx).article(article.id),
+            Some(article) => {
+                super::tags(ctx).article(article.id);
+                // Its topics, authors, body… each in one statement, at once.
+                ctx.loaders()
+                    .prefetch_for_articles(ctx.look_ahead(), &[article])
+                    .await
+                    .map_err(load_error)?;
+            }
             // Purged when an article is published, in case this is the one.
             None => super::tags(ctx).list("latest"),
         }

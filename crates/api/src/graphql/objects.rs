@@ -12,8 +12,8 @@ use gazette_app::editorial::Staff;
 use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending;
 use gazette_domain::{
-    Article, ArticleCursor, ArticleOrder, Author, Block, Correction, Revision, RevisionAction,
-    Slug, Topic, ValidationError,
+    Article, ArticleCursor, ArticleOrder, Author, Block, Body, Correction, Revision,
+    RevisionAction, Slug, Topic, ValidationError,
 };
 use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
@@ -179,14 +179,23 @@ impl From<gazette_domain::ArticleStatus> for ArticleStatus {
 }
 
 impl ArticleNode {
-    /// Refuses the body to a partner the syndication rules give no full text.
-    fn body_readable(&self, ctx: &Context<'_>) -> Result<()> {
+    /// The body, for a viewer the syndication rules allow it (a partner without the right to
+    /// the full text is refused), through the request's body loader: the bodies of one level
+    /// of the response are read in one statement, and only when a body field is selected.
+    async fn readable_body(&self, ctx: &Context<'_>) -> Result<Arc<Body>> {
         let request = ctx.request_context();
-        if may_read_body(&request.viewer, &self.0, request.now) {
-            Ok(())
-        } else {
-            Err(crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql())
+        if !may_read_body(&request.viewer, &self.0, request.now) {
+            return Err(crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql());
         }
+        ctx.loaders()
+            .body
+            .load_one(ArticleKey(self.0.id))
+            .await
+            .map_err(load_error)?
+            .ok_or_else(|| {
+                crate::ApiError::NotFound(format!("the body of article {}", self.0.id))
+                    .into_graphql()
+            })
     }
 }
 
@@ -213,22 +222,18 @@ impl ArticleNode {
     /// `syndication` scope and a syndicatable article) gets a `FORBIDDEN` error here (null).
     #[graphql(complexity = "list_cost(sizes::BODY_BLOCKS, child_complexity)")]
     async fn body(&self, ctx: &Context<'_>) -> Result<Option<Vec<BodyBlock>>> {
-        self.body_readable(ctx)?;
-        Ok(Some(
-            self.0.body.blocks().iter().map(BodyBlock::from).collect(),
-        ))
+        let body = self.readable_body(ctx).await?;
+        Ok(Some(body.blocks().iter().map(BodyBlock::from).collect()))
     }
     /// The body as HTML; every text is escaped. `FORBIDDEN` as `body`.
     #[graphql(complexity = "sizes::BODY_TEXT")]
     async fn body_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.body_readable(ctx)?;
-        Ok(Some(self.0.body.to_html()))
+        Ok(Some(self.readable_body(ctx).await?.to_html()))
     }
     /// The body as plain text, blocks separated by blank lines. `FORBIDDEN` as `body`.
     #[graphql(complexity = "sizes::BODY_TEXT")]
     async fn body_text(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.body_readable(ctx)?;
-        Ok(Some(self.0.body.to_plain_text()))
+        Ok(Some(self.readable_body(ctx).await?.to_plain_text()))
     }
     /// Wire agency or desk ("News1").
     async fn source(&self) -> &str {

@@ -164,9 +164,29 @@ impl SearchQueryRoot {
         let page = page_request::<OffsetCursor>(first, after, None, None)?;
         let state = ctx.app_state();
         let request = ctx.request_context();
+        // Body passages (a body text read) only when the selection shows them.
+        let look = ctx.look_ahead();
+        let passages = look
+            .field("edges")
+            .field("node")
+            .field("highlights")
+            .field("body")
+            .exists()
+            || look
+                .field("nodes")
+                .field("highlights")
+                .field("body")
+                .exists();
         let result = state
             .app()
-            .search(&request.viewer, &parsed, &filter, &page, request.now)
+            .search(
+                &request.viewer,
+                &parsed,
+                &filter,
+                &page,
+                request.now,
+                passages,
+            )
             .await
             .gql()?;
         let articles: Vec<&gazette_domain::Article> =

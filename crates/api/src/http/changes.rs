@@ -184,11 +184,17 @@ async fn changes_json(
         })
         .transpose()?;
     let now = http.app.now();
-    let (page, relations) = http
-        .app
-        .app()
+    let app = http.app.app();
+    let (page, relations) = app
         .changes(viewer, params.since.as_deref(), first, now)
         .await?;
+    // The mirror gets each body the caller may read: one statement for the page.
+    let readable: Vec<uuid::Uuid> = page
+        .upserted()
+        .filter(|a| gazette_domain::syndication::may_read_body(viewer, a, now))
+        .map(|a| a.id)
+        .collect();
+    let bodies = app.bodies(&readable).await?;
     let entries = page
         .entries
         .iter()
@@ -197,7 +203,12 @@ async fn changes_json(
                 cursor: &entry.cursor,
                 id: entry.article_id,
                 action: ActionJson::Upsert,
-                article: Some(article_json(article, &relations, viewer, now)),
+                article: Some(article_json(
+                    article,
+                    &relations,
+                    bodies.get(&article.id),
+                    now,
+                )),
                 reason: None,
             },
             Change::Remove(reason) => EntryJson {
@@ -217,15 +228,14 @@ async fn changes_json(
     .into_response())
 }
 
-/// The mirror's shape of `article`, its topic and author slugs taken from `relations`.
+/// The mirror's shape of `article`, its topic and author slugs taken from `relations`, with
+/// `body` where the caller may read it.
 fn article_json<'a>(
     article: &'a Article,
     relations: &Relations,
-    viewer: &gazette_domain::Viewer,
+    body: Option<&'a Body>,
     now: DateTime<Utc>,
 ) -> ArticleJson<'a> {
-    let body =
-        gazette_domain::syndication::may_read_body(viewer, article, now).then_some(&article.body);
     let (topics, authors) = relations.of(article);
     ArticleJson {
         summary: ArticleSummary::from(article),

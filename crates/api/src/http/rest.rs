@@ -443,7 +443,7 @@ async fn search_items(
     let result = http
         .app
         .app()
-        .search(viewer, &query, &filter, &page, http.app.now())
+        .search(viewer, &query, &filter, &page, http.app.now(), true)
         .await?;
     let end_cursor = result.end_cursor();
     let items = result

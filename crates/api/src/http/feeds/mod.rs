@@ -244,7 +244,8 @@ fn items(site: &crate::FeedsConfig, selected: &FeedItems) -> Vec<Item> {
         .iter()
         .filter_map(|(article, full_text)| {
             let (topics, authors) = selected.relations.of(article);
-            Item::new(site, article, authors, topics, *full_text)
+            let body = selected.bodies.get(&article.id).filter(|_| *full_text);
+            Item::new(site, article, authors, topics, body)
         })
         .collect()
 }

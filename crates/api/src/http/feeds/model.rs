@@ -1,7 +1,7 @@
 //! One feed in a format-neutral shape: what the Atom, RSS and JSON Feed writers each render.
 
 use chrono::{DateTime, Utc};
-use gazette_domain::{Article, Author, CanonicalUrl, Topic};
+use gazette_domain::{Article, Author, Body, CanonicalUrl, Topic};
 
 use crate::FeedsConfig;
 
@@ -83,15 +83,15 @@ pub fn article_url(site: &FeedsConfig, article: &Article) -> Option<String> {
 }
 
 impl Item {
-    /// The feed item of `article`, with its body when `full_text` (which the syndication
-    /// rules decide for the caller); `None` when the article cannot be written in a feed (see
+    /// The feed item of `article`, with `body` when given (the full text, which the
+    /// syndication rules decide for the caller); `None` when the article cannot be written in a feed (see
     /// [`article_url`]).
     pub fn new(
         site: &FeedsConfig,
         article: &Article,
         authors: Vec<&Author>,
         topics: Vec<&Topic>,
-        full_text: bool,
+        body: Option<&Body>,
     ) -> Option<Self> {
         let published = article.published_at.unwrap_or(article.created_at);
         let url = article_url(site, article)?;
@@ -101,7 +101,7 @@ impl Item {
             url,
             title: article.headline.as_str().to_owned(),
             summary: article.dek.as_str().to_owned(),
-            content_html: full_text.then(|| article.body.to_html()),
+            content_html: body.map(Body::to_html),
             published,
             updated: article.substantive_updated_at.unwrap_or(published),
             authors: authors

@@ -226,15 +226,21 @@ async fn full_article(
     mut tags: CacheTags,
     now: DateTime<Utc>,
 ) -> Result<(ArticleJson, CacheTags), ApiError> {
-    let full = app.full_article(article).await?;
+    // The body is read (alongside the rest) only for a caller who may read it.
+    let readable = gazette_domain::syndication::may_read_body(viewer, &article, now);
+    let id = [article.id];
+    let wanted: &[uuid::Uuid] = if readable { &id } else { &[] };
+    let (full, mut bodies) = tokio::try_join!(app.full_article(article), app.bodies(wanted))?;
     let (article, relations) = (&full.article, &full.relations);
     tag_articles(&mut tags, std::slice::from_ref(article), relations);
-    let body = gazette_domain::syndication::may_read_body(viewer, article, now);
+    let body = bodies.remove(&article.id);
     let json = ArticleJson {
         summary: ArticleListItem::new(article, relations, now),
-        body: body.then(|| article.body.blocks().iter().map(BlockJson::from).collect()),
-        body_html: body.then(|| article.body.to_html()),
-        body_text: body.then(|| article.body.to_plain_text()),
+        body: body
+            .as_ref()
+            .map(|b| b.blocks().iter().map(BlockJson::from).collect()),
+        body_html: body.as_ref().map(gazette_domain::Body::to_html),
+        body_text: body.as_ref().map(gazette_domain::Body::to_plain_text),
         created_at: article.created_at,
         version: article.version,
         corrections: full.corrections.iter().map(CorrectionJson::from).collect(),
