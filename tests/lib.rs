@@ -318,6 +318,23 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `POST /graphql` by automatic-persisted-query `hash`, with the document when given.
+    pub async fn post_persisted(&self, hash: &str, query: Option<&str>) -> (u16, Value) {
+        let mut payload =
+            json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+        if let Some(query) = query {
+            payload["query"] = json!(query);
+        }
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
     /// Runs a GraphQL operation as an editor; it must succeed without errors. Returns `data`.
     pub async fn as_editor(&self, query: &str, variables: Value) -> Value {
         self.gql_ok_as(&editor(), query, variables).await

@@ -294,24 +294,6 @@ on_both_databases!(batches_are_capped_in_operations_and_cost, |db| async move {
     assert!(body[1]["data"].is_null(), "{body}");
 });
 
-/// POSTs an automatic persisted query: the document (if any) with its hash.
-async fn post_persisted(app: &TestApp, query: Option<&str>, hash: &str) -> (u16, Value) {
-    let mut payload = json!({
-        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
-    });
-    if let Some(query) = query {
-        payload["query"] = json!(query);
-    }
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&payload)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn persisted_queries_are_stored_only_once_valid_and_within_a_byte_budget() {
     let app = spawn_app_with(Db::Sqlite, |args| {
@@ -325,9 +307,9 @@ async fn persisted_queries_are_stored_only_once_valid_and_within_a_byte_budget()
         "{ this is not graphql".to_owned(),
         format!("{{ nonsense }} # {}", "x".repeat(2000)),
     ] {
-        let (status, body) = post_persisted(&app, Some(&garbage), &sha(&garbage)).await;
+        let (status, body) = app.post_persisted(&sha(&garbage), Some(&garbage)).await;
         assert_eq!(status, 400, "{body}");
-        let (status, body) = post_persisted(&app, None, &sha(&garbage)).await;
+        let (status, body) = app.post_persisted(&sha(&garbage), None).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
     }
@@ -335,16 +317,16 @@ async fn persisted_queries_are_stored_only_once_valid_and_within_a_byte_budget()
     // these) and the registry's bound (ten).
     let padded = |n: usize| format!("query Q{n} {{ __typename }} # {}", "x".repeat(1000));
     for n in 0..20 {
-        let (status, body) = post_persisted(&app, Some(&padded(n)), &sha(&padded(n))).await;
+        let (status, body) = app.post_persisted(&sha(&padded(n)), Some(&padded(n))).await;
         assert_eq!(status, 200, "{body}");
     }
     assert_eq!(app.store.persisted_query_count().await.unwrap(), 10);
-    let (_, newest) = post_persisted(&app, None, &sha(&padded(19))).await;
+    let (_, newest) = app.post_persisted(&sha(&padded(19)), None).await;
     assert_eq!(newest["data"]["__typename"], "Query", "{newest}");
     // Out of memory but in the registry: read through.
-    let (_, kept) = post_persisted(&app, None, &sha(&padded(11))).await;
+    let (_, kept) = app.post_persisted(&sha(&padded(11)), None).await;
     assert_eq!(kept["data"]["__typename"], "Query", "{kept}");
-    let (_, oldest) = post_persisted(&app, None, &sha(&padded(0))).await;
+    let (_, oldest) = app.post_persisted(&sha(&padded(0)), None).await;
     assert_eq!(code(&oldest), "PERSISTED_QUERY_NOT_FOUND", "{oldest}");
 }
 

@@ -33,23 +33,6 @@ async fn get_by_hash(app: &TestApp, hash: &str, query: Option<&str>) -> (u16, Va
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-/// `POST /graphql` by hash (and the document, when given).
-async fn post_by_hash(app: &TestApp, hash: &str, query: Option<&str>) -> (u16, Value) {
-    let mut payload =
-        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
-    if let Some(query) = query {
-        payload["query"] = json!(query);
-    }
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&payload)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
@@ -72,20 +55,20 @@ on_both_databases!(
             "{body}"
         );
         // Registered with node A…
-        let (status, registered) = post_by_hash(&a, &hash, Some(LATEST)).await;
+        let (status, registered) = a.post_persisted(&hash, Some(LATEST)).await;
         assert_eq!(status, 200, "{registered}");
         assert!(registered["data"]["articles"]["edges"][0]["node"]["slug"].is_string());
         // …it runs by hash on node B, by GET and by POST.
         let (status, by_get) = get_by_hash(&b, &hash, None).await;
         assert_eq!(status, 200, "{by_get}");
         assert_eq!(by_get["data"], registered["data"]);
-        let (status, by_post) = post_by_hash(&b, &hash, None).await;
+        let (status, by_post) = b.post_persisted(&hash, None).await;
         assert_eq!(status, 200, "{by_post}");
         assert_eq!(by_post["data"], registered["data"]);
         // A document that does not hash to its hash is still refused, on either node.
         let other = sha256_hex("{ __typename }");
         for node in [&a, &b] {
-            let (status, body) = post_by_hash(node, &other, Some(LATEST)).await;
+            let (status, body) = node.post_persisted(&other, Some(LATEST)).await;
             assert_eq!(
                 (status, code(&body)),
                 (400, "PERSISTED_QUERY_HASH_MISMATCH"),
@@ -96,9 +79,9 @@ on_both_databases!(
         }
         // A document that does not validate is registered nowhere.
         let invalid = "{ nonsense }";
-        let (status, _) = post_by_hash(&a, &sha256_hex(invalid), Some(invalid)).await;
+        let (status, _) = a.post_persisted(&sha256_hex(invalid), Some(invalid)).await;
         assert_eq!(status, 400);
-        let (_, body) = post_by_hash(&b, &sha256_hex(invalid), None).await;
+        let (_, body) = b.post_persisted(&sha256_hex(invalid), None).await;
         assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
         assert_eq!(a.store.persisted_query_count().await.unwrap(), 1);
         b.stop().await;
@@ -116,7 +99,9 @@ on_both_databases!(
         // Anonymous clients register six queries, alternating nodes: three rows stay.
         for n in 0..6 {
             let node = if n % 2 == 0 { &a } else { &b };
-            let (status, body) = post_by_hash(node, &sha256_hex(&query(n)), Some(&query(n))).await;
+            let (status, body) = node
+                .post_persisted(&sha256_hex(&query(n)), Some(&query(n)))
+                .await;
             assert_eq!(status, 200, "{body}");
             assert!(a.store.persisted_query_count().await.unwrap() <= 3);
         }
