@@ -37,7 +37,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(1),
-            max_waiting: 64,
+            max_waiting: 1024,
             statement_timeout: None,
         }
     }

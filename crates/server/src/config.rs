@@ -434,8 +434,9 @@ pub struct PoolArgs {
     #[arg(long, env = "GAZETTE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000)]
     pub db_acquire_timeout_ms: u64,
     /// Statements that may wait for a connection when all are in use; any further one is
-    /// answered 503 at once.
-    #[arg(long, env = "GAZETTE_DB_MAX_WAITING", default_value_t = 64)]
+    /// answered 503 at once. Each waits at most the acquire timeout; the default leaves room
+    /// for a few hundred readers of a page that asks several things at once.
+    #[arg(long, env = "GAZETTE_DB_MAX_WAITING", default_value_t = 1024)]
     pub db_max_waiting: usize,
     /// Longest a statement may run, in milliseconds (PostgreSQL `statement_timeout`; SQLite's
     /// wait for the write lock).
@@ -450,7 +451,7 @@ impl Default for PoolArgs {
     fn default() -> Self {
         Self {
             db_acquire_timeout_ms: 1000,
-            db_max_waiting: 64,
+            db_max_waiting: 1024,
             db_statement_timeout_ms: 5000,
             db_request_share: 4,
         }
