@@ -33,8 +33,9 @@
 //! **Bound.** Total bytes (key, headers, body and a fixed overhead per entry), least recently
 //! used forgotten first; `x-cache: hit` or `x-cache: miss` tells which it was.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -55,6 +56,13 @@ pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Bytes every entry is charged on top of its key, headers and body (the map's node, the
 /// entry's fields).
 const ENTRY_OVERHEAD: usize = 256;
+
+/// Most answers being computed at once that other requests for the same key wait for; past
+/// it, a miss is computed without waiting for anyone.
+const MAX_IN_FLIGHT: usize = 4096;
+/// Longest a request waits for another request computing the same answer before computing it
+/// itself.
+const FLIGHT_WAIT: Duration = Duration::from_secs(1);
 
 /// Settings of the response cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +127,18 @@ struct Stored {
 pub struct ResponseCache {
     config: ResponseCacheConfig,
     stored: Mutex<Stored>,
+    /// Keys being computed now, so that concurrent misses of one key compute it once.
+    in_flight: Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+/// A miss's part in computing its answer.
+enum Flight {
+    /// This request computes it; requests for the same key wait until this guard is dropped.
+    Leader(tokio::sync::OwnedMutexGuard<()>),
+    /// Another request is computing it: wait for that one, then look again.
+    Follower(Arc<tokio::sync::Mutex<()>>),
+    /// Too many answers in flight: computed without coordinating.
+    Alone,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -141,6 +161,46 @@ impl ResponseCache {
                 entries: LruCache::unbounded(),
                 bytes: 0,
             }),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Joins the computation of `key`'s answer, or starts it.
+    fn flight(&self, key: &Key) -> Flight {
+        let mut flights = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(running) = flights.get(key).and_then(Weak::upgrade) {
+            return Flight::Follower(running);
+        }
+        if flights.len() >= MAX_IN_FLIGHT {
+            flights.retain(|_, running| running.strong_count() > 0);
+            if flights.len() >= MAX_IN_FLIGHT {
+                return Flight::Alone;
+            }
+        }
+        let running = Arc::new(tokio::sync::Mutex::new(()));
+        flights.insert(*key, Arc::downgrade(&running));
+        match running.try_lock_owned() {
+            Ok(guard) => Flight::Leader(guard),
+            // A lock nobody else has seen is free; answered as if alone all the same.
+            Err(_) => Flight::Alone,
+        }
+    }
+
+    /// Forgets the flight `running` of `key` once its answer is computed (kept or not); a
+    /// later miss starts a flight of its own.
+    fn landed(&self, key: &Key, running: &Arc<tokio::sync::Mutex<()>>) {
+        let mut flights = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if flights
+            .get(key)
+            .is_some_and(|known| std::ptr::eq(known.as_ptr(), Arc::as_ptr(running)))
+        {
+            flights.remove(key);
         }
     }
 
@@ -258,23 +318,21 @@ pub async fn response_cache(
     };
     let key = key_of(&request, &class, &canonical);
     if let Some(entry) = cache.get(&key, &freshness, now) {
-        crate::metrics::cache_lookup("response", true);
-        let mut response = match request.headers().get(header::IF_NONE_MATCH) {
-            Some(candidates)
-                if entry
-                    .headers
-                    .get(header::ETAG)
-                    .is_some_and(|etag| etag_matches(candidates, etag)) =>
-            {
-                not_modified(&entry.response())
-            }
-            _ => entry.response(),
-        };
-        response
-            .headers_mut()
-            .insert(X_CACHE, HeaderValue::from_static("hit"));
-        return response;
+        return hit(&entry, request.headers());
     }
+    // Concurrent misses of one key compute it once: the others wait (bounded) for the first,
+    // then serve what it kept, or compute it themselves when it kept nothing.
+    let _leader = match cache.flight(&key) {
+        Flight::Leader(guard) => Some(Landing(cache, key, guard)),
+        Flight::Follower(running) => {
+            let _ = tokio::time::timeout(FLIGHT_WAIT, running.lock()).await;
+            if let Some(entry) = cache.get(&key, &freshness, now) {
+                return hit(&entry, request.headers());
+            }
+            None
+        }
+        Flight::Alone => None,
+    };
     crate::metrics::cache_lookup("response", false);
     let path_is_sitemap = request.uri().path() == "/sitemap-news.xml";
     let mut response = next.run(request).await;
@@ -320,6 +378,37 @@ pub async fn response_cache(
         },
     );
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A stored answer served: `304` when the request's `If-None-Match` names its ETag.
+fn hit(entry: &Entry, request_headers: &HeaderMap) -> Response {
+    crate::metrics::cache_lookup("response", true);
+    let mut response = match request_headers.get(header::IF_NONE_MATCH) {
+        Some(candidates)
+            if entry
+                .headers
+                .get(header::ETAG)
+                .is_some_and(|etag| etag_matches(candidates, etag)) =>
+        {
+            not_modified(&entry.response())
+        }
+        _ => entry.response(),
+    };
+    response
+        .headers_mut()
+        .insert(X_CACHE, HeaderValue::from_static("hit"));
+    response
+}
+
+/// The first miss of a key, computing its answer: when dropped (kept or not, or the request
+/// abandoned), the requests waiting for it go on and the flight is forgotten.
+struct Landing<'a>(&'a ResponseCache, Key, tokio::sync::OwnedMutexGuard<()>);
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.0
+            .landed(&self.1, tokio::sync::OwnedMutexGuard::mutex(&self.2));
+    }
 }
 
 /// Whose answers a request may share: every anonymous caller's, or every partner's with the
@@ -458,6 +547,48 @@ mod tests {
             br#"{"query":"{ x }","variables":{"a":[1,2],"b":1}}"#.to_vec()
         );
         assert!(canonical_json(b"not json").is_none());
+    }
+
+    #[test]
+    fn concurrent_misses_of_one_key_compute_once_and_flights_are_forgotten() {
+        let cache = ResponseCache::new(ResponseCacheConfig::default());
+        let key = [7u8; 32];
+        let Flight::Leader(guard) = cache.flight(&key) else {
+            panic!("the first miss computes the answer");
+        };
+        let Flight::Follower(running) = cache.flight(&key) else {
+            panic!("a second miss of the same key waits for the first");
+        };
+        assert!(matches!(cache.flight(&[8u8; 32]), Flight::Leader(_)));
+        assert!(
+            running.try_lock().is_err(),
+            "followers wait while it computes"
+        );
+        drop(Landing(&cache, key, guard));
+        assert!(
+            running.try_lock().is_ok(),
+            "landing lets the followers go on"
+        );
+        assert!(
+            matches!(cache.flight(&key), Flight::Leader(_)),
+            "a later miss starts a flight of its own"
+        );
+    }
+
+    #[test]
+    fn flights_are_bounded() {
+        let cache = ResponseCache::new(ResponseCacheConfig::default());
+        let mut leaders = Vec::new();
+        for n in 0..MAX_IN_FLIGHT {
+            let key: Key = std::array::from_fn(|i| (n >> (8 * (i % 4))) as u8);
+            match cache.flight(&key) {
+                Flight::Leader(guard) => leaders.push(guard),
+                _ => panic!("key {n} is new"),
+            }
+        }
+        assert!(matches!(cache.flight(&[0xff; 32]), Flight::Alone));
+        leaders.clear();
+        assert!(matches!(cache.flight(&[0xff; 32]), Flight::Leader(_)));
     }
 
     fn entry(weight: usize) -> Entry {
