@@ -7,7 +7,7 @@ use gazette_app::editorial::SaveKind;
 use gazette_domain::{
     ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, EditError, Headline,
     HeroImage, Language, Name, NewAuthor, NewTopic, RevisionAction, Slug, Source, Syndication,
-    TopicPatch, ValidationError,
+    TopicPatch, TransitionError, ValidationError,
 };
 
 use super::objects::{ArticleNode, AuthorNode, CorrectionNode, TopicNode, parse_uuid};
@@ -295,6 +295,19 @@ async fn save(
     Ok(ArticleNode::from(article))
 }
 
+/// A status change (publish, unpublish, archive) of the article `id` at the request's instant.
+async fn transition(
+    ctx: &Context<'_>,
+    id: &ID,
+    action: RevisionAction,
+    expected_version: Option<i32>,
+    step: fn(&ArticleState, DateTime<Utc>) -> Result<ArticleState, TransitionError>,
+) -> Result<ArticleNode> {
+    let now = ctx.request_context().now;
+    let change = |s: &ArticleState| step(s, now).map_err(EditError::from);
+    save(ctx, id, action, expected_version, false, change).await
+}
+
 /// A link credential that opens one article at one revision, for a frontend's preview.
 #[derive(SimpleObject)]
 pub struct PreviewToken {
@@ -392,16 +405,8 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = ctx.request_context().now;
-        save(
-            ctx,
-            &id,
-            RevisionAction::Publish,
-            expected_version,
-            false,
-            |s| s.publish(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::publish;
+        transition(ctx, &id, RevisionAction::Publish, expected_version, step).await
     }
 
     /// Schedules publication at `at`, an RFC 3339 instant in the future. The article goes live
@@ -435,16 +440,8 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = ctx.request_context().now;
-        save(
-            ctx,
-            &id,
-            RevisionAction::Unpublish,
-            expected_version,
-            false,
-            |s| s.unpublish(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::unpublish;
+        transition(ctx, &id, RevisionAction::Unpublish, expected_version, step).await
     }
 
     /// Archives an article: it leaves every public read but is kept.
@@ -455,16 +452,8 @@ impl EditorialMutation {
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = ctx.request_context().now;
-        save(
-            ctx,
-            &id,
-            RevisionAction::Archive,
-            expected_version,
-            false,
-            |s| s.archive(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::archive;
+        transition(ctx, &id, RevisionAction::Archive, expected_version, step).await
     }
 
     /// Deletes an article for good, with its revisions (admins only). Returns its id.
