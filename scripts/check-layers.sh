@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The dependency direction of STYLE.md, checked: domain knows no storage, web or GraphQL;
 # persistence knows no app or api; app (the use cases) knows domain and persistence only, no
-# HTTP, GraphQL, OpenAPI or wire format; api (the adapters) knows no server binary.
+# HTTP, GraphQL, OpenAPI or wire format; auth (credentials) knows the domain's viewer and JWTs,
+# no storage, HTTP or GraphQL; telemetry (metric names, recorder) knows no HTTP or GraphQL;
+# graphql-spec (document bounds, spec rules) knows GraphQL only, nothing of Gazette; api (the
+# adapters) knows no server binary.
 set -euo pipefail
 fail=0
 forbid() { # crate, forbidden dependency
@@ -18,17 +21,30 @@ forbid_direct() { # crate, forbidden direct dependency (one its own dependencies
     fail=1
   fi
 }
-for dep in sea-orm sqlx axum async-graphql tokio hyper gazette-app gazette-api; do
+for dep in sea-orm sqlx axum async-graphql tokio hyper gazette-app gazette-auth \
+  gazette-telemetry gazette-graphql-spec gazette-api; do
   forbid gazette-domain "$dep"
 done
-for dep in gazette-app gazette-api axum async-graphql gazette-server; do
+for dep in gazette-app gazette-auth gazette-telemetry gazette-graphql-spec gazette-api axum \
+  async-graphql gazette-server; do
   forbid gazette-persistence "$dep"
+done
+for dep in gazette-persistence gazette-app gazette-api gazette-server sea-orm sqlx axum \
+  async-graphql hyper http tower-http tokio; do
+  forbid gazette-auth "$dep"
+done
+for dep in gazette-api gazette-server axum async-graphql hyper http tower-http; do
+  forbid gazette-telemetry "$dep"
+done
+for dep in gazette-domain gazette-persistence gazette-app gazette-auth gazette-telemetry \
+  gazette-api gazette-server sea-orm axum hyper tower-http; do
+  forbid gazette-graphql-spec "$dep"
 done
 # The use cases: no web framework, GraphQL, OpenAPI, HTTP, token or wire-format crate, and
 # no serde of their own (storage JSON is persistence's; wire shapes are api's).
-for dep in gazette-api gazette-server axum async-graphql async-graphql-value utoipa hyper \
-  hyper-util http tower-http jsonwebtoken atom_syndication rss sitemap-rs serde_urlencoded \
-  metrics-exporter-prometheus; do
+for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-graphql-spec axum \
+  async-graphql async-graphql-value utoipa hyper hyper-util http tower-http jsonwebtoken \
+  atom_syndication rss sitemap-rs serde_urlencoded metrics-exporter-prometheus; do
   forbid gazette-app "$dep"
 done
 for dep in serde serde_json sea-orm; do forbid_direct gazette-app "$dep"; done

@@ -163,7 +163,12 @@ impl From<gazette_app::AppError> for ApiError {
             AppError::Forbidden(why) => Self::Forbidden(why),
             AppError::PreviewRefused(why) => Self::InvalidPreviewToken(why),
             AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
-            AppError::Store(e) => Self::from_store(&e),
+            AppError::Conflict(why) => Self::Conflict(why),
+            AppError::VersionConflict { current } => Self::VersionConflict { current },
+            AppError::InvalidTransition(why) => Self::InvalidTransition(why),
+            AppError::Unavailable => Self::Unavailable,
+            AppError::Timeout(why) => Self::Timeout(why),
+            internal @ AppError::Internal(_) => Self::internal(&internal),
         }
     }
 }
@@ -175,55 +180,9 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
-    /// Sorts a storage failure into what the client may know of it.
+    /// Sorts a storage failure into what the client may know of it (the use cases' rule).
     pub fn from_store(err: &StoreError) -> Self {
-        match err {
-            StoreError::NotFound(what) => Self::NotFound(what.clone()),
-            StoreError::Conflict(conflict) => Self::from_conflict(conflict),
-            StoreError::Invalid(e) => Self::BadInput(e.clone()),
-            StoreError::VersionConflict { current } => Self::VersionConflict { current: *current },
-            StoreError::Transition(e) => Self::InvalidTransition(e.to_string()),
-            StoreError::Unavailable(cause) => {
-                crate::metrics::db_unavailable(err.is_pool_timeout());
-                if err.is_refusal() {
-                    tracing::debug!(error = %cause, "database statement refused");
-                } else {
-                    tracing::warn!(error = %cause, "database unavailable");
-                }
-                Self::Unavailable
-            }
-            StoreError::Timeout(cause) => {
-                tracing::warn!(error = %cause, "database statement timed out");
-                Self::Timeout("the database took too long to answer; try again".to_owned())
-            }
-            StoreError::Corrupt(_) | StoreError::Database(_) => Self::internal(err),
-        }
-    }
-}
-
-impl ApiError {
-    /// A broken unique rule, in stable words: a taken slug is the client's input at fault
-    /// (`BAD_USER_INPUT` naming `slug`); any other rule is a conflict with a write made
-    /// meanwhile. The database's own text goes to the log only.
-    fn from_conflict(conflict: &gazette_persistence::Conflict) -> Self {
-        use gazette_persistence::UniqueRule;
-        if !conflict.detail().is_empty() {
-            tracing::info!(rule = ?conflict.rule, detail = conflict.detail(), "unique rule broken");
-        }
-        match conflict.rule {
-            UniqueRule::ArticleSlug => {
-                Self::BadInput(ValidationError::new("slug", "is taken by another article"))
-            }
-            UniqueRule::TopicSlug => {
-                Self::BadInput(ValidationError::new("slug", "is taken by another topic"))
-            }
-            UniqueRule::AuthorSlug => {
-                Self::BadInput(ValidationError::new("slug", "is taken by another author"))
-            }
-            UniqueRule::Other => Self::Conflict(
-                "the write conflicts with data saved meanwhile; reload and try again".to_owned(),
-            ),
-        }
+        gazette_app::AppError::from_store(err).into()
     }
 }
 

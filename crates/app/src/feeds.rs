@@ -5,8 +5,14 @@ use chrono::{DateTime, Utc};
 use gazette_domain::syndication::{
     FeedContent, FullTextRefusal, NEWS_SITEMAP_MAX_URLS, NEWS_SITEMAP_WINDOW,
 };
-use gazette_domain::{Article, ArticleCursor, ArticleOrder, Body, Direction, PageRequest, Viewer};
+use gazette_domain::{
+    Article, ArticleCursor, ArticleOrder, Body, Direction, PageRequest, Slug, Viewer,
+};
 use gazette_persistence::ArticleFilter;
+
+mod model;
+
+pub use model::{Feed, FeedsConfig, Item, ItemTopic, article_url};
 
 use crate::articles::{Relations, relations};
 use crate::{App, AppError};
@@ -107,5 +113,86 @@ impl App {
         };
         self.newest_public(viewer, &filter, NEWS_SITEMAP_MAX_URLS, now)
             .await
+    }
+}
+
+impl FeedItems {
+    /// The feed items of the selected articles with their bylines and topics (the body only
+    /// where the caller gets the full text).
+    fn items(&self, site: &FeedsConfig) -> Vec<Item> {
+        self.articles
+            .iter()
+            .filter_map(|(article, full_text)| {
+                let (topics, authors) = self.relations.of(article);
+                let body = self.bodies.get(&article.id).filter(|_| *full_text);
+                Item::new(site, article, authors, topics, body)
+            })
+            .collect()
+    }
+}
+
+impl App {
+    /// The feed `viewer` gets of `topic` (a slug as requested; every topic when `None`) at
+    /// `now`: its newest `limit` public articles with `content` (full text needs a partner
+    /// with the `syndication` scope), titled and linked under `site`; `extension` names the
+    /// format in the feed's own URL. An unknown or malformed topic is not found.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn feed(
+        &self,
+        viewer: &Viewer,
+        site: &FeedsConfig,
+        topic: Option<&str>,
+        content: FeedContent,
+        limit: u64,
+        extension: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Feed, AppError> {
+        Self::check_feed_content(viewer, content)?;
+        let topic = match topic {
+            None => None,
+            // A malformed slug names no topic either: the same 404.
+            Some(raw) => Some(
+                self.topic(&Slug::parse(raw).map_err(|_| AppError::unknown_topic(raw))?)
+                    .await?,
+            ),
+        };
+        let filter = ArticleFilter {
+            topic: topic.as_ref().map(|t| t.slug.clone()),
+            ..ArticleFilter::default()
+        };
+        let items = self
+            .feed_items(viewer, &filter, content, limit, now)
+            .await?
+            .items(site);
+        let path = match &topic {
+            None => format!("/feeds/latest.{extension}"),
+            Some(t) => format!("/feeds/topics/{}.{extension}", t.slug),
+        };
+        let (title, description) = match &topic {
+            None => (
+                format!("{}: latest", site.site_name),
+                format!("The latest stories from {}", site.site_name),
+            ),
+            Some(t) if !t.description.trim().is_empty() => (
+                format!("{}: {}", site.site_name, t.name.as_str()),
+                t.description.clone(),
+            ),
+            Some(t) => (
+                format!("{}: {}", site.site_name, t.name.as_str()),
+                format!("Stories on {} from {}", t.name.as_str(), site.site_name),
+            ),
+        };
+        let self_url = format!("{}{path}", site.site_url);
+        Ok(Feed {
+            id: self_url.clone(),
+            title,
+            description,
+            home_url: site.site_url.clone(),
+            self_url,
+            language: site.language.clone(),
+            updated: items.iter().map(|i| i.updated).max().unwrap_or(now),
+            topic: topic.map(|t| t.slug.as_str().to_owned()),
+            items,
+        })
     }
 }

@@ -8,6 +8,7 @@
 //! (`scripts/check-layers.sh` holds it to that). `now` comes from the [`Clock`] the [`App`]
 //! holds, so tests move time instead of sleeping on it.
 
+pub mod answers;
 pub mod articles;
 pub mod changes;
 pub mod clock;
@@ -15,9 +16,12 @@ pub mod editorial;
 mod error;
 pub mod feeds;
 pub mod freshness;
+pub mod limits;
 pub mod metrics;
+pub mod persisted;
 pub mod related;
 pub mod search;
+pub mod tags;
 pub mod taxonomy;
 pub mod trending;
 pub mod views;

@@ -11,8 +11,19 @@ pub const VIEW_FLUSHES: &str = "gazette_view_flushes_total";
 pub const VIEW_FLUSH_DURATION: &str = "gazette_view_flush_duration_seconds";
 /// Views written per flush.
 pub const VIEW_FLUSH_VIEWS: &str = "gazette_view_flush_views";
+/// Database calls that found the database unavailable, by `reason` (`acquire_timeout`: no
+/// pooled connection came free in time; `connection`: the database could not be reached).
+pub const DB_UNAVAILABLE: &str = "gazette_db_unavailable_total";
 /// Lookups in the in-memory caches, by cache and result.
 pub const CACHE_LOOKUPS: &str = "gazette_cache_lookups_total";
+/// Registered persisted queries removed from the shared registry to keep its row bound.
+pub const PERSISTED_QUERIES_EVICTED: &str = "gazette_persisted_queries_evicted_total";
+/// Rate-limit checks that could not use the shared budget (Redis unreachable or too slow) and
+/// used this process's own instead.
+pub const RATE_LIMIT_FALLBACKS: &str = "gazette_rate_limit_fallbacks_total";
+/// Entries the response cache forgot to stay within its byte bound (hits and misses are
+/// [`CACHE_LOOKUPS`] with `cache="response"`).
+pub const RESPONSE_CACHE_EVICTIONS: &str = "gazette_response_cache_evictions_total";
 
 /// Records one flush of counted views.
 pub fn view_flush(views: i64, elapsed: Duration, written: bool) {
@@ -26,4 +37,29 @@ pub fn view_flush(views: i64, elapsed: Duration, written: bool) {
 pub fn cache_lookup(cache: &'static str, hit: bool) {
     let result = if hit { "hit" } else { "miss" };
     counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
+}
+
+/// Counts persisted queries evicted from the shared registry.
+pub fn persisted_queries_evicted(count: u64) {
+    counter!(PERSISTED_QUERIES_EVICTED).increment(count);
+}
+
+/// Counts one rate-limit check answered by this process's budget because Redis did not.
+pub fn rate_limit_fallback() {
+    counter!(RATE_LIMIT_FALLBACKS).increment(1);
+}
+
+/// Records entries the response cache forgot to stay within its bound.
+pub fn response_cache_evicted(entries: u64) {
+    counter!(RESPONSE_CACHE_EVICTIONS).increment(entries);
+}
+
+/// Records a database call that found the database unavailable.
+pub fn db_unavailable(acquire_timeout: bool) {
+    let reason = if acquire_timeout {
+        "acquire_timeout"
+    } else {
+        "connection"
+    };
+    counter!(DB_UNAVAILABLE, "reason" => reason).increment(1);
 }

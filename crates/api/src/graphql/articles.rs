@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, Object, Result};
 use gazette_domain::{Article, CursorKey, EditedCursor, Slug, ValidationError};
 
 use super::ContextExt as _;
-use gazette_app::editorial::Staff;
 
 use super::loaders::load_error;
 use super::objects::{
@@ -64,7 +63,10 @@ impl ArticleQuery {
 
     /// The newsroom's list (editors and admins only): every article in the given statuses
     /// (all when omitted), drafts included, last saved first.
-    #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "connection_cost(first, last, child_complexity)",
+        guard = "super::StaffOnly"
+    )]
     async fn editorial_articles(
         &self,
         ctx: &Context<'_>,
@@ -74,8 +76,7 @@ impl ArticleQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, ArticleNode>> {
-        let request = ctx.request_context();
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let page = page_request::<EditedCursor>(first, after, last, before)?;
         let statuses: Vec<gazette_domain::ArticleStatus> = status
             .unwrap_or_default()

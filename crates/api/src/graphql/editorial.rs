@@ -3,16 +3,15 @@
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use gazette_app::editorial::{Admin, SaveKind, Staff};
+use gazette_app::editorial::SaveKind;
 use gazette_domain::{
     ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, EditError, Headline,
     HeroImage, Language, Name, NewAuthor, NewTopic, RevisionAction, Slug, Source, Syndication,
-    TopicPatch, ValidationError,
+    TopicPatch, TransitionError, ValidationError,
 };
 
-use super::ContextExt as _;
-use super::RequestContext;
 use super::objects::{ArticleNode, AuthorNode, CorrectionNode, TopicNode, parse_uuid};
+use super::{AdminOnly, ContextExt as _, RequestContext, StaffOnly};
 use crate::error::GqlResultExt as _;
 use crate::{ApiError, AppState};
 
@@ -270,9 +269,10 @@ fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
     (ctx.app_state(), ctx.request_context())
 }
 
+/// One save of the article `id` by the caller (a [`StaffOnly`] field), `change` applied to its
+/// current state.
 async fn save(
     ctx: &Context<'_>,
-    staff: &Staff,
     id: &ID,
     action: RevisionAction,
     expected_version: Option<i32>,
@@ -280,6 +280,7 @@ async fn save(
     change: impl FnOnce(&ArticleState) -> Result<ArticleState, EditError>,
 ) -> Result<ArticleNode> {
     let (state, request) = context(ctx);
+    let staff = ctx.staff()?;
     let id = parse_uuid("id", id).gql()?;
     let kind = SaveKind {
         action,
@@ -288,10 +289,23 @@ async fn save(
     };
     let article = state
         .app()
-        .save_article(staff, id, kind, request.now, change)
+        .save_article(&staff, id, kind, request.now, change)
         .await
         .gql()?;
     Ok(ArticleNode::from(article))
+}
+
+/// A status change (publish, unpublish, archive) of the article `id` at the request's instant.
+async fn transition(
+    ctx: &Context<'_>,
+    id: &ID,
+    action: RevisionAction,
+    expected_version: Option<i32>,
+    step: fn(&ArticleState, DateTime<Utc>) -> Result<ArticleState, TransitionError>,
+) -> Result<ArticleNode> {
+    let now = ctx.request_context().now;
+    let change = |s: &ArticleState| step(s, now).map_err(EditError::from);
+    save(ctx, id, action, expected_version, false, change).await
 }
 
 /// A link credential that opens one article at one revision, for a frontend's preview.
@@ -341,13 +355,14 @@ pub struct EditorialMutation;
 #[Object]
 impl EditorialMutation {
     /// Creates a draft. Only editors and admins see it until it is published.
+    #[graphql(guard = "StaffOnly")]
     async fn create_article(
         &self,
         ctx: &Context<'_>,
         input: CreateArticleInput,
     ) -> Result<ArticleNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let new = input.parse().gql()?;
         let article = state
             .app()
@@ -361,6 +376,7 @@ impl EditorialMutation {
     /// the article changed since `expectedVersion`; nothing is written then. `substantive`
     /// (default false) marks a change readers should be told about ("Updated" time) on a
     /// published article.
+    #[graphql(guard = "StaffOnly")]
     async fn update_article(
         &self,
         ctx: &Context<'_>,
@@ -369,11 +385,9 @@ impl EditorialMutation {
         expected_version: i32,
         substantive: Option<bool>,
     ) -> Result<ArticleNode> {
-        let staff = Staff::check(&context(ctx).1.viewer).gql()?;
         let patch = input.parse().gql()?;
         save(
             ctx,
-            &staff,
             &id,
             RevisionAction::Update,
             Some(expected_version),
@@ -384,29 +398,20 @@ impl EditorialMutation {
     }
 
     /// Publishes now (a story that was live before keeps its original date).
+    #[graphql(guard = "StaffOnly")]
     async fn publish_article(
         &self,
         ctx: &Context<'_>,
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let (_, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
-        let now = request.now;
-        save(
-            ctx,
-            &staff,
-            &id,
-            RevisionAction::Publish,
-            expected_version,
-            false,
-            |s| s.publish(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::publish;
+        transition(ctx, &id, RevisionAction::Publish, expected_version, step).await
     }
 
     /// Schedules publication at `at`, an RFC 3339 instant in the future. The article goes live
     /// by itself at that second, in every process, with no job to run.
+    #[graphql(guard = "StaffOnly")]
     async fn schedule_article(
         &self,
         ctx: &Context<'_>,
@@ -414,13 +419,10 @@ impl EditorialMutation {
         at: String,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let (_, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
-        let now = request.now;
+        let now = ctx.request_context().now;
         let at = parse_instant("at", &at).gql()?;
         save(
             ctx,
-            &staff,
             &id,
             RevisionAction::Schedule,
             expected_version,
@@ -431,53 +433,34 @@ impl EditorialMutation {
     }
 
     /// Takes a published or scheduled article back to draft.
+    #[graphql(guard = "StaffOnly")]
     async fn unpublish_article(
         &self,
         ctx: &Context<'_>,
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let (_, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
-        let now = request.now;
-        save(
-            ctx,
-            &staff,
-            &id,
-            RevisionAction::Unpublish,
-            expected_version,
-            false,
-            |s| s.unpublish(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::unpublish;
+        transition(ctx, &id, RevisionAction::Unpublish, expected_version, step).await
     }
 
     /// Archives an article: it leaves every public read but is kept.
+    #[graphql(guard = "StaffOnly")]
     async fn archive_article(
         &self,
         ctx: &Context<'_>,
         id: ID,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let (_, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
-        let now = request.now;
-        save(
-            ctx,
-            &staff,
-            &id,
-            RevisionAction::Archive,
-            expected_version,
-            false,
-            |s| s.archive(now).map_err(EditError::from),
-        )
-        .await
+        let step = ArticleState::archive;
+        transition(ctx, &id, RevisionAction::Archive, expected_version, step).await
     }
 
     /// Deletes an article for good, with its revisions (admins only). Returns its id.
+    #[graphql(guard = "AdminOnly")]
     async fn delete_article(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let (state, request) = context(ctx);
-        let admin = Admin::check(&request.viewer).gql()?;
+        let admin = ctx.admin()?;
         let uuid = parse_uuid("id", &id).gql()?;
         state
             .app()
@@ -493,6 +476,7 @@ impl EditorialMutation {
     /// and the embargo (restoring old words never publishes, unpublishes, moves, re-files,
     /// re-credits or lifts an embargo). Text holding characters refused since it was saved is
     /// `BAD_USER_INPUT` naming the field.
+    #[graphql(guard = "StaffOnly")]
     async fn restore_revision(
         &self,
         ctx: &Context<'_>,
@@ -501,7 +485,7 @@ impl EditorialMutation {
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let article = state
             .app()
@@ -513,6 +497,7 @@ impl EditorialMutation {
 
     /// Adds a public correction to a published article; it also sets the article's
     /// `substantiveUpdatedAt`.
+    #[graphql(guard = "StaffOnly")]
     async fn add_correction(
         &self,
         ctx: &Context<'_>,
@@ -520,7 +505,7 @@ impl EditorialMutation {
         text: String,
     ) -> Result<CorrectionNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let correction = state
             .app()
@@ -533,6 +518,7 @@ impl EditorialMutation {
     /// Mints a short-lived preview token for the article's current revision, so a frontend can
     /// render a draft without an editor token (`preview(token:)`). `ttlSeconds` defaults to an
     /// hour and is capped at a day.
+    #[graphql(guard = "StaffOnly")]
     async fn create_preview_token(
         &self,
         ctx: &Context<'_>,
@@ -540,7 +526,7 @@ impl EditorialMutation {
         #[graphql(default = 3600)] ttl_seconds: Option<i32>,
     ) -> Result<PreviewToken> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let ttl_seconds = ttl_seconds.unwrap_or(3600);
         if ttl_seconds < 1 {
@@ -565,9 +551,10 @@ impl EditorialMutation {
     }
 
     /// Creates a topic.
+    #[graphql(guard = "StaffOnly")]
     async fn create_topic(&self, ctx: &Context<'_>, input: CreateTopicInput) -> Result<TopicNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let new = NewTopic {
             slug: Slug::parse(&input.slug).gql()?,
             name: Name::parse(&input.name).gql()?,
@@ -588,6 +575,7 @@ impl EditorialMutation {
     }
 
     /// Edits a topic.
+    #[graphql(guard = "StaffOnly")]
     async fn update_topic(
         &self,
         ctx: &Context<'_>,
@@ -595,7 +583,7 @@ impl EditorialMutation {
         input: UpdateTopicInput,
     ) -> Result<TopicNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let uuid = parse_uuid("id", &id).gql()?;
         let patch = TopicPatch {
             slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,
@@ -617,13 +605,14 @@ impl EditorialMutation {
     }
 
     /// Creates an author.
+    #[graphql(guard = "StaffOnly")]
     async fn create_author(
         &self,
         ctx: &Context<'_>,
         input: CreateAuthorInput,
     ) -> Result<AuthorNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let new = NewAuthor {
             slug: Slug::parse(&input.slug).gql()?,
             name: Name::parse(&input.name).gql()?,
@@ -638,6 +627,7 @@ impl EditorialMutation {
     }
 
     /// Edits an author.
+    #[graphql(guard = "StaffOnly")]
     async fn update_author(
         &self,
         ctx: &Context<'_>,
@@ -645,7 +635,7 @@ impl EditorialMutation {
         input: UpdateAuthorInput,
     ) -> Result<AuthorNode> {
         let (state, request) = context(ctx);
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let uuid = parse_uuid("id", &id).gql()?;
         let patch = gazette_domain::AuthorPatch {
             slug: input.slug.as_deref().map(Slug::parse).transpose().gql()?,

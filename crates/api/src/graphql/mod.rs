@@ -1,31 +1,29 @@
 //! The GraphQL schema: one module per area, merged at the root.
 
 mod articles;
-pub mod budget;
 mod changes;
-pub mod cost;
 mod editorial;
 mod loaders;
 mod node;
 mod objects;
-mod order;
 mod pagination;
 mod search;
-pub mod shape;
-pub mod spec_checks;
 mod taxonomy;
 mod trending;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
+use gazette_app::editorial::{Admin, Staff};
 use gazette_domain::Viewer;
 
-pub use budget::{DocumentLimits, LimitExceeded};
+pub use gazette_graphql_spec::{
+    DocumentLimits, LimitExceeded, SelectionOrder, budget, cost, mark_objects, shape, spec_checks,
+};
 pub use loaders::Loaders;
-pub use order::{SelectionOrder, mark_objects};
 pub use search::SNIPPET_CHARS;
 
 use crate::AppState;
+use crate::error::GqlResultExt as _;
 
 /// The root of every read.
 #[derive(MergedObject, Default)]
@@ -64,69 +62,7 @@ pub struct RequestContext {
 
 /// The cache tags a GraphQL response collects as its resolvers run (shared by every field of
 /// one request).
-#[derive(Debug, Clone, Default)]
-pub struct ResponseTags(std::sync::Arc<std::sync::Mutex<crate::http::cache::CacheTags>>);
-
-impl ResponseTags {
-    fn with(&self, f: impl FnOnce(&mut crate::http::cache::CacheTags)) {
-        f(&mut self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner));
-    }
-
-    /// The response shows this article.
-    pub fn article(&self, id: uuid::Uuid) {
-        self.with(|t| {
-            t.article(id);
-        });
-    }
-
-    /// The response shows these articles.
-    pub fn articles<'a>(&self, articles: impl IntoIterator<Item = &'a gazette_domain::Article>) {
-        self.with(|t| {
-            for article in articles {
-                t.article(article.id);
-            }
-        });
-    }
-
-    /// The response shows this topic (or its list).
-    pub fn topic(&self, slug: &str) {
-        self.with(|t| {
-            t.topic(slug);
-        });
-    }
-
-    /// The response shows this author (or their list).
-    pub fn author(&self, slug: &str) {
-        self.with(|t| {
-            t.author(slug);
-        });
-    }
-
-    /// The response shows a list (`latest`, `trending`, `search`, `topics`, …).
-    pub fn list(&self, name: &str) {
-        self.with(|t| {
-            t.list(name);
-        });
-    }
-
-    /// The response shows what no cache may keep (a preview): see
-    /// [`crate::http::cache::CacheTags::never_store`].
-    pub fn never_store(&self) {
-        self.with(|t| {
-            t.never_store();
-        });
-    }
-
-    /// The tags collected.
-    pub fn take(&self) -> crate::http::cache::CacheTags {
-        let mut taken = crate::http::cache::CacheTags::new();
-        self.with(|t| taken = std::mem::take(t));
-        taken
-    }
-}
+pub use gazette_app::tags::SharedTags as ResponseTags;
 
 /// What a resolver reads from its context, each through one typed accessor (the schema and
 /// every request put them there: [`build_schema`] the state, the HTTP layer the request
@@ -138,6 +74,10 @@ pub(crate) trait ContextExt {
     fn request_context(&self) -> &RequestContext;
     /// The request's batch loaders.
     fn loaders(&self) -> &Loaders;
+    /// The caller's [`Staff`] capability (a field guarded by [`StaffOnly`] always has it).
+    fn staff(&self) -> async_graphql::Result<Staff>;
+    /// The caller's [`Admin`] capability (a field guarded by [`AdminOnly`] always has it).
+    fn admin(&self) -> async_graphql::Result<Admin>;
 }
 
 impl ContextExt for async_graphql::Context<'_> {
@@ -149,6 +89,33 @@ impl ContextExt for async_graphql::Context<'_> {
     }
     fn loaders(&self) -> &Loaders {
         self.data_unchecked::<Loaders>()
+    }
+    fn staff(&self) -> async_graphql::Result<Staff> {
+        Staff::check(&self.request_context().viewer).gql()
+    }
+    fn admin(&self) -> async_graphql::Result<Admin> {
+        Admin::check(&self.request_context().viewer).gql()
+    }
+}
+
+/// Field guard: only editors and admins reach the field (anonymous callers get
+/// `UNAUTHENTICATED`, partners `FORBIDDEN`), checked after its arguments are read, as the
+/// field's resolver would.
+pub(crate) struct StaffOnly;
+
+impl async_graphql::Guard for StaffOnly {
+    async fn check(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<()> {
+        ctx.staff().map(drop)
+    }
+}
+
+/// Field guard: only admins reach the field (editors get `FORBIDDEN`; others as
+/// [`StaffOnly`]).
+pub(crate) struct AdminOnly;
+
+impl async_graphql::Guard for AdminOnly {
+    async fn check(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<()> {
+        ctx.admin().map(drop)
     }
 }
 

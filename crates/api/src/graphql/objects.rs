@@ -8,7 +8,6 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Union};
 use chrono::{DateTime, Utc};
-use gazette_app::editorial::Staff;
 use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending;
 use gazette_domain::{
@@ -327,15 +326,17 @@ impl ArticleNode {
             .collect())
     }
     /// Saved revisions, newest first (editors and admins only).
-    #[graphql(complexity = "first_cost(first, 20, 100, child_complexity)")]
+    #[graphql(
+        complexity = "first_cost(first, 20, 100, child_complexity)",
+        guard = "super::StaffOnly"
+    )]
     async fn revisions(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: Option<i32>,
         before_version: Option<i32>,
     ) -> Result<Vec<RevisionNode>> {
-        let request = ctx.request_context();
-        let staff = Staff::check(&request.viewer).gql()?;
+        let staff = ctx.staff()?;
         let revisions = ctx
             .app_state()
             .app()

@@ -3,82 +3,19 @@
 //! Handlers attach [`CacheTags`] to a response as an extension; the caching layer turns them
 //! into `Surrogate-Key` and `Cache-Tag` headers (and adds ETag, `Cache-Control` and `Vary`).
 
-use std::collections::BTreeSet;
-
 use axum::response::Response;
-use uuid::Uuid;
+pub use gazette_app::tags::{CacheTags, Storability};
 
-/// The cache tags of one response: `article:<id>`, `topic:<slug>`, `list:latest`,
-/// `list:trending`, … A CDN purges every response carrying a tag when what it names changes.
-/// They also say when a response shows something no cache may keep ([`CacheTags::never_store`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CacheTags(BTreeSet<String>, bool);
+/// Attaches tags to a response for the caching layer to publish.
+pub trait AttachTags {
+    /// Adds `self` to the tags `response` already carries.
+    fn attach(self, response: &mut Response);
+}
 
-impl CacheTags {
-    /// No tags yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The response shows what no cache, shared or private, may keep: a draft opened by a
-    /// preview token (which a cache would go on serving after the token expired), or the
-    /// server's live status. The caching layer answers it `Cache-Control: no-store`.
-    pub fn never_store(&mut self) -> &mut Self {
-        self.1 = true;
-        self
-    }
-
-    /// Whether [`Self::never_store`] was asked for.
-    pub fn is_never_store(&self) -> bool {
-        self.1
-    }
-
-    /// Adds `article:<id>`.
-    pub fn article(&mut self, id: Uuid) -> &mut Self {
-        self.0.insert(format!("article:{id}"));
-        self
-    }
-
-    /// Adds `topic:<slug>`.
-    pub fn topic(&mut self, slug: &str) -> &mut Self {
-        self.0.insert(format!("topic:{slug}"));
-        self
-    }
-
-    /// Adds `author:<slug>`.
-    pub fn author(&mut self, slug: &str) -> &mut Self {
-        self.0.insert(format!("author:{slug}"));
-        self
-    }
-
-    /// Adds `list:<name>` (`latest`, `trending`, `topics`, …).
-    pub fn list(&mut self, name: &str) -> &mut Self {
-        self.0.insert(format!("list:{name}"));
-        self
-    }
-
-    /// Adds every tag of `other` (and its never-store mark).
-    pub fn extend(&mut self, other: &CacheTags) -> &mut Self {
-        self.0.extend(other.0.iter().cloned());
-        self.1 |= other.1;
-        self
-    }
-
-    /// Whether no tag was added.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The tags, sorted.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
-    }
-
-    /// Attaches the tags to `response` for the caching layer to publish.
-    pub fn attach(self, response: &mut Response) {
+impl AttachTags for CacheTags {
+    fn attach(self, response: &mut Response) {
         if let Some(existing) = response.extensions_mut().get_mut::<CacheTags>() {
-            existing.0.extend(self.0);
-            existing.1 |= self.1;
+            existing.extend(&self);
         } else {
             response.extensions_mut().insert(self);
         }
@@ -109,41 +46,15 @@ impl Default for CachePolicy {
 /// Longest `Surrogate-Key` / `Cache-Tag` header sent (Fastly and Cloudflare both stop at 16 KB).
 pub const MAX_TAG_HEADER_BYTES: usize = 15 * 1024;
 
-/// Who may keep a copy of a 200 response, decided once for every route from who asked and
-/// what the response shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Storability {
-    /// Anonymous reads of public content: shared caches (CDNs) may keep it.
-    Public,
-    /// A partner's reads: the partner's own cache may keep it, revalidating each time.
-    Private,
-    /// Staff reads (drafts, newsroom lists), previews and live status: nobody keeps it.
-    NoStore,
-}
-
-impl Storability {
-    /// The rule: staff responses and responses marked [`CacheTags::never_store`] are never
-    /// stored; partners' are private; anonymous ones public. `viewer` is `None` when the
-    /// request's token did not verify (the answer is then a 401, never cached anyway).
-    pub fn of(viewer: Option<&gazette_domain::Viewer>, never_store: bool) -> Self {
-        match viewer {
-            _ if never_store => Self::NoStore,
-            None => Self::NoStore,
-            Some(v) if v.is_staff() => Self::NoStore,
-            Some(v) if v.is_partner() => Self::Private,
-            Some(_) => Self::Public,
-        }
-    }
-
-    fn header(self, policy: &CachePolicy) -> String {
-        match self {
-            Self::Public => format!(
-                "public, max-age={}, stale-while-revalidate={}",
-                policy.max_age_secs, policy.stale_while_revalidate_secs
-            ),
-            Self::Private => "private, no-cache".to_owned(),
-            Self::NoStore => "no-store".to_owned(),
-        }
+/// The `Cache-Control` value of `storability` under `policy`.
+fn cache_control(storability: Storability, policy: &CachePolicy) -> String {
+    match storability {
+        Storability::Public => format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            policy.max_age_secs, policy.stale_while_revalidate_secs
+        ),
+        Storability::Private => "private, no-cache".to_owned(),
+        Storability::NoStore => "no-store".to_owned(),
     }
 }
 
@@ -196,7 +107,7 @@ pub async fn caching(
     };
     if (storability == Storability::NoStore
         || !response.headers().contains_key(header::CACHE_CONTROL))
-        && let Ok(value) = header::HeaderValue::from_str(&storability.header(policy))
+        && let Ok(value) = header::HeaderValue::from_str(&cache_control(storability, policy))
     {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }

@@ -71,7 +71,7 @@ impl Authenticated {
     ) -> Result<gazette_domain::Viewer, crate::AuthError> {
         match parts.extensions.get::<Self>() {
             Some(done) => done.0.clone(),
-            None => http.app.auth().authenticate(&parts.headers),
+            None => crate::auth::authenticate(http.app.auth(), &parts.headers),
         }
     }
 }
@@ -102,7 +102,7 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         Authenticated::of(parts, http).map(Self).map_err(|error| {
             tracing::debug!(error = %error, "bearer token refused");
-            let challenge = error.www_authenticate();
+            let challenge = crate::auth::challenge(&error);
             let mut response = ApiError::Unauthenticated(error.to_string()).into_response();
             response
                 .headers_mut()

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::HttpState;
-use super::cache::CacheTags;
+use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
 use super::rest::ArticleSummary;
 use super::rest::page::Params;

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -28,6 +28,7 @@ use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
 use crate::graphql::cost::{BatchBudget, CostMeter};
 use crate::graphql::shape::SchemaShape;
 use crate::graphql::{Loaders, RequestContext, SelectionOrder, mark_objects};
+use crate::http::cache::AttachTags as _;
 use crate::{ApiError, AuthError};
 
 /// `GET /graphql`: GraphiQL for browsers, cacheable queries for everyone else.
@@ -284,7 +285,10 @@ struct Prepared {
 impl Prepared {
     /// Whether the operation the request would run is a mutation (or subscription).
     fn is_mutation(&self) -> bool {
-        is_mutation(&self.document, self.request.operation_name.as_deref())
+        gazette_graphql_spec::operation::is_mutation(
+            &self.document,
+            self.request.operation_name.as_deref(),
+        )
     }
 }
 
@@ -406,8 +410,8 @@ async fn apply_persisted(
         None => None,
         Some(value) => {
             let json = value.clone().into_json().unwrap_or_default();
-            match serde_json::from_value::<crate::persisted::PersistedQueryExtension>(json) {
-                Ok(extension) => Some(extension),
+            match serde_json::from_value::<crate::persisted::WireExtension>(json) {
+                Ok(extension) => Some(crate::persisted::PersistedQueryExtension::from(extension)),
                 Err(e) => {
                     return Err(PersistedRefusal {
                         status: StatusCode::BAD_REQUEST,
@@ -477,24 +481,6 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-/// Whether the operation the request would run is a mutation (or subscription).
-fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let ty = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op.node.ty,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op.node.ty,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
-            .values()
-            .next()
-            .map(|op| op.node.ty)
-            .unwrap_or(OperationType::Query),
-        _ => return false,
-    };
-    ty != OperationType::Query
-}
-
 /// Who sent a request: the authenticated viewer and the connection's address.
 struct Caller {
     viewer: Viewer,
@@ -517,7 +503,8 @@ async fn run(
     } = prepared;
     let operation_name = request.operation_name.clone();
     let meter = CostMeter::new(http.app.config().max_query_complexity, batch);
-    let operation = crate::metrics::executed_operation(&document, operation_name.as_deref());
+    let operation =
+        gazette_graphql_spec::operation::executed_operation(&document, operation_name.as_deref());
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
@@ -533,7 +520,7 @@ async fn run(
     let mut response = http.schema.execute(request).await;
     crate::metrics::graphql_operation(
         operation.as_deref(),
-        crate::metrics::Outcome::of(&response),
+        crate::metrics::outcome_of(&response),
         started.elapsed(),
     );
     if meter.validated() {
@@ -616,7 +603,9 @@ fn request_errors(
     mut errors: Vec<ServerError>,
     code: &'static str,
 ) -> HttpResponse {
-    crate::metrics::document_rejected(crate::metrics::rejection_code(&errors, code));
+    crate::metrics::document_rejected(gazette_graphql_spec::operation::rejection_code(
+        &errors, code,
+    ));
     for error in &mut errors {
         set_code_if_missing(error, code);
     }
@@ -669,7 +658,7 @@ fn unauthenticated(media: GraphqlMediaType, error: &AuthError) -> HttpResponse {
     );
     response
         .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, error.www_authenticate());
+        .insert(header::WWW_AUTHENTICATE, crate::auth::challenge(error));
     response
 }
 

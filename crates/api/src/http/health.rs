@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::HttpState;
-use super::cache::CacheTags;
+use super::cache::{AttachTags as _, CacheTags};
 use crate::ApiError;
 
 /// `response`, marked so no cache keeps it.

@@ -2,7 +2,7 @@
 
 use atom_syndication::{Category, Content, Entry, Link, Person, Text};
 
-use super::model::Feed;
+use gazette_app::feeds::Feed;
 
 /// `Content-Type` of an Atom feed.
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::model::Feed;
+use gazette_app::feeds::Feed;
 
 /// `Content-Type` of a JSON Feed.
 pub const CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";

@@ -8,7 +8,6 @@
 
 mod atom;
 mod json_feed;
-mod model;
 mod rss;
 mod sitemap;
 mod xml;
@@ -16,16 +15,13 @@ mod xml;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use gazette_app::feeds::FeedItems;
-use gazette_app::{App, AppError};
 use gazette_domain::syndication::{FeedContent, feed_limit};
-use gazette_domain::{Article, Slug, Viewer};
+use gazette_domain::{Article, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 
-use self::model::{Feed, Item};
 use super::HttpState;
-use super::cache::CacheTags;
+use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
 use crate::ApiError;
 
@@ -148,7 +144,7 @@ fn internal(error: &(dyn std::error::Error + 'static)) -> ApiError {
 async fn feed(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
-    topic_slug: Option<&str>,
+    topic: Option<&str>,
     format: Format,
     params: Params,
 ) -> Result<Document, ApiError> {
@@ -158,60 +154,23 @@ async fn feed(
     let site = &http.app.config().feeds;
     let limit = feed_limit("limit", params.limit.as_deref(), site.default_items)?;
     let content = FeedContent::parse("content", params.content.as_deref())?;
-    let app = http.app.app();
-    App::check_feed_content(&viewer, content)?;
-    let topic = match topic_slug {
-        None => None,
-        // A malformed slug names no topic either: the same 404.
-        Some(raw) => Some(
-            app.topic(&Slug::parse(raw).map_err(|_| AppError::unknown_topic(raw))?)
-                .await?,
-        ),
-    };
-    let now = http.app.now();
-    let filter = ArticleFilter {
-        topic: topic.as_ref().map(|t| t.slug.clone()),
-        ..ArticleFilter::default()
-    };
-    let selected = app
-        .feed_items(&viewer, &filter, content, limit, now)
+    let feed = http
+        .app
+        .app()
+        .feed(
+            &viewer,
+            site,
+            topic,
+            content,
+            limit,
+            format.extension(),
+            http.app.now(),
+        )
         .await?;
-    let items = items(site, &selected);
-
-    let path = match &topic {
-        None => format!("/feeds/latest.{}", format.extension()),
-        Some(t) => format!("/feeds/topics/{}.{}", t.slug, format.extension()),
-    };
-    let (title, description) = match &topic {
-        None => (
-            format!("{}: latest", site.site_name),
-            format!("The latest stories from {}", site.site_name),
-        ),
-        Some(t) if !t.description.trim().is_empty() => (
-            format!("{}: {}", site.site_name, t.name.as_str()),
-            t.description.clone(),
-        ),
-        Some(t) => (
-            format!("{}: {}", site.site_name, t.name.as_str()),
-            format!("Stories on {} from {}", t.name.as_str(), site.site_name),
-        ),
-    };
-    let self_url = format!("{}{path}", site.site_url);
-    let feed = Feed {
-        id: self_url.clone(),
-        title,
-        description,
-        home_url: site.site_url.clone(),
-        self_url,
-        language: site.language.clone(),
-        updated: items.iter().map(|i| i.updated).max().unwrap_or(now),
-        items,
-    };
-
     let mut tags = CacheTags::new();
-    match &topic {
+    match &feed.topic {
         None => tags.list("latest"),
-        Some(t) => tags.topic(t.slug.as_str()),
+        Some(slug) => tags.topic(slug),
     };
     for item in &feed.items {
         tags.article(item.article_id);
@@ -235,19 +194,6 @@ async fn feed(
         content_type,
         tags,
     })
-}
-
-/// Feed items of the selected articles with their bylines and topics.
-fn items(site: &crate::FeedsConfig, selected: &FeedItems) -> Vec<Item> {
-    selected
-        .articles
-        .iter()
-        .filter_map(|(article, full_text)| {
-            let (topics, authors) = selected.relations.of(article);
-            let body = selected.bodies.get(&article.id).filter(|_| *full_text);
-            Item::new(site, article, authors, topics, body)
-        })
-        .collect()
 }
 
 async fn news_sitemap_document(http: &HttpState, viewer: &Viewer) -> Result<Document, ApiError> {

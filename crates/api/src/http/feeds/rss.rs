@@ -6,7 +6,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid};
 
-use super::model::Feed;
+use gazette_app::feeds::Feed;
 
 /// `Content-Type` of an RSS feed.
 pub const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";

@@ -14,8 +14,8 @@ use sitemap_rs::news::{News, Publication};
 use sitemap_rs::url::Url;
 use sitemap_rs::url_set::UrlSet;
 
-use super::model::article_url;
 use crate::FeedsConfig;
+use gazette_app::feeds::article_url;
 
 /// `Content-Type` of the sitemap.
 pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";

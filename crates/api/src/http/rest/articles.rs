@@ -19,7 +19,7 @@ use super::params::{OrderJson, SlugSchema, enum_param};
 use super::wire::{ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson};
 use crate::ApiError;
 use crate::http::HttpState;
-use crate::http::cache::CacheTags;
+use crate::http::cache::{AttachTags as _, CacheTags};
 use crate::http::caller::Caller;
 use crate::http::problems::{ListProblems, LookupProblems};
 use gazette_app::Relations;

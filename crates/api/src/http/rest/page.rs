@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::params::{CursorSchema, PageSize};
 use crate::ApiError;
-use crate::http::cache::CacheTags;
+use crate::http::cache::{AttachTags as _, CacheTags};
 
 /// Relay-style page parameters, exactly as GraphQL's connections take them: `first` (with
 /// `after`) reads forwards, `last` (with `before`) backwards.

@@ -1,9 +1,80 @@
-//! One feed in a format-neutral shape: what the Atom, RSS and JSON Feed writers each render.
+//! One feed in a format-neutral shape (what the Atom, RSS and JSON Feed writers each render),
+//! and what the publication says about itself in every feed and the news sitemap.
 
 use chrono::{DateTime, Utc};
-use gazette_domain::{Article, Author, Body, CanonicalUrl, Topic};
+use gazette_domain::values::MAX_SLUG_LEN;
+use gazette_domain::{Article, Author, Body, CanonicalUrl, Language, Topic, ValidationError};
 
-use crate::FeedsConfig;
+/// What feeds and the news sitemap say about the publication.
+#[derive(Debug, Clone)]
+pub struct FeedsConfig {
+    /// The publisher's site, absolute, without a trailing `/`: feeds name themselves under it
+    /// and link an article without a canonical URL to `{site_url}/articles/{slug}`.
+    pub site_url: String,
+    /// The publication's name (feed titles, `news:publication`).
+    pub site_name: String,
+    /// The publication's language tag (feeds, `news:language`).
+    pub language: String,
+    /// Items in a feed when the request gives no `limit`.
+    pub default_items: u64,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        Self {
+            site_url: "http://127.0.0.1:8080".to_owned(),
+            site_name: "Gazette".to_owned(),
+            language: "en".to_owned(),
+            default_items: gazette_domain::syndication::DEFAULT_FEED_ITEMS,
+        }
+    }
+}
+
+impl FeedsConfig {
+    /// Checked settings: an absolute http(s) site URL (a trailing `/` is dropped), a name, a
+    /// language tag, and a default length from 1 to the most a request may ask for.
+    pub fn new(
+        site_url: &str,
+        site_name: &str,
+        language: &str,
+        default_items: u64,
+    ) -> Result<Self, ValidationError> {
+        let site_url = CanonicalUrl::parse_field("site URL", site_url)?;
+        // `{site}/articles/{slug}` must fit where every article URL goes (a sitemap's `loc`).
+        let longest_link = site_url.as_str().len() + "/articles/".len() + MAX_SLUG_LEN;
+        if longest_link > CanonicalUrl::MAX_LEN {
+            return Err(ValidationError::new(
+                "site URL",
+                format!(
+                    "must be at most {} bytes, so article links fit in a sitemap",
+                    CanonicalUrl::MAX_LEN - "/articles/".len() - MAX_SLUG_LEN
+                ),
+            ));
+        }
+        let site_name = site_name.trim();
+        if site_name.is_empty() || site_name.chars().count() > 200 {
+            return Err(ValidationError::new(
+                "site name",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let language = Language::parse(language.trim())
+            .map_err(|e| ValidationError::new("site language", e.message))?;
+        let max = gazette_domain::syndication::MAX_FEED_ITEMS;
+        if !(1..=max).contains(&default_items) {
+            return Err(ValidationError::new(
+                "feed items",
+                format!("must be from 1 to {max}"),
+            ));
+        }
+        Ok(Self {
+            site_url: site_url.as_str().trim_end_matches('/').to_owned(),
+            site_name: site_name.to_owned(),
+            language: language.as_str().to_owned(),
+            default_items,
+        })
+    }
+}
 
 /// A feed: its own metadata and its items, newest first.
 #[derive(Debug, Clone)]
@@ -22,6 +93,8 @@ pub struct Feed {
     pub language: String,
     /// The newest item's update, or the request's instant for an empty feed.
     pub updated: DateTime<Utc>,
+    /// The topic's slug, for a topic's feed.
+    pub topic: Option<String>,
     /// The items.
     pub items: Vec<Item>,
 }

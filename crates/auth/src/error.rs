@@ -1,7 +1,5 @@
 //! Why a bearer token was refused (every refusal is a 401 with a challenge).
 
-use axum::http::HeaderValue;
-
 use super::MAX_TOKEN_BYTES;
 
 /// Why a request's credentials, or a preview token, were refused; or why minting failed.
@@ -74,8 +72,9 @@ impl AuthError {
         "UNAUTHENTICATED"
     }
 
-    /// The `WWW-Authenticate` challenge answering this error (RFC 6750).
-    pub fn www_authenticate(&self) -> HeaderValue {
+    /// The `WWW-Authenticate` challenge answering this error (RFC 6750): visible ASCII and
+    /// spaces only, so always a valid header value.
+    pub fn www_authenticate(&self) -> String {
         let description: String = self
             .to_string()
             .chars()
@@ -85,9 +84,6 @@ impl AuthError {
                 _ => '?',
             })
             .collect();
-        HeaderValue::from_str(&format!(
-            "Bearer error=\"invalid_token\", error_description=\"{description}\""
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""))
+        format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
     }
 }

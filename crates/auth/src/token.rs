@@ -1,7 +1,6 @@
 //! Access tokens: their claims, the `Authorization` header, the raw JOSE header, and what a
 //! verified token makes of the caller.
 
-use axum::http::HeaderValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gazette_domain::Viewer;
@@ -58,12 +57,16 @@ pub(super) fn access_validation(
 }
 
 /// The token of `Bearer <token>`; any other shape is refused.
-pub(super) fn bearer_token(value: &HeaderValue) -> Result<&str, AuthError> {
+pub(super) fn bearer_token(value: &[u8]) -> Result<&str, AuthError> {
     // "Bearer " and a little whitespace around the longest token accepted.
     if value.len() > MAX_TOKEN_BYTES + 16 {
         return Err(AuthError::TooLong);
     }
-    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    // As `HeaderValue::to_str`: visible ASCII (and spaces, tabs) only.
+    if !value.iter().all(|&b| b == b'\t' || (32..127).contains(&b)) {
+        return Err(AuthError::MalformedHeader);
+    }
+    let value = std::str::from_utf8(value).map_err(|_| AuthError::MalformedHeader)?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
