@@ -343,11 +343,11 @@ pub const SAME_PRIMARY: f64 = 2.0;
 /// candidate's primary topic.
 pub const PRIMARY_SHARED: f64 = 1.0;
 /// Points per other shared topic (at most two count).
-pub const OTHER_SHARED: f64 = 0.5;
+pub const OTHER_SHARED: f64 = 0.25;
 /// Points for sharing all of the source's distinctive words; the overlap scales it.
 pub const TEXT: f64 = 24.0;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
-pub const RECENCY: f64 = 0.5;
+pub const RECENCY: f64 = 1.0;
 /// Half-life of the recency points, in days apart.
 pub const RECENCY_HALF_LIFE_DAYS: f64 = 14.0;
 
@@ -501,15 +501,15 @@ mod tests {
 
     #[test]
     fn score_by_hand() {
-        // Same primary (2) + one other shared topic (0.5) + identical text (24) + same day
-        // (0.5).
+        // Same primary (2) + one other shared topic (0.25) + identical text (24) + same day
+        // (1).
         let source = profile(1, 1, &[2], "north korea russia summit", 15);
         let twin = profile(2, 1, &[2], "north korea russia summit", 15);
-        assert!((score(&source, &Rarity::default(), &twin) - 27.0).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &twin) - 27.25).abs() < 1e-9);
         // Different primary that carries the source's primary (1), no text, 14 days apart
-        // (0.25).
+        // (0.5).
         let cousin = profile(3, 3, &[1], "sofa cleaning", 1);
-        assert!((score(&source, &Rarity::default(), &cousin) - 1.25).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &cousin) - 1.5).abs() < 1e-9);
     }
 
     #[test]
