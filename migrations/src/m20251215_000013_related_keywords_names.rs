@@ -6,24 +6,25 @@
 
 use sea_orm_migration::prelude::*;
 
+/// Forgets every stored profile (the store computes them again).
+async fn empty_profiles(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .get_connection()
+        .execute_unprepared("UPDATE articles SET related_keywords = NULL")
+        .await
+        .map(|_| ())
+}
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("UPDATE articles SET related_keywords = NULL")
-            .await
-            .map(|_| ())
+        empty_profiles(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("UPDATE articles SET related_keywords = NULL")
-            .await
-            .map(|_| ())
+        empty_profiles(manager).await
     }
 }
