@@ -16,6 +16,10 @@ use crate::search::{is_stop_word, words};
 const HEADLINE_WEIGHT: f64 = 3.0;
 const DEK_WEIGHT: f64 = 2.0;
 const BODY_WEIGHT: f64 = 1.0;
+/// Factor of a keyword written as a name in the dek or body (capitalised inside a sentence,
+/// at least as often as not: `Pyongyang`, `Geneva`, `Samsung`): names say what a story is
+/// about more than ordinary words do.
+const NAME_FACTOR: f64 = 1.5;
 /// Keywords kept per article.
 pub const MAX_KEYWORDS: usize = 40;
 
@@ -57,18 +61,33 @@ fn stem(word: &str) -> String {
     w
 }
 
+/// Whether the word starting at character `start` of `chars` begins a sentence: nothing but
+/// spaces, quotes and brackets between it and the start of the text, a line break or `.!?:;`.
+fn starts_sentence(chars: &[char], start: usize) -> bool {
+    chars[..start]
+        .iter()
+        .rev()
+        .find(|c| !matches!(c, ' ' | '\t' | '"' | '\'' | '\u{201c}' | '\u{2018}' | '('))
+        .is_none_or(|c| matches!(c, '.' | '!' | '?' | ':' | ';' | '\n' | '\r'))
+}
+
 impl Keywords {
     /// The keywords of an article's texts: words of three letters or more, stop words and
-    /// numbers dropped, weighted by where they appear, the strongest [`MAX_KEYWORDS`] kept.
+    /// numbers dropped, weighted by where they appear (names weighing [`NAME_FACTOR`] times
+    /// more), the strongest [`MAX_KEYWORDS`] kept.
     pub fn of(headline: &str, dek: &str, body: &str) -> Self {
         let mut weights: HashMap<String, f64> = HashMap::new();
         let mut written: HashMap<String, String> = HashMap::new();
+        // Per keyword: written capitalised inside a sentence, written in lower case (the dek
+        // and body only: a headline capitalises every word).
+        let mut cases: HashMap<String, (u32, u32)> = HashMap::new();
         for (text, weight) in [
             (headline, HEADLINE_WEIGHT),
             (dek, DEK_WEIGHT),
             (body, BODY_WEIGHT),
         ] {
-            for (_, _, word) in words(text) {
+            let chars: Vec<char> = text.chars().collect();
+            for (start, _, word) in words(text) {
                 if word.chars().count() < 3
                     || is_stop_word(&word)
                     || word.chars().all(|c| c.is_ascii_digit())
@@ -76,8 +95,26 @@ impl Keywords {
                     continue;
                 }
                 let key = stem(&word);
+                if weight != HEADLINE_WEIGHT {
+                    let case = cases.entry(key.clone()).or_default();
+                    if chars[start].is_uppercase() {
+                        if !starts_sentence(&chars, start) {
+                            case.0 += 1;
+                        }
+                    } else {
+                        case.1 += 1;
+                    }
+                }
                 *weights.entry(key.clone()).or_default() += weight;
                 written.entry(key).or_insert(word);
+            }
+        }
+        for (key, (capitalised, lower)) in cases {
+            if capitalised > 0
+                && capitalised >= lower
+                && let Some(weight) = weights.get_mut(&key)
+            {
+                *weight *= NAME_FACTOR;
             }
         }
         let mut ranked: Vec<(String, f64)> = weights.into_iter().collect();
@@ -188,8 +225,9 @@ impl Keywords {
 /// A keyword found in this many articles or more is common: counting stops there, and it is
 /// never used to find candidates by text.
 pub const COMMON_AT: u64 = 500;
-/// How many of the source's strongest keywords storage counts in its index.
-pub const COUNTED_KEYWORDS: usize = 16;
+/// How many of the source's strongest keywords storage counts in its index: all of them (a
+/// word low in the profile still tells a sibling from a stranger when it is rare).
+pub const COUNTED_KEYWORDS: usize = MAX_KEYWORDS;
 /// How many of the source's most distinctive keywords find candidates by text (any of them).
 pub const SEARCHED_KEYWORDS: usize = 5;
 
@@ -257,8 +295,9 @@ impl Keywords {
 
     /// How much of the source's distinctive vocabulary `other` shares, in `[0, 1)`: each
     /// counted keyword of `self` carries its weight × rarity, and `other` earns that share
-    /// scaled by how strongly it uses the word (`w / (w + 1)`: a body mention half, a headline
-    /// three quarters). Without counts (nothing counted), the plain cosine of the weights.
+    /// scaled by how strongly it uses the word (`w / (w + SATURATION)`: a body mention a
+    /// third, a headline three fifths, three body mentions and a headline three quarters).
+    /// Without counts (nothing counted), the plain cosine of the weights.
     pub fn overlap(&self, other: &Self, rarity: &Rarity) -> f64 {
         if rarity.is_empty() {
             return self.similarity(other);
@@ -272,12 +311,16 @@ impl Keywords {
             total += mass;
             let theirs = other.weight(key);
             if theirs > 0.0 {
-                shared += mass * theirs / (theirs + 1.0);
+                shared += mass * theirs / (theirs + SATURATION);
             }
         }
         if total == 0.0 { 0.0 } else { shared / total }
     }
 }
+
+/// How fast a candidate's use of a word saturates in [`Keywords::overlap`]: the weight at
+/// which it earns half of the word's share.
+const SATURATION: f64 = 2.0;
 
 /// What the scoring needs to know of an article.
 #[derive(Debug, Clone)]
@@ -300,11 +343,11 @@ pub const SAME_PRIMARY: f64 = 2.0;
 /// candidate's primary topic.
 pub const PRIMARY_SHARED: f64 = 1.0;
 /// Points per other shared topic (at most two count).
-pub const OTHER_SHARED: f64 = 0.5;
+pub const OTHER_SHARED: f64 = 0.25;
 /// Points for sharing all of the source's distinctive words; the overlap scales it.
-pub const TEXT: f64 = 16.0;
+pub const TEXT: f64 = 24.0;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
-pub const RECENCY: f64 = 0.5;
+pub const RECENCY: f64 = 1.0;
 /// Half-life of the recency points, in days apart.
 pub const RECENCY_HALF_LIFE_DAYS: f64 = 14.0;
 
@@ -411,6 +454,25 @@ mod tests {
     }
 
     #[test]
+    fn names_weigh_more_than_words_written_in_lower_case() {
+        let k = Keywords::of(
+            "Envoys Meet In Geneva",
+            "Talks in Geneva ended; Envoys left.",
+            "\"Progress was slow,\" an envoy said. (Talks resume in June.) Geneva hosted the talks.",
+        );
+        // `geneva`: headline 3 + dek 2 + body 1, written as a name inside a sentence.
+        assert!((k.weight("geneva") - 6.0 * NAME_FACTOR).abs() < 1e-9);
+        // `envoy`: capitalised only where a sentence starts, and once in lower case.
+        assert!((k.weight("envoy") - 6.0).abs() < 1e-9);
+        // `talk`: capitalised after a quote and a bracket that start sentences, and in lower
+        // case; `june`: a name inside a bracketed sentence.
+        assert!((k.weight("talk") - 4.0).abs() < 1e-9);
+        assert!((k.weight("june") - NAME_FACTOR).abs() < 1e-9);
+        // The headline alone never makes a name.
+        assert!((k.weight("meet") - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn the_stored_form_reads_back_the_same() {
         let k = Keywords::of(
             "Putin visits Pyongyang",
@@ -439,15 +501,15 @@ mod tests {
 
     #[test]
     fn score_by_hand() {
-        // Same primary (2) + one other shared topic (0.5) + identical text (16) + same day
-        // (0.5).
+        // Same primary (2) + one other shared topic (0.25) + identical text (24) + same day
+        // (1).
         let source = profile(1, 1, &[2], "north korea russia summit", 15);
         let twin = profile(2, 1, &[2], "north korea russia summit", 15);
-        assert!((score(&source, &Rarity::default(), &twin) - 19.0).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &twin) - 27.25).abs() < 1e-9);
         // Different primary that carries the source's primary (1), no text, 14 days apart
-        // (0.25).
+        // (0.5).
         let cousin = profile(3, 3, &[1], "sofa cleaning", 1);
-        assert!((score(&source, &Rarity::default(), &cousin) - 1.25).abs() < 1e-9);
+        assert!((score(&source, &Rarity::default(), &cousin) - 1.5).abs() < 1e-9);
     }
 
     #[test]
