@@ -19,14 +19,59 @@ on_both_databases!(
                 n as usize
             );
         }
-        // At most: list, article→topics, topics, their parents, article→authors, authors — one
-        // statement each whatever the page size (fewer when a page needs no extra parents).
+        // At most: the list, the articles' topics with their rows, their authors with theirs,
+        // primary topics not among them, parents — one statement each whatever the page size.
         assert!(
-            counts.iter().all(|&c| c <= 6),
+            counts.iter().all(|&c| c <= 5),
             "statements per page of 1, 10, 50 articles: {counts:?}"
         );
+
+        // The front page's list: the articles, then their topics joined to the topic rows
+        // (one round after the list, not two).
+        app.store.record_statements();
+        let data = app
+            .gql_ok(
+                "{ articles(first: 20) { edges { node { slug headline publishedAt topics { slug name } } } } }",
+                json!({}),
+            )
+            .await;
+        let edges = data["articles"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 20);
+        assert!(
+            edges
+                .iter()
+                .all(|e| !e["node"]["topics"].as_array().unwrap().is_empty())
+        );
+        let sent = app.store.take_recorded_statements();
+        assert_eq!(sent.len(), 2, "latest 20 with topics: {sent:#?}");
     }
 );
+
+// The bundled SQLite is built without memory statistics (`.cargo/config.toml`): with them, every
+// allocation SQLite makes takes one process-wide mutex. A target directory built before that
+// setting keeps its old SQLite until libsqlite3-sys is rebuilt (cargo does not rerun a build
+// script when an `[env]` value changes), which this catches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_is_built_without_memory_statistics() {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let app = gazette_tests::spawn_app(gazette_tests::Db::Sqlite).await;
+    let conn = app.store.connection();
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "PRAGMA compile_options",
+        ))
+        .await
+        .unwrap();
+    let options: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+}
 
 // A related list costs the same handful of statements however large the archive and however
 // many related articles are asked for: the candidates are bounded reads, never one per article.

@@ -12,6 +12,11 @@ fn corrupt(table: &str, id: uuid::Uuid) -> impl Fn(ValidationError) -> StoreErro
     move |e| StoreError::Corrupt(format!("{table} {id}: {e}"))
 }
 
+/// A stored slug of a `table` row; a slug the domain refuses is corrupt data.
+pub(crate) fn stored_slug(table: &str, id: uuid::Uuid, raw: &str) -> Result<Slug, StoreError> {
+    Slug::parse(raw).map_err(corrupt(table, id))
+}
+
 /// An article's stored status; a value the domain does not know is corrupt data.
 pub(crate) fn stored_status(id: uuid::Uuid, raw: &str) -> Result<ArticleStatus, StoreError> {
     ArticleStatus::parse(raw).map_err(corrupt("article", id))

@@ -4,16 +4,32 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Author, AuthorPatch, Direction, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor, Topic,
-    TopicPatch, ValidationError,
+    Author, AuthorPatch, Direction, Name, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor,
+    Topic, TopicPatch, ValidationError,
 };
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
-use crate::convert::all;
+use crate::convert::{all, stored_slug};
+
+/// A row of [`Store::topics_of_articles`]: the article's id, then the topic's columns.
+type TopicOfArticle = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    Option<Uuid>,
+    DateTime<Utc>,
+);
+
+/// A row of [`Store::authors_of_articles`]: the article's id, then the author's columns.
+type AuthorOfArticle = (Uuid, Uuid, String, String, String, DateTime<Utc>);
 use crate::entities::{article_authors, article_topics, authors, topics};
 use crate::{Conflict, Page, Store, StoreError, UniqueRule};
 
@@ -122,6 +138,89 @@ impl Store {
         let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for row in rows {
             out.entry(row.article_id).or_default().push(row.topic_id);
+        }
+        Ok(out)
+    }
+
+    /// Each article's topics in order, primary first, read with the topics themselves (one
+    /// statement joining `article_topics` to `topics`): what [`Store::topic_ids_of_articles`]
+    /// then [`Store::topics_by_ids`] answer in two rounds. Articles with no topic are absent.
+    pub async fn topics_of_articles(
+        &self,
+        article_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Topic>>, StoreError> {
+        if article_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut select = article_topics::Entity::find()
+            .select_only()
+            .column(article_topics::Column::ArticleId)
+            .columns([
+                topics::Column::Id,
+                topics::Column::Slug,
+                topics::Column::Name,
+                topics::Column::Description,
+                topics::Column::ParentId,
+                topics::Column::UpdatedAt,
+            ])
+            .filter(article_topics::Column::ArticleId.is_in(article_ids.iter().copied()))
+            .order_by_asc(article_topics::Column::Position);
+        QueryTrait::query(&mut select).inner_join(
+            topics::Entity,
+            Expr::col((topics::Entity, topics::Column::Id))
+                .equals((article_topics::Entity, article_topics::Column::TopicId)),
+        );
+        let rows: Vec<TopicOfArticle> = select.into_tuple().all(&self.db).await?;
+        let mut out: HashMap<Uuid, Vec<Topic>> = HashMap::new();
+        for (article_id, id, slug, name, description, parent_id, updated_at) in rows {
+            out.entry(article_id).or_default().push(Topic {
+                id,
+                slug: stored_slug("topic", id, &slug)?,
+                name: Name::from_stored(name),
+                description,
+                parent_id,
+                updated_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Each article's authors in byline order, read with the authors themselves (one
+    /// statement joining `article_authors` to `authors`). Articles with no author are absent.
+    pub async fn authors_of_articles(
+        &self,
+        article_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Author>>, StoreError> {
+        if article_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut select = article_authors::Entity::find()
+            .select_only()
+            .column(article_authors::Column::ArticleId)
+            .columns([
+                authors::Column::Id,
+                authors::Column::Slug,
+                authors::Column::Name,
+                authors::Column::Bio,
+                authors::Column::UpdatedAt,
+            ])
+            .filter(article_authors::Column::ArticleId.is_in(article_ids.iter().copied()))
+            .order_by_asc(article_authors::Column::Position);
+        QueryTrait::query(&mut select).inner_join(
+            authors::Entity,
+            Expr::col((authors::Entity, authors::Column::Id))
+                .equals((article_authors::Entity, article_authors::Column::AuthorId)),
+        );
+        let rows: Vec<AuthorOfArticle> = select.into_tuple().all(&self.db).await?;
+        let mut out: HashMap<Uuid, Vec<Author>> = HashMap::new();
+        for (article_id, id, slug, name, bio, updated_at) in rows {
+            out.entry(article_id).or_default().push(Author {
+                id,
+                slug: stored_slug("author", id, &slug)?,
+                name: Name::from_stored(name),
+                bio,
+                updated_at,
+            });
         }
         Ok(out)
     }

@@ -283,11 +283,61 @@ fn sorted_unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 impl Loaders {
+    /// The topics of `keys` with their rows in one statement, fed to both the article→topics
+    /// and the topic caches.
+    async fn fetch_topics_of(
+        &self,
+        keys: &[ArticleKey],
+    ) -> Result<HashMap<Uuid, Vec<Topic>>, LoadError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let store = &self.article_topics.loader().0;
+        let found = store
+            .topics_of_articles(&article_keys(keys))
+            .await
+            .map_err(Arc::new)?;
+        let ids = keys.iter().map(|key| {
+            let listed = found.get(&key.0).map_or(&[][..], Vec::as_slice);
+            (*key, listed.iter().map(|t| t.id).collect::<Vec<_>>())
+        });
+        self.article_topics.feed_many(ids).await;
+        self.topic
+            .feed_many(found.values().flatten().map(|t| (t.id, t.clone())))
+            .await;
+        Ok(found)
+    }
+
+    /// The authors of `keys` with their rows in one statement, fed to both the
+    /// article→authors and the author caches.
+    async fn fetch_authors_of(&self, keys: &[ArticleKey]) -> Result<(), LoadError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let store = &self.article_authors.loader().0;
+        let found = store
+            .authors_of_articles(&article_keys(keys))
+            .await
+            .map_err(Arc::new)?;
+        let ids = keys.iter().map(|key| {
+            let listed = found.get(&key.0).map_or(&[][..], Vec::as_slice);
+            (*key, listed.iter().map(|a| a.id).collect::<Vec<_>>())
+        });
+        self.article_authors.feed_many(ids).await;
+        self.author
+            .feed_many(found.into_values().flatten().map(|a| (a.id, a)))
+            .await;
+        Ok(())
+    }
+}
+
+impl Loaders {
     /// Loads, in one statement per relation, what the selection under `node` will ask of these
     /// articles (topics with their parents, authors, corrections, earlier slugs, bodies), so
     /// each article's resolvers hit the cache. Without it, the number of batches would depend
     /// on how the resolvers' futures interleave. The relations of the articles themselves are
-    /// read side by side, then the topics and authors they name.
+    /// read side by side (topics and authors joined to their rows), then only the primary
+    /// topics and parents not read yet.
     pub async fn prefetch_for_articles(
         &self,
         node: async_graphql::Lookahead<'_>,
@@ -317,29 +367,37 @@ impl Loaders {
         } else {
             none
         };
-        let (topic_ids, author_ids, _, _, _) = tokio::try_join!(
-            fetch_lists(&self.article_topics, wanted("topics")),
-            fetch_lists(&self.article_authors, wanted("authors")),
+        // An article's topics and authors come with their rows (a join), so the resolvers
+        // need no second round for them.
+        let (topics_of, _, _, _, _) = tokio::try_join!(
+            self.fetch_topics_of(wanted("topics")),
+            self.fetch_authors_of(wanted("authors")),
             fetch_lists(&self.corrections, wanted("corrections")),
             fetch_lists(&self.previous_slugs, wanted("previousSlugs")),
             fetch(&self.body, bodies),
         )?;
-        let mut wanted_topics: Vec<Uuid> = topic_ids.values().flatten().copied().collect();
+        let mut known: HashMap<Uuid, Option<Uuid>> = topics_of
+            .values()
+            .flatten()
+            .map(|t| (t.id, t.parent_id))
+            .collect();
         if primary.exists() {
-            wanted_topics.extend(articles.iter().filter_map(|a| a.primary_topic_id));
+            let missing = sorted_unique(
+                articles
+                    .iter()
+                    .filter_map(|a| a.primary_topic_id)
+                    .filter(|id| !known.contains_key(id))
+                    .collect(),
+            );
+            let loaded = fetch(&self.topic, &missing).await?;
+            known.extend(loaded.values().map(|t| (t.id, t.parent_id)));
         }
-        let wanted_topics = sorted_unique(wanted_topics);
-        let wanted_authors = sorted_unique(author_ids.values().flatten().copied().collect());
-        let (loaded, _) = tokio::try_join!(
-            fetch(&self.topic, &wanted_topics),
-            fetch(&self.author, &wanted_authors),
-        )?;
         if primary.field("parent").exists() || topics.field("parent").exists() {
             let parents = sorted_unique(
-                loaded
+                known
                     .values()
-                    .filter_map(|t| t.parent_id)
-                    .filter(|p| !loaded.contains_key(p))
+                    .filter_map(|parent| *parent)
+                    .filter(|p| !known.contains_key(p))
                     .collect(),
             );
             fetch(&self.topic, &parents).await?;
