@@ -123,7 +123,12 @@ impl From<&Block> for BlockJson {
 /// A body block as an editor sends it: [`BlockJson`]'s fields, the optional ones omissible
 /// (read straight into the domain's [`Block`]).
 #[derive(Deserialize)]
-#[serde(remote = "Block", tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    remote = "Block",
+    tag = "type",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
 enum BlockInput {
     Paragraph {
         text: String,
@@ -192,7 +197,12 @@ pub fn body_from_input(value: Value) -> Result<Body, ValidationError> {
 /// A body as editors write it (a revision's, a mirror's): [`BlockJson`] with each absent
 /// optional field left out rather than null.
 pub fn editor_blocks(body: &Body) -> Vec<Value> {
-    let mut blocks = json!(body.blocks().iter().map(BlockJson::from).collect::<Vec<_>>());
+    let mut blocks = json!(
+        body.blocks()
+            .iter()
+            .map(BlockJson::from)
+            .collect::<Vec<_>>()
+    );
     for block in blocks.as_array_mut().into_iter().flatten() {
         if let Some(fields) = block.as_object_mut() {
             fields.retain(|_, v| !v.is_null());
@@ -220,7 +230,9 @@ pub fn field_json(value: &FieldValue) -> Value {
         F::Topics(v) | F::Authors(v) => json!(v.iter().map(Slug::as_str).collect::<Vec<_>>()),
         F::Status(v) => json!(v.as_str()),
         F::PublishedAt(v) => json!(v),
-        F::Syndication(v) => json!({"syndicatable": v.syndicatable, "embargoUntil": v.embargo_until}),
+        F::Syndication(v) => {
+            json!({"syndicatable": v.syndicatable, "embargoUntil": v.embargo_until})
+        }
     }
 }
 

@@ -421,6 +421,9 @@ mod tests {
     fn stored_bodies_read_back_without_the_character_rules() {
         let body = Body::from_stored(vec![para("old \u{2} text \u{FFFE}")]).unwrap();
         assert!(body.recheck().is_err(), "but not as input");
-        assert!(Body::from_stored(vec![para(" ")]).is_err(), "structure still holds");
+        assert!(
+            Body::from_stored(vec![para(" ")]).is_err(),
+            "structure still holds"
+        );
     }
 }

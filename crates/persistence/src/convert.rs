@@ -1,8 +1,8 @@
 //! Storage rows to domain values: one conversion per type, in one place.
 
 use gazette_domain::{
-    Article, ArticleStatus, Author, Body, CanonicalUrl, Dek, Headline, Language, Name,
-    Slug, Source, Syndication, Topic, ValidationError,
+    Article, ArticleStatus, Author, Body, CanonicalUrl, Dek, Headline, Language, Name, Slug,
+    Source, Syndication, Topic, ValidationError,
 };
 
 use crate::StoreError;

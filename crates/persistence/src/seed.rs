@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleState, ArticleStatus, Block, Body, Dek, Headline, Language, Name, NewAuthor,
-    NewTopic, Slug, Source, Syndication, ValidationError,
+    ArticleState, ArticleStatus, Block, Body, Dek, Headline, Language, Name, NewAuthor, NewTopic,
+    Slug, Source, Syndication, ValidationError,
 };
 use sea_orm::{EntityTrait, QuerySelect};
 use serde::Deserialize;

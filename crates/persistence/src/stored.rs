@@ -9,15 +9,20 @@
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    ArticleState, ArticleStatus, Block, Body, CanonicalUrl, Dek, FieldChange, FieldValue,
-    Headline, HeroImage, Language, Slug, Source, Syndication, ValidationError,
+    ArticleState, ArticleStatus, Block, Body, CanonicalUrl, Dek, FieldChange, FieldValue, Headline,
+    HeroImage, Language, Slug, Source, Syndication, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A body block as stored (and as the seed file writes it), tagged by `type`.
 #[derive(Serialize, Deserialize)]
-#[serde(remote = "Block", tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    remote = "Block",
+    tag = "type",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
 enum BlockDef {
     Paragraph {
         text: String,
@@ -132,9 +137,8 @@ pub(crate) fn body_json(body: &Body) -> String {
 
 /// A stored body read back (the structural rules only).
 pub(crate) fn body_from_json(raw: &str) -> Result<Body, ValidationError> {
-    let stored: Vec<StoredBlock> = serde_json::from_str(raw).map_err(|e| {
-        ValidationError::new("body", format!("is not a valid list of blocks: {e}"))
-    })?;
+    let stored: Vec<StoredBlock> = serde_json::from_str(raw)
+        .map_err(|e| ValidationError::new("body", format!("is not a valid list of blocks: {e}")))?;
     Body::from_stored(stored.into_iter().map(|b| b.0).collect())
 }
 
@@ -227,12 +231,19 @@ fn value_from_json(field: &str, json: Value) -> Result<FieldValue, String> {
         "headline" => F::Headline(Headline::from_stored(text(json)?)),
         "dek" => F::Dek(Dek::from_stored(text(json)?)),
         "body" => F::Body(
-            Body::from_stored(de::<Vec<StoredBlock>>(json)?.into_iter().map(|b| b.0).collect())
-                .map_err(|e| e.to_string())?,
+            Body::from_stored(
+                de::<Vec<StoredBlock>>(json)?
+                    .into_iter()
+                    .map(|b| b.0)
+                    .collect(),
+            )
+            .map_err(|e| e.to_string())?,
         ),
         "source" => F::Source(Source::from_stored(text(json)?)),
         "language" => F::Language(Language::parse(&text(json)?).map_err(|e| e.to_string())?),
-        "canonicalUrl" => F::CanonicalUrl(de::<Option<String>>(json)?.map(CanonicalUrl::from_stored)),
+        "canonicalUrl" => {
+            F::CanonicalUrl(de::<Option<String>>(json)?.map(CanonicalUrl::from_stored))
+        }
         "heroImage" => F::HeroImage(de::<Option<StoredHero>>(json)?.map(|h| h.0)),
         "primaryTopic" => F::PrimaryTopic(de::<Option<String>>(json)?.map(slug).transpose()?),
         "topics" => F::Topics(slugs(de(json)?).map_err(|e| e.to_string())?),
@@ -263,7 +274,8 @@ pub(crate) fn changes_from_json(raw: &str) -> Result<Vec<FieldChange>, String> {
     stored
         .into_iter()
         .map(|c| {
-            let value = |json| value_from_json(&c.field, json).map_err(|e| format!("{}: {e}", c.field));
+            let value =
+                |json| value_from_json(&c.field, json).map_err(|e| format!("{}: {e}", c.field));
             Ok(FieldChange {
                 before: value(c.before)?,
                 after: value(c.after)?,
@@ -303,9 +315,17 @@ mod tests {
             headline: Headline::from_stored("A story \u{2}".to_owned()),
             dek: Dek::parse("In short.").unwrap(),
             body: Body::from_stored(vec![
-                Block::Paragraph { text: "Words.".into() },
-                Block::Heading { level: 2, text: "More".into() },
-                Block::Quote { text: "Yes.".into(), attribution: text("Kim") },
+                Block::Paragraph {
+                    text: "Words.".into(),
+                },
+                Block::Heading {
+                    level: 2,
+                    text: "More".into(),
+                },
+                Block::Quote {
+                    text: "Yes.".into(),
+                    attribution: text("Kim"),
+                },
                 Block::Image {
                     url: url("https://example.com/p.jpg"),
                     alt: String::new(),
@@ -342,7 +362,10 @@ mod tests {
 
     fn before() -> ArticleState {
         ArticleState {
-            body: Body::from_stored(vec![Block::Paragraph { text: "Old.".into() }]).unwrap(),
+            body: Body::from_stored(vec![Block::Paragraph {
+                text: "Old.".into(),
+            }])
+            .unwrap(),
             canonical_url: None,
             hero_image: None,
             topics: vec![],
@@ -366,7 +389,8 @@ mod tests {
         let body = &STATE[STATE.find("[{").unwrap()..STATE.find("}],").unwrap() + 2];
         assert_eq!(body_from_json(body).unwrap(), state().body);
         assert_eq!(body_json(&state().body), body);
-        let hero = r#"{"url":"https://example.com/h.jpg","alt":"A hero","caption":null,"credit":"AP"}"#;
+        let hero =
+            r#"{"url":"https://example.com/h.jpg","alt":"A hero","caption":null,"credit":"AP"}"#;
         assert_eq!(Some(hero_from_json(hero).unwrap()), state().hero_image);
         assert_eq!(hero_json(&state().hero_image.unwrap()), hero);
     }

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Union};
 use chrono::{DateTime, Utc};
+use gazette_app::articles::article_filter;
 use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending;
 use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Block, Body, Correction, Revision,
     RevisionAction, Topic, ValidationError,
 };
-use gazette_app::articles::article_filter;
 use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
 
