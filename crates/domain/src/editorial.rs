@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, Headline, HeroImage, Language, Slug,
-    Source, ValidationError,
+    Source, Syndication, ValidationError,
 };
 
 /// A partial edit: each field given replaces the stored one; `None` keeps it. For nullable
@@ -462,7 +462,7 @@ pub fn correction_text(raw: &str) -> Result<String, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Block, Syndication};
+    use crate::Block;
     use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
