@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The dependency direction of STYLE.md, checked: domain knows no storage, web or GraphQL;
+# The dependency direction of STYLE.md, checked: domain knows no storage, web, GraphQL or
+# serialization (storage JSON is persistence's shape, wire JSON is api's);
 # persistence knows no app or api; app (the use cases) knows domain and persistence only, no
 # HTTP, GraphQL, OpenAPI or wire format; auth (credentials) knows the domain's viewer and JWTs,
 # no storage, HTTP or GraphQL; telemetry (metric names, recorder) knows no HTTP or GraphQL;
@@ -25,6 +26,8 @@ for dep in sea-orm sqlx axum async-graphql tokio hyper gazette-app gazette-auth 
   gazette-telemetry gazette-graphql-spec gazette-api; do
   forbid gazette-domain "$dep"
 done
+# chrono and uuid bring serde along (their features); the domain itself derives none.
+for dep in serde serde_json; do forbid_direct gazette-domain "$dep"; done
 for dep in gazette-app gazette-auth gazette-telemetry gazette-graphql-spec gazette-api axum \
   async-graphql gazette-server; do
   forbid gazette-persistence "$dep"

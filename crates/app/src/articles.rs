@@ -23,6 +23,30 @@ pub enum ArticleKey {
     Id(Uuid),
 }
 
+/// An article list's filter from a client's words, the same for every surface: the topic and
+/// author slugs are parsed (errors name `{prefix}topic` and `{prefix}author`), the source and
+/// the publication bounds (`after`, `before`) are taken as given.
+pub fn article_filter(
+    prefix: &str,
+    topic: Option<&str>,
+    author: Option<&str>,
+    source: Option<String>,
+    published: [Option<DateTime<Utc>>; 2],
+) -> Result<ArticleFilter, ValidationError> {
+    let slug = |name: &str, raw: Option<&str>| {
+        raw.map(|s| Slug::parse_field(&format!("{prefix}{name}"), s))
+            .transpose()
+    };
+    let [published_after, published_before] = published;
+    Ok(ArticleFilter {
+        topic: slug("topic", topic)?,
+        author: slug("author", author)?,
+        source,
+        published_after,
+        published_before,
+    })
+}
+
 /// The topics and authors of a set of articles, loaded in four statements whatever their
 /// number: what a list, a feed and a changes page show of each article.
 #[derive(Debug, Default, Clone)]

@@ -1,7 +1,6 @@
 //! Articles: their fields, status rules and derived values.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::body::reading_time_minutes;
@@ -10,8 +9,7 @@ use crate::{
 };
 
 /// Where an article is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArticleStatus {
     /// Being written; only editors see it.
     Draft,
@@ -77,19 +75,15 @@ impl ArticleStatus {
 }
 
 /// The lead picture of an article.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeroImage {
     /// Where the picture is (absolute http(s) URL).
     pub url: String,
     /// Text alternative.
-    #[serde(default)]
     pub alt: String,
     /// Caption.
-    #[serde(default)]
     pub caption: Option<String>,
     /// Photographer or agency.
-    #[serde(default)]
     pub credit: Option<String>,
 }
 
@@ -125,8 +119,7 @@ impl HeroImage {
 }
 
 /// Whether partners may republish an article, and from when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Syndication {
     /// Partners may republish the full text.
     pub syndicatable: bool,
@@ -211,9 +204,8 @@ impl Article {
 }
 
 /// An article's editable state, validated: what a save writes and what each revision records
-/// (revisions store it as JSON, and it re-validates when read back).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// (revisions store it, and it re-validates when read back).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ArticleState {
     /// Unique slug.
     pub slug: Slug,
@@ -242,7 +234,6 @@ pub struct ArticleState {
     /// Publish time, required when published or scheduled.
     pub published_at: Option<DateTime<Utc>>,
     /// Syndication policy.
-    #[serde(default)]
     pub syndication: Syndication,
 }
 

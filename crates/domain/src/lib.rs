@@ -25,7 +25,8 @@ mod pattern_tests;
 pub use article::{Article, ArticleState, ArticleStatus, HeroImage, Syndication};
 pub use body::{Block, Body};
 pub use editorial::{
-    ArticlePatch, Correction, EditError, FieldChange, Revision, RevisionAction, TransitionError,
+    ArticlePatch, Correction, EditError, FieldChange, FieldValue, Revision, RevisionAction,
+    TransitionError,
 };
 pub use error::ValidationError;
 pub use pagination::{

@@ -14,10 +14,7 @@ pub const MAX_SLUG_LEN: usize = 120;
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(?:-[a-z0-9]+)*$";
 
 /// A URL-safe identifier: lowercase ASCII letters and digits in words joined by single hyphens.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slug(String);
 
 impl TryFrom<String> for Slug {
@@ -137,21 +134,12 @@ fn bounded_text(
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr, $rules:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-        #[serde(into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name(String);
 
         impl From<$name> for String {
             fn from(value: $name) -> Self {
                 value.0
-            }
-        }
-
-        /// Deserialization reads stored state (revisions): like [`Self::from_stored`], it
-        /// trusts what was checked when it was saved.
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d).map(Self::from_stored)
             }
         }
 
@@ -209,8 +197,7 @@ text_value!(
 );
 
 /// A BCP 47-style language tag such as `en` or `ko-KR`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Language(String);
 
 impl TryFrom<String> for Language {
@@ -259,16 +246,8 @@ impl Language {
 }
 
 /// An absolute `http` or `https` URL (canonical links, images, embeds).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CanonicalUrl(String);
-
-/// Deserialization reads stored state (revisions), as [`CanonicalUrl::from_stored`].
-impl<'de> serde::Deserialize<'de> for CanonicalUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self::from_stored)
-    }
-}
 
 impl From<CanonicalUrl> for String {
     fn from(url: CanonicalUrl) -> Self {
@@ -413,8 +392,6 @@ mod tests {
     fn stored_text_reads_back_as_saved() {
         let stored = Headline::from_stored("Old \u{FFFE} text".to_owned());
         assert_eq!(stored.as_str(), "Old \u{FFFE} text");
-        let back: Headline = serde_json::from_str("\"\\u0002 from a revision\"").unwrap();
-        assert_eq!(back.as_str(), "\u{2} from a revision");
     }
 
     #[test]

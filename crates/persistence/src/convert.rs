@@ -1,8 +1,8 @@
 //! Storage rows to domain values: one conversion per type, in one place.
 
 use gazette_domain::{
-    Article, ArticleStatus, Author, Body, CanonicalUrl, Dek, Headline, HeroImage, Language, Name,
-    Slug, Source, Syndication, Topic, ValidationError,
+    Article, ArticleStatus, Author, Body, CanonicalUrl, Dek, Headline, Language, Name, Slug,
+    Source, Syndication, Topic, ValidationError,
 };
 
 use crate::StoreError;
@@ -32,7 +32,7 @@ impl TryFrom<articles::Model> for Article {
 
 /// A stored body, parsed; a body the domain refuses is corrupt data.
 pub(crate) fn stored_body(id: uuid::Uuid, raw: &str) -> Result<Body, StoreError> {
-    Body::from_json(raw).map_err(corrupt("article", id))
+    crate::stored::body_from_json(raw).map_err(corrupt("article", id))
 }
 
 impl TryFrom<articles::Lean> for Article {
@@ -43,7 +43,7 @@ impl TryFrom<articles::Lean> for Article {
         let hero_image = row
             .hero_image
             .as_deref()
-            .map(serde_json::from_str::<HeroImage>)
+            .map(crate::stored::hero_from_json)
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("article {}: hero_image: {e}", row.id)))?;
         Ok(Article {

@@ -24,6 +24,7 @@ use crate::entities::{
     article_authors, article_corrections, article_revisions, article_topics, articles, authors,
     slug_redirects, topics,
 };
+use crate::stored;
 use crate::{Conflict, Store, StoreError, UniqueRule};
 
 /// Who made a save, as recorded in revisions (the token subject; `seed` for sample content).
@@ -197,7 +198,7 @@ fn set_state(
     model.slug = Set(state.slug.as_str().to_owned());
     model.headline = Set(state.headline.as_str().to_owned());
     model.dek = Set(state.dek.as_str().to_owned());
-    model.body = Set(state.body.to_json());
+    model.body = Set(stored::body_json(&state.body));
     model.body_html = Set(state.body.to_html());
     let body_text = state.body.to_plain_text();
     model.related_keywords = Set(Some(
@@ -207,10 +208,7 @@ fn set_state(
     model.source = Set(state.source.as_str().to_owned());
     model.language = Set(state.language.as_str().to_owned());
     model.canonical_url = Set(state.canonical_url.as_ref().map(|u| u.as_str().to_owned()));
-    model.hero_image = Set(state
-        .hero_image
-        .as_ref()
-        .map(|h| serde_json::to_string(h).unwrap_or_default()));
+    model.hero_image = Set(state.hero_image.as_ref().map(stored::hero_json));
     model.primary_topic_id = Set(primary_topic_id);
     model.word_count = Set(i32::try_from(state.body.word_count()).unwrap_or(i32::MAX));
     model.status = Set(state.status.as_str().to_owned());
@@ -264,8 +262,8 @@ fn revision_row(
         editor: Set(editor.chars().take(200).collect()),
         action: Set(action.as_str().to_owned()),
         created_at: Set(now),
-        state: Set(serde_json::to_string(state).unwrap_or_default()),
-        changes: Set(serde_json::to_string(changes).unwrap_or_else(|_| "[]".to_owned())),
+        state: Set(stored::state_json(state)),
+        changes: Set(stored::changes_json(changes)),
     }
 }
 
@@ -936,8 +934,8 @@ impl TryFrom<article_revisions::Model> for Revision {
             editor: row.editor.clone(),
             created_at: row.created_at,
             action: RevisionAction::parse(&row.action).map_err(|e| corrupt("action", &e))?,
-            changes: serde_json::from_str(&row.changes).map_err(|e| corrupt("changes", &e))?,
-            state: serde_json::from_str(&row.state).map_err(|e| corrupt("state", &e))?,
+            changes: stored::changes_from_json(&row.changes).map_err(|e| corrupt("changes", &e))?,
+            state: stored::state_from_json(&row.state).map_err(|e| corrupt("state", &e))?,
         })
     }
 }

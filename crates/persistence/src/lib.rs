@@ -17,6 +17,7 @@ mod search;
 mod seed;
 mod seed_readership;
 mod store;
+mod stored;
 mod taxonomy;
 mod views;
 

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gazette_domain::{
-    ArticleState, ArticleStatus, Block, Body, Dek, Headline, HeroImage, Language, Name, NewAuthor,
-    NewTopic, Slug, Source, Syndication, ValidationError,
+    ArticleState, ArticleStatus, Block, Body, Dek, Headline, Language, Name, NewAuthor, NewTopic,
+    Slug, Source, Syndication, ValidationError,
 };
 use sea_orm::{EntityTrait, QuerySelect};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::editorial::{article_rows, insert_rows};
 use crate::entities::articles;
+use crate::stored::{StoredBlock, StoredHero};
 use crate::{Store, StoreError};
 
 const SAMPLE: &str = include_str!("../seed/sample.json");
@@ -55,8 +56,8 @@ struct SeedArticle {
     primary_topic: String,
     topics: Vec<String>,
     authors: Vec<String>,
-    hero_image: Option<HeroImage>,
-    body: Vec<Block>,
+    hero_image: Option<StoredHero>,
+    body: Vec<StoredBlock>,
 }
 
 /// What a seed run added.
@@ -80,11 +81,11 @@ impl SeedArticle {
             slug: Slug::parse(&self.slug)?,
             headline: Headline::parse(&self.headline)?,
             dek: Dek::parse(&self.dek)?,
-            body: Body::new(self.body)?,
+            body: Body::new(self.body.into_iter().map(|b| b.0).collect())?,
             source: Source::parse(&self.source)?,
             language: Language::parse(&self.language)?,
             canonical_url: None,
-            hero_image: self.hero_image.map(HeroImage::validated).transpose()?,
+            hero_image: self.hero_image.map(|h| h.0.validated()).transpose()?,
             primary_topic: Some(Slug::parse(&self.primary_topic)?),
             topics: slugs(&self.topics)?,
             authors: slugs(&self.authors)?,

@@ -13,6 +13,7 @@ use gazette_domain::{
 use super::objects::{ArticleNode, AuthorNode, CorrectionNode, TopicNode, parse_uuid};
 use super::{AdminOnly, ContextExt as _, RequestContext, StaffOnly};
 use crate::error::GqlResultExt as _;
+use crate::wire::body_from_input;
 use crate::{ApiError, AppState};
 
 /// A picture given by an editor.
@@ -106,7 +107,7 @@ impl CreateArticleInput {
             slug,
             dek: Dek::parse(&self.dek)?,
             body: match self.body {
-                Some(Json(value)) => Body::from_input(value)?,
+                Some(Json(value)) => body_from_input(value)?,
                 None => Body::default(),
             },
             source: Source::parse(self.source.as_deref().unwrap_or("Gazette"))?,
@@ -189,7 +190,7 @@ impl UpdateArticleInput {
             slug: self.slug.as_deref().map(Slug::parse).transpose()?,
             headline: self.headline.as_deref().map(Headline::parse).transpose()?,
             dek: self.dek.as_deref().map(Dek::parse).transpose()?,
-            body: self.body.map(|Json(v)| Body::from_input(v)).transpose()?,
+            body: self.body.map(|Json(v)| body_from_input(v)).transpose()?,
             source: self.source.as_deref().map(Source::parse).transpose()?,
             language: self.language.as_deref().map(Language::parse).transpose()?,
             canonical_url: maybe(self.canonical_url, |u| {

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Union};
 use chrono::{DateTime, Utc};
+use gazette_app::articles::article_filter;
 use gazette_domain::syndication::may_read_body;
 use gazette_domain::trending;
 use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Block, Body, Correction, Revision,
-    RevisionAction, Slug, Topic, ValidationError,
+    RevisionAction, Topic, ValidationError,
 };
 use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
@@ -446,21 +447,9 @@ pub struct ArticleFilterInput {
 
 impl ArticleFilterInput {
     pub(crate) fn parse(self) -> Result<ArticleFilter, ValidationError> {
-        Ok(ArticleFilter {
-            topic: self
-                .topic
-                .as_deref()
-                .map(|s| Slug::parse_field("filter.topic", s))
-                .transpose()?,
-            author: self
-                .author
-                .as_deref()
-                .map(|s| Slug::parse_field("filter.author", s))
-                .transpose()?,
-            source: self.source,
-            published_after: self.published_after,
-            published_before: self.published_before,
-        })
+        let (topic, author) = (self.topic.as_deref(), self.author.as_deref());
+        let published = [self.published_after, self.published_before];
+        article_filter("filter.", topic, author, self.source, published)
     }
 }
 
@@ -725,9 +714,9 @@ impl RevisionNode {
             .changes
             .iter()
             .map(|c| FieldChangeNode {
-                field: c.field.clone(),
-                before: Json(c.before.clone()),
-                after: Json(c.after.clone()),
+                field: c.field().to_owned(),
+                before: Json(crate::wire::field_json(&c.before)),
+                after: Json(crate::wire::field_json(&c.after)),
             })
             .collect()
     }
@@ -737,7 +726,7 @@ impl RevisionNode {
     }
     /// The whole state at this revision, as JSON.
     async fn state(&self) -> Json<serde_json::Value> {
-        Json(serde_json::to_value(&self.0.state).unwrap_or_default())
+        Json(crate::wire::state_json(&self.0.state))
     }
 }
 

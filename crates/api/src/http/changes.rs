@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::RemovalReason;
-use gazette_domain::{Article, Body, HeroImage, ValidationError};
+use gazette_domain::{Article, Body, ValidationError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,6 +18,7 @@ use super::rest::page::Params;
 use super::rest::params::{ChangesSize, CursorSchema};
 use super::rest::wire::StatusJson;
 use crate::ApiError;
+use crate::wire::{ImageJson, editor_blocks};
 use gazette_app::Relations;
 use gazette_app::changes::Change;
 
@@ -95,10 +96,10 @@ struct ArticleJson<'a> {
     authors: Vec<String>,
     /// The lead picture; null if none.
     #[schema(value_type = Option<Object>, required = true)]
-    hero_image: Option<&'a HeroImage>,
+    hero_image: Option<ImageJson>,
     /// Null for a partner without the right to the full text (see the syndication rules).
     #[schema(value_type = Option<Vec<Object>>, required = true)]
-    body: Option<&'a Body>,
+    body: Option<Vec<serde_json::Value>>,
     /// The body as HTML; null with `body`.
     #[schema(required = true)]
     body_html: Option<String>,
@@ -245,8 +246,8 @@ fn article_json<'a>(
         substantive_updated_at: article.substantive_updated_at,
         topics: topics.iter().map(|t| t.slug.as_str().to_owned()).collect(),
         authors: authors.iter().map(|a| a.slug.as_str().to_owned()).collect(),
-        hero_image: article.hero_image.as_ref(),
-        body,
+        hero_image: article.hero_image.as_ref().map(ImageJson::from),
+        body: body.map(editor_blocks),
         body_html: body.map(Body::to_html),
     }
 }

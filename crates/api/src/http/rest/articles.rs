@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_app::App;
-use gazette_app::articles::{ArticleKey, article_cursor, relations};
-use gazette_domain::{Article, ArticleCursor, ArticleOrder, Slug, ValidationError, Viewer};
+use gazette_app::articles::{ArticleKey, article_cursor, article_filter, relations};
+use gazette_domain::{Article, ArticleCursor, ArticleOrder, ValidationError, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -67,21 +67,12 @@ impl OrderParams {
 
 impl ArticleFilterParams {
     fn parse(self) -> Result<ArticleFilter, ValidationError> {
-        Ok(ArticleFilter {
-            topic: self
-                .topic
-                .as_deref()
-                .map(|s| Slug::parse_field("topic", s))
-                .transpose()?,
-            author: self
-                .author
-                .as_deref()
-                .map(|s| Slug::parse_field("author", s))
-                .transpose()?,
-            source: self.source,
-            published_after: instant("publishedAfter", self.published_after.as_deref())?,
-            published_before: instant("publishedBefore", self.published_before.as_deref())?,
-        })
+        let published = [
+            instant("publishedAfter", self.published_after.as_deref())?,
+            instant("publishedBefore", self.published_before.as_deref())?,
+        ];
+        let (topic, author) = (self.topic.as_deref(), self.author.as_deref());
+        article_filter("", topic, author, self.source, published)
     }
 }
 

@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use gazette_app::Relations;
-use gazette_domain::{Article, Author, Block, Correction, Topic};
+use gazette_domain::{Article, Author, Correction, Topic};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+pub use crate::wire::{BlockJson, ImageJson};
 
 /// An article's life-cycle status as of the request (a scheduled article whose time has come
 /// is `published`).
@@ -88,103 +90,6 @@ impl From<&Author> for AuthorLink {
             id: a.id,
             slug: a.slug.as_str().to_owned(),
             name: a.name.as_str().to_owned(),
-        }
-    }
-}
-
-/// A picture.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Image)]
-pub struct ImageJson {
-    /// Absolute URL.
-    pub url: String,
-    /// Text alternative.
-    pub alt: String,
-    /// Caption.
-    #[schema(required = true)]
-    pub caption: Option<String>,
-    /// Photographer or agency.
-    #[schema(required = true)]
-    pub credit: Option<String>,
-}
-
-/// One block of an article body, tagged by `type` (the shape editors write).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "camelCase")]
-#[schema(as = BodyBlock)]
-pub enum BlockJson {
-    /// A paragraph of text.
-    Paragraph {
-        /// The text.
-        text: String,
-    },
-    /// A sub-heading.
-    Heading {
-        /// 2, 3 or 4.
-        level: u8,
-        /// The text.
-        text: String,
-    },
-    /// Quoted speech.
-    Quote {
-        /// The quoted words.
-        text: String,
-        /// Who said them.
-        #[schema(required = true)]
-        attribution: Option<String>,
-    },
-    /// A picture inside the body.
-    Image {
-        /// Absolute URL.
-        url: String,
-        /// Text alternative.
-        alt: String,
-        /// Caption.
-        #[schema(required = true)]
-        caption: Option<String>,
-        /// Photographer or agency.
-        #[schema(required = true)]
-        credit: Option<String>,
-    },
-    /// Third-party content referenced by URL.
-    Embed {
-        /// The embedded resource.
-        url: String,
-        /// Who hosts it.
-        #[schema(required = true)]
-        provider: Option<String>,
-        /// Caption.
-        #[schema(required = true)]
-        caption: Option<String>,
-    },
-}
-
-impl From<&Block> for BlockJson {
-    fn from(block: &Block) -> Self {
-        match block.clone() {
-            Block::Paragraph { text } => Self::Paragraph { text },
-            Block::Heading { level, text } => Self::Heading { level, text },
-            Block::Quote { text, attribution } => Self::Quote { text, attribution },
-            Block::Image {
-                url,
-                alt,
-                caption,
-                credit,
-            } => Self::Image {
-                url,
-                alt,
-                caption,
-                credit,
-            },
-            Block::Embed {
-                url,
-                provider,
-                caption,
-            } => Self::Embed {
-                url,
-                provider,
-                caption,
-            },
         }
     }
 }
@@ -298,12 +203,7 @@ impl ArticleListItem {
             updated_at: a.updated_at,
             substantive_updated_at: a.substantive_updated_at,
             canonical_url: a.canonical_url.as_ref().map(|u| u.as_str().to_owned()),
-            hero_image: a.hero_image.clone().map(|h| ImageJson {
-                url: h.url,
-                alt: h.alt,
-                caption: h.caption,
-                credit: h.credit,
-            }),
+            hero_image: a.hero_image.as_ref().map(ImageJson::from),
             word_count: a.word_count(),
             reading_time_minutes: a.reading_time_minutes(),
             primary_topic: a
