@@ -47,8 +47,8 @@ pub fn article_filter(
     })
 }
 
-/// The topics and authors of a set of articles, loaded in four statements whatever their
-/// number: what a list, a feed and a changes page show of each article.
+/// The topics and authors of a set of articles, loaded in two or three statements whatever
+/// their number: what a list, a feed and a changes page show of each article.
 #[derive(Debug, Default, Clone)]
 pub struct Relations {
     /// Article → topic ids, primary first.
@@ -87,37 +87,44 @@ impl Relations {
     }
 }
 
-/// Loads the topics and authors of `articles`: four statements, whatever their number.
+/// Loads the topics and authors of `articles`: each joined to its rows, side by side (two
+/// statements, whatever their number), then the primary topics not among them (a third, only
+/// when one is missing).
 pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations, StoreError> {
     if articles.is_empty() {
         return Ok(Relations::default());
     }
     let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
-    let (topic_ids, author_ids) = tokio::try_join!(
-        store.topic_ids_of_articles(&ids),
-        store.author_ids_of_articles(&ids)
+    let (topics_of, authors_of) = tokio::try_join!(
+        store.topics_of_articles(&ids),
+        store.authors_of_articles(&ids)
     )?;
-    let mut wanted_topics: Vec<Uuid> = topic_ids
-        .values()
-        .flatten()
-        .copied()
-        .chain(articles.iter().filter_map(|a| a.primary_topic_id))
+    let mut relations = Relations::default();
+    for (article, listed) in topics_of {
+        let ids = listed.iter().map(|t| t.id).collect();
+        relations.topic_ids.insert(article, ids);
+        relations
+            .topics
+            .extend(listed.into_iter().map(|t| (t.id, t)));
+    }
+    for (article, listed) in authors_of {
+        let ids = listed.iter().map(|a| a.id).collect();
+        relations.author_ids.insert(article, ids);
+        relations
+            .authors
+            .extend(listed.into_iter().map(|a| (a.id, a)));
+    }
+    let mut missing: Vec<Uuid> = articles
+        .iter()
+        .filter_map(|a| a.primary_topic_id)
+        .filter(|id| !relations.topics.contains_key(id))
         .collect();
-    wanted_topics.sort_unstable();
-    wanted_topics.dedup();
-    let mut wanted_authors: Vec<Uuid> = author_ids.values().flatten().copied().collect();
-    wanted_authors.sort_unstable();
-    wanted_authors.dedup();
-    let (topics, authors) = tokio::try_join!(
-        store.topics_by_ids(&wanted_topics),
-        store.authors_by_ids(&wanted_authors)
-    )?;
-    Ok(Relations {
-        topic_ids,
-        author_ids,
-        topics,
-        authors,
-    })
+    missing.sort_unstable();
+    missing.dedup();
+    relations
+        .topics
+        .extend(store.topics_by_ids(&missing).await?);
+    Ok(relations)
 }
 
 /// The cursor of an article in a list: its publish time (creation time for an undated one)
@@ -168,7 +175,7 @@ impl App {
     }
 
     /// `article` with its topics, authors, corrections and earlier slugs (four statements
-    /// more, run together).
+    /// more, run together; a fifth only for a primary topic not among its topics).
     pub async fn full_article(&self, article: Article) -> Result<FullArticle, AppError> {
         let store = self.store();
         let one = [article.id];

@@ -5,6 +5,8 @@ use gazette_domain::{
     Source, Syndication, Topic, ValidationError,
 };
 
+use chrono::{DateTime, Utc};
+
 use crate::StoreError;
 use crate::entities::{articles, authors, topics};
 
@@ -74,34 +76,68 @@ impl TryFrom<articles::Lean> for Article {
     }
 }
 
+/// A topic's columns as read, the ones its domain value holds: id, slug, name, description,
+/// parent, update time (a whole row, or a join's share of one).
+pub(crate) type TopicColumns = (
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    Option<uuid::Uuid>,
+    DateTime<Utc>,
+);
+
+/// A topic from its stored columns.
+pub(crate) fn topic(
+    (id, slug, name, description, parent_id, updated_at): TopicColumns,
+) -> Result<Topic, StoreError> {
+    Ok(Topic {
+        id,
+        slug: stored_slug("topic", id, &slug)?,
+        name: Name::from_stored(name),
+        description,
+        parent_id,
+        updated_at,
+    })
+}
+
 impl TryFrom<topics::Model> for Topic {
     type Error = StoreError;
 
     fn try_from(row: topics::Model) -> Result<Self, StoreError> {
-        let bad = corrupt("topic", row.id);
-        Ok(Topic {
-            id: row.id,
-            slug: Slug::parse(&row.slug).map_err(&bad)?,
-            name: Name::from_stored(row.name),
-            description: row.description,
-            parent_id: row.parent_id,
-            updated_at: row.updated_at,
-        })
+        topic((
+            row.id,
+            row.slug,
+            row.name,
+            row.description,
+            row.parent_id,
+            row.updated_at,
+        ))
     }
+}
+
+/// An author's columns as read, the ones its domain value holds: id, slug, name, bio, update
+/// time.
+pub(crate) type AuthorColumns = (uuid::Uuid, String, String, String, DateTime<Utc>);
+
+/// An author from its stored columns.
+pub(crate) fn author(
+    (id, slug, name, bio, updated_at): AuthorColumns,
+) -> Result<Author, StoreError> {
+    Ok(Author {
+        id,
+        slug: stored_slug("author", id, &slug)?,
+        name: Name::from_stored(name),
+        bio,
+        updated_at,
+    })
 }
 
 impl TryFrom<authors::Model> for Author {
     type Error = StoreError;
 
     fn try_from(row: authors::Model) -> Result<Self, StoreError> {
-        let bad = corrupt("author", row.id);
-        Ok(Author {
-            id: row.id,
-            slug: Slug::parse(&row.slug).map_err(&bad)?,
-            name: Name::from_stored(row.name),
-            bio: row.bio,
-            updated_at: row.updated_at,
-        })
+        author((row.id, row.slug, row.name, row.bio, row.updated_at))
     }
 }
 

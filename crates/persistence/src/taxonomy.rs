@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::{
-    Author, AuthorPatch, Direction, Name, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor,
-    Topic, TopicPatch, ValidationError,
+    Author, AuthorPatch, Direction, NewAuthor, NewTopic, PageRequest, Slug, SlugCursor, Topic,
+    TopicPatch, ValidationError,
 };
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::convert::{all, stored_slug};
+use crate::convert::{all, author, topic};
 
 /// A row of [`Store::topics_of_articles`]: the article's id, then the topic's columns.
 type TopicOfArticle = (
@@ -173,14 +173,8 @@ impl Store {
         let rows: Vec<TopicOfArticle> = select.into_tuple().all(&self.db).await?;
         let mut out: HashMap<Uuid, Vec<Topic>> = HashMap::new();
         for (article_id, id, slug, name, description, parent_id, updated_at) in rows {
-            out.entry(article_id).or_default().push(Topic {
-                id,
-                slug: stored_slug("topic", id, &slug)?,
-                name: Name::from_stored(name),
-                description,
-                parent_id,
-                updated_at,
-            });
+            let topic = topic((id, slug, name, description, parent_id, updated_at))?;
+            out.entry(article_id).or_default().push(topic);
         }
         Ok(out)
     }
@@ -214,13 +208,8 @@ impl Store {
         let rows: Vec<AuthorOfArticle> = select.into_tuple().all(&self.db).await?;
         let mut out: HashMap<Uuid, Vec<Author>> = HashMap::new();
         for (article_id, id, slug, name, bio, updated_at) in rows {
-            out.entry(article_id).or_default().push(Author {
-                id,
-                slug: stored_slug("author", id, &slug)?,
-                name: Name::from_stored(name),
-                bio,
-                updated_at,
-            });
+            let author = author((id, slug, name, bio, updated_at))?;
+            out.entry(article_id).or_default().push(author);
         }
         Ok(out)
     }
