@@ -61,7 +61,7 @@ async fn newsroom(db: gazette_tests::Db, story_extra: Value) -> (TestApp, Manual
     let story = app.draft(OLD_SLUG, input.clone()).await;
     app.publish(&story).await;
     app.as_editor(
-        "mutation($id: ID!, $s: String!) { updateArticle(id: $id, input: { slug: $s }) { id } }",
+        "mutation($id: ID!, $s: String!) { updateArticle(id: $id, expectedVersion: 2, input: { slug: $s }) { id } }",
         json!({ "id": story, "s": STORY }),
     )
     .await;
@@ -231,7 +231,7 @@ on_both_databases!(expiry_must_follow_publication, |db| async move {
     let (_, body) = app
         .gql_as(
             &editor(),
-            "mutation($id: ID!, $at: String!) { updateArticle(id: $id, input: { expiresAt: $at }) { id } }",
+            "mutation($id: ID!, $at: String!) { updateArticle(id: $id, expectedVersion: 3, input: { expiresAt: $at }) { id } }",
             json!({ "id": id, "at": (Utc::now() - Duration::days(1)).to_rfc3339() }),
         )
         .await;
@@ -319,7 +319,7 @@ on_both_databases!(
         // Nothing changes it until it is restored.
         for (mutation, vars) in [
             (
-                "mutation($id: ID!) { updateArticle(id: $id, input: { headline: \"New\" }) { id } }",
+                "mutation($id: ID!) { updateArticle(id: $id, expectedVersion: 4, input: { headline: \"New\" }) { id } }",
                 json!({ "id": id }),
             ),
             (
