@@ -143,6 +143,8 @@ fn draft(slug: &str) -> ArticleState {
         status: ArticleStatus::Draft,
         published_at: None,
         syndication: Syndication::default(),
+        expires_at: None,
+        kill: None,
     }
 }
 

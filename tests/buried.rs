@@ -169,6 +169,8 @@ fn filler(n: usize, start: DateTime<Utc>) -> ArticleState {
         status: ArticleStatus::Published,
         published_at: Some(start + Duration::minutes(25 * n as i64)),
         syndication: Syndication::default(),
+        expires_at: None,
+        kill: None,
     }
 }
 

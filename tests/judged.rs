@@ -60,6 +60,8 @@ pub(crate) async fn load(app: &TestApp, corpus: &Value) {
                     .with_timezone(&Utc),
             ),
             syndication: Syndication::default(),
+            expires_at: None,
+            kill: None,
         };
         app.store
             .create_article(&state, "corpus", Utc::now())

@@ -38,6 +38,7 @@ mod search;
 mod seed;
 mod snapshots;
 mod statements;
+mod takedown;
 mod view_guard;
 mod views;
 mod visibility;

@@ -36,6 +36,8 @@ fn new_article(slug: &str, published_at: chrono::DateTime<Utc>) -> ArticleState 
         status: ArticleStatus::Published,
         published_at: Some(published_at),
         syndication: Syndication::default(),
+        expires_at: None,
+        kill: None,
     }
 }
 

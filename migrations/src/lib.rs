@@ -17,6 +17,7 @@ mod m20251001_000010_topic_neighbourhood;
 mod m20251101_000011_content_notify;
 mod m20251201_000012_persisted_queries;
 mod m20251215_000013_related_keywords_names;
+mod m20260101_000014_takedown;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251101_000011_content_notify::Migration),
             Box::new(m20251201_000012_persisted_queries::Migration),
             Box::new(m20251215_000013_related_keywords_names::Migration),
+            Box::new(m20260101_000014_takedown::Migration),
         ]
     }
 }

@@ -233,6 +233,11 @@ pub fn field_json(value: &FieldValue) -> Value {
         F::Syndication(v) => {
             json!({"syndicatable": v.syndicatable, "embargoUntil": v.embargo_until})
         }
+        F::ExpiresAt(v) => json!(v),
+        F::Kill(v) => json!(
+            v.as_ref()
+                .map(|k| json!({"at": k.at, "reason": k.reason.as_str()}))
+        ),
     }
 }
 

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use gazette_domain::{
     Article, ArticleState, ArticleStatus, Author, AuthorPatch, Correction, EditError, EditedCursor,
-    NewAuthor, NewTopic, PageRequest, Revision, RevisionAction, Topic, TopicPatch, ValidationError,
-    Viewer, Visibility,
+    KillReason, NewAuthor, NewTopic, PageRequest, Revision, RevisionAction, Topic, TopicPatch,
+    ValidationError, Viewer, Visibility,
 };
 use gazette_persistence::{Page, Save};
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::{App, AppError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staff {
     sub: String,
+    admin: bool,
 }
 
 /// A checked admin: may also delete.
@@ -30,7 +31,14 @@ impl Staff {
     /// unauthenticated, partners forbidden.
     pub fn check(viewer: &Viewer) -> Result<Self, AppError> {
         match viewer {
-            Viewer::Editor { sub } | Viewer::Admin { sub } => Ok(Self { sub: sub.clone() }),
+            Viewer::Editor { sub } => Ok(Self {
+                sub: sub.clone(),
+                admin: false,
+            }),
+            Viewer::Admin { sub } => Ok(Self {
+                sub: sub.clone(),
+                admin: true,
+            }),
             Viewer::Anonymous => Err(AppError::Unauthenticated(
                 "this needs an editor or admin token (Authorization: Bearer …)".to_owned(),
             )),
@@ -50,13 +58,22 @@ impl Admin {
     /// The capability of `viewer`, an admin; an editor is forbidden, others as
     /// [`Staff::check`].
     pub fn check(viewer: &Viewer) -> Result<Self, AppError> {
+        Self::check_for(
+            viewer,
+            "only an admin may delete an article; archive it instead",
+        )
+    }
+
+    /// As [`Admin::check`], an editor being told `refusal`.
+    pub fn check_for(viewer: &Viewer, refusal: &str) -> Result<Self, AppError> {
         match viewer {
             Viewer::Admin { sub } => Ok(Self {
-                staff: Staff { sub: sub.clone() },
+                staff: Staff {
+                    sub: sub.clone(),
+                    admin: true,
+                },
             }),
-            Viewer::Editor { .. } => Err(AppError::Forbidden(
-                "only an admin may delete an article; archive it instead".to_owned(),
-            )),
+            Viewer::Editor { .. } => Err(AppError::Forbidden(refusal.to_owned())),
             other => Staff::check(other).map(|staff| Self { staff }),
         }
     }
@@ -139,6 +156,49 @@ impl App {
         .await
     }
 
+    /// Kills article `id` (a legal or safety takedown) for `reason`: it leaves every public
+    /// and partner surface at once, its body is served to admins only, and nothing changes it
+    /// until an admin restores it. Recorded as a `kill` revision.
+    pub async fn kill_article(
+        &self,
+        staff: &Staff,
+        id: Uuid,
+        reason: &str,
+        expected_version: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<Article, AppError> {
+        let reason = KillReason::parse(reason)?;
+        let kind = SaveKind {
+            action: RevisionAction::Kill,
+            expected_version,
+            substantive: false,
+        };
+        self.save_article(staff, id, kind, now, |current| {
+            current.kill(reason, now).map_err(EditError::from)
+        })
+        .await
+    }
+
+    /// Restores killed article `id` as it was before (admins only). Recorded as a `reinstate`
+    /// revision.
+    pub async fn restore_killed_article(
+        &self,
+        admin: &Admin,
+        id: Uuid,
+        expected_version: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<Article, AppError> {
+        let kind = SaveKind {
+            action: RevisionAction::Reinstate,
+            expected_version,
+            substantive: false,
+        };
+        self.save_article(admin.staff(), id, kind, now, |current| {
+            current.reinstate(now).map_err(EditError::from)
+        })
+        .await
+    }
+
     /// Deletes article `id` for good, with its revisions.
     pub async fn delete_article(
         &self,
@@ -167,15 +227,26 @@ impl App {
         Ok(added?)
     }
 
-    /// Saved revisions of article `id`, newest first.
+    /// Saved revisions of article `id`, newest first. Of a killed story, only an admin gets
+    /// the body text.
     pub async fn revisions(
         &self,
-        _staff: &Staff,
+        staff: &Staff,
         id: Uuid,
         limit: u64,
         before_version: Option<i32>,
     ) -> Result<Vec<Revision>, AppError> {
-        Ok(self.store().revisions(id, limit, before_version).await?)
+        let store = self.store();
+        let (revisions, article) = tokio::try_join!(
+            store.revisions(id, limit, before_version),
+            store.article_by_id(id, Visibility::Everything),
+        )?;
+        let killed = article.is_some_and(|a| a.status == ArticleStatus::Killed);
+        Ok(if killed && !staff.admin {
+            revisions.into_iter().map(Revision::without_body).collect()
+        } else {
+            revisions
+        })
     }
 
     /// The newsroom's list: every article in `statuses` (all when empty), last saved first.

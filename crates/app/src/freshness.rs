@@ -8,8 +8,9 @@
 //!   process's writes send (the content tables' triggers) and moves the generation on each, and
 //!   on each reconnection (notifications may have been missed meanwhile). While it is not
 //!   connected, [`App::freshness`] answers `None`: nothing cached may be served.
-//! - A scheduled story going live or an embargo lifting changes answers without any write: a
-//!   [`Freshness`] carries the next such instant, and an answer never outlives it.
+//! - A scheduled story going live, an embargo lifting or a story expiring changes answers
+//!   without any write: a [`Freshness`] carries the next such instant, and an answer never
+//!   outlives it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -28,7 +29,8 @@ use crate::{App, AppError};
 pub struct Freshness {
     /// The content generation when the answer was computed.
     pub generation: u64,
-    /// The next scheduled publication or embargo lift after `now` (`None`: nothing is due).
+    /// The next scheduled publication, embargo lift or expiry after `now` (`None`: nothing is
+    /// due).
     pub until: Option<DateTime<Utc>>,
     /// When the oldest story of the news sitemap's window leaves it (only answers listing that
     /// window, the news sitemap, depend on it; `None`: the window is empty).

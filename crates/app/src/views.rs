@@ -155,6 +155,7 @@ struct Known {
     id: Uuid,
     status: ArticleStatus,
     published_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// How long an article lookup is trusted; a newly unpublished article may still collect views
@@ -308,6 +309,7 @@ impl Views {
             id: a.id,
             status: a.status,
             published_at: a.published_at,
+            expires_at: a.expires_at,
         });
         let mut lookups = lock(&self.inner.lookups);
         if lookups.len() >= LOOKUP_CAPACITY {
@@ -334,7 +336,12 @@ impl Views {
             return Ok(ViewOutcome::NotPublic);
         };
         // The one public rule (the domain's), on the columns the lookup keeps.
-        if !Visibility::PublicAt(now).admits_parts(known.status, known.published_at, None) {
+        if !Visibility::PublicAt(now).admits_parts(
+            known.status,
+            known.published_at,
+            None,
+            known.expires_at,
+        ) {
             return Ok(ViewOutcome::NotPublic);
         }
         if let Some(visitor) = visitor

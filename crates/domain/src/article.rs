@@ -19,6 +19,9 @@ pub enum ArticleStatus {
     Published,
     /// Taken down; kept for the record, seen by editors only.
     Archived,
+    /// Killed: a legal or safety takedown of a live story. Gone from every public surface,
+    /// its body shown to admins only, and only an admin may restore it.
+    Killed,
 }
 
 impl ArticleStatus {
@@ -29,6 +32,7 @@ impl ArticleStatus {
             Self::Scheduled => "scheduled",
             Self::Published => "published",
             Self::Archived => "archived",
+            Self::Killed => "killed",
         }
     }
 
@@ -39,6 +43,7 @@ impl ArticleStatus {
             "scheduled" => Ok(Self::Scheduled),
             "published" => Ok(Self::Published),
             "archived" => Ok(Self::Archived),
+            "killed" => Ok(Self::Killed),
             other => Err(ValidationError::new(
                 "status",
                 format!("unknown status `{other}`"),
@@ -171,6 +176,10 @@ pub struct Article {
     pub substantive_updated_at: Option<DateTime<Utc>>,
     /// Syndication policy.
     pub syndication: Syndication,
+    /// When it stops being visible to readers and partners (to the second), if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The takedown, while it is killed.
+    pub kill: Option<Kill>,
     /// Optimistic-concurrency version, +1 per save.
     pub version: i32,
 }
@@ -235,6 +244,19 @@ pub struct ArticleState {
     pub published_at: Option<DateTime<Utc>>,
     /// Syndication policy.
     pub syndication: Syndication,
+    /// When it stops being visible to readers and partners, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The takedown, while it is killed.
+    pub kill: Option<Kill>,
+}
+
+/// A takedown: when, and why (shown to staff, never to readers or partners).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kill {
+    /// When it was killed.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub reason: crate::KillReason,
 }
 
 impl ArticleState {
@@ -249,6 +271,20 @@ impl ArticleState {
             return Err(ValidationError::new(
                 "publishedAt",
                 "is required for a published or scheduled article",
+            ));
+        }
+        if (self.status == ArticleStatus::Killed) != self.kill.is_some() {
+            return Err(ValidationError::new(
+                "status",
+                "a story is killed, and restored, only with killArticle and restoreArticle",
+            ));
+        }
+        if let (Some(expires), Some(published)) = (self.expires_at, self.published_at)
+            && expires <= published
+        {
+            return Err(ValidationError::new(
+                "expiresAt",
+                "must be after the publish time",
             ));
         }
         let mut seen = std::collections::HashSet::new();
@@ -304,6 +340,8 @@ pub(crate) mod tests {
             updated_at: created,
             substantive_updated_at: None,
             syndication: Syndication::default(),
+            expires_at: None,
+            kill: None,
             version: 1,
         }
     }
@@ -315,6 +353,7 @@ pub(crate) mod tests {
             ArticleStatus::Scheduled,
             ArticleStatus::Published,
             ArticleStatus::Archived,
+            ArticleStatus::Killed,
         ] {
             assert_eq!(ArticleStatus::parse(s.as_str()).unwrap(), s);
         }

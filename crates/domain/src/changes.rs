@@ -74,18 +74,20 @@ pub fn write_is_logged(before: Option<ArticleStatus>, after: Option<ArticleStatu
 }
 
 /// The instants after `now` at which what someone may see of this article changes with no
-/// write: a scheduled publication going live, an embargo lifting. Each becomes a log entry at
-/// its time. Sorted, without repeats; empty for an article that is neither public nor scheduled.
+/// write: a scheduled publication going live, an embargo lifting, the story expiring. Each
+/// becomes a log entry at its time. Sorted, without repeats; empty for an article that is
+/// neither public nor scheduled.
 pub fn visibility_due_times(
     status: ArticleStatus,
     published_at: Option<DateTime<Utc>>,
     syndication: &Syndication,
+    expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Vec<DateTime<Utc>> {
     if !exposed(status) {
         return Vec::new();
     }
-    let mut times: Vec<DateTime<Utc>> = [published_at, syndication.embargo_until]
+    let mut times: Vec<DateTime<Utc>> = [published_at, syndication.embargo_until, expires_at]
         .into_iter()
         .flatten()
         .filter(|at| *at > now)
@@ -108,6 +110,10 @@ pub enum RemovalReason {
     Embargoed,
     /// Public, but not for this caller.
     Withheld,
+    /// Its expiry time has passed.
+    Expired,
+    /// Killed (a legal or safety takedown).
+    Killed,
 }
 
 impl RemovalReason {
@@ -119,18 +125,23 @@ impl RemovalReason {
             Self::Unpublished => "unpublished",
             Self::Embargoed => "embargoed",
             Self::Withheld => "withheld",
+            Self::Expired => "expired",
+            Self::Killed => "killed",
         }
     }
 }
 
-/// Whether readers can see an article in `status` with this publish time at `now`: published
-/// or scheduled, and its time has come.
+/// Whether readers can see an article in `status` with this publish time and expiry at `now`:
+/// published or scheduled, its time has come, and it has not expired (to the second).
 pub fn public_at(
     status: ArticleStatus,
     published_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> bool {
-    exposed(status) && published_at.is_some_and(|at| at <= now)
+    exposed(status)
+        && published_at.is_some_and(|at| at <= now)
+        && expires_at.is_none_or(|at| at > now)
 }
 
 /// What one log entry means to one caller.
@@ -163,7 +174,9 @@ pub fn outcome<'a>(
     {
         return ChangeOutcome::Upsert(article);
     }
-    let seen = ever_public || article.is_some_and(|a| a.is_public_at(now));
+    // An exposed story whose time has come has been public, even if it has since expired.
+    let seen = ever_public
+        || article.is_some_and(|a| exposed(a.status) && a.published_at.is_some_and(|p| p <= now));
     if !seen && !viewer.is_staff() {
         return ChangeOutcome::Unseen;
     }
@@ -172,6 +185,8 @@ pub fn outcome<'a>(
     };
     ChangeOutcome::Remove(match article.status {
         ArticleStatus::Archived => RemovalReason::Archived,
+        ArticleStatus::Killed => RemovalReason::Killed,
+        _ if article.expires_at.is_some_and(|t| t <= now) => RemovalReason::Expired,
         _ if !article.is_public_at(now) => RemovalReason::Unpublished,
         _ if article.syndication.embargo_until.is_some_and(|t| t > now) => RemovalReason::Embargoed,
         _ => RemovalReason::Withheld,
@@ -265,6 +280,8 @@ mod tests {
                 syndicatable: true,
                 embargo_until: embargo.map(at),
             },
+            expires_at: None,
+            kill: None,
             version: 1,
         }
     }
@@ -341,25 +358,29 @@ mod tests {
         let now = at(0);
         use ArticleStatus::*;
         assert_eq!(
-            visibility_due_times(Scheduled, Some(at(5)), &policy(Some(9)), now),
+            visibility_due_times(Scheduled, Some(at(5)), &policy(Some(9)), None, now),
             vec![at(5), at(9)]
         );
         assert_eq!(
-            visibility_due_times(Scheduled, Some(at(5)), &policy(Some(5)), now),
+            visibility_due_times(Scheduled, Some(at(5)), &policy(Some(5)), None, now),
             vec![at(5)],
             "one instant once"
         );
         assert_eq!(
-            visibility_due_times(Published, Some(at(-5)), &policy(Some(3)), now),
+            visibility_due_times(Published, Some(at(-5)), &policy(Some(3)), None, now),
             vec![at(3)]
         );
-        assert!(visibility_due_times(Published, Some(at(-5)), &policy(Some(-1)), now).is_empty());
         assert!(
-            visibility_due_times(Published, Some(at(0)), &policy(None), now).is_empty(),
+            visibility_due_times(Published, Some(at(-5)), &policy(Some(-1)), None, now).is_empty()
+        );
+        assert!(
+            visibility_due_times(Published, Some(at(0)), &policy(None), None, now).is_empty(),
             "an instant that is now has already happened"
         );
-        assert!(visibility_due_times(Draft, None, &policy(Some(9)), now).is_empty());
-        assert!(visibility_due_times(Archived, Some(at(-5)), &policy(Some(9)), now).is_empty());
+        assert!(visibility_due_times(Draft, None, &policy(Some(9)), None, now).is_empty());
+        assert!(
+            visibility_due_times(Archived, Some(at(-5)), &policy(Some(9)), None, now).is_empty()
+        );
     }
 
     #[test]
@@ -441,6 +462,38 @@ mod tests {
         assert_eq!(
             outcome(&editor, None, false, now),
             ChangeOutcome::Remove(RemovalReason::Deleted)
+        );
+    }
+
+    #[test]
+    fn expired_and_killed_stories_are_removed_with_their_reason() {
+        let now = at(0);
+        let mut expired = article(ArticleStatus::Published, Some(-10), None);
+        expired.expires_at = Some(at(0));
+        let killed = article(ArticleStatus::Killed, Some(-10), None);
+        for viewer in [Viewer::Anonymous, Viewer::Editor { sub: "e".into() }] {
+            assert_eq!(
+                outcome(&viewer, Some(&expired), false, now),
+                if viewer.is_staff() {
+                    ChangeOutcome::Upsert(&expired)
+                } else {
+                    ChangeOutcome::Remove(RemovalReason::Expired)
+                }
+            );
+        }
+        assert_eq!(
+            outcome(&Viewer::Anonymous, Some(&killed), true, now),
+            ChangeOutcome::Remove(RemovalReason::Killed)
+        );
+        assert_eq!(
+            visibility_due_times(
+                ArticleStatus::Published,
+                Some(at(-5)),
+                &Syndication::default(),
+                Some(at(7)),
+                now
+            ),
+            vec![at(7)]
         );
     }
 

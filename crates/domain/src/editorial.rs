@@ -39,6 +39,8 @@ pub struct ArticlePatch {
     pub syndicatable: Option<bool>,
     /// New embargo, or none.
     pub embargo_until: Option<Option<DateTime<Utc>>>,
+    /// New expiry, or none.
+    pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
 impl ArticlePatch {
@@ -57,6 +59,7 @@ impl ArticlePatch {
             && self.authors.is_none()
             && self.syndicatable.is_none()
             && self.embargo_until.is_none()
+            && self.expires_at.is_none()
     }
 }
 
@@ -78,6 +81,7 @@ impl ArticleState {
             authors,
             syndicatable,
             embargo_until,
+            expires_at,
         } = patch;
         if let Some(v) = slug {
             next.slug = v;
@@ -117,6 +121,9 @@ impl ArticleState {
         }
         if let Some(v) = embargo_until {
             next.syndication.embargo_until = v;
+        }
+        if let Some(v) = expires_at {
+            next.expires_at = v;
         }
         // A topic named both primary and further is kept once, as primary.
         if let Some(primary) = &next.primary_topic {
@@ -177,7 +184,7 @@ impl ArticleState {
     }
 
     /// Every field with its value, in declaration order.
-    pub fn fields(&self) -> [FieldValue; 14] {
+    pub fn fields(&self) -> [FieldValue; 16] {
         use FieldValue as F;
         [
             F::Slug(self.slug.clone()),
@@ -194,7 +201,61 @@ impl ArticleState {
             F::Status(self.status),
             F::PublishedAt(self.published_at),
             F::Syndication(self.syndication),
+            F::ExpiresAt(self.expires_at),
+            F::Kill(self.kill.clone()),
         ]
+    }
+
+    /// Refuses any save of a killed story but its restoration: until an admin restores it,
+    /// nobody edits, corrects, publishes or archives it.
+    pub fn check_not_killed(&self, action: RevisionAction) -> Result<(), TransitionError> {
+        if self.status == ArticleStatus::Killed && action != RevisionAction::Reinstate {
+            return Err(TransitionError {
+                from: ArticleStatus::Killed,
+                to: ArticleStatus::Killed,
+            });
+        }
+        Ok(())
+    }
+
+    /// Kills a live or scheduled story at `now`, for `reason`.
+    pub fn kill(
+        &self,
+        reason: crate::KillReason,
+        now: DateTime<Utc>,
+    ) -> Result<Self, TransitionError> {
+        let from = ArticleStatus::effective(self.status, self.published_at, now);
+        if !matches!(from, ArticleStatus::Published | ArticleStatus::Scheduled) {
+            return Err(TransitionError {
+                from,
+                to: ArticleStatus::Killed,
+            });
+        }
+        Ok(Self {
+            status: ArticleStatus::Killed,
+            kill: Some(crate::Kill { at: now, reason }),
+            ..self.clone()
+        })
+    }
+
+    /// Restores a killed story as it was: live again if its publish time has come, scheduled
+    /// otherwise.
+    pub fn reinstate(&self, now: DateTime<Utc>) -> Result<Self, TransitionError> {
+        let to = match self.published_at {
+            Some(at) if at > now => ArticleStatus::Scheduled,
+            _ => ArticleStatus::Published,
+        };
+        if self.status != ArticleStatus::Killed {
+            return Err(TransitionError {
+                from: ArticleStatus::effective(self.status, self.published_at, now),
+                to,
+            });
+        }
+        Ok(Self {
+            status: to,
+            kill: None,
+            ..self.clone()
+        })
     }
 
     /// Publishes now. A first publication (or one replacing a future schedule) is dated `now`;
@@ -267,12 +328,28 @@ impl ArticleState {
 
 /// A status change the life-cycle does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a {} article cannot become {}", from.as_str(), to.as_str())]
+#[error("{}", self.describe())]
 pub struct TransitionError {
     /// The status it is in (as of now).
     pub from: ArticleStatus,
     /// The status asked for.
     pub to: ArticleStatus,
+}
+
+impl TransitionError {
+    fn describe(&self) -> String {
+        if self.from == ArticleStatus::Killed {
+            "the article is killed: nothing may change it until an admin restores it \
+             (restoreArticle)"
+                .to_owned()
+        } else {
+            format!(
+                "a {} article cannot become {}",
+                self.from.as_str(),
+                self.to.as_str()
+            )
+        }
+    }
 }
 
 /// Why an edit was refused.
@@ -317,6 +394,10 @@ pub enum FieldValue {
     PublishedAt(Option<DateTime<Utc>>),
     /// `syndication`.
     Syndication(Syndication),
+    /// `expiresAt`.
+    ExpiresAt(Option<DateTime<Utc>>),
+    /// `kill`: the takedown, while killed.
+    Kill(Option<crate::Kill>),
 }
 
 impl FieldValue {
@@ -337,6 +418,8 @@ impl FieldValue {
             Self::Status(_) => "status",
             Self::PublishedAt(_) => "publishedAt",
             Self::Syndication(_) => "syndication",
+            Self::ExpiresAt(_) => "expiresAt",
+            Self::Kill(_) => "kill",
         }
     }
 }
@@ -374,6 +457,10 @@ pub enum RevisionAction {
     Archive,
     /// An earlier revision's content restored.
     Restore,
+    /// Killed (a takedown).
+    Kill,
+    /// A killed story restored by an admin.
+    Reinstate,
 }
 
 impl RevisionAction {
@@ -387,6 +474,8 @@ impl RevisionAction {
             Self::Unpublish => "unpublish",
             Self::Archive => "archive",
             Self::Restore => "restore",
+            Self::Kill => "kill",
+            Self::Reinstate => "reinstate",
         }
     }
 
@@ -400,6 +489,8 @@ impl RevisionAction {
             Self::Unpublish,
             Self::Archive,
             Self::Restore,
+            Self::Kill,
+            Self::Reinstate,
         ]
         .into_iter()
         .find(|a| a.as_str() == raw)
@@ -424,6 +515,25 @@ pub struct Revision {
     pub changes: Vec<FieldChange>,
     /// The whole state after the save.
     pub state: ArticleState,
+}
+
+impl Revision {
+    /// This revision without any body text (the state's body emptied, body changes dropped):
+    /// what an editor who is not an admin sees of a killed story's history.
+    pub fn without_body(self) -> Self {
+        Self {
+            changes: self
+                .changes
+                .into_iter()
+                .filter(|c| !matches!(c.after, FieldValue::Body(_)))
+                .collect(),
+            state: ArticleState {
+                body: Body::default(),
+                ..self.state
+            },
+            ..self
+        }
+    }
 }
 
 /// A public note that a published article was corrected.
@@ -488,7 +598,46 @@ mod tests {
             status: ArticleStatus::Draft,
             published_at: None,
             syndication: Syndication::default(),
+            expires_at: None,
+            kill: None,
         }
+    }
+
+    #[test]
+    fn a_killed_story_takes_no_save_until_reinstated() {
+        let live = draft().publish(now()).unwrap();
+        let reason = crate::KillReason::parse("Court order").unwrap();
+        let killed = live.kill(reason.clone(), now()).unwrap();
+        assert_eq!(killed.status, ArticleStatus::Killed);
+        assert_eq!(killed.kill.as_ref().map(|k| &k.reason), Some(&reason));
+        assert!(killed.kill(reason.clone(), now()).is_err());
+        assert!(
+            draft().kill(reason, now()).is_err(),
+            "only live stories are killed"
+        );
+        let refused = killed.check_not_killed(RevisionAction::Update).unwrap_err();
+        assert!(refused.to_string().contains("restores it"));
+        assert!(killed.check_not_killed(RevisionAction::Reinstate).is_ok());
+        let back = killed.reinstate(now()).unwrap();
+        assert_eq!(back, live);
+        assert!(live.reinstate(now()).is_err());
+    }
+
+    #[test]
+    fn expiry_must_follow_publication() {
+        let live = draft().publish(now()).unwrap();
+        let patch = |at| ArticlePatch {
+            expires_at: Some(Some(at)),
+            ..ArticlePatch::default()
+        };
+        assert_eq!(live.patched(patch(now())).unwrap_err().field, "expiresAt");
+        let expiring = live.patched(patch(now() + Duration::hours(1))).unwrap();
+        let fields: Vec<_> = live
+            .diff(&expiring)
+            .iter()
+            .map(FieldChange::field)
+            .collect();
+        assert_eq!(fields, ["expiresAt"]);
     }
 
     #[test]

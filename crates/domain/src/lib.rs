@@ -22,7 +22,7 @@ pub mod visibility;
 #[cfg(test)]
 mod pattern_tests;
 
-pub use article::{Article, ArticleState, ArticleStatus, HeroImage, Syndication};
+pub use article::{Article, ArticleState, ArticleStatus, HeroImage, Kill, Syndication};
 pub use body::{Block, Body};
 pub use editorial::{
     ArticlePatch, Correction, EditError, FieldChange, FieldValue, Revision, RevisionAction,
@@ -34,5 +34,5 @@ pub use pagination::{
     PageRequest, SlugCursor,
 };
 pub use people::{Author, AuthorPatch, NewAuthor, NewTopic, Topic, TopicPatch};
-pub use values::{CanonicalUrl, Dek, Headline, Language, Name, Slug, Source};
+pub use values::{CanonicalUrl, Dek, Headline, KillReason, Language, Name, Slug, Source};
 pub use visibility::{SYNDICATION_SCOPE, Viewer, Visibility};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::visibility::SYNDICATION_SCOPE;
-use crate::{Article, ValidationError, Viewer};
+use crate::{Article, ArticleStatus, ValidationError, Viewer};
 
 /// Items in a feed when the request names no `limit`, unless configured otherwise.
 pub const DEFAULT_FEED_ITEMS: u64 = 50;
@@ -17,8 +17,12 @@ pub const NEWS_SITEMAP_MAX_URLS: u64 = 1000;
 /// Whether `viewer` gets the full text of `article` at `now` in a syndication context (feeds,
 /// partner reads). The newsroom always does. A partner does when its token carries the
 /// `syndication` scope, the article may be syndicated and the partner may see it (public, out
-/// of embargo). Anyone else gets headline, dek and link: public feeds are summaries.
+/// of embargo). Anyone else gets headline, dek and link: public feeds are summaries. The body
+/// of a killed story goes to admins only (editors see its metadata and the kill reason).
 pub fn full_text_granted(viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> bool {
+    if article.status == ArticleStatus::Killed {
+        return matches!(viewer, Viewer::Admin { .. });
+    }
     match viewer {
         Viewer::Editor { .. } | Viewer::Admin { .. } => true,
         Viewer::Partner { .. } => {
@@ -32,8 +36,11 @@ pub fn full_text_granted(viewer: &Viewer, article: &Article, now: DateTime<Utc>)
 
 /// Whether `viewer` may read `article`'s body through the API (GraphQL, REST). Readers (the
 /// publisher's own frontends) and the newsroom may; a partner only where
-/// [`full_text_granted`] says so.
+/// [`full_text_granted`] says so. A killed story's body: admins only.
 pub fn may_read_body(viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> bool {
+    if article.status == ArticleStatus::Killed {
+        return matches!(viewer, Viewer::Admin { .. });
+    }
     !viewer.is_partner() || full_text_granted(viewer, article, now)
 }
 
@@ -161,6 +168,21 @@ mod tests {
                 "{viewer:?} syndicatable={syndicatable} embargo={embargo:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_killed_body_is_for_admins_only() {
+        let now = at(12, 0, 0);
+        let mut killed = story(true, None);
+        killed.status = ArticleStatus::Killed;
+        let admin = Viewer::Admin { sub: "root".into() };
+        let editor = Viewer::Editor { sub: "desk".into() };
+        for viewer in [&editor, &Viewer::Anonymous, &partner(&[SYNDICATION_SCOPE])] {
+            assert!(!may_read_body(viewer, &killed, now), "{viewer:?}");
+            assert!(!full_text_granted(viewer, &killed, now), "{viewer:?}");
+        }
+        assert!(may_read_body(&admin, &killed, now));
+        assert!(full_text_granted(&admin, &killed, now));
     }
 
     #[test]

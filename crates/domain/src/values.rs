@@ -192,6 +192,10 @@ text_value!(
     Source, "source", 1, 80, TextRules::SINGLE_LINE
 );
 text_value!(
+    /// Why a story was killed: 1 to 500 characters, shown to staff only.
+    KillReason, "reason", 1, 500, TextRules::MULTI_LINE
+);
+text_value!(
     /// A display name of a topic or an author: 1 to 120 characters.
     Name, "name", 1, 120, TextRules::SINGLE_LINE
 );

@@ -51,21 +51,21 @@ impl Visibility {
             article.status,
             article.published_at,
             article.syndication.embargo_until,
+            article.expires_at,
         )
     }
 
-    /// Whether this filter admits an article with this stored status, publish time and
-    /// syndication embargo: all the rule reads, so a read can decide from those columns alone
-    /// before loading whole articles.
+    /// Whether this filter admits an article with this stored status, publish time,
+    /// syndication embargo and expiry: all the rule reads, so a read can decide from those
+    /// columns alone before loading whole articles.
     pub fn admits_parts(
         self,
         status: ArticleStatus,
         published_at: Option<DateTime<Utc>>,
         embargo_until: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> bool {
-        let public_at = |now| {
-            ArticleStatus::PUBLIC.contains(&status) && published_at.is_some_and(|at| at <= now)
-        };
+        let public_at = |now| crate::changes::public_at(status, published_at, expires_at, now);
         match self {
             Self::Everything => true,
             Self::PublicAt(now) => public_at(now),
@@ -173,6 +173,20 @@ mod tests {
         let draft = article(ArticleStatus::Draft, None);
         assert!(editor.may_see(&draft, at(12, 0, 0)));
         assert!(!editor.public_visibility(at(12, 0, 0)).admits(&draft));
+    }
+
+    #[test]
+    fn expiry_and_kill_hide_a_story_from_everyone_but_staff_to_the_second() {
+        let mut story = article(ArticleStatus::Published, Some(at(8, 0, 0)));
+        story.expires_at = Some(at(12, 0, 0));
+        for viewer in [Viewer::Anonymous, partner(&[SYNDICATION_SCOPE])] {
+            assert!(viewer.may_see(&story, at(11, 59, 59)));
+            assert!(!viewer.may_see(&story, at(12, 0, 0)));
+            assert!(!viewer.public_visibility(at(12, 0, 0)).admits(&story));
+        }
+        let killed = article(ArticleStatus::Killed, Some(at(8, 0, 0)));
+        assert!(!Viewer::Anonymous.may_see(&killed, at(9, 0, 0)));
+        assert!(Viewer::Editor { sub: "desk".into() }.may_see(&killed, at(9, 0, 0)));
     }
 
     #[test]

@@ -65,6 +65,12 @@ fn public_at(select: Select<articles::Entity>, now: DateTime<Utc>) -> Select<art
     select
         .filter(Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
         .filter(Column::PublishedAt.lte(now))
+        // The same expiry rule as `changes::public_at`, to the second.
+        .filter(
+            Condition::any()
+                .add(Column::ExpiresAt.is_null())
+                .add(Column::ExpiresAt.gt(now)),
+        )
 }
 
 /// Whether `visibility` admits `article`. Lookups by key filter here rather than in SQL: with

@@ -150,9 +150,15 @@ impl LoggedWrite {
         write_is_logged(before.map(|b| b.status), Some(after.status)).then(|| Self {
             article_id,
             at,
-            public: before.is_some_and(|b| public_at(b.status, b.published_at, at))
-                || public_at(after.status, after.published_at, at),
-            due: visibility_due_times(after.status, after.published_at, &after.syndication, at),
+            public: before.is_some_and(|b| public_at(b.status, b.published_at, b.expires_at, at))
+                || public_at(after.status, after.published_at, after.expires_at, at),
+            due: visibility_due_times(
+                after.status,
+                after.published_at,
+                &after.syndication,
+                after.expires_at,
+                at,
+            ),
         })
     }
 

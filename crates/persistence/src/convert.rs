@@ -71,6 +71,14 @@ impl TryFrom<articles::Lean> for Article {
                 syndicatable: row.syndicatable,
                 embargo_until: row.embargo_until,
             },
+            expires_at: row.expires_at,
+            kill: match (row.killed_at, row.kill_reason) {
+                (Some(at), Some(reason)) => Some(gazette_domain::Kill {
+                    at,
+                    reason: gazette_domain::KillReason::from_stored(reason),
+                }),
+                _ => None,
+            },
             version: row.version,
         })
     }

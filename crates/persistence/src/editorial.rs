@@ -215,6 +215,9 @@ fn set_state(
     model.published_at = Set(state.published_at.map(storage_precision));
     model.syndicatable = Set(state.syndication.syndicatable);
     model.embargo_until = Set(state.syndication.embargo_until.map(storage_precision));
+    model.expires_at = Set(state.expires_at.map(storage_precision));
+    model.killed_at = Set(state.kill.as_ref().map(|k| storage_precision(k.at)));
+    model.kill_reason = Set(state.kill.as_ref().map(|k| k.reason.as_str().to_owned()));
 }
 
 fn join_rows(
@@ -476,6 +479,8 @@ async fn current_state<C: ConnectionTrait>(
         status: article.status,
         published_at: article.published_at,
         syndication: article.syndication,
+        expires_at: article.expires_at,
+        kill: article.kill.clone(),
     };
     Ok((article, state))
 }
@@ -632,6 +637,7 @@ impl Store {
         let txn = self.begin_write().await?;
         claim_version(&txn, id, save.expected_version).await?;
         let (stored, current) = current_state(&txn, id).await?;
+        current.check_not_killed(save.action)?;
         let next = change(&current)?;
         next.check()?;
         let changes = current.diff(&next);
@@ -728,19 +734,22 @@ impl Store {
     pub async fn delete_article(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let now = storage_precision(now);
         let txn = self.begin_write().await?;
-        let stored: Option<(String, Option<DateTime<Utc>>)> = articles::Entity::find_by_id(id)
+        type Stored = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let stored: Option<Stored> = articles::Entity::find_by_id(id)
             .select_only()
             .column(articles::Column::Status)
             .column(articles::Column::PublishedAt)
+            .column(articles::Column::ExpiresAt)
             .into_tuple()
             .one(&txn)
             .await?;
-        let Some((status, published_at)) = stored else {
+        let Some((status, published_at, expires_at)) = stored else {
             return Err(StoreError::NotFound(format!("article {id}")));
         };
         let was_public = gazette_domain::changes::public_at(
             crate::convert::stored_status(id, &status)?,
             published_at,
+            expires_at,
             now,
         );
         // Children first, so the delete does not depend on the driver enforcing cascades.
@@ -833,13 +842,20 @@ impl Store {
             .exec(&txn)
             .await?;
         if updated.rows_affected == 0 {
-            let exists = articles::Entity::find_by_id(article_id)
+            let status = articles::Entity::find_by_id(article_id)
                 .select_only()
-                .column(articles::Column::Id)
-                .into_tuple::<Uuid>()
+                .column(articles::Column::Status)
+                .into_tuple::<String>()
                 .one(&txn)
-                .await?
-                .is_some();
+                .await?;
+            let exists = status.is_some();
+            if status.as_deref() == Some(gazette_domain::ArticleStatus::Killed.as_str()) {
+                return Err(gazette_domain::TransitionError {
+                    from: gazette_domain::ArticleStatus::Killed,
+                    to: gazette_domain::ArticleStatus::Killed,
+                }
+                .into());
+            }
             return Err(if exists {
                 ValidationError::new(
                     "articleId",

@@ -26,7 +26,7 @@ pub(crate) fn new_session_tag() -> Arc<str> {
 
 impl Store {
     /// The earliest instant after `now` at which an article's visibility changes by itself:
-    /// the nearest future `published_at` or `embargo_until` of any article (whatever its
+    /// the nearest future `published_at`, `embargo_until` or `expires_at` of any article (whatever its
     /// status: an earlier instant than needed only costs a recomputation), `None` when nothing
     /// is due; and the earliest `published_at` after `window_start` and at most `now` (the
     /// oldest story of a rolling window such as the news sitemap's). Three indexed reads.
@@ -39,6 +39,7 @@ impl Store {
         for column in [
             articles::Column::PublishedAt,
             articles::Column::EmbargoUntil,
+            articles::Column::ExpiresAt,
         ] {
             if let Some(at) = self.earliest(column, now, None).await? {
                 next = Some(next.map_or(at, |n| n.min(at)));

@@ -89,6 +89,7 @@ type LightRow = (
     String,
     Option<DateTime<Utc>>,
     Option<String>,
+    Option<DateTime<Utc>>,
 );
 
 impl Store {
@@ -323,6 +324,7 @@ impl Store {
                 Column::Status,
                 Column::PublishedAt,
                 Column::RelatedKeywords,
+                Column::ExpiresAt,
             ])
             .filter(Column::Id.is_in(ids.iter().copied()))
             .into_tuple::<LightRow>()
@@ -335,10 +337,10 @@ impl Store {
         // Readers are not held back by a syndication embargo, so it is not read.
         let visibility = Visibility::PublicAt(now);
         let mut rows = Vec::with_capacity(fetched.len());
-        for (id, primary, status, published_at, keywords) in fetched {
+        for (id, primary, status, published_at, keywords, expires_at) in fetched {
             let status = stored_status(id, &status)?;
-            if let Some(at) =
-                published_at.filter(|_| visibility.admits_parts(status, published_at, None))
+            if let Some(at) = published_at
+                .filter(|_| visibility.admits_parts(status, published_at, None, expires_at))
             {
                 rows.push((id, primary, at, keywords));
             }

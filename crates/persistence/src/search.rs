@@ -295,6 +295,7 @@ impl Store {
             Option<DateTime<Utc>>,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
         );
         let rows: Vec<Row> = articles::Entity::find()
             .select_only()
@@ -304,16 +305,17 @@ impl Store {
                 Column::PublishedAt,
                 Column::CreatedAt,
                 Column::EmbargoUntil,
+                Column::ExpiresAt,
             ])
             .filter(Column::Id.is_in(ranked.iter().map(|r| r.0)))
             .into_tuple()
             .all(&self.db)
             .await?;
         let mut admitted: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
-        for (id, status, published_at, created_at, embargo_until) in rows {
+        for (id, status, published_at, created_at, embargo_until, expires_at) in rows {
             let status = stored_status(id, &status)?;
             let at = published_at.unwrap_or(created_at);
-            if visibility.admits_parts(status, published_at, embargo_until)
+            if visibility.admits_parts(status, published_at, embargo_until, expires_at)
                 && filter.published_after.is_none_or(|after| at >= after)
                 && filter.published_before.is_none_or(|before| at < before)
             {

@@ -95,6 +95,8 @@ impl SeedArticle {
                 syndicatable: true,
                 embargo_until: None,
             },
+            expires_at: None,
+            kill: None,
         };
         new.check()?;
         Ok(new)
@@ -206,6 +208,8 @@ fn generated(
             syndicatable: !n.is_multiple_of(3),
             embargo_until: None,
         },
+        expires_at: None,
+        kill: None,
     };
     new.check()?;
     Ok(new)

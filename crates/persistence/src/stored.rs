@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use gazette_domain::{
     ArticleState, ArticleStatus, Block, Body, CanonicalUrl, Dek, FieldChange, FieldValue, Headline,
-    HeroImage, Language, Slug, Source, Syndication, ValidationError,
+    HeroImage, Kill, KillReason, Language, Slug, Source, Syndication, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -108,6 +108,35 @@ struct StoredState {
     published_at: Option<DateTime<Utc>>,
     #[serde(default)]
     syndication: StoredSyndication,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kill: Option<StoredKill>,
+}
+
+/// A takedown as a revision stores it.
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredKill {
+    at: DateTime<Utc>,
+    reason: String,
+}
+
+impl From<&Kill> for StoredKill {
+    fn from(kill: &Kill) -> Self {
+        Self {
+            at: kill.at,
+            reason: kill.reason.as_str().to_owned(),
+        }
+    }
+}
+
+impl From<StoredKill> for Kill {
+    fn from(kill: StoredKill) -> Self {
+        Self {
+            at: kill.at,
+            reason: KillReason::from_stored(kill.reason),
+        }
+    }
 }
 
 /// One field's change as a revision stores it (values in the state's stored shapes).
@@ -170,6 +199,8 @@ pub(crate) fn state_json(state: &ArticleState) -> String {
         status: s.status.as_str().to_owned(),
         published_at: s.published_at,
         syndication: StoredSyndication(s.syndication),
+        expires_at: s.expires_at,
+        kill: s.kill.as_ref().map(StoredKill::from),
     })
     .unwrap_or_default()
 }
@@ -193,6 +224,8 @@ pub(crate) fn state_from_json(raw: &str) -> Result<ArticleState, String> {
             status: ArticleStatus::parse(&s.status)?,
             published_at: s.published_at,
             syndication: s.syndication.0,
+            expires_at: s.expires_at,
+            kill: s.kill.map(Kill::from),
         })
     };
     state().map_err(|e| e.to_string())
@@ -215,6 +248,8 @@ fn value_json(value: &FieldValue) -> Value {
         F::Status(v) => json!(v.as_str()),
         F::PublishedAt(v) => json!(v),
         F::Syndication(v) => json!(StoredSyndication(*v)),
+        F::ExpiresAt(v) => json!(v),
+        F::Kill(v) => json!(v.as_ref().map(StoredKill::from)),
     }
 }
 
@@ -251,6 +286,8 @@ fn value_from_json(field: &str, json: Value) -> Result<FieldValue, String> {
         "status" => F::Status(ArticleStatus::parse(&text(json)?).map_err(|e| e.to_string())?),
         "publishedAt" => F::PublishedAt(de(json)?),
         "syndication" => F::Syndication(de::<StoredSyndication>(json)?.0),
+        "expiresAt" => F::ExpiresAt(de(json)?),
+        "kill" => F::Kill(de::<Option<StoredKill>>(json)?.map(Kill::from)),
         other => return Err(format!("unknown field `{other}`")),
     })
 }
@@ -357,6 +394,8 @@ mod tests {
                 syndicatable: true,
                 embargo_until: Some(at(12)),
             },
+            expires_at: None,
+            kill: None,
         }
     }
 

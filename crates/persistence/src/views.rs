@@ -484,22 +484,23 @@ async fn public_among<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = articles::Entity::find()
+    type Row = (Uuid, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = articles::Entity::find()
         .select_only()
         .column(articles::Column::Id)
         .column(articles::Column::Status)
         .column(articles::Column::PublishedAt)
+        .column(articles::Column::ExpiresAt)
         .filter(articles::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(conn)
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
-    for (id, status, published_at) in rows {
+    for (id, status, published_at, expires_at) in rows {
         let status = ArticleStatus::parse(&status)
             .map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?;
         if let Some(at) = published_at
-            && ArticleStatus::PUBLIC.contains(&status)
-            && at <= now
+            && gazette_domain::changes::public_at(status, published_at, expires_at, now)
         {
             out.insert(id, at);
         }

@@ -32,6 +32,10 @@ pub enum RemovalReasonKind {
     Embargoed,
     /// It is public, but not for you.
     Withheld,
+    /// Its expiry time has passed.
+    Expired,
+    /// It was killed (a legal or safety takedown).
+    Killed,
 }
 
 impl From<RemovalReason> for RemovalReasonKind {
@@ -42,6 +46,8 @@ impl From<RemovalReason> for RemovalReasonKind {
             RemovalReason::Unpublished => Self::Unpublished,
             RemovalReason::Embargoed => Self::Embargoed,
             RemovalReason::Withheld => Self::Withheld,
+            RemovalReason::Expired => Self::Expired,
+            RemovalReason::Killed => Self::Killed,
         }
     }
 }

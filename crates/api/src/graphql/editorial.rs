@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use gazette_app::editorial::SaveKind;
+use gazette_app::editorial::{Admin, SaveKind};
 use gazette_domain::{
     ArticlePatch, ArticleState, ArticleStatus, Body, CanonicalUrl, Dek, EditError, Headline,
     HeroImage, Language, Name, NewAuthor, NewTopic, RevisionAction, Slug, Source, Syndication,
@@ -76,6 +76,8 @@ pub struct CreateArticleInput {
     pub syndicatable: bool,
     /// Partners get the full text from this instant on (RFC 3339, e.g. `2025-05-15T09:00:00Z`).
     pub embargo_until: Option<String>,
+    /// Readers and partners stop seeing it at this instant (RFC 3339); after the publish time.
+    pub expires_at: Option<String>,
 }
 
 /// Parses an RFC 3339 instant given as text, naming `field` when it is not one. (Write
@@ -135,6 +137,11 @@ impl CreateArticleInput {
                     .map(|t| parse_instant("embargoUntil", &t))
                     .transpose()?,
             },
+            expires_at: self
+                .expires_at
+                .map(|t| parse_instant("expiresAt", &t))
+                .transpose()?,
+            kill: None,
             headline,
         };
         state.check()?;
@@ -171,6 +178,8 @@ pub struct UpdateArticleInput {
     pub syndicatable: Option<bool>,
     /// New embargo (RFC 3339), or `null` to lift it.
     pub embargo_until: MaybeUndefined<String>,
+    /// New expiry (RFC 3339, after the publish time), or `null` for none.
+    pub expires_at: MaybeUndefined<String>,
 }
 
 fn maybe<T, U>(
@@ -212,6 +221,7 @@ impl UpdateArticleInput {
                 .transpose()?,
             syndicatable: self.syndicatable,
             embargo_until: maybe(self.embargo_until, |t| parse_instant("embargoUntil", &t))?,
+            expires_at: maybe(self.expires_at, |t| parse_instant("expiresAt", &t))?,
         })
     }
 }
@@ -455,6 +465,41 @@ impl EditorialMutation {
     ) -> Result<ArticleNode> {
         let step = ArticleState::archive;
         transition(ctx, &id, RevisionAction::Archive, expected_version, step).await
+    }
+
+    /// Kills a live or scheduled story (a legal or safety takedown; editors and admins):
+    /// gone from every public and partner surface at once, its body served to admins only,
+    /// refusing every change until an admin restores it. `reason`: 1–500 characters, shown
+    /// to staff only.
+    #[graphql(guard = "StaffOnly")]
+    async fn kill_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let (state, request) = context(ctx);
+        let (staff, uuid) = (ctx.staff()?, parse_uuid("id", &id).gql()?);
+        let app = state.app();
+        let killed = app.kill_article(&staff, uuid, &reason, expected_version, request.now);
+        Ok(ArticleNode::from(killed.await.gql()?))
+    }
+
+    /// Restores a killed story as it was (admins only; an editor is `FORBIDDEN`).
+    #[graphql(guard = "StaffOnly")]
+    async fn restore_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> Result<ArticleNode> {
+        let (state, request) = context(ctx);
+        let admin = Admin::check_for(&request.viewer, "only an admin may restore a killed story");
+        let (admin, uuid) = (admin.gql()?, parse_uuid("id", &id).gql()?);
+        let app = state.app();
+        let restored = app.restore_killed_article(&admin, uuid, expected_version, request.now);
+        Ok(ArticleNode::from(restored.await.gql()?))
     }
 
     /// Deletes an article for good, with its revisions (admins only). Returns its id.

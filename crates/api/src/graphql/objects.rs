@@ -153,6 +153,8 @@ pub enum ArticleStatus {
     Published,
     /// Taken down.
     Archived,
+    /// Killed (a legal or safety takedown; staff only, body for admins only).
+    Killed,
 }
 
 impl From<ArticleStatus> for gazette_domain::ArticleStatus {
@@ -162,6 +164,7 @@ impl From<ArticleStatus> for gazette_domain::ArticleStatus {
             ArticleStatus::Scheduled => Self::Scheduled,
             ArticleStatus::Published => Self::Published,
             ArticleStatus::Archived => Self::Archived,
+            ArticleStatus::Killed => Self::Killed,
         }
     }
 }
@@ -174,6 +177,7 @@ impl From<gazette_domain::ArticleStatus> for ArticleStatus {
             S::Scheduled => Self::Scheduled,
             S::Published => Self::Published,
             S::Archived => Self::Archived,
+            S::Killed => Self::Killed,
         }
     }
 }
@@ -264,6 +268,20 @@ impl ArticleNode {
     /// When it went live (null for drafts).
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
+    }
+    /// When it stops being visible to readers and partners (null: never).
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    /// When it was killed (staff only; null unless killed).
+    #[graphql(guard = "super::StaffOnly")]
+    async fn killed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.kill.as_ref().map(|k| k.at)
+    }
+    /// Why it was killed (staff only; null unless killed).
+    #[graphql(guard = "super::StaffOnly")]
+    async fn kill_reason(&self) -> Option<&str> {
+        self.0.kill.as_ref().map(|k| k.reason.as_str())
     }
     /// Last save of any kind, including typo fixes and metadata.
     async fn updated_at(&self) -> DateTime<Utc> {
@@ -667,6 +685,10 @@ pub enum RevisionActionKind {
     Archive,
     /// An earlier revision restored.
     Restore,
+    /// Killed.
+    Kill,
+    /// A killed story restored by an admin.
+    Reinstate,
 }
 
 impl From<RevisionAction> for RevisionActionKind {
@@ -679,6 +701,8 @@ impl From<RevisionAction> for RevisionActionKind {
             RevisionAction::Unpublish => Self::Unpublish,
             RevisionAction::Archive => Self::Archive,
             RevisionAction::Restore => Self::Restore,
+            RevisionAction::Kill => Self::Kill,
+            RevisionAction::Reinstate => Self::Reinstate,
         }
     }
 }

@@ -60,6 +60,10 @@ enum ReasonJson {
     Embargoed,
     /// Public, but not for this caller.
     Withheld,
+    /// Its expiry time has passed.
+    Expired,
+    /// It was killed (a legal or safety takedown).
+    Killed,
 }
 
 impl From<RemovalReason> for ReasonJson {
@@ -70,6 +74,8 @@ impl From<RemovalReason> for ReasonJson {
             RemovalReason::Unpublished => Self::Unpublished,
             RemovalReason::Embargoed => Self::Embargoed,
             RemovalReason::Withheld => Self::Withheld,
+            RemovalReason::Expired => Self::Expired,
+            RemovalReason::Killed => Self::Killed,
         }
     }
 }

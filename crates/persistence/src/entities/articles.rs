@@ -37,6 +37,10 @@ pub struct Model {
     /// The related-articles keyword profile (`Keywords::encode`); NULL until backfilled.
     #[sea_orm(column_type = "Text", nullable)]
     pub related_keywords: Option<String>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub killed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub kill_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -67,6 +71,9 @@ pub struct Lean {
     pub embargo_until: Option<DateTimeUtc>,
     pub version: i32,
     pub substantive_updated_at: Option<DateTimeUtc>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub killed_at: Option<DateTimeUtc>,
+    pub kill_reason: Option<String>,
 }
 
 impl From<Model> for Lean {
@@ -90,6 +97,9 @@ impl From<Model> for Lean {
             embargo_until: row.embargo_until,
             version: row.version,
             substantive_updated_at: row.substantive_updated_at,
+            expires_at: row.expires_at,
+            killed_at: row.killed_at,
+            kill_reason: row.kill_reason,
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum StatusJson {
     Published,
     /// Taken down (editors only).
     Archived,
+    /// Killed: a legal or safety takedown (editors only).
+    Killed,
 }
 
 impl From<gazette_domain::ArticleStatus> for StatusJson {
@@ -35,6 +37,7 @@ impl From<gazette_domain::ArticleStatus> for StatusJson {
             S::Scheduled => Self::Scheduled,
             S::Published => Self::Published,
             S::Archived => Self::Archived,
+            S::Killed => Self::Killed,
         }
     }
 }
@@ -135,6 +138,9 @@ pub struct ArticleListItem {
     /// When it went (or goes) live; null for a draft never published.
     #[schema(required = true)]
     pub published_at: Option<DateTime<Utc>>,
+    /// When it stops being visible to readers and partners; null: never.
+    #[schema(required = true)]
+    pub expires_at: Option<DateTime<Utc>>,
     /// Last save of any kind.
     pub updated_at: DateTime<Utc>,
     /// Last change in substance (show as "Updated"); null when there was none.
@@ -200,6 +206,7 @@ impl ArticleListItem {
             language: a.language.as_str().to_owned(),
             status: a.status_at(now).into(),
             published_at: a.published_at,
+            expires_at: a.expires_at,
             updated_at: a.updated_at,
             substantive_updated_at: a.substantive_updated_at,
             canonical_url: a.canonical_url.as_ref().map(|u| u.as_str().to_owned()),
