@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::changes::RemovalReason;
 use crate::visibility::SYNDICATION_SCOPE;
-use crate::{Article, ArticleStatus, ValidationError, Viewer};
+use crate::{Article, ArticleStatus, Syndication, ValidationError, Viewer};
 
 /// Items in a feed when the request names no `limit`, unless configured otherwise.
 pub const DEFAULT_FEED_ITEMS: u64 = 50;
@@ -42,6 +43,62 @@ pub fn may_read_body(viewer: &Viewer, article: &Article, now: DateTime<Utc>) -> 
         return matches!(viewer, Viewer::Admin { .. });
     }
     !viewer.is_partner() || full_text_granted(viewer, article, now)
+}
+
+/// An article's standing in the partner formats (IPTC ninjs `pubStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicationStatus {
+    /// Live and usable by whoever may see it.
+    Usable,
+    /// Not to be used yet, or not by this reader: a draft, a scheduled story, an embargo.
+    Withheld,
+    /// Withdrawn: taken down or deleted.
+    Canceled,
+}
+
+impl PublicationStatus {
+    /// The standing of `article` at `now` for a reader who sees it: partners see only live
+    /// stories out of embargo, so `Withheld` (drafts, scheduled, embargoed and expired stories)
+    /// and `Canceled` (archived and killed ones) reach the newsroom only.
+    pub fn of(article: &Article, now: DateTime<Utc>) -> Self {
+        match article.status_at(now) {
+            ArticleStatus::Archived | ArticleStatus::Killed => Self::Canceled,
+            ArticleStatus::Draft | ArticleStatus::Scheduled => Self::Withheld,
+            ArticleStatus::Published
+                if article.syndication.embargo_until.is_some_and(|until| until > now)
+                    || article.expires_at.is_some_and(|at| at <= now) =>
+            {
+                Self::Withheld
+            }
+            ArticleStatus::Published => Self::Usable,
+        }
+    }
+
+    /// The standing a removal from a reader's view announces: withdrawn (deleted, archived or
+    /// killed) is `Canceled`; not (or no longer) for this reader, expiry included, is
+    /// `Withheld`.
+    pub fn of_removal(reason: RemovalReason) -> Self {
+        match reason {
+            RemovalReason::Deleted | RemovalReason::Archived | RemovalReason::Killed => {
+                Self::Canceled
+            }
+            RemovalReason::Unpublished
+            | RemovalReason::Embargoed
+            | RemovalReason::Withheld
+            | RemovalReason::Expired => Self::Withheld,
+        }
+    }
+}
+
+/// The usage terms partners are given with an article, from its syndication policy.
+pub fn usage_terms(syndication: &Syndication) -> &'static str {
+    if syndication.syndicatable {
+        "Syndication partners may republish the full text, unchanged and credited, from its \
+         embargo (if any) on."
+    } else {
+        "Not for republication: partners may use the headline and summary with a link to the \
+         story."
+    }
 }
 
 /// What a feed request asks for in each item (`?content=`).
@@ -183,6 +240,38 @@ mod tests {
         }
         assert!(may_read_body(&admin, &killed, now));
         assert!(full_text_granted(&admin, &killed, now));
+    }
+
+    #[test]
+    fn publication_status_follows_the_life_cycle_and_the_embargo() {
+        use PublicationStatus as P;
+        let now = at(12, 0, 0);
+        let later = Some(now + TimeDelta::seconds(1));
+        assert_eq!(P::of(&story(true, None), now), P::Usable);
+        assert_eq!(P::of(&story(false, Some(now)), now), P::Usable);
+        assert_eq!(P::of(&story(true, later), now), P::Withheld);
+        assert_eq!(
+            P::of(&article(ArticleStatus::Draft, None), now),
+            P::Withheld
+        );
+        let scheduled = article(ArticleStatus::Scheduled, Some(now + TimeDelta::hours(1)));
+        assert_eq!(P::of(&scheduled, now), P::Withheld);
+        let archived = article(ArticleStatus::Archived, Some(at(8, 0, 0)));
+        assert_eq!(P::of(&archived, now), P::Canceled);
+        let mut killed = story(true, None);
+        killed.status = ArticleStatus::Killed;
+        assert_eq!(P::of(&killed, now), P::Canceled);
+        let mut expired = story(true, None);
+        expired.expires_at = Some(now);
+        assert_eq!(P::of(&expired, now), P::Withheld);
+        assert_eq!(P::of_removal(RemovalReason::Killed), P::Canceled);
+        assert_eq!(P::of_removal(RemovalReason::Expired), P::Withheld);
+        assert_eq!(P::of_removal(RemovalReason::Deleted), P::Canceled);
+        assert_eq!(P::of_removal(RemovalReason::Embargoed), P::Withheld);
+        assert_ne!(
+            usage_terms(&story(true, None).syndication),
+            usage_terms(&story(false, None).syndication)
+        );
     }
 
     #[test]

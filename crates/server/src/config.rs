@@ -625,6 +625,10 @@ pub struct FeedArgs {
     /// Items in a feed when the request gives no `?limit=` (1 to 100).
     #[arg(long, env = "GAZETTE_FEED_ITEMS", default_value_t = gazette_api::FeedsConfig::default().default_items)]
     pub feed_items: u64,
+    /// The publisher's logo (absolute http(s) URL), named in each article's structured data
+    /// (schema.org `publisher.logo`); left out when unset.
+    #[arg(long, env = "GAZETTE_PUBLISHER_LOGO_URL")]
+    pub publisher_logo_url: Option<String>,
 }
 
 impl Default for FeedArgs {
@@ -635,6 +639,7 @@ impl Default for FeedArgs {
             site_name: defaults.site_name,
             site_language: defaults.language,
             feed_items: defaults.default_items,
+            publisher_logo_url: None,
         }
     }
 }
@@ -649,6 +654,7 @@ impl FeedArgs {
             &self.site_language,
             self.feed_items,
         )
+        .and_then(|config| config.with_logo(self.publisher_logo_url.as_deref()))
         .map_err(|e| format!("feed settings: {e}"))
     }
 }

@@ -414,6 +414,28 @@ impl ArticleNode {
         }
         Ok(topics.into_iter().map(TopicNode).collect())
     }
+    /// schema.org `NewsArticle` as JSON-LD, for the page head (`<script
+    /// type="application/ld+json">`): headline, image, `datePublished`, `dateModified` (the last
+    /// change in substance), authors, publisher, section, language and public corrections. The
+    /// same document as REST's `/v1/articles/{slug}?format=jsonld`.
+    #[graphql(complexity = "sizes::AUTHORS_PER_ARTICLE + sizes::CORRECTIONS_PER_ARTICLE + 2")]
+    async fn structured_data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+        let (authors, section, corrections) = tokio::try_join!(
+            self.authors(ctx),
+            self.primary_topic(ctx),
+            self.corrections(ctx)
+        )?;
+        let authors: Vec<&gazette_domain::Author> = authors.iter().map(|a| &a.0).collect();
+        let corrections: Vec<_> = corrections.into_iter().map(|c| c.0).collect();
+        let document = crate::structured::NewsArticle {
+            article: &self.0,
+            authors: &authors,
+            section: section.as_ref().map(|t| &t.0),
+            corrections: &corrections,
+        };
+        let document = document.json_ld(&ctx.app_state().config().feeds);
+        Ok(Json(serde_json::to_value(document)?))
+    }
     /// Authors in byline order.
     #[graphql(complexity = "list_cost(sizes::AUTHORS_PER_ARTICLE, child_complexity)")]
     async fn authors(&self, ctx: &Context<'_>) -> Result<Vec<AuthorNode>> {

@@ -2,7 +2,8 @@
 //! `changes`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::RemovalReason;
@@ -14,8 +15,9 @@ use super::HttpState;
 use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
 use super::rest::ArticleSummary;
-use super::rest::page::Params;
-use super::rest::params::{ChangesSize, CursorSchema};
+use super::rest::ninjs::NinjsJson;
+use super::rest::page::{Params, next_link, ninjs};
+use super::rest::params::{ChangesSize, CursorSchema, ListFormatJson, ListFormatParams};
 use super::rest::wire::StatusJson;
 use crate::ApiError;
 use crate::wire::{ImageJson, editor_blocks};
@@ -153,18 +155,27 @@ struct ChangesJson<'a> {
     get,
     path = "/v1/changes",
     tag = "articles",
-    params(ChangesParams),
+    params(ChangesParams, ListFormatParams),
     responses(
-        (status = 200, description = "The articles that changed for this caller since the cursor, in commit order", body = ChangesJson),
+        (status = 200, description = "The articles that changed for this caller since the cursor, in commit order", content(
+            (ChangesJson = "application/json"),
+            (Vec<NinjsJson> = "application/ninjs+json"),
+        ), headers(("link" = String, description = "ninjs only: where to continue, `<{this path}?{these parameters}&since={next cursor}>; rel=\"next\"`"))),
         super::problems::ListProblems,
     ),
 )]
 pub async fn changes(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
+    OriginalUri(uri): OriginalUri,
     Params(params): Params<ChangesParams>,
+    Params(format): Params<ListFormatParams>,
 ) -> Response {
-    match changes_json(&http, &viewer, params).await {
+    let answer = match format.parse() {
+        Ok(format) => changes_json(&http, &viewer, params, (format, &uri)).await,
+        Err(error) => Err(error.into()),
+    };
+    match answer {
         Ok(mut response) => {
             // Per caller: the caching layer makes authenticated answers private.
             let mut tags = CacheTags::new();
@@ -180,6 +191,7 @@ async fn changes_json(
     http: &HttpState,
     viewer: &gazette_domain::Viewer,
     params: ChangesParams,
+    (format, uri): (ListFormatJson, &Uri),
 ) -> Result<Response, ApiError> {
     let first = params
         .first
@@ -202,6 +214,20 @@ async fn changes_json(
         .map(|a| a.id)
         .collect();
     let bodies = app.bodies(&readable).await?;
+    if format == ListFormatJson::Ninjs {
+        let site = &http.app.config().feeds;
+        let items: Vec<NinjsJson> = (page.entries.iter())
+            .map(|entry| match &entry.change {
+                Change::Upsert(article) => {
+                    let body = bodies.get(&article.id);
+                    NinjsJson::article(article, &relations, body, site, now)
+                }
+                Change::Remove(reason) => NinjsJson::removed(entry.article_id, *reason),
+            })
+            .collect();
+        let next = next_link(uri, "since", &page.next_cursor, &[]);
+        return Ok(ninjs(&items, CacheTags::new(), next));
+    }
     let entries = page
         .entries
         .iter()

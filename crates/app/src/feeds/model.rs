@@ -17,6 +17,8 @@ pub struct FeedsConfig {
     pub language: String,
     /// Items in a feed when the request gives no `limit`.
     pub default_items: u64,
+    /// The publisher's logo (absolute http(s) URL), for structured data; none by default.
+    pub logo_url: Option<String>,
 }
 
 impl Default for FeedsConfig {
@@ -26,6 +28,7 @@ impl Default for FeedsConfig {
             site_name: "Gazette".to_owned(),
             language: "en".to_owned(),
             default_items: gazette_domain::syndication::DEFAULT_FEED_ITEMS,
+            logo_url: None,
         }
     }
 }
@@ -72,7 +75,17 @@ impl FeedsConfig {
             site_name: site_name.to_owned(),
             language: language.as_str().to_owned(),
             default_items,
+            logo_url: None,
         })
+    }
+
+    /// These settings with the publisher's logo at `url` (an absolute http(s) URL), or none.
+    pub fn with_logo(mut self, url: Option<&str>) -> Result<Self, ValidationError> {
+        self.logo_url = url
+            .map(|url| CanonicalUrl::parse_field("publisher logo URL", url.trim()))
+            .transpose()?
+            .map(|url| url.as_str().to_owned());
+        Ok(self)
     }
 }
 

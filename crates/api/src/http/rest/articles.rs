@@ -2,26 +2,32 @@
 //! `/v1/authors/{slug}/articles`: the reads of GraphQL's `articles`, `article(slug:)`,
 //! `Topic.articles` and `Author.articles`, with the same filters, cursors and visibility.
 
+use axum::Json;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_app::App;
-use gazette_app::articles::{ArticleKey, article_cursor, article_filter, relations};
-use gazette_domain::{Article, ArticleCursor, ArticleOrder, ValidationError, Viewer};
+use gazette_app::articles::{ArticleKey, FullArticle, article_cursor, article_filter, relations};
+use gazette_domain::{Article, ArticleCursor, ArticleOrder, Body, ValidationError, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, path_slug, respond};
-use super::params::{OrderJson, SlugSchema, enum_param};
+use super::ninjs::NinjsJson;
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, next_link, ninjs, path_slug};
+use super::params::{
+    ArticleFormatJson, ArticleFormatParams, ListFormatJson, ListFormatParams, OrderJson,
+    SlugSchema, enum_param,
+};
 use super::wire::{ArticleJson, ArticleList, ArticleListItem, BlockJson, CorrectionJson};
 use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::{AttachTags as _, CacheTags};
 use crate::http::caller::Caller;
 use crate::http::problems::{ListProblems, LookupProblems};
+use crate::structured::{self, NewsArticle, NewsArticleJson};
 use gazette_app::Relations;
 
 /// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).
@@ -107,28 +113,39 @@ fn tag_articles(tags: &mut CacheTags, articles: &[Article], relations: &Relation
     }
 }
 
-/// A page of the article list under `filter`, as `viewer` may see it.
+/// A page of the article list under `filter`, as `viewer` may see it, in `format`, tagged with
+/// `tags` and what it shows.
 async fn article_page(
     http: &HttpState,
     viewer: &Viewer,
     filter: &ArticleFilter,
     order: ArticleOrder,
-    page: &PageParams,
-) -> Result<(ArticleList, CacheTags), ApiError> {
+    (page, format, uri): (&PageParams, ListFormatJson, &Uri),
+    mut tags: CacheTags,
+) -> Result<Response, ApiError> {
     let request = page.page_request::<ArticleCursor>()?;
     let now = http.app.now();
     let app = http.app.app();
     let result = app.articles(viewer, filter, order, &request, now).await?;
     let relations = relations(app.store(), &result.items).await?;
-    let mut tags = CacheTags::new();
     tag_articles(&mut tags, &result.items, &relations);
     let page_info = PageInfo::of(&result, article_cursor);
+    if format == ListFormatJson::Ninjs {
+        let site = &http.app.config().feeds;
+        let items: Vec<NinjsJson> = (result.items.iter())
+            .map(|a| NinjsJson::article(a, &relations, None, site, now))
+            .collect();
+        let next = (page_info.end_cursor.as_deref())
+            .filter(|_| page_info.has_next_page)
+            .and_then(|cursor| next_link(uri, "after", cursor, &["before", "last"]));
+        return Ok(ninjs(&items, tags, next));
+    }
     let items = result
         .items
         .iter()
         .map(|a| ArticleListItem::new(a, &relations, now))
         .collect();
-    Ok((ArticleList { items, page_info }, tags))
+    Ok(Tagged(ArticleList { items, page_info }, tags).into_response())
 }
 
 /// List articles
@@ -140,24 +157,28 @@ async fn article_page(
     get,
     path = "/v1/articles",
     tag = "articles",
-    params(PageParams, ArticleFilterParams, OrderParams),
+    params(PageParams, ArticleFilterParams, OrderParams, ListFormatParams),
     responses(
-        (status = 200, description = "A page of articles", body = ArticleList),
+        (status = 200, description = "A page of articles", content(
+            (ArticleList = "application/json"),
+            (Vec<NinjsJson> = "application/ninjs+json"),
+        ), headers(("link" = String, description = "ninjs only, when a next page exists: `<{this path}?{these parameters}&after={cursor}>; rel=\"next\"`"))),
         ListProblems,
     ),
 )]
 pub async fn list_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
+    OriginalUri(uri): OriginalUri,
     Params(page): Params<PageParams>,
     Params(filter): Params<ArticleFilterParams>,
     Params(order): Params<OrderParams>,
-) -> Result<Tagged<ArticleList>, ApiError> {
-    let filter = filter.parse()?;
-    let order = order.parse()?;
-    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    Params(format): Params<ListFormatParams>,
+) -> Result<Response, ApiError> {
+    let (filter, order, format) = (filter.parse()?, order.parse()?, format.parse()?);
+    let mut tags = CacheTags::new();
     tags.list("latest");
-    Ok(Tagged(list, tags))
+    article_page(&http, &viewer, &filter, order, (&page, format, &uri), tags).await
 }
 
 /// Get an article
@@ -169,9 +190,16 @@ pub async fn list_articles(
     get,
     path = "/v1/articles/{slug}",
     tag = "articles",
-    params(("slug" = SlugSchema, Path, description = "The article's slug (or an earlier one)")),
+    params(
+        ("slug" = SlugSchema, Path, description = "The article's slug (or an earlier one)"),
+        ArticleFormatParams,
+    ),
     responses(
-        (status = 200, description = "The article", body = ArticleJson),
+        (status = 200, description = "The article", content(
+            (ArticleJson = "application/json"),
+            (NinjsJson = "application/ninjs+json"),
+            (NewsArticleJson = "application/ld+json"),
+        )),
         (status = 301, description = "The article moved: its current path is in `Location`",
             headers(("location" = String, description = "`/v1/articles/{current slug}`"))),
         LookupProblems,
@@ -181,9 +209,10 @@ pub async fn get_article(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
     path: Result<Path<String>, PathRejection>,
+    Params(format): Params<ArticleFormatParams>,
 ) -> Response {
-    let asked = match path_slug(path) {
-        Ok(slug) => slug,
+    let (asked, format) = match path_slug(path).and_then(|slug| Ok((slug, format.parse()?))) {
+        Ok(asked) => asked,
         Err(error) => return error.into_response(),
     };
     let now = http.app.now();
@@ -199,7 +228,10 @@ pub async fn get_article(
     let mut tags = CacheTags::new();
     tags.article(article.id);
     if article.slug != asked {
-        let location = format!("/v1/articles/{}", article.slug);
+        let mut location = format!("/v1/articles/{}", article.slug);
+        if let Some(format) = format_query(format) {
+            location.push_str(format);
+        }
         let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
         if let Ok(location) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, location);
@@ -207,37 +239,81 @@ pub async fn get_article(
         tags.attach(&mut response);
         return response;
     }
-    respond(full_article(app, &viewer, article, tags, now).await)
+    let answer = full_article(app, &viewer, article, now).await;
+    match answer {
+        Ok((full, body)) => {
+            let (article, relations) = (&full.article, &full.relations);
+            tag_articles(&mut tags, std::slice::from_ref(article), relations);
+            match format {
+                ArticleFormatJson::Json => {
+                    Tagged(article_json(&full, body.as_ref(), now), tags).into_response()
+                }
+                ArticleFormatJson::Ninjs => {
+                    let site = &http.app.config().feeds;
+                    let item = NinjsJson::article(article, relations, body.as_ref(), site, now);
+                    ninjs(&item, tags, None)
+                }
+                ArticleFormatJson::Jsonld => {
+                    let (_, authors) = relations.of(article);
+                    let document = NewsArticle {
+                        article,
+                        authors: &authors,
+                        section: relations.primary_topic(article),
+                        corrections: &full.corrections,
+                    };
+                    let site = &http.app.config().feeds;
+                    let mut response = Json(document.json_ld(site)).into_response();
+                    response.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(structured::CONTENT_TYPE),
+                    );
+                    tags.attach(&mut response);
+                    response
+                }
+            }
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
+/// The query a redirect keeps: the format asked for, when it is not the default.
+fn format_query(format: ArticleFormatJson) -> Option<&'static str> {
+    match format {
+        ArticleFormatJson::Json => None,
+        ArticleFormatJson::Ninjs => Some("?format=ninjs"),
+        ArticleFormatJson::Jsonld => Some("?format=jsonld"),
+    }
+}
+
+/// The article with its relations and corrections, and its body when `viewer` may read it.
 async fn full_article(
     app: &App,
     viewer: &Viewer,
     article: Article,
-    mut tags: CacheTags,
     now: DateTime<Utc>,
-) -> Result<(ArticleJson, CacheTags), ApiError> {
+) -> Result<(FullArticle, Option<Body>), ApiError> {
     // The body is read (alongside the rest) only for a caller who may read it.
     let readable = gazette_domain::syndication::may_read_body(viewer, &article, now);
     let id = [article.id];
     let wanted: &[uuid::Uuid] = if readable { &id } else { &[] };
     let (full, mut bodies) = tokio::try_join!(app.full_article(article), app.bodies(wanted))?;
+    let body = bodies.remove(&full.article.id);
+    Ok((full, body))
+}
+
+/// The JSON of an article in full.
+fn article_json(full: &FullArticle, body: Option<&Body>, now: DateTime<Utc>) -> ArticleJson {
     let (article, relations) = (&full.article, &full.relations);
-    tag_articles(&mut tags, std::slice::from_ref(article), relations);
-    let body = bodies.remove(&article.id);
-    let json = ArticleJson {
+    ArticleJson {
         summary: ArticleListItem::new(article, relations, now),
-        body: body
-            .as_ref()
-            .map(|b| b.blocks().iter().map(BlockJson::from).collect()),
-        body_html: body.as_ref().map(gazette_domain::Body::to_html),
-        body_text: body.as_ref().map(gazette_domain::Body::to_plain_text),
+        body: body.map(|b| b.blocks().iter().map(BlockJson::from).collect()),
+        body_html: body.map(Body::to_html),
+        body_text: body.map(Body::to_plain_text),
         created_at: article.created_at,
         version: article.version,
         corrections: full.corrections.iter().map(CorrectionJson::from).collect(),
         previous_slugs: full.previous_slugs.clone(),
-    };
-    Ok((json, tags))
+    }
 }
 
 /// List a topic's articles
@@ -247,28 +323,36 @@ async fn full_article(
     get,
     path = "/v1/topics/{slug}/articles",
     tag = "topics",
-    params(("slug" = SlugSchema, Path, description = "The topic's slug"), PageParams, OrderParams),
+    params(
+        ("slug" = SlugSchema, Path, description = "The topic's slug"),
+        PageParams, OrderParams, ListFormatParams,
+    ),
     responses(
-        (status = 200, description = "A page of the topic's articles", body = ArticleList),
+        (status = 200, description = "A page of the topic's articles", content(
+            (ArticleList = "application/json"),
+            (Vec<NinjsJson> = "application/ninjs+json"),
+        ), headers(("link" = String, description = "ninjs only, when a next page exists: `<{this path}?{these parameters}&after={cursor}>; rel=\"next\"`"))),
         LookupProblems,
     ),
 )]
 pub async fn topic_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
+    OriginalUri(uri): OriginalUri,
     SlugPath(slug): SlugPath,
     Params(page): Params<PageParams>,
     Params(order): Params<OrderParams>,
-) -> Result<Tagged<ArticleList>, ApiError> {
-    let order = order.parse()?;
+    Params(format): Params<ListFormatParams>,
+) -> Result<Response, ApiError> {
+    let (order, format) = (order.parse()?, format.parse()?);
     http.app.app().topic(&slug).await?;
     let filter = ArticleFilter {
         topic: Some(slug.clone()),
         ..ArticleFilter::default()
     };
-    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    let mut tags = CacheTags::new();
     tags.topic(slug.as_str());
-    Ok(Tagged(list, tags))
+    article_page(&http, &viewer, &filter, order, (&page, format, &uri), tags).await
 }
 
 /// List an author's articles
@@ -278,26 +362,34 @@ pub async fn topic_articles(
     get,
     path = "/v1/authors/{slug}/articles",
     tag = "authors",
-    params(("slug" = SlugSchema, Path, description = "The author's slug"), PageParams, OrderParams),
+    params(
+        ("slug" = SlugSchema, Path, description = "The author's slug"),
+        PageParams, OrderParams, ListFormatParams,
+    ),
     responses(
-        (status = 200, description = "A page of the author's articles", body = ArticleList),
+        (status = 200, description = "A page of the author's articles", content(
+            (ArticleList = "application/json"),
+            (Vec<NinjsJson> = "application/ninjs+json"),
+        ), headers(("link" = String, description = "ninjs only, when a next page exists: `<{this path}?{these parameters}&after={cursor}>; rel=\"next\"`"))),
         LookupProblems,
     ),
 )]
 pub async fn author_articles(
     State(http): State<HttpState>,
     Caller(viewer): Caller,
+    OriginalUri(uri): OriginalUri,
     SlugPath(slug): SlugPath,
     Params(page): Params<PageParams>,
     Params(order): Params<OrderParams>,
-) -> Result<Tagged<ArticleList>, ApiError> {
-    let order = order.parse()?;
+    Params(format): Params<ListFormatParams>,
+) -> Result<Response, ApiError> {
+    let (order, format) = (order.parse()?, format.parse()?);
     http.app.app().author(&slug).await?;
     let filter = ArticleFilter {
         author: Some(slug.clone()),
         ..ArticleFilter::default()
     };
-    let (list, mut tags) = article_page(&http, &viewer, &filter, order, &page).await?;
+    let mut tags = CacheTags::new();
     tags.author(slug.as_str());
-    Ok(Tagged(list, tags))
+    article_page(&http, &viewer, &filter, order, (&page, format, &uri), tags).await
 }

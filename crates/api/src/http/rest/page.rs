@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
+use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use gazette_domain::{CursorKey, PageRequest, ValidationError};
 use gazette_persistence::Page;
@@ -94,16 +95,30 @@ pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError>
         .map_err(|rejection| ApiError::BadRequest(format!("malformed query string: {rejection}")))
 }
 
-/// A JSON answer carrying its cache tags, or the problem response of the error.
-pub fn respond<T: Serialize>(answer: Result<(T, CacheTags), ApiError>) -> Response {
-    match answer {
-        Ok((body, tags)) => {
-            let mut response = Json(body).into_response();
-            tags.attach(&mut response);
-            response
-        }
-        Err(error) => error.into_response(),
+/// A ninjs answer (a document or an array of them) with its cache tags and, for a list, the
+/// `Link` to the next page.
+pub fn ninjs<T: Serialize>(body: &T, tags: CacheTags, next: Option<HeaderValue>) -> Response {
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(super::ninjs::CONTENT_TYPE),
+    );
+    if let Some(next) = next {
+        response.headers_mut().insert(header::LINK, next);
     }
+    tags.attach(&mut response);
+    response
+}
+
+/// The `Link` header naming the next page: this request's URI with `key` set to `cursor` and
+/// the parameters in `dropped` (a backwards page's) left out.
+pub fn next_link(uri: &Uri, key: &str, cursor: &str, dropped: &[&str]) -> Option<HeaderValue> {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).ok()?;
+    pairs.retain(|(name, _)| name != key && !dropped.contains(&name.as_str()));
+    pairs.push((key.to_owned(), cursor.to_owned()));
+    let query = serde_urlencoded::to_string(&pairs).ok()?;
+    HeaderValue::from_str(&format!("<{}?{query}>; rel=\"next\"", uri.path())).ok()
 }
 
 /// Reads a `{slug}` path segment; a malformed slug is bad input naming `slug`.

@@ -19,7 +19,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{Ref, RefOr, Schema};
 
 use gazette_app::views::MAX_VISITOR_ID_LEN;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// A slug in a path or a query: the schema `Slug`, which [`gazette_domain::Slug::parse`]
 /// accepts exactly.
@@ -256,6 +256,69 @@ impl From<ArticleOrder> for OrderJson {
             ArticleOrder::Newest => Self::Newest,
             ArticleOrder::Oldest => Self::Oldest,
         }
+    }
+}
+
+/// The document format of an article list or of `changes` (`?format=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ListFormat)]
+pub enum ListFormatJson {
+    /// Gazette's JSON (the default).
+    #[default]
+    Json,
+    /// An array of IPTC ninjs 3.1 documents (`application/ninjs+json`); the next page is in
+    /// the `Link` header (`rel="next"`).
+    Ninjs,
+}
+
+/// `?format=` of an article list or `changes`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFormatParams {
+    /// `json` (default) or `ninjs`, in any case.
+    #[param(value_type = Option<ListFormatJson>, inline)]
+    pub format: Option<String>,
+}
+
+impl ListFormatParams {
+    /// The format asked for; anything else names `format`.
+    pub fn parse(&self) -> Result<ListFormatJson, ValidationError> {
+        self.format
+            .as_deref()
+            .map_or(Ok(ListFormatJson::Json), |raw| enum_param("format", raw))
+    }
+}
+
+/// The document format of one article (`?format=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ArticleFormat)]
+pub enum ArticleFormatJson {
+    /// Gazette's JSON (the default).
+    #[default]
+    Json,
+    /// An IPTC ninjs 3.1 document (`application/ninjs+json`).
+    Ninjs,
+    /// schema.org `NewsArticle` as JSON-LD (`application/ld+json`), for the page head.
+    Jsonld,
+}
+
+/// `?format=` of one article.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleFormatParams {
+    /// `json` (default), `ninjs` or `jsonld`, in any case.
+    #[param(value_type = Option<ArticleFormatJson>, inline)]
+    pub format: Option<String>,
+}
+
+impl ArticleFormatParams {
+    /// The format asked for; anything else names `format`.
+    pub fn parse(&self) -> Result<ArticleFormatJson, ValidationError> {
+        self.format
+            .as_deref()
+            .map_or(Ok(ArticleFormatJson::Json), |raw| enum_param("format", raw))
     }
 }
 
