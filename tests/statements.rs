@@ -160,3 +160,42 @@ on_both_databases!(
         }
     }
 );
+
+/// Whether a statement binds its `LIMIT` (`LIMIT ?` on SQLite, `LIMIT $n` on PostgreSQL).
+fn binds_limit(sql: &str) -> bool {
+    sql.split("LIMIT ")
+        .skip(1)
+        .any(|after| after.starts_with('?') || after.starts_with('$'))
+}
+
+// SQLite re-prepares a statement whose `LIMIT` is a bound parameter at every execution (the
+// parameter is an input of its plan), so the article lists, the topic and author lists and the
+// lookups by slug write their page size into the statement and look up unique keys without one.
+on_both_databases!(
+    lists_and_lookups_write_their_limit_into_the_statement,
+    |db| async move {
+        let app = spawn_seeded_app(db, 30).await;
+        app.store.record_statements();
+        let data = app
+            .gql_ok(
+                "{ articles(first: 7) { edges { node { slug topics { slug } } } }
+                   topics(first: 3) { edges { node { slug } } }
+                   authors(first: 2) { edges { node { slug } } }
+                   article(slug: \"brief-000003\") { slug } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(data["articles"]["edges"].as_array().unwrap().len(), 7);
+        assert_eq!(data["topics"]["edges"].as_array().unwrap().len(), 3);
+        assert_eq!(data["authors"]["edges"].as_array().unwrap().len(), 2);
+        assert_eq!(data["article"]["slug"], "brief-000003");
+        let sent = app.store.take_recorded_statements();
+        let limited: Vec<&String> = sent.iter().filter(|sql| sql.contains("LIMIT 8")).collect();
+        assert_eq!(limited.len(), 1, "the list of 7 reads 8: {sent:#?}");
+        let bound: Vec<&String> = sent.iter().filter(|sql| binds_limit(sql)).collect();
+        assert!(
+            bound.is_empty(),
+            "statements binding their LIMIT: {bound:#?}"
+        );
+    }
+);

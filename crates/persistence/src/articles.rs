@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::convert::{all, stored_body};
 use crate::entities::articles::{self, Column};
+use crate::limit::first_rows;
 use crate::{Store, StoreError};
 
 /// Filters of an article list; all optional, combined with AND.
@@ -108,10 +109,12 @@ impl Store {
         id: Uuid,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
+        // By primary key, so at most one row: no `LIMIT` (see [`crate::limit`]).
         let row = articles::Entity::find_by_id(id)
             .into_partial_model::<articles::Lean>()
-            .one(&self.db)
-            .await?;
+            .all(&self.db)
+            .await?
+            .pop();
         Ok(row
             .map(Article::try_from)
             .transpose()?
@@ -127,11 +130,13 @@ impl Store {
         slug: &Slug,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
+        // By the unique slug, so at most one row: no `LIMIT` (see [`crate::limit`]).
         let mut row = articles::Entity::find()
             .filter(Column::Slug.eq(slug.as_str()))
             .into_partial_model::<articles::Lean>()
-            .one(&self.db)
-            .await?;
+            .all(&self.db)
+            .await?
+            .pop();
         if row.is_none() {
             // (A single `slug = ? OR id IN (redirects)` makes PostgreSQL scan the table.)
             let moved_here = Query::select()
@@ -243,13 +248,10 @@ impl Store {
             );
         }
         let order = if forward { Order::Desc } else { Order::Asc };
-        let rows = select
+        let select = select
             .order_by(Column::UpdatedAt, order.clone())
-            .order_by(Column::Id, order)
-            .limit(page.limit + 1)
-            .into_partial_model::<articles::Lean>()
-            .all(&self.db)
-            .await?;
+            .order_by(Column::Id, order);
+        let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
         let mut items: Vec<Article> = all(rows)?;
         let more = items.len() as u64 > page.limit;
         items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
@@ -330,13 +332,10 @@ impl Store {
             );
         }
         let sql_order = if descending { Order::Desc } else { Order::Asc };
-        let rows = select
+        let select = select
             .order_by(Column::PublishedAt, sql_order.clone())
-            .order_by(Column::Id, sql_order)
-            .limit(page.limit + 1)
-            .into_partial_model::<articles::Lean>()
-            .all(&self.db)
-            .await?;
+            .order_by(Column::Id, sql_order);
+        let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
         let mut items: Vec<Article> = all(rows)?;
         let more = items.len() as u64 > page.limit;
         items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));

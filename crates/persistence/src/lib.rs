@@ -11,6 +11,7 @@ pub mod entities;
 mod error;
 mod freshness;
 mod gate;
+mod limit;
 mod persisted;
 mod related;
 mod search;

@@ -293,11 +293,8 @@ impl Store {
                 slug.lt(after.as_str())
             });
         }
-        let rows = select
-            .order_by(slug, if forward { Order::Asc } else { Order::Desc })
-            .limit(page.limit + 1)
-            .all(&self.db)
-            .await?;
+        let select = select.order_by(slug, if forward { Order::Asc } else { Order::Desc });
+        let rows = crate::limit::first_models(&self.db, select, page.limit + 1).await?;
         Ok(slug_page(all(rows)?, page))
     }
 
