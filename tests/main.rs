@@ -21,6 +21,7 @@ mod graphql_spec;
 mod http_protocol;
 mod input_rules;
 mod judged;
+mod live;
 mod limits;
 mod migrations;
 mod nodes;

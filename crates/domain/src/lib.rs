@@ -7,6 +7,7 @@ pub mod article;
 pub mod body;
 pub mod changes;
 pub mod editorial;
+pub mod live;
 pub mod error;
 pub mod pagination;
 pub mod people;

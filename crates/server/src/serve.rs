@@ -193,7 +193,8 @@ async fn serve_connection(
             response
         }
     });
-    let connection = http.serve_connection(io, service);
+    // Upgrades (the GraphQL WebSocket) take the connection over once answered with 101.
+    let connection = http.serve_connection(io, service).with_upgrades();
     tokio::pin!(connection);
     let mut draining = false;
     loop {
