@@ -283,33 +283,34 @@ impl Live {
     }
 }
 
-/// Every `check_every`: tells streams when the next scheduled instant has come, and every tick
-/// while the cross-process listener is away. One freshness read (cached) per tick.
+/// Every `check_every`: tells streams when a scheduled publication or an embargo lift came
+/// due since the last look (one indexed read per tick, only while streams are open), and every
+/// tick while the cross-process listener is away or storage fails.
 async fn due_ticker(live: Arc<LiveInner>) {
     let mut closing = live.closing.subscribe();
-    let mut until: Option<DateTime<Utc>> = None;
+    let mut looked = live.app.now();
     loop {
         tokio::select! {
             () = tokio::time::sleep(live.config.check_every) => {}
             _ = closing.wait_for(|closing| *closing) => return,
         }
+        let now = live.app.now();
         if live.due.receiver_count() == 0 {
+            looked = now;
             continue;
         }
-        let now = live.app.now();
-        match live.app.freshness(now).await {
-            Ok(Some(fresh)) => {
-                if until.is_some_and(|at| at <= now) {
-                    live.due.send_replace(());
-                }
-                until = fresh.until;
-            }
-            // Other processes' writes may go unheard, or storage failed: streams look.
-            Ok(None) | Err(_) => {
-                until = None;
-                live.due.send_replace(());
-            }
+        let trusted = matches!(live.app.freshness(now).await, Ok(Some(_)));
+        // The first instant after the last look at which something came due by itself.
+        let due = live
+            .app
+            .store()
+            .next_visibility_change(looked, looked)
+            .await;
+        let came = matches!(due, Ok((Some(at), _)) if at <= now);
+        if came || !trusted || due.is_err() {
+            live.due.send_replace(());
         }
+        looked = now;
     }
 }
 
@@ -362,12 +363,10 @@ impl Follower {
             let readable: Vec<Uuid> = entries
                 .iter()
                 .filter_map(|e| match &e.change {
-                    Change::Upsert(a) => gazette_domain::syndication::may_read_body(
-                        &self.viewer,
-                        a,
-                        now,
-                    )
-                    .then_some(a.id),
+                    Change::Upsert(a) => {
+                        gazette_domain::syndication::may_read_body(&self.viewer, a, now)
+                            .then_some(a.id)
+                    }
                     Change::Remove(_) => None,
                 })
                 .collect();

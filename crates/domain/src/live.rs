@@ -168,6 +168,9 @@ mod tests {
             slots.give_back(ip);
         }
         assert_eq!(slots.open(), 0);
-        assert!(slots.per_client.is_empty(), "no address kept without a stream");
+        assert!(
+            slots.per_client.is_empty(),
+            "no address kept without a stream"
+        );
     }
 }

@@ -276,7 +276,7 @@ pub(super) fn prepare_subscription(
     http: &HttpState,
     request: Request,
 ) -> Result<Request, Vec<ServerError>> {
-    let prepared = prepare(http, request, None).map_err(|mut refused| {
+    let mut prepared = prepare(http, request, None).map_err(|mut refused| {
         for error in &mut refused.errors {
             set_code_if_missing(error, refused.code);
         }
@@ -284,7 +284,11 @@ pub(super) fn prepare_subscription(
     })?;
     let name = prepared.request.operation_name.as_deref();
     match gazette_graphql_spec::operation::operation_type(&prepared.document, name) {
-        Some(async_graphql::parser::types::OperationType::Subscription) => Ok(prepared.request),
+        Some(async_graphql::parser::types::OperationType::Subscription) => {
+            // As sent: no `__typename` marks (a subscription root may select nothing else).
+            prepared.request.set_parsed_query(prepared.document);
+            Ok(prepared.request)
+        }
         _ => Err(vec![ServerError::new(
             "only subscriptions are served over WebSocket; send queries and mutations to POST /graphql",
             None,

@@ -79,7 +79,10 @@ pub async fn live(
         Ok(batches) => batches,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let ready = Event::default().event("ready").id(batches.start()).data("{}");
+    let ready = Event::default()
+        .event("ready")
+        .id(batches.start())
+        .data("{}");
     let events = stream::unfold(batches, |mut s| async { s.next().await.map(|b| (b, s)) })
         .flat_map(|batch| {
             let events: Vec<Result<Event, Infallible>> = batch
@@ -110,7 +113,7 @@ pub async fn live(
 
 /// `GET /graphql/ws`: the GraphQL subscription over WebSocket (`graphql-transport-ws`). The
 /// token, if any, comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}` or
-/// `{"token": "…"}`); a bad one closes the socket (4403). Subscriptions only.
+/// `{"token": "…"}`); a bad one closes the socket (1002). Subscriptions only.
 pub async fn graphql_ws(
     State(http): State<HttpState>,
     ClientIp(client): ClientIp,
@@ -143,7 +146,10 @@ pub async fn graphql_ws(
 fn viewer_of(http: &HttpState, payload: &serde_json::Value) -> Result<Viewer, String> {
     let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
     let auth = http.app.auth();
-    let found = match (field("Authorization").or(field("authorization")), field("token")) {
+    let found = match (
+        field("Authorization").or(field("authorization")),
+        field("token"),
+    ) {
         (Some(header), _) => auth.authenticate([header]),
         (None, Some(token)) => auth.verify_access(token),
         (None, None) => Ok(Viewer::Anonymous),
@@ -182,9 +188,7 @@ impl Executor for LiveExecutor {
             client_ip: self.client,
             tags: crate::graphql::ResponseTags::default(),
         };
-        let request = request
-            .data(context)
-            .data(Loaders::uncached(app.store()));
+        let request = request.data(context).data(Loaders::uncached(app.store()));
         let schema = &self.http.schema;
         schema.execute_stream_with_session_data(request, session.unwrap_or_default())
     }

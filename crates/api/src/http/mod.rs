@@ -57,7 +57,10 @@ pub fn router(state: AppState) -> Router {
     let live = Router::new()
         .route("/v1/live", get(live::live))
         .route("/graphql/ws", get(live::graphql_ws))
-        .layer(middleware::from_fn_with_state(http.clone(), limits::rate_limit))
+        .layer(middleware::from_fn_with_state(
+            http.clone(),
+            limits::rate_limit,
+        ))
         .layer(cors.clone());
     let routes = Router::new()
         .route(
