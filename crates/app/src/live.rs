@@ -29,7 +29,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::ChangeCursor;
 use gazette_domain::live::{Refusal, Slots, passes_filter, topic_filter};
-use gazette_domain::{Body, CursorKey as _, ValidationError, Viewer};
+use gazette_domain::{Body, CursorKey as _, Viewer};
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
@@ -240,7 +240,7 @@ impl Live {
         } else {
             let found = store.topics_by_slugs(&slugs).await?;
             if let Some(unknown) = slugs.iter().find(|s| !found.contains_key(*s)) {
-                return Err(ValidationError::new("topic", format!("no topic `{unknown}`")).into());
+                return Err(AppError::unknown_topic(unknown));
             }
             found.values().map(|t| t.id).collect()
         };

@@ -26,6 +26,7 @@ use crate::graphql::{Loaders, RequestContext};
 #[allow(dead_code)] // Read from the raw query (a repeated parameter); described for OpenAPI.
 pub struct LiveParams {
     /// Only articles in this topic (a slug); repeat it for several. Removals always arrive.
+    #[param(value_type = Option<Vec<super::rest::params::SlugSchema>>)]
     topic: Option<Vec<String>>,
     /// Resume after this change cursor (what `Last-Event-ID` says, when that header is absent).
     #[param(value_type = Option<super::rest::params::CursorSchema>)]
@@ -40,7 +41,7 @@ pub struct LiveParams {
     params(LiveParams, ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event received: the stream resumes after it, missing nothing")),
     responses(
         (status = 200, description = "A stream of events: first `ready` (its `id` is where the stream starts), then one `change` per entry `GET /v1/changes` would give this caller (data: a `ChangeEntry`; `id`: its cursor), as they happen; comment lines as heartbeats", content_type = "text/event-stream", body = String),
-        super::problems::ListProblems,
+        super::problems::LookupProblems,
     ),
 )]
 pub async fn live(
