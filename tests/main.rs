@@ -22,6 +22,7 @@ mod http_protocol;
 mod input_rules;
 mod judged;
 mod limits;
+mod live;
 mod migrations;
 mod ninjs;
 mod nodes;

@@ -602,6 +602,9 @@ on_both_databases!(every_value_the_document_allows_is_served, |db| async move {
     for (path, item) in contract.doc["paths"].as_object().unwrap() {
         for (method, spec) in item.as_object().unwrap() {
             let op = Operation { method, path, spec };
+            if !spec["responses"]["200"]["content"]["text/event-stream"].is_null() {
+                continue; // An event stream never ends: tests/live.rs reads it as a client does.
+            }
             match method.as_str() {
                 "get" => walk.parameters(&op).await,
                 "post" => walk.body(&op).await,
@@ -611,7 +614,7 @@ on_both_databases!(every_value_the_document_allows_is_served, |db| async move {
         }
     }
     // Every operation walked (the contract test checks they are all the router's).
-    assert_eq!(walked, contract.v1_operations().len());
+    assert_eq!(walked, contract.v1_json_operations().len());
     assert!(
         walk.failures.is_empty(),
         "{} of {} answers break the document:\n{}",

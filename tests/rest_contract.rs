@@ -72,6 +72,17 @@ impl Contract {
         out
     }
 
+    /// The `/v1` operations answering JSON: all but the event streams (`/v1/live`, whose
+    /// never-ending body tests/live.rs reads as a client does).
+    pub(crate) fn v1_json_operations(&self) -> BTreeSet<(String, String)> {
+        let mut out = self.v1_operations();
+        out.retain(|(method, path)| {
+            let op = &self.doc["paths"][path][method.to_lowercase()];
+            op["responses"]["200"]["content"]["text/event-stream"].is_null()
+        });
+        out
+    }
+
     /// Every `$ref` in the document that names no component.
     fn dangling_refs(&self) -> Vec<String> {
         fn walk(value: &Value, doc: &Value, out: &mut Vec<String>) {
@@ -498,7 +509,7 @@ on_both_databases!(
             .collect();
         assert_eq!(
             exercised,
-            contract.v1_operations(),
+            contract.v1_json_operations(),
             "every documented /v1 operation has a case here, and every case is documented"
         );
 

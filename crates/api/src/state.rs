@@ -44,6 +44,8 @@ pub struct ApiConfig {
     pub web_example: bool,
     /// The public response cache's bounds.
     pub response_cache: crate::http::response_cache::ResponseCacheConfig,
+    /// Live streams' bounds.
+    pub live: gazette_app::live::LiveConfig,
 }
 
 impl Default for ApiConfig {
@@ -65,6 +67,7 @@ impl Default for ApiConfig {
             request_bounds: crate::http::bounds::RequestBounds::default(),
             web_example: false,
             response_cache: crate::http::response_cache::ResponseCacheConfig::default(),
+            live: gazette_app::live::LiveConfig::default(),
         }
     }
 }
@@ -139,6 +142,7 @@ struct Inner {
     rate_limits: crate::http::limits::RateLimits,
     persisted_queries: crate::persisted::PersistedQueries,
     response_cache: crate::http::response_cache::ResponseCache,
+    live: gazette_app::live::Live,
 }
 
 impl AppState {
@@ -154,9 +158,11 @@ impl AppState {
         auth: Authenticator,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let app = App::new(store, config.views.clone(), config.related_cache_ttl, clock);
         Self {
             inner: Arc::new(Inner {
-                app: App::new(store, config.views.clone(), config.related_cache_ttl, clock),
+                live: gazette_app::live::Live::new(app.clone(), config.live),
+                app,
                 rate_limits: crate::http::limits::RateLimits::new(&config.rate_limits),
                 persisted_queries: crate::persisted::PersistedQueries::new(
                     config.persisted_queries.clone(),
@@ -183,6 +189,11 @@ impl AppState {
     /// The request's instant, from the application's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.inner.app.now()
+    }
+
+    /// Live streams (the GraphQL subscription and `GET /v1/live`).
+    pub fn live(&self) -> &gazette_app::live::Live {
+        &self.inner.live
     }
 
     /// The public response cache.

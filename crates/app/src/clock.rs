@@ -68,6 +68,28 @@ impl Clock for ManualClock {
     }
 }
 
+/// An instant several holders read and one moves: the "now" of a GraphQL request, fixed for a
+/// query, moved by a subscription to each event's instant before the event is resolved.
+#[derive(Debug, Clone)]
+pub struct SharedInstant(Arc<std::sync::RwLock<DateTime<Utc>>>);
+
+impl SharedInstant {
+    /// Starting at `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(now)))
+    }
+
+    /// The instant.
+    pub fn get(&self) -> DateTime<Utc> {
+        *self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves it to `now`.
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

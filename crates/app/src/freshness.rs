@@ -56,6 +56,8 @@ pub(crate) struct Generation {
     last: RwLock<Option<Freshness>>,
     /// One recomputation at a time.
     refresh: Mutex<()>,
+    /// Told on every move of `value`: live streams wake on it.
+    signal: watch::Sender<()>,
 }
 
 impl Generation {
@@ -65,6 +67,7 @@ impl Generation {
             trusted: AtomicBool::new(true),
             last: RwLock::new(None),
             refresh: Mutex::new(()),
+            signal: watch::Sender::new(()),
         }
     }
 }
@@ -90,6 +93,13 @@ impl App {
     /// application's back on a database that cannot signal it (SQLite).
     pub fn content_changed(&self) {
         self.inner.generation.value.fetch_add(1, Ordering::AcqRel);
+        self.inner.generation.signal.send_replace(());
+    }
+
+    /// A receiver told each time content changes (this process's writes, and on PostgreSQL
+    /// other processes' writes and the listener's reconnections): what live streams wake on.
+    pub fn content_signal(&self) -> watch::Receiver<()> {
+        self.inner.generation.signal.subscribe()
     }
 
     /// What an answer computed now depends on, or `None` when no cached answer may be served

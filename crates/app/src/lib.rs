@@ -17,6 +17,7 @@ mod error;
 pub mod feeds;
 pub mod freshness;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod persisted;
 pub mod related;

@@ -8,6 +8,7 @@ pub mod body;
 pub mod changes;
 pub mod editorial;
 pub mod error;
+pub mod live;
 pub mod pagination;
 pub mod people;
 pub mod related;

@@ -4,20 +4,24 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 
 /// Whether the operation the request would run is a mutation (or subscription).
 pub fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let ty = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op.node.ty,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op.node.ty,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
-            .values()
-            .next()
-            .map(|op| op.node.ty)
-            .unwrap_or(OperationType::Query),
-        _ => return false,
-    };
-    ty != OperationType::Query
+    operation_type(document, operation_name).is_some_and(|ty| ty != OperationType::Query)
+}
+
+/// The type of the operation the request would run (`None`: the name picks none).
+pub fn operation_type(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => Some(
+            ops.values()
+                .next()
+                .map_or(OperationType::Query, |op| op.node.ty),
+        ),
+        _ => None,
+    }
 }
 
 /// The name of the operation `document` runs for the request's `operation_name`: a name the

@@ -130,6 +130,9 @@ pub struct ServeArgs {
     /// The public response cache.
     #[command(flatten)]
     pub response_cache: ResponseCacheArgs,
+    /// Live updates: the GraphQL subscription and the SSE stream.
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Where `now` comes from: the system's clock (no flag; tests pass a
     /// [`gazette_app::ManualClock`] and move time instead of waiting).
     #[arg(skip = system_clock())]
@@ -184,6 +187,78 @@ impl ResponseCacheArgs {
         api.response_cache = gazette_api::http::response_cache::ResponseCacheConfig {
             max_bytes: total,
             max_entry_bytes: entry,
+        };
+        Ok(())
+    }
+}
+
+/// Live updates (see the README's "Live updates"): how many streams a process holds, and how
+/// far a consumer may fall behind before it is disconnected.
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    /// Live streams (GraphQL subscriptions and SSE streams) one process holds at once; 0 turns
+    /// live updates off.
+    #[arg(long, env = "GAZETTE_LIVE_MAX_SUBSCRIBERS", default_value_t = LiveConfig::default().max_subscribers)]
+    pub live_max_subscribers: usize,
+    /// Live streams one client address holds at once.
+    #[arg(long, env = "GAZETTE_LIVE_MAX_PER_CLIENT", default_value_t = LiveConfig::default().max_per_client)]
+    pub live_max_per_client: usize,
+    /// Topics one stream's filter may name.
+    #[arg(long, env = "GAZETTE_LIVE_MAX_TOPICS", default_value_t = LiveConfig::default().max_topics)]
+    pub live_max_topics: usize,
+    /// Batches (of up to 100 events) a stream holds for a consumer that is not reading; one
+    /// more and the consumer is disconnected (it resumes from its last event's id).
+    #[arg(long, env = "GAZETTE_LIVE_QUEUE", default_value_t = LiveConfig::default().queue)]
+    pub live_queue: usize,
+    /// Seconds between heartbeats (comment lines) on an idle SSE stream.
+    #[arg(long, env = "GAZETTE_LIVE_HEARTBEAT_SECS", default_value_t = LiveConfig::default().heartbeat.as_secs())]
+    pub live_heartbeat_secs: u64,
+}
+
+use gazette_app::live::LiveConfig;
+
+impl Default for LiveArgs {
+    fn default() -> Self {
+        let config = LiveConfig::default();
+        Self {
+            live_max_subscribers: config.max_subscribers,
+            live_max_per_client: config.max_per_client,
+            live_max_topics: config.max_topics,
+            live_queue: config.queue,
+            live_heartbeat_secs: config.heartbeat.as_secs(),
+        }
+    }
+}
+
+impl LiveArgs {
+    /// The settings as the API takes them: a queue of 1 to 1,024 batches, at most 100 topics,
+    /// a heartbeat from 1 s to 1 h.
+    pub fn apply(&self, api: &mut ApiConfig) -> Result<(), String> {
+        if !(1..=1024).contains(&self.live_queue) {
+            return Err(format!(
+                "GAZETTE_LIVE_QUEUE: must be from 1 to 1024, not {}",
+                self.live_queue
+            ));
+        }
+        if self.live_max_topics > 100 {
+            return Err(format!(
+                "GAZETTE_LIVE_MAX_TOPICS: must be at most 100, not {}",
+                self.live_max_topics
+            ));
+        }
+        if !(1..=3600).contains(&self.live_heartbeat_secs) {
+            return Err(format!(
+                "GAZETTE_LIVE_HEARTBEAT_SECS: must be from 1 to 3600, not {}",
+                self.live_heartbeat_secs
+            ));
+        }
+        api.live = LiveConfig {
+            max_subscribers: self.live_max_subscribers,
+            max_per_client: self.live_max_per_client,
+            max_topics: self.live_max_topics,
+            queue: self.live_queue,
+            heartbeat: std::time::Duration::from_secs(self.live_heartbeat_secs),
+            ..LiveConfig::default()
         };
         Ok(())
     }
@@ -763,6 +838,7 @@ impl ServeArgs {
             pool: PoolArgs::default(),
             web: WebExampleArgs::default(),
             response_cache: ResponseCacheArgs::default(),
+            live: LiveArgs::default(),
             clock: system_clock(),
         }
     }

@@ -122,6 +122,7 @@ impl Application {
         args.response_cache
             .apply(&mut api)
             .map_err(StartError::Config)?;
+        args.live.apply(&mut api).map_err(StartError::Config)?;
         tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,
@@ -131,11 +132,13 @@ impl Application {
             only_persisted = api.persisted_queries.only_persisted,
             "delivery settings"
         );
+        let api_live = api.live.max_subscribers > 0;
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
-        // Other processes' writes reach this one's response cache through PostgreSQL's
-        // LISTEN/NOTIFY (connected before the first request is served, when it can be).
-        let content_listener = if state.response_cache().enabled() {
+        // Other processes' writes reach this one's response cache and live streams through
+        // PostgreSQL's LISTEN/NOTIFY (connected before the first request is served, when it
+        // can be).
+        let content_listener = if state.response_cache().enabled() || api_live {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             state
                 .app()
@@ -203,6 +206,13 @@ impl Application {
         let tasks = self.state.views().spawn_tasks();
         let serving = self.serving;
         let metrics = self.metrics.map(|listener| listener.serve(serving));
+        // Live streams never finish by themselves: they end as shutdown begins, so draining
+        // waits for the requests that do.
+        let live = self.state.live().clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         let served = serve::serve(
             self.listener,
             self.router,

@@ -188,12 +188,21 @@ async fn serve_connection(
         let running = requests.start_request();
         let mut router = router.clone();
         async move {
+            // Counted as running until its body ends: a live stream is a request in flight,
+            // not an idle connection.
             let response = router.call(request).await;
-            drop(running);
-            response
+            response.map(|r| {
+                r.map(|body| {
+                    axum::body::Body::new(Counted {
+                        body,
+                        _running: running,
+                    })
+                })
+            })
         }
     });
-    let connection = http.serve_connection(io, service);
+    // Upgrades (the GraphQL WebSocket) take the connection over once answered with 101.
+    let connection = http.serve_connection(io, service).with_upgrades();
     tokio::pin!(connection);
     let mut draining = false;
     loop {
@@ -279,6 +288,32 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.0.running.fetch_sub(1, Ordering::AcqRel);
         self.0.touch();
+    }
+}
+
+/// A response body that keeps its request [`Running`] until it ends or is dropped.
+struct Counted {
+    body: axum::body::Body,
+    _running: Running,
+}
+
+impl http_body::Body for Counted {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

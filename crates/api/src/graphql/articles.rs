@@ -43,7 +43,7 @@ impl ArticleQuery {
         };
         let found = state
             .app()
-            .article(&request.viewer, &key, request.now)
+            .article(&request.viewer, &key, request.now())
             .await
             .gql()?;
         match &found {

@@ -7,7 +7,7 @@ use super::ContextExt as _;
 use super::loaders::load_error;
 use super::objects::ArticleNode;
 use crate::error::GqlResultExt as _;
-use gazette_app::changes::Change;
+use gazette_app::changes::{Change, ChangeEntry};
 
 /// What a change entry tells a mirror to do.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,22 @@ pub struct ArticleChange {
     reason: Option<RemovalReasonKind>,
 }
 
+impl From<ChangeEntry> for ArticleChange {
+    fn from(entry: ChangeEntry) -> Self {
+        let (action, article, reason) = match entry.change {
+            Change::Upsert(article) => (ChangeAction::Upsert, Some((*article).into()), None),
+            Change::Remove(reason) => (ChangeAction::Remove, None, Some(reason.into())),
+        };
+        Self {
+            cursor: entry.cursor,
+            id: ID(entry.article_id.to_string()),
+            action,
+            article,
+            reason,
+        }
+    }
+}
+
 /// A page of changes, in commit order, each article at most once.
 #[derive(SimpleObject)]
 pub struct ArticleChanges {
@@ -108,7 +124,7 @@ impl ChangesQuery {
         let request = ctx.request_context();
         let page = state
             .app()
-            .changes_page(&request.viewer, since.as_deref(), first, request.now)
+            .changes_page(&request.viewer, since.as_deref(), first, request.now())
             .await
             .gql()?;
         let articles: Vec<&gazette_domain::Article> = page.upserted().collect();
@@ -119,27 +135,7 @@ impl ChangesQuery {
             )
             .await
             .map_err(load_error)?;
-        let entries = page
-            .entries
-            .into_iter()
-            .map(|entry| {
-                let (action, article, reason) = match entry.change {
-                    Change::Upsert(article) => (
-                        ChangeAction::Upsert,
-                        Some(ArticleNode::from(*article)),
-                        None,
-                    ),
-                    Change::Remove(reason) => (ChangeAction::Remove, None, Some(reason.into())),
-                };
-                ArticleChange {
-                    cursor: entry.cursor,
-                    id: ID(entry.article_id.to_string()),
-                    action,
-                    article,
-                    reason,
-                }
-            })
-            .collect();
+        let entries = page.entries.into_iter().map(ArticleChange::from).collect();
         Ok(ArticleChanges {
             entries,
             next_cursor: page.next_cursor,

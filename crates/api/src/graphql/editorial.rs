@@ -300,7 +300,7 @@ async fn save(
     };
     let article = state
         .app()
-        .save_article(&staff, id, kind, request.now, change)
+        .save_article(&staff, id, kind, request.now(), change)
         .await
         .gql()?;
     Ok(ArticleNode::from(article))
@@ -314,7 +314,7 @@ async fn transition(
     expected_version: Option<i32>,
     step: fn(&ArticleState, DateTime<Utc>) -> Result<ArticleState, TransitionError>,
 ) -> Result<ArticleNode> {
-    let now = ctx.request_context().now;
+    let now = ctx.request_context().now();
     let change = |s: &ArticleState| step(s, now).map_err(EditError::from);
     save(ctx, id, action, expected_version, false, change).await
 }
@@ -347,7 +347,7 @@ impl PreviewQuery {
         super::tags(ctx).never_store();
         let grant = state
             .auth()
-            .verify_preview(&token, request.now)
+            .verify_preview(&token, request.now())
             .map_err(|e| ApiError::InvalidPreviewToken(e.to_string()))
             .gql()?;
         let article = state
@@ -377,7 +377,7 @@ impl EditorialMutation {
         let new = input.parse().gql()?;
         let article = state
             .app()
-            .create_article(&staff, &new, request.now)
+            .create_article(&staff, &new, request.now())
             .await
             .gql()?;
         Ok(ArticleNode::from(article))
@@ -430,7 +430,7 @@ impl EditorialMutation {
         at: String,
         expected_version: Option<i32>,
     ) -> Result<ArticleNode> {
-        let now = ctx.request_context().now;
+        let now = ctx.request_context().now();
         let at = parse_instant("at", &at).gql()?;
         save(
             ctx,
@@ -510,7 +510,7 @@ impl EditorialMutation {
         let uuid = parse_uuid("id", &id).gql()?;
         state
             .app()
-            .delete_article(&admin, uuid, request.now)
+            .delete_article(&admin, uuid, request.now())
             .await
             .gql()?;
         Ok(id)
@@ -535,7 +535,7 @@ impl EditorialMutation {
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let article = state
             .app()
-            .restore_revision(&staff, uuid, revision, expected_version, request.now)
+            .restore_revision(&staff, uuid, revision, expected_version, request.now())
             .await
             .gql()?;
         Ok(ArticleNode::from(article))
@@ -555,7 +555,7 @@ impl EditorialMutation {
         let uuid = parse_uuid("articleId", &article_id).gql()?;
         let correction = state
             .app()
-            .add_correction(&staff, uuid, &text, request.now)
+            .add_correction(&staff, uuid, &text, request.now())
             .await
             .gql()?;
         Ok(CorrectionNode(correction))
@@ -586,12 +586,12 @@ impl EditorialMutation {
             chrono::Duration::seconds(i64::from(ttl_seconds)).min(crate::auth::MAX_PREVIEW_TTL);
         let token = state
             .auth()
-            .mint_preview(staff.sub(), uuid, article.version, ttl, request.now)
+            .mint_preview(staff.sub(), uuid, article.version, ttl, request.now())
             .map_err(|e| ApiError::internal(&e))
             .gql()?;
         Ok(PreviewToken {
             token,
-            expires_at: request.now + ttl,
+            expires_at: request.now() + ttl,
             version: article.version,
         })
     }
@@ -614,7 +614,7 @@ impl EditorialMutation {
         };
         let topic = state
             .app()
-            .create_topic(&staff, &new, request.now)
+            .create_topic(&staff, &new, request.now())
             .await
             .gql()?;
         Ok(TopicNode(topic))
@@ -644,7 +644,7 @@ impl EditorialMutation {
         };
         let topic = state
             .app()
-            .update_topic(&staff, uuid, &patch, request.now)
+            .update_topic(&staff, uuid, &patch, request.now())
             .await
             .gql()?;
         Ok(TopicNode(topic))
@@ -666,7 +666,7 @@ impl EditorialMutation {
         };
         let author = state
             .app()
-            .create_author(&staff, &new, request.now)
+            .create_author(&staff, &new, request.now())
             .await
             .gql()?;
         Ok(AuthorNode(author))
@@ -695,7 +695,7 @@ impl EditorialMutation {
         };
         let author = state
             .app()
-            .update_author(&staff, uuid, &patch, request.now)
+            .update_author(&staff, uuid, &patch, request.now())
             .await
             .gql()?;
         Ok(AuthorNode(author))

@@ -233,6 +233,24 @@ impl Loaders {
     }
 }
 
+impl Loaders {
+    /// As [`Loaders::new`], keeping nothing between loads: a subscription lives long, and each
+    /// of its events reads afresh.
+    pub fn uncached(store: &Store) -> Self {
+        let loaders = Self::new(store);
+        loaders.topic.enable_all_cache(false);
+        loaders.topic_by_slug.enable_all_cache(false);
+        loaders.author.enable_all_cache(false);
+        loaders.article_topics.enable_all_cache(false);
+        loaders.article_authors.enable_all_cache(false);
+        loaders.children.enable_all_cache(false);
+        loaders.corrections.enable_all_cache(false);
+        loaders.previous_slugs.enable_all_cache(false);
+        loaders.body.enable_all_cache(false);
+        loaders
+    }
+}
+
 /// A loader error as a coded GraphQL error.
 pub fn load_error(err: LoadError) -> async_graphql::Error {
     crate::ApiError::from_store(&err).into_graphql()

@@ -3,6 +3,7 @@
 mod articles;
 mod changes;
 mod editorial;
+mod live;
 mod loaders;
 mod node;
 mod objects;
@@ -11,7 +12,7 @@ mod search;
 mod taxonomy;
 mod trending;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 use gazette_app::editorial::{Admin, Staff};
 use gazette_domain::Viewer;
@@ -44,20 +45,27 @@ pub struct QueryRoot(
 pub struct MutationRoot(editorial::EditorialMutation, trending::ViewMutation);
 
 /// Gazette's executable schema.
-pub type GazetteSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type GazetteSchema = Schema<QueryRoot, MutationRoot, live::LiveSubscription>;
 
 /// Who is asking and the instant the request is answered at; one per request, so every field
-/// of a response sees the same "now".
+/// of a response sees the same "now" (a subscription moves it to each event's instant).
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The authenticated caller.
     pub viewer: Viewer,
     /// The request's instant.
-    pub now: DateTime<Utc>,
+    pub at: gazette_app::clock::SharedInstant,
     /// The caller's address (rate limits).
     pub client_ip: std::net::IpAddr,
     /// What the response contains, for `Surrogate-Key`.
     pub tags: ResponseTags,
+}
+
+impl RequestContext {
+    /// The instant the request (or the subscription event being resolved) is answered at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.at.get()
+    }
 }
 
 /// The cache tags a GraphQL response collects as its resolvers run (shared by every field of
@@ -127,11 +135,11 @@ pub(crate) fn tags<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a ResponseTags 
 /// The schema's shape, with no database: for `gazette schema` and the SDL test. Depth and
 /// cost are not limited here: the HTTP layer measures depth without introspection
 /// ([`budget`]) and [`cost::CostLimit`] checks the cost, both with a coded refusal.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, live::LiveSubscription> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        live::LiveSubscription,
     )
     .register_output_type::<node::Node>()
     .limit_recursive_depth(32)

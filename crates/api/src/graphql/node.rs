@@ -35,7 +35,7 @@ impl NodeQuery {
             .article(
                 &request.viewer,
                 &gazette_app::articles::ArticleKey::Id(uuid),
-                request.now,
+                request.now(),
             )
             .await
             .gql()?

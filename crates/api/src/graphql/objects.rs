@@ -188,7 +188,7 @@ impl ArticleNode {
     /// of the response are read in one statement, and only when a body field is selected.
     async fn readable_body(&self, ctx: &Context<'_>) -> Result<Arc<Body>> {
         let request = ctx.request_context();
-        if !may_read_body(&request.viewer, &self.0, request.now) {
+        if !may_read_body(&request.viewer, &self.0, request.now()) {
             return Err(crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql());
         }
         ctx.loaders()
@@ -263,7 +263,7 @@ impl ArticleNode {
     /// Life-cycle status as of this request: a scheduled article whose time has come is
     /// `PUBLISHED`.
     async fn status(&self, ctx: &Context<'_>) -> ArticleStatus {
-        self.0.status_at(ctx.request_context().now).into()
+        self.0.status_at(ctx.request_context().now()).into()
     }
     /// When it went live (null for drafts).
     async fn published_at(&self) -> Option<DateTime<Utc>> {
@@ -330,7 +330,7 @@ impl ArticleNode {
         let related = ctx
             .app_state()
             .app()
-            .related_articles(&request.viewer, &self.0, first, request.now)
+            .related_articles(&request.viewer, &self.0, first, request.now())
             .await
             .gql()?;
         let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
@@ -512,7 +512,7 @@ pub async fn article_connection(
     };
     let result = state
         .app()
-        .articles(&request.viewer, &filter, order, &page, request.now)
+        .articles(&request.viewer, &filter, order, &page, request.now())
         .await
         .gql()?;
     let articles: Vec<&Article> = result.items.iter().collect();
@@ -845,7 +845,7 @@ pub(crate) async fn trending_list(
             window.unwrap_or_default().into(),
             topic,
             first,
-            request.now,
+            request.now(),
         )
         .await
         .gql()?;

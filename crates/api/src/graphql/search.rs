@@ -184,7 +184,7 @@ impl SearchQueryRoot {
                 &parsed,
                 &filter,
                 &page,
-                request.now,
+                request.now(),
                 passages,
             )
             .await

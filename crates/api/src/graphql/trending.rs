@@ -89,7 +89,7 @@ impl ViewMutation {
                 slug.as_deref(),
                 visitor_id.as_deref(),
                 request.client_ip,
-                request.now,
+                request.now(),
             )
             .await
             .gql()?;

@@ -22,7 +22,8 @@ use super::rest::wire::StatusJson;
 use crate::ApiError;
 use crate::wire::{ImageJson, editor_blocks};
 use gazette_app::Relations;
-use gazette_app::changes::Change;
+use gazette_app::changes::{Change, ChangeEntry};
+use std::collections::HashMap;
 
 /// The query of `GET /v1/changes`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -117,7 +118,7 @@ struct ArticleJson<'a> {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ChangeEntry)]
-struct EntryJson<'a> {
+pub(super) struct EntryJson<'a> {
     /// This entry's position in the log.
     #[schema(value_type = CursorSchema)]
     cursor: &'a str,
@@ -231,27 +232,7 @@ async fn changes_json(
     let entries = page
         .entries
         .iter()
-        .map(|entry| match &entry.change {
-            Change::Upsert(article) => EntryJson {
-                cursor: &entry.cursor,
-                id: entry.article_id,
-                action: ActionJson::Upsert,
-                article: Some(article_json(
-                    article,
-                    &relations,
-                    bodies.get(&article.id),
-                    now,
-                )),
-                reason: None,
-            },
-            Change::Remove(reason) => EntryJson {
-                cursor: &entry.cursor,
-                id: entry.article_id,
-                action: ActionJson::Remove,
-                article: None,
-                reason: Some((*reason).into()),
-            },
-        })
+        .map(|entry| entry_json(entry, &relations, &bodies, now))
         .collect();
     Ok(Json(ChangesJson {
         entries,
@@ -259,6 +240,31 @@ async fn changes_json(
         has_more: page.has_more,
     })
     .into_response())
+}
+
+/// One entry as `/v1/changes` and `/v1/live` send it: the article (with its body where the
+/// caller may read it, as `bodies` holds) on an upsert, the reason on a removal.
+pub(super) fn entry_json<'a>(
+    entry: &'a ChangeEntry,
+    relations: &Relations,
+    bodies: &'a HashMap<Uuid, Body>,
+    now: DateTime<Utc>,
+) -> EntryJson<'a> {
+    let (action, article, reason) = match &entry.change {
+        Change::Upsert(article) => {
+            let body = bodies.get(&article.id);
+            let json = article_json(article, relations, body, now);
+            (ActionJson::Upsert, Some(json), None)
+        }
+        Change::Remove(reason) => (ActionJson::Remove, None, Some((*reason).into())),
+    };
+    EntryJson {
+        cursor: &entry.cursor,
+        id: entry.article_id,
+        action,
+        article,
+        reason,
+    }
 }
 
 /// The mirror's shape of `article`, its topic and author slugs taken from `relations`, with

@@ -269,6 +269,33 @@ pub async fn post_graphql(
     execute(&http, Caller { viewer, ip }, media, prepared).await
 }
 
+/// Checks an operation sent over WebSocket as one sent over HTTP is checked (bounds, parse,
+/// shape) and that it is a subscription (queries and mutations go over HTTP, under its
+/// limits): the request ready to run, or why not.
+pub(super) fn prepare_subscription(
+    http: &HttpState,
+    request: Request,
+) -> Result<Request, Vec<ServerError>> {
+    let mut prepared = prepare(http, request, None).map_err(|mut refused| {
+        for error in &mut refused.errors {
+            set_code_if_missing(error, refused.code);
+        }
+        refused.errors
+    })?;
+    let name = prepared.request.operation_name.as_deref();
+    match gazette_graphql_spec::operation::operation_type(&prepared.document, name) {
+        Some(async_graphql::parser::types::OperationType::Subscription) => {
+            // As sent: no `__typename` marks (a subscription root may select nothing else).
+            prepared.request.set_parsed_query(prepared.document);
+            Ok(prepared.request)
+        }
+        _ => Err(vec![ServerError::new(
+            "only subscriptions are served over WebSocket; send queries and mutations to POST /graphql",
+            None,
+        )]),
+    }
+}
+
 /// A persisted query to remember once its document has validated: its hash and text.
 type Registration = Option<(String, Arc<str>)>;
 
@@ -508,7 +535,7 @@ async fn run(
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
-        now: http.app.now(),
+        at: gazette_app::clock::SharedInstant::new(http.app.now()),
         client_ip: caller.ip,
         tags: tags.clone(),
     };

@@ -10,6 +10,7 @@ pub mod graphiql;
 mod graphql_http;
 mod health;
 pub mod limits;
+mod live;
 pub mod observe;
 pub mod openapi;
 pub mod problems;
@@ -52,6 +53,15 @@ pub fn router(state: AppState) -> Router {
         schema: build_schema(state.clone()),
         app: state,
     };
+    // Long-lived streams: outside the request deadline, the caches and compression.
+    let live = Router::new()
+        .route("/v1/live", get(live::live))
+        .route("/graphql/ws", get(live::graphql_ws))
+        .layer(middleware::from_fn_with_state(
+            http.clone(),
+            limits::rate_limit,
+        ))
+        .layer(cors.clone());
     let routes = Router::new()
         .route(
             "/graphql",
@@ -114,7 +124,7 @@ pub fn router(state: AppState) -> Router {
             bounds::bound_request,
         ))
         .layer(cors);
-    observe::observed(routes).with_state(http)
+    observe::observed(live.merge(routes)).with_state(http)
 }
 
 /// CORS for browsers: any origin (`*`) or the configured list; GET, HEAD and POST; the request

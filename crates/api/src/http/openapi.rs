@@ -38,6 +38,7 @@ use crate::error::Problem;
         rest::search,
         rest::record_view,
         super::changes::changes,
+        super::live::live,
         // Further routes: one handler path per line here.
     ),
     components(schemas(Problem, rest::params::SlugSchema, rest::params::CursorSchema)),

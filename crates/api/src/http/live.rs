@@ -1,0 +1,196 @@
+//! Live updates over HTTP: `GET /v1/live` (Server-Sent Events) and `GET /graphql/ws` (the
+//! GraphQL subscription over WebSocket, `graphql-transport-ws`). Both are adapters over
+//! [`gazette_app::live`], which reads the change log for each stream.
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+
+use async_graphql::futures_util::stream::{self, BoxStream, StreamExt as _};
+use async_graphql::{Data, Executor, Request, Response as GqlResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use gazette_app::live::LiveRequest;
+use gazette_domain::{ValidationError, Viewer};
+
+use super::HttpState;
+use super::caller::{Caller, ClientIp};
+use crate::ApiError;
+use crate::graphql::{Loaders, RequestContext};
+
+/// The query of `GET /v1/live`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read from the raw query (a repeated parameter); described for OpenAPI.
+pub struct LiveParams {
+    /// Only articles in this topic (a slug); repeat it for several. Removals always arrive.
+    #[param(value_type = Option<Vec<super::rest::params::SlugSchema>>)]
+    topic: Option<Vec<String>>,
+    /// Resume after this change cursor (what `Last-Event-ID` says, when that header is absent).
+    #[param(value_type = Option<super::rest::params::CursorSchema>)]
+    since: Option<String>,
+}
+
+/// `GET /v1/live`: the caller's changes as Server-Sent Events.
+#[utoipa::path(
+    get,
+    path = "/v1/live",
+    tag = "articles",
+    params(LiveParams, ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event received: the stream resumes after it, missing nothing")),
+    responses(
+        (status = 200, description = "A stream of events: first `ready` (its `id` is where the stream starts), then one `change` per entry `GET /v1/changes` would give this caller (data: a `ChangeEntry`; `id`: its cursor), as they happen; comment lines as heartbeats", content_type = "text/event-stream", body = String),
+        super::problems::LookupProblems,
+    ),
+)]
+pub async fn live(
+    State(http): State<HttpState>,
+    Caller(viewer): Caller,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let pairs: Vec<(String, String)> =
+        match serde_urlencoded::from_str(query.as_deref().unwrap_or("")) {
+            Ok(pairs) => pairs,
+            Err(e) => return ApiError::BadRequest(format!("query: {e}")).into_response(),
+        };
+    let values = |key: &str| {
+        let found = pairs.iter().filter(|(k, _)| k == key);
+        found.map(|(_, v)| v.clone()).collect::<Vec<String>>()
+    };
+    let last_event = headers.get("last-event-id").map(|v| v.to_str());
+    let since = match last_event {
+        Some(Ok(id)) => Some(id.to_owned()),
+        Some(Err(_)) => {
+            let error = ValidationError::new("Last-Event-ID", "is not a cursor");
+            return ApiError::BadInput(error).into_response();
+        }
+        None => values("since").pop(),
+    };
+    let request = LiveRequest {
+        viewer,
+        client,
+        since,
+        topics: values("topic"),
+        with_bodies: true,
+    };
+    let batches = match http.app.live().subscribe(request).await {
+        Ok(batches) => batches,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let ready = Event::default()
+        .event("ready")
+        .id(batches.start())
+        .data("{}");
+    let events = stream::unfold(batches, |mut s| async { s.next().await.map(|b| (b, s)) })
+        .flat_map(|batch| {
+            let events: Vec<Result<Event, Infallible>> = batch
+                .entries
+                .iter()
+                .filter_map(|entry| {
+                    let json = super::changes::entry_json(
+                        entry,
+                        &batch.relations,
+                        &batch.bodies,
+                        batch.now,
+                    );
+                    let event = Event::default().event("change").id(&entry.cursor);
+                    event.json_data(json).ok().map(Ok)
+                })
+                .collect();
+            stream::iter(events)
+        });
+    let heartbeat = KeepAlive::new().interval(http.app.live().config().heartbeat);
+    let stream = stream::once(async { Ok::<_, Infallible>(ready) }).chain(events);
+    let mut response = Sse::new(stream).keep_alive(heartbeat).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// `GET /graphql/ws`: the GraphQL subscription over WebSocket (`graphql-transport-ws`). The
+/// token, if any, comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}` or
+/// `{"token": "…"}`); a bad one closes the socket (1002). Subscriptions only.
+pub async fn graphql_ws(
+    State(http): State<HttpState>,
+    ClientIp(client): ClientIp,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // Refused over HTTP while the upgrade can still say why; the subscription takes the slot.
+    if let Err(error) = http.app.live().admits(client) {
+        return ApiError::from(error).into_response();
+    }
+    let viewer = Arc::new(OnceLock::new());
+    let executor = LiveExecutor {
+        http: http.clone(),
+        client,
+        viewer: Arc::clone(&viewer),
+    };
+    let protocols = async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+    upgrade.protocols(protocols).on_upgrade(move |socket| {
+        GraphQLWebSocket::new(socket, executor, protocol)
+            .on_connection_init(move |payload| async move {
+                let who = viewer_of(&http, &payload).map_err(async_graphql::Error::new)?;
+                let _ = viewer.set(who);
+                Ok(Data::default())
+            })
+            .serve()
+    })
+}
+
+/// Who `connection_init`'s payload names: anonymous without a token.
+fn viewer_of(http: &HttpState, payload: &serde_json::Value) -> Result<Viewer, String> {
+    let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
+    let auth = http.app.auth();
+    let found = match (
+        field("Authorization").or(field("authorization")),
+        field("token"),
+    ) {
+        (Some(header), _) => auth.authenticate([header]),
+        (None, Some(token)) => auth.verify_access(token),
+        (None, None) => Ok(Viewer::Anonymous),
+    };
+    found.map_err(|e| e.to_string())
+}
+
+/// Runs a WebSocket connection's subscriptions as its `connection_init` caller, each with its
+/// own request context and uncached loaders.
+#[derive(Clone)]
+struct LiveExecutor {
+    http: HttpState,
+    client: std::net::IpAddr,
+    viewer: Arc<OnceLock<Viewer>>,
+}
+
+impl Executor for LiveExecutor {
+    async fn execute(&self, request: Request) -> GqlResponse {
+        let mut responses = self.execute_stream(request, None);
+        responses.next().await.unwrap_or_default()
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, GqlResponse> {
+        let request = match super::graphql_http::prepare_subscription(&self.http, request) {
+            Ok(request) => request,
+            Err(errors) => return stream::once(async { GqlResponse::from_errors(errors) }).boxed(),
+        };
+        let app = &self.http.app;
+        let context = RequestContext {
+            viewer: self.viewer.get().cloned().unwrap_or_default(),
+            at: gazette_app::clock::SharedInstant::new(app.now()),
+            client_ip: self.client,
+            tags: crate::graphql::ResponseTags::default(),
+        };
+        let request = request.data(context).data(Loaders::uncached(app.store()));
+        let schema = &self.http.schema;
+        schema.execute_stream_with_session_data(request, session.unwrap_or_default())
+    }
+}

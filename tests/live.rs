@@ -1,0 +1,520 @@
+//! Live updates: a real `graphql-transport-ws` client and a real SSE client receive what
+//! `changes` would give them, as it happens: a topic filter leaves other stories out, a
+//! reconnection with `Last-Event-ID` gets exactly what it missed, a scheduled story arrives
+//! when the (moved) clock reaches it, an embargoed one reaches a partner only at its instant,
+//! a write on one process reaches a stream on another (PostgreSQL), and streams over the limits
+//! are refused with 429 / 503. Arrivals are polled with a deadline; time is moved, never waited.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use gazette_app::{Clock as _, ManualClock};
+use gazette_tests::{Db, TestApp, on_both_databases, partner, spawn_app_with, spawn_seeded_app};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+/// How long an expected event may take to arrive.
+const ARRIVAL: Duration = Duration::from_secs(10);
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+struct SseEvent {
+    id: Option<String>,
+    event: String,
+    data: Value,
+}
+
+/// A `GET /v1/live` stream read chunk by chunk and split into events.
+struct Sse {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Sse {
+    /// Opens `/v1/live` + `query` with `Last-Event-ID` and a bearer token when given; panics
+    /// unless it is answered 200 as an event stream.
+    async fn open(app: &TestApp, query: &str, last_id: Option<&str>, token: Option<&str>) -> Sse {
+        let response = open_raw(app, query, last_id, token).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        let mut sse = Sse {
+            response,
+            buffer: String::new(),
+        };
+        let ready = sse.next().await;
+        assert_eq!(ready.event, "ready", "the stream starts with `ready`");
+        assert_eq!(
+            ready.id.as_deref(),
+            last_id.or(ready.id.as_deref()),
+            "`ready` carries the cursor the stream resumes after"
+        );
+        sse
+    }
+
+    /// The next event (heartbeat comments skipped), within [`ARRIVAL`].
+    async fn next(&mut self) -> SseEvent {
+        let deadline = Instant::now() + ARRIVAL;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = SseEvent {
+                    id: None,
+                    event: "message".to_owned(),
+                    data: Value::Null,
+                };
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(id) = line.strip_prefix("id:") {
+                        event.id = Some(id.trim_start().to_owned());
+                    } else if let Some(name) = line.strip_prefix("event:") {
+                        name.trim_start().clone_into(&mut event.event);
+                    } else if let Some(more) = line.strip_prefix("data:") {
+                        data.push_str(more.trim_start());
+                    }
+                }
+                if event.id.is_none() && data.is_empty() {
+                    continue; // A heartbeat comment.
+                }
+                event.data = serde_json::from_str(&data).unwrap_or(Value::String(data));
+                return event;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let chunk = tokio::time::timeout(left, self.response.chunk())
+                .await
+                .expect("an event within the deadline")
+                .expect("the stream reads")
+                .expect("the stream is still open");
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// The next `change` event's article slug (or the removed id) and action.
+    async fn next_change(&mut self) -> (String, String) {
+        let event = self.next().await;
+        assert_eq!(event.event, "change", "{event:?}");
+        assert_eq!(
+            event.id.as_deref(),
+            event.data["cursor"].as_str(),
+            "the event id is the entry's cursor"
+        );
+        let action = event.data["action"].as_str().unwrap().to_owned();
+        let slug = event.data["article"]["slug"]
+            .as_str()
+            .or(event.data["id"].as_str())
+            .unwrap()
+            .to_owned();
+        (slug, action)
+    }
+}
+
+async fn open_raw(
+    app: &TestApp,
+    query: &str,
+    last_id: Option<&str>,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app.client.get(app.url(&format!("/v1/live{query}")));
+    if let Some(id) = last_id {
+        request = request.header("last-event-id", id);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .expect("the stream request is answered")
+}
+
+/// Creates and publishes an article under `topic`; returns its id.
+async fn publish(app: &TestApp, slug: &str, topic: &str) -> String {
+    let id = app.draft(slug, json!({ "primaryTopic": topic })).await;
+    app.publish(&id).await;
+    id
+}
+
+/// A `graphql-transport-ws` connection to `/graphql/ws`.
+struct Ws {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Ws {
+    /// Connects and initialises with `payload`; returns the server's first answer type
+    /// (`connection_ack`, or the close code as `close:<code>`).
+    async fn connect(app: &TestApp, payload: Value) -> (Ws, String) {
+        let mut request = format!("ws://{}/graphql/ws", app.addr)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (socket, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the WebSocket upgrade succeeds");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        let mut ws = Ws { socket };
+        ws.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let first = ws.receive().await;
+        (ws, first["type"].as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    /// The next protocol message within [`ARRIVAL`] (pings answered); a close frame as
+    /// `{"type": "close:<code>"}`.
+    async fn receive(&mut self) -> Value {
+        let deadline = Instant::now() + ARRIVAL;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = tokio::time::timeout(left, self.socket.next())
+                .await
+                .expect("a message within the deadline");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return value;
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    let code = frame.map_or(0, |f| u16::from(f.code));
+                    return json!({ "type": format!("close:{code}") });
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return json!({ "type": format!("error:{e}") }),
+                None => return json!({ "type": "close:none" }),
+            }
+        }
+    }
+
+    /// The next `next` message of subscription `id`: its `articleEvents`.
+    async fn next_event(&mut self, id: &str) -> Value {
+        let message = self.receive().await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert_eq!(message["id"], id);
+        assert!(message["payload"].get("errors").is_none(), "{message}");
+        message["payload"]["data"]["articleEvents"].clone()
+    }
+}
+
+const SUBSCRIPTION: &str = "subscription($topics: [String!], $since: String) { \
+    articleEvents(topics: $topics, since: $since) { cursor id action reason \
+    article { slug headline status primaryTopic { slug } } } }";
+
+/// Where the change log ends now, for `token`'s viewer (a subscription from here misses
+/// nothing that happens next, whenever the server gets to it).
+async fn log_end(app: &TestApp) -> String {
+    let mut since: Option<String> = None;
+    loop {
+        let data = app
+            .gql_ok(
+                "query($since: String) { changes(since: $since, first: 500) { nextCursor hasMore } }",
+                json!({ "since": since }),
+            )
+            .await;
+        since = data["changes"]["nextCursor"].as_str().map(str::to_owned);
+        if data["changes"]["hasMore"] == false {
+            return since.unwrap();
+        }
+    }
+}
+
+on_both_databases!(
+    a_websocket_subscriber_receives_publications_in_its_topics,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let since = log_end(&app).await;
+        let (mut ws, ack) = Ws::connect(&app, json!({})).await;
+        assert_eq!(ack, "connection_ack");
+        ws.send(json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": SUBSCRIPTION,
+                "variables": { "topics": ["markets"], "since": since },
+            },
+        }))
+        .await;
+        publish(&app, "live-markets-rally", "markets").await;
+        publish(&app, "live-health-news", "health").await;
+        publish(&app, "live-markets-close", "markets").await;
+
+        let first = ws.next_event("1").await;
+        assert_eq!(first["action"], "UPSERT");
+        assert_eq!(first["article"]["slug"], "live-markets-rally");
+        assert_eq!(first["article"]["status"], "PUBLISHED");
+        assert_eq!(first["article"]["primaryTopic"]["slug"], "markets");
+        let second = ws.next_event("1").await;
+        assert_eq!(
+            second["article"]["slug"], "live-markets-close",
+            "the story in another topic is left out"
+        );
+
+        // Only subscriptions are served on this socket.
+        ws.send(json!({
+            "id": "2",
+            "type": "subscribe",
+            "payload": { "query": "{ articles(first: 1) { edges { cursor } } }" },
+        }))
+        .await;
+        let refused = ws.receive().await;
+        assert_eq!(refused["id"], "2");
+        assert!(refused["payload"]["data"].is_null(), "{refused}");
+        let message = refused["payload"]["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("only subscriptions"), "{refused}");
+        app.stop().await;
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_with_a_bad_token_is_closed_and_a_good_one_sees_as_its_caller() {
+    let app = spawn_seeded_app(Db::Sqlite, 0).await;
+    let (mut ws, answer) = Ws::connect(&app, json!({ "token": "not-a-jwt" })).await;
+    assert_eq!(answer, "close:1002", "a bad token is refused");
+    drop(ws.socket.close(None).await);
+
+    // A partner sees an embargoed story only when the embargo lifts; an editor sees drafts'
+    // tombstones as staff: here, the partner's token is read from `Authorization`.
+    let since = log_end(&app).await;
+    let (mut ws, ack) = Ws::connect(
+        &app,
+        json!({ "Authorization": format!("Bearer {}", partner(&["syndication"])) }),
+    )
+    .await;
+    assert_eq!(ack, "connection_ack");
+    ws.send(json!({
+        "id": "p",
+        "type": "subscribe",
+        "payload": { "query": SUBSCRIPTION, "variables": { "since": since } },
+    }))
+    .await;
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let held = app
+        .draft("live-embargoed", json!({ "embargoUntil": until }))
+        .await;
+    app.publish(&held).await;
+    publish(&app, "live-free", "markets").await;
+    // As `changes` tells a partner: a tombstone naming the embargo, never the story itself.
+    let event = ws.next_event("p").await;
+    assert_eq!(event["id"], held);
+    assert_eq!(
+        (&event["action"], &event["reason"]),
+        (&json!("REMOVE"), &json!("EMBARGOED"))
+    );
+    assert!(
+        event["article"].is_null(),
+        "the embargoed story is not sent before its time"
+    );
+    let event = ws.next_event("p").await;
+    assert_eq!(event["article"]["slug"], "live-free");
+    app.stop().await;
+}
+
+on_both_databases!(
+    an_sse_client_resumes_with_last_event_id_missing_nothing,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let mut sse = Sse::open(&app, "", None, None).await;
+        publish(&app, "live-sse-one", "markets").await;
+        let event = sse.next().await;
+        assert_eq!(event.event, "change");
+        assert_eq!(event.data["article"]["slug"], "live-sse-one");
+        assert_eq!(event.data["action"], "upsert");
+        assert!(
+            event.data["article"]["body"].is_array(),
+            "readers get the body"
+        );
+        let last = event.id.clone().unwrap();
+        drop(sse);
+
+        // Missed while away.
+        publish(&app, "live-sse-two", "health").await;
+        publish(&app, "live-sse-three", "markets").await;
+        let mut sse = Sse::open(&app, "", Some(&last), None).await;
+        assert_eq!(
+            sse.next_change().await,
+            ("live-sse-two".to_owned(), "upsert".to_owned())
+        );
+        assert_eq!(
+            sse.next_change().await,
+            ("live-sse-three".to_owned(), "upsert".to_owned())
+        );
+        // Then live again, with nothing repeated in between.
+        publish(&app, "live-sse-four", "markets").await;
+        assert_eq!(sse.next_change().await.0, "live-sse-four");
+
+        // A topic filter on SSE (repeatable), resuming from the same point.
+        let mut filtered = Sse::open(&app, "?topic=health&topic=energy", Some(&last), None).await;
+        assert_eq!(filtered.next_change().await.0, "live-sse-two");
+        publish(&app, "live-sse-five", "markets").await;
+        publish(&app, "live-sse-six", "energy").await;
+        assert_eq!(filtered.next_change().await.0, "live-sse-six");
+        app.stop().await;
+    }
+);
+
+on_both_databases!(
+    a_scheduled_story_is_announced_when_the_clock_reaches_it,
+    |db| async move {
+        let clock = ManualClock::new();
+        let moved = clock.clone();
+        let app = spawn_app_with(db, move |args| args.clock = Arc::new(moved)).await;
+        gazette_persistence::seed_sample_content(&app.store, 0, clock.now())
+            .await
+            .expect("seed");
+        let mut sse = Sse::open(&app, "", None, None).await;
+        let id = app.draft("live-scheduled", json!({})).await;
+        let at = (clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+        app.as_editor(
+            "mutation($id: ID!, $at: String!) { scheduleArticle(id: $id, at: $at) { id } }",
+            json!({ "id": id, "at": at }),
+        )
+        .await;
+        // Saved, not announced: the next event is a story published after it.
+        publish(&app, "live-marker", "markets").await;
+        assert_eq!(sse.next_change().await.0, "live-marker");
+
+        clock.advance(chrono::Duration::hours(2));
+        let (slug, action) = sse.next_change().await;
+        assert_eq!(
+            (slug.as_str(), action.as_str()),
+            ("live-scheduled", "upsert")
+        );
+        app.stop().await;
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_process_reaches_a_stream_on_another_within_a_second() {
+    let app = spawn_seeded_app(Db::Postgres, 0).await;
+    let other = app.spawn_sibling().await;
+    let mut sse = Sse::open(&other, "", None, None).await;
+    let started = Instant::now();
+    publish(&app, "live-cross-node", "markets").await;
+    let published = Instant::now();
+    let (slug, _) = sse.next_change().await;
+    let lag = published.elapsed();
+    assert_eq!(slug, "live-cross-node");
+    assert!(
+        lag < Duration::from_secs(1),
+        "arrived {lag:?} after the publication committed (publishing took {:?})",
+        published - started
+    );
+    other.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_over_the_limits_and_bad_filters_are_refused_clearly() {
+    let app = spawn_app_with(Db::Sqlite, |args| {
+        args.live.live_max_per_client = 1;
+        args.live.live_max_topics = 2;
+        // A dropped stream is noticed at its next write.
+        args.live.live_heartbeat_secs = 1;
+    })
+    .await;
+    gazette_persistence::seed_sample_content(&app.store, 0, chrono::Utc::now())
+        .await
+        .expect("seed");
+    for (query, last_id, field) in [
+        ("?topic=Not%20A%20Slug", None, "topic"),
+        ("?topic=markets&topic=health&topic=energy", None, "topic"),
+        ("", Some("garbage".to_owned()), "since"),
+        ("", Some(ahead_of_the_log()), "since"),
+    ] {
+        let response = open_raw(&app, query, last_id.as_deref(), None).await;
+        assert_problem(response, 400, Some(field)).await;
+    }
+
+    // A topic that does not exist is not found, as on every other route.
+    assert_problem(
+        open_raw(&app, "?topic=no-such-topic", None, None).await,
+        404,
+        None,
+    )
+    .await;
+
+    // One stream per address: the second is refused with 429, over SSE and WebSocket alike.
+    let held = Sse::open(&app, "", None, None).await;
+    assert_problem(open_raw(&app, "", None, None).await, 429, None).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429);
+        }
+        other => panic!(
+            "the upgrade should be refused with 429: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    // Its slot is free again once the stream is dropped.
+    drop(held);
+    let mut reopened = None;
+    let deadline = Instant::now() + ARRIVAL;
+    while reopened.is_none() {
+        let response = open_raw(&app, "", None, None).await;
+        if response.status() == 200 {
+            reopened = Some(response);
+        } else {
+            assert!(Instant::now() < deadline, "the slot was never given back");
+            tokio::task::yield_now().await;
+        }
+    }
+    drop(reopened);
+    app.stop().await;
+
+    // The process's limit: 503.
+    let app = spawn_app_with(Db::Sqlite, |args| {
+        args.live.live_max_subscribers = 1;
+    })
+    .await;
+    let _held = Sse::open(&app, "", None, None).await;
+    assert_problem(open_raw(&app, "", None, None).await, 503, None).await;
+    app.stop().await;
+}
+
+/// A well-formed cursor far past the end of any test's change log.
+fn ahead_of_the_log() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("c1:999999")
+}
+
+/// Asserts `response` is a problem document with `status` (naming `field`, when given).
+async fn assert_problem(response: reqwest::Response, status: u16, field: Option<&str>) {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "{body}");
+    if let Some(field) = field {
+        assert_eq!(body["field"], field, "{body}");
+    }
+}
