@@ -4,8 +4,9 @@
 # persistence knows no app or api; app (the use cases) knows domain and persistence only, no
 # HTTP, GraphQL, OpenAPI or wire format; auth (credentials) knows the domain's viewer and JWTs,
 # no storage, HTTP or GraphQL; telemetry (metric names, recorder) knows no HTTP or GraphQL;
-# graphql-spec (document bounds, spec rules) knows GraphQL only, nothing of Gazette; api (the
-# adapters) knows no server binary.
+# graphql-spec (document bounds, spec rules) knows GraphQL only, nothing of Gazette; formats
+# (the partner document formats: ninjs, JSON-LD) knows the domain and the use cases' models,
+# no HTTP, GraphQL or storage; api (the adapters) knows no server binary.
 set -euo pipefail
 fail=0
 forbid() { # crate, forbidden dependency
@@ -51,6 +52,12 @@ for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-gra
   forbid gazette-app "$dep"
 done
 for dep in serde serde_json sea-orm; do forbid_direct gazette-app "$dep"; done
+# The partner document formats: serde shapes of the use cases' articles, nothing else.
+for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-graphql-spec axum \
+  async-graphql hyper tower-http; do
+  forbid gazette-formats "$dep"
+done
+for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-formats "$dep"; done
 forbid gazette-api gazette-server
 forbid gazette-migrations gazette-persistence
 [ "$fail" -eq 0 ] && echo "layers: ok"

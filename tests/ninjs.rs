@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use chrono::Duration;
+use chrono::{Duration, SecondsFormat};
 use gazette_app::{Clock as _, ManualClock};
 use gazette_tests::{TestApp, on_both_databases, partner, spawn_app_with, token};
 use serde_json::{Value, json};
@@ -85,7 +85,12 @@ async fn mutate(app: &TestApp, query: &str, variables: Value) -> Value {
 
 /// Creates and publishes a syndicatable story, embargoed for partners until `embargo`,
 /// expiring at `expires`.
-async fn publish(app: &TestApp, slug: &str, embargo: Option<&str>, expires: Option<&str>) -> String {
+async fn publish(
+    app: &TestApp,
+    slug: &str,
+    embargo: Option<&str>,
+    expires: Option<&str>,
+) -> String {
     let input = json!({
         "headline": format!("Story {slug}"), "slug": slug, "dek": "What happened.",
         "body": [{ "type": "paragraph", "text": "Officials met overnight." }],
@@ -176,8 +181,7 @@ on_both_databases!(
         assert!(!in_topic.as_array().unwrap().is_empty());
 
         // An embargoed story: withheld, with its embargo, for the newsroom; partners never see it.
-        let embargoed =
-            publish(&app, "ninjs-embargoed", Some("2999-01-01T00:00:00Z"), None).await;
+        let embargoed = publish(&app, "ninjs-embargoed", Some("2999-01-01T00:00:00Z"), None).await;
         let path = "/v1/articles/ninjs-embargoed?format=ninjs";
         let (doc, _) = ninjs(&app, &contract, Some(&editor), (path, ARTICLE)).await;
         assert_eq!(doc["pubStatus"], "withheld");
@@ -201,7 +205,7 @@ on_both_databases!(
             json!({ "id": killed }),
         )
         .await;
-        let expiry = (clock.now() + Duration::hours(1)).to_rfc3339();
+        let expiry = (clock.now() + Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
         let expired = publish(&app, "ninjs-expired", None, Some(&expiry)).await;
         clock.advance(Duration::hours(1) + Duration::seconds(1));
         let admin = token("admin", "root");
@@ -219,7 +223,10 @@ on_both_databases!(
         let path = "/v1/articles/ninjs-expired?format=ninjs";
         let (doc, _) = ninjs(&app, &contract, Some(&admin), (path, ARTICLE)).await;
         let expires = chrono::DateTime::parse_from_rfc3339(doc["expires"].as_str().unwrap());
-        assert_eq!(expires.unwrap().to_rfc3339(), expiry);
+        assert_eq!(
+            expires.unwrap().to_rfc3339_opts(SecondsFormat::Secs, true),
+            expiry
+        );
 
         // `changes` as ninjs: upserts in full, withdrawals as removals.
         let mut path = "/v1/changes?format=ninjs&first=500".to_owned();
@@ -248,7 +255,10 @@ on_both_databases!(
             (&expired, "withheld", "removed: expired"),
         ] {
             let removal = of(id).unwrap_or_else(|| panic!("no removal for {note}"));
-            assert_eq!((removal["pubStatus"].as_str(), removal["edNote"].as_str()), (Some(status), Some(note)));
+            assert_eq!(
+                (removal["pubStatus"].as_str(), removal["edNote"].as_str()),
+                (Some(status), Some(note))
+            );
             assert!(removal.get("headlines").is_none(), "{removal}");
         }
         // An embargoed story reaches a partner at most as a withheld removal: no text at all.

@@ -36,7 +36,7 @@ async fn expand(doc: &Value) -> Vec<Value> {
             .unwrap()
             .0,
     );
-    let expanded = input.expand(&mut loader).await.expect("valid JSON-LD");
+    let expanded = input.expand(&loader).await.expect("valid JSON-LD");
     expanded
         .into_iter()
         .map(|object| serde_json::from_str(&object.into_json_with(&()).to_string()).unwrap())

@@ -11,7 +11,6 @@ pub mod http;
 pub mod metrics;
 pub mod persisted;
 mod state;
-pub mod structured;
 pub mod wire;
 
 pub use auth::{AuthConfig, AuthConfigError, AuthError, Authenticator, PreviewGrant};

@@ -65,7 +65,10 @@ impl PublicationStatus {
             ArticleStatus::Archived | ArticleStatus::Killed => Self::Canceled,
             ArticleStatus::Draft | ArticleStatus::Scheduled => Self::Withheld,
             ArticleStatus::Published
-                if article.syndication.embargo_until.is_some_and(|until| until > now)
+                if article
+                    .syndication
+                    .embargo_until
+                    .is_some_and(|until| until > now)
                     || article.expires_at.is_some_and(|at| at <= now) =>
             {
                 Self::Withheld

@@ -482,7 +482,7 @@ impl EditorialMutation {
         let (state, request) = context(ctx);
         let (staff, uuid) = (ctx.staff()?, parse_uuid("id", &id).gql()?);
         let app = state.app();
-        let killed = app.kill_article(&staff, uuid, &reason, expected_version, request.now);
+        let killed = app.kill_article(&staff, uuid, &reason, expected_version, request.now());
         Ok(ArticleNode::from(killed.await.gql()?))
     }
 
@@ -498,7 +498,7 @@ impl EditorialMutation {
         let admin = Admin::check_for(&request.viewer, "only an admin may restore a killed story");
         let (admin, uuid) = (admin.gql()?, parse_uuid("id", &id).gql()?);
         let app = state.app();
-        let restored = app.restore_killed_article(&admin, uuid, expected_version, request.now);
+        let restored = app.restore_killed_article(&admin, uuid, expected_version, request.now());
         Ok(ArticleNode::from(restored.await.gql()?))
     }
 

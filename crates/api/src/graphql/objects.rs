@@ -427,7 +427,7 @@ impl ArticleNode {
         )?;
         let authors: Vec<&gazette_domain::Author> = authors.iter().map(|a| &a.0).collect();
         let corrections: Vec<_> = corrections.into_iter().map(|c| c.0).collect();
-        let document = crate::structured::NewsArticle {
+        let document = gazette_formats::jsonld::NewsArticle {
             article: &self.0,
             authors: &authors,
             section: section.as_ref().map(|t| &t.0),

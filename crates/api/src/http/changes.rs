@@ -15,7 +15,6 @@ use super::HttpState;
 use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
 use super::rest::ArticleSummary;
-use super::rest::ninjs::NinjsJson;
 use super::rest::page::{Params, next_link, ninjs};
 use super::rest::params::{ChangesSize, CursorSchema, ListFormatJson, ListFormatParams};
 use super::rest::wire::StatusJson;
@@ -23,6 +22,7 @@ use crate::ApiError;
 use crate::wire::{ImageJson, editor_blocks};
 use gazette_app::Relations;
 use gazette_app::changes::{Change, ChangeEntry};
+use gazette_formats::ninjs::NinjsJson;
 use std::collections::HashMap;
 
 /// The query of `GET /v1/changes`.

@@ -3,7 +3,6 @@
 //! document by its `#[utoipa::path]` annotation.
 
 pub mod articles;
-pub mod ninjs;
 pub(crate) mod page;
 pub mod params;
 pub mod taxonomy;

@@ -15,7 +15,6 @@ use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::ninjs::NinjsJson;
 use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, next_link, ninjs, path_slug};
 use super::params::{
     ArticleFormatJson, ArticleFormatParams, ListFormatJson, ListFormatParams, OrderJson,
@@ -27,8 +26,9 @@ use crate::http::HttpState;
 use crate::http::cache::{AttachTags as _, CacheTags};
 use crate::http::caller::Caller;
 use crate::http::problems::{ListProblems, LookupProblems};
-use crate::structured::{self, NewsArticle, NewsArticleJson};
 use gazette_app::Relations;
+use gazette_formats::jsonld::{self, NewsArticle, NewsArticleJson};
+use gazette_formats::ninjs::NinjsJson;
 
 /// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -265,7 +265,7 @@ pub async fn get_article(
                     let mut response = Json(document.json_ld(site)).into_response();
                     response.headers_mut().insert(
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static(structured::CONTENT_TYPE),
+                        HeaderValue::from_static(jsonld::CONTENT_TYPE),
                     );
                     tags.attach(&mut response);
                     response

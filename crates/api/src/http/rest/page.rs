@@ -101,7 +101,7 @@ pub fn ninjs<T: Serialize>(body: &T, tags: CacheTags, next: Option<HeaderValue>)
     let mut response = Json(body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(super::ninjs::CONTENT_TYPE),
+        HeaderValue::from_static(gazette_formats::ninjs::CONTENT_TYPE),
     );
     if let Some(next) = next {
         response.headers_mut().insert(header::LINK, next);
