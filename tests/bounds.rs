@@ -55,19 +55,26 @@ async fn exists(app: &TestApp, slug: &str) -> bool {
 on_both_databases!(
     one_request_holds_at_most_its_share_of_the_pool,
     |db| async move {
-        for (share, most) in [(2, 2..=2), (8, 3..=8)] {
+        // The measure keeps the most statements one request had admitted at once since the
+        // store opened: never above the request's share, however the request's lookups
+        // overlap. How much they overlap is up to scheduling (on a busy machine, or when its
+        // DataLoader batches them, not at all), so this checks the cap over several tries;
+        // that the measure does see a request holding its whole share is proved with the
+        // statements held behind a lock, in the PostgreSQL test below.
+        const TRIES: usize = 5;
+        for share in [2, 8] {
             let app = spawn_app_with(db, |args| {
                 args.db.db_max_connections = 8;
                 args.pool.db_request_share = share;
             })
             .await;
-            let data = app.gql_ok(&ten_lookups(), json!({})).await;
-            assert!(data["a0"].is_null() && data["a9"].is_null(), "{data}");
-            // With a share of 2 the ten lookups take turns on two connections; with the whole
-            // pool as its share, the same request holds more (the measure sees concurrency).
+            for _ in 0..TRIES {
+                let data = app.gql_ok(&ten_lookups(), json!({})).await;
+                assert!(data["a0"].is_null() && data["a9"].is_null(), "{data}");
+            }
             let stats = app.store.pool_stats();
             assert!(
-                most.contains(&stats.most_held_by_one_request),
+                (1..=share).contains(&stats.most_held_by_one_request),
                 "share {share}: {stats:?}"
             );
         }
