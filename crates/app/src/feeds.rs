@@ -12,7 +12,7 @@ use gazette_persistence::ArticleFilter;
 
 mod model;
 
-pub use model::{Feed, FeedsConfig, Item, ItemTopic, article_url};
+pub use model::{Feed, FeedsConfig, Item, ItemTopic, article_url, urn};
 
 use crate::articles::{Relations, relations};
 use crate::{App, AppError};

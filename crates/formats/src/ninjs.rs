@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use gazette_app::Relations;
-use gazette_app::feeds::{FeedsConfig, article_url};
+use gazette_app::feeds::{FeedsConfig, article_url, urn};
 use gazette_domain::changes::RemovalReason;
 use gazette_domain::syndication::{PublicationStatus, usage_terms};
 use gazette_domain::{Article, Body};
@@ -284,11 +284,6 @@ impl NinjsJson {
         item.ed_note = Some(format!("removed: {}", reason.as_str()));
         item
     }
-}
-
-/// `urn:uuid:{id}`.
-fn urn(id: Uuid) -> String {
-    id.urn().to_string()
 }
 
 fn text(role: &'static str, value: &str) -> TextJson {

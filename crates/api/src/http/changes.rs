@@ -15,14 +15,14 @@ use super::HttpState;
 use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
 use super::rest::ArticleSummary;
-use super::rest::page::{Params, next_link, ninjs};
+use super::rest::page::{Params, document, next_link};
 use super::rest::params::{ChangesSize, CursorSchema, ListFormatJson, ListFormatParams};
 use super::rest::wire::StatusJson;
 use crate::ApiError;
 use crate::wire::{ImageJson, editor_blocks};
 use gazette_app::Relations;
 use gazette_app::changes::{Change, ChangeEntry};
-use gazette_formats::ninjs::NinjsJson;
+use gazette_formats::ninjs::{CONTENT_TYPE as NINJS, NinjsJson};
 use std::collections::HashMap;
 
 /// The query of `GET /v1/changes`.
@@ -227,7 +227,7 @@ async fn changes_json(
             })
             .collect();
         let next = next_link(uri, "since", &page.next_cursor, &[]);
-        return Ok(ninjs(&items, CacheTags::new(), next));
+        return Ok(document(&items, NINJS, CacheTags::new(), next));
     }
     let entries = page
         .entries

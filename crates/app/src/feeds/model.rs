@@ -148,6 +148,12 @@ pub struct ItemTopic {
     pub name: String,
 }
 
+/// The stable identifier of a Gazette article or topic outside the API: `urn:uuid:<id>`. It
+/// survives edits and renames; feeds (`id`, `guid`) and ninjs (`uri`) both name articles by it.
+pub fn urn(id: uuid::Uuid) -> String {
+    id.urn().to_string()
+}
+
 /// The page of an article on the publisher's site: its canonical URL, else
 /// `{site}/articles/{slug}`. `None`, logged, when it is longer than any feed or sitemap may
 /// carry (a row saved before the limit was aligned with the sitemap's): the documents then
@@ -183,7 +189,7 @@ impl Item {
         let url = article_url(site, article)?;
         Some(Self {
             article_id: article.id,
-            id: format!("urn:uuid:{}", article.id),
+            id: urn(article.id),
             url,
             title: article.headline.as_str().to_owned(),
             summary: article.dek.as_str().to_owned(),

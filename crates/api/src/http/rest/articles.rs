@@ -2,7 +2,6 @@
 //! `/v1/authors/{slug}/articles`: the reads of GraphQL's `articles`, `article(slug:)`,
 //! `Topic.articles` and `Author.articles`, with the same filters, cursors and visibility.
 
-use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
@@ -15,7 +14,7 @@ use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, next_link, ninjs, path_slug};
+use super::page::{PageInfo, PageParams, Params, SlugPath, Tagged, document, next_link, path_slug};
 use super::params::{
     ArticleFormatJson, ArticleFormatParams, ListFormatJson, ListFormatParams, OrderJson,
     SlugSchema, enum_param,
@@ -28,7 +27,7 @@ use crate::http::caller::Caller;
 use crate::http::problems::{ListProblems, LookupProblems};
 use gazette_app::Relations;
 use gazette_formats::jsonld::{self, NewsArticle, NewsArticleJson};
-use gazette_formats::ninjs::NinjsJson;
+use gazette_formats::ninjs::{CONTENT_TYPE as NINJS, NinjsJson};
 
 /// Filters of the article list, combined with AND (GraphQL's `ArticleFilter`).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -138,7 +137,7 @@ async fn article_page(
         let next = (page_info.end_cursor.as_deref())
             .filter(|_| page_info.has_next_page)
             .and_then(|cursor| next_link(uri, "after", cursor, &["before", "last"]));
-        return Ok(ninjs(&items, tags, next));
+        return Ok(document(&items, NINJS, tags, next));
     }
     let items = result
         .items
@@ -251,24 +250,18 @@ pub async fn get_article(
                 ArticleFormatJson::Ninjs => {
                     let site = &http.app.config().feeds;
                     let item = NinjsJson::article(article, relations, body.as_ref(), site, now);
-                    ninjs(&item, tags, None)
+                    document(&item, NINJS, tags, None)
                 }
                 ArticleFormatJson::Jsonld => {
                     let (_, authors) = relations.of(article);
-                    let document = NewsArticle {
+                    let news = NewsArticle {
                         article,
                         authors: &authors,
                         section: relations.primary_topic(article),
                         corrections: &full.corrections,
                     };
                     let site = &http.app.config().feeds;
-                    let mut response = Json(document.json_ld(site)).into_response();
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(jsonld::CONTENT_TYPE),
-                    );
-                    tags.attach(&mut response);
-                    response
+                    document(&news.json_ld(site), jsonld::CONTENT_TYPE, tags, None)
                 }
             }
         }

@@ -95,14 +95,18 @@ pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError>
         .map_err(|rejection| ApiError::BadRequest(format!("malformed query string: {rejection}")))
 }
 
-/// A ninjs answer (a document or an array of them) with its cache tags and, for a list, the
-/// `Link` to the next page.
-pub fn ninjs<T: Serialize>(body: &T, tags: CacheTags, next: Option<HeaderValue>) -> Response {
+/// A JSON document of another media type (ninjs, JSON-LD) with its cache tags and, for a list,
+/// the `Link` to the next page.
+pub fn document<T: Serialize>(
+    body: &T,
+    content_type: &'static str,
+    tags: CacheTags,
+    next: Option<HeaderValue>,
+) -> Response {
     let mut response = Json(body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(gazette_formats::ninjs::CONTENT_TYPE),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(next) = next {
         response.headers_mut().insert(header::LINK, next);
     }
