@@ -404,24 +404,33 @@ impl Live {
             class: ReaderClass::of(&request.viewer),
             with_bodies: request.with_bodies,
         };
-        // Joining before reading: a batch the hub sends from here on reaches this stream, and
-        // what it sent before is at or before `joined_at`, which the stream reads itself.
-        let (batches, joined_at) = self.join(key, position);
         let mut reader = Reader {
             app: live.app.clone(),
             viewer: request.viewer,
             with_bodies: request.with_bodies,
             position,
         };
-        // Read once here: a cursor from elsewhere is refused before the stream starts.
+        // Read once before joining: a cursor from elsewhere is refused before the stream
+        // starts, and a hub this stream starts begins where that read ended, on the log. A
+        // batch the hub sends after the join reaches the stream; what it sent before is at or
+        // before `joined_at`, up to which the stream reads on its own (and entries at or
+        // before its own position are skipped), whichever of the two is ahead.
         let start = ChangeCursor(position).encode();
         let (first, more) = reader.read().await?;
         let first = first.and_then(|b| keep(&b, &wanted, 0));
+        // A stream far behind does not start its hub there (the hub would send the backlog to
+        // every stream of the class): a new hub starts at the head of the log.
+        let hub_start = if more {
+            store.change_log_head().await?
+        } else {
+            reader.position
+        };
+        let (batches, joined_at) = self.join(key, hub_start);
         Ok(LiveStream {
             start,
             first,
             position: reader.position,
-            catch_up: more.then_some(reader),
+            catch_up: (more || joined_at > reader.position).then_some(reader),
             joined_at,
             batches,
             wanted,
