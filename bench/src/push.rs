@@ -144,17 +144,22 @@ pub async fn push(clients: usize, publications: usize) -> Result<(), Failure> {
     let seed = std::process::Command::new(gazette_binary()?)
         .args(["seed", "--generated", "0"])
         .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
         .status()?;
     if !seed.success() {
         return Err("gazette seed failed".into());
     }
     let slots = (clients + 8).to_string();
+    // Each stream holds a connection: room for them and the editor's.
+    let connections = (clients + 64).to_string();
     let server = Server::start(
         &url,
         &[
             ("GAZETTE_JWT_SECRET", super::abuse::JWT_SECRET),
             ("GAZETTE_LIVE_MAX_SUBSCRIBERS", &slots),
             ("GAZETTE_LIVE_MAX_PER_CLIENT", &slots),
+            ("GAZETTE_MAX_CONNECTIONS", &connections),
         ],
     )
     .await?;
