@@ -38,6 +38,7 @@ mod restore;
 mod schema_drift;
 mod search;
 mod seed;
+mod sitemaps;
 mod snapshots;
 mod statements;
 mod structured_data;
