@@ -46,3 +46,4 @@ mod takedown;
 mod view_guard;
 mod views;
 mod visibility;
+mod websub;
