@@ -61,7 +61,7 @@ done
 for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-formats "$dep"; done
 # The WebSub publisher: the use cases (the change log, the feed URLs) and an HTTP client only.
 for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-graphql-spec \
-  gazette-formats axum async-graphql tower-http utoipa; do
+  gazette-formats axum async-graphql utoipa; do
   forbid gazette-websub "$dep"
 done
 for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-websub "$dep"; done
