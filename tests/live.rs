@@ -518,3 +518,48 @@ async fn assert_problem(response: reqwest::Response, status: u16, field: Option<
         assert_eq!(body["field"], field, "{body}");
     }
 }
+
+on_both_databases!(
+    one_reader_of_the_log_serves_every_stream_of_a_class,
+    |db| async move {
+        let app = spawn_seeded_app(db, 0).await;
+        let before = log_end(&app).await;
+        // Six anonymous streams, half of them filtered: one class, so one reader of the log.
+        let mut streams = Vec::new();
+        for n in 0..6 {
+            let query = if n % 2 == 0 { "" } else { "?topic=markets" };
+            streams.push(Sse::open(&app, query, None, None).await);
+        }
+        app.store.record_statements();
+        publish(&app, "herd-markets-one", "markets").await;
+        for stream in &mut streams {
+            assert_eq!(
+                stream.next_change().await,
+                ("herd-markets-one".to_owned(), "upsert".to_owned())
+            );
+        }
+        let log_reads = app
+            .store
+            .take_recorded_statements()
+            .iter()
+            .filter(|sql| sql.contains("article_changes") && sql.contains("ORDER BY"))
+            .count();
+        // A reader per stream would read the log at least six times.
+        assert!(
+            (1..=3).contains(&log_reads),
+            "the change log was read {log_reads} times for six streams"
+        );
+
+        // A stream resuming from before the publication, while the others keep the reader
+        // running: it reads what it missed itself, then follows the shared reader, each entry
+        // once.
+        let mut late = Sse::open(&app, "?topic=markets", Some(&before), None).await;
+        assert_eq!(late.next_change().await.0, "herd-markets-one");
+        publish(&app, "herd-health", "health").await;
+        publish(&app, "herd-markets-two", "markets").await;
+        assert_eq!(late.next_change().await.0, "herd-markets-two");
+        assert_eq!(streams[0].next_change().await.0, "herd-health");
+        assert_eq!(streams[0].next_change().await.0, "herd-markets-two");
+        app.stop().await;
+    }
+);

@@ -45,7 +45,7 @@ const INTROSPECTION: &str =
     include_str!("../../tests/fixtures/graphql-js-16-introspection.graphql");
 
 /// The bench server's secret for editor tokens (a draft and its preview token are made with one).
-const JWT_SECRET: &str = "abuse-bench-secret-0123456789abcdef0123";
+pub(crate) const JWT_SECRET: &str = "abuse-bench-secret-0123456789abcdef0123";
 
 /// The ETag limit the bench server runs with: below the largest anonymous answer the document
 /// limits allow (about 1 MB, see [`largest_get`]), which the default (8 MiB) is not.
@@ -58,10 +58,10 @@ const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_RESPONSE: usize = 64 * 1024 * 1024;
 
 /// A parsed HTTP/1.1 response.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     head: String,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
@@ -84,7 +84,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// Sends one request and reads its response (`Content-Length` or chunked), within
 /// [`EXCHANGE_TIMEOUT`] and [`MAX_RESPONSE`].
-async fn exchange(stream: &mut TcpStream, raw: &[u8]) -> Result<Answer, Failure> {
+pub(crate) async fn exchange(stream: &mut TcpStream, raw: &[u8]) -> Result<Answer, Failure> {
     tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         stream.write_all(raw).await?;
         read_answer(stream).await
@@ -156,7 +156,7 @@ async fn read_answer(stream: &mut TcpStream) -> Result<Answer, Failure> {
     Ok(Answer { status, head, body })
 }
 
-fn post(path: &str, body: &str, headers: &str) -> Vec<u8> {
+pub(crate) fn post(path: &str, body: &str, headers: &str) -> Vec<u8> {
     format!(
         "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nAccept: application/graphql-response+json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
@@ -171,7 +171,7 @@ fn get(path_and_query: &str, headers: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn graphql_body(query: &str, variables: &serde_json::Value) -> String {
+pub(crate) fn graphql_body(query: &str, variables: &serde_json::Value) -> String {
     serde_json::json!({ "query": query, "variables": variables }).to_string()
 }
 
@@ -659,7 +659,7 @@ fn server_latencies(log: &std::path::Path) -> Result<HashMap<usize, Vec<Duration
 }
 
 /// An editor token minted by `gazette token` with the bench server's secret.
-fn editor_token() -> Result<String, Failure> {
+pub(crate) fn editor_token() -> Result<String, Failure> {
     let output = Command::new(gazette_binary()?)
         .args([
             "token",

@@ -13,10 +13,13 @@
 //! - `reads` (`reads.rs`): read throughput under 32 connections (`wrk`) on SQLite and
 //!   PostgreSQL, each row against the server's own floor (`{ __typename }`), plus one client's
 //!   latency, memory under the page load and cold start.
+//! - `push` (`push.rs`): SSE streams held open while stories are published: memory per idle
+//!   stream, delivery lag, and that every stream gets every story once.
 //!
 //! Figures are printed as Markdown; BENCHMARKS.md records them with the machine they came from.
 
 mod abuse;
+mod push;
 mod reads;
 
 use std::net::SocketAddr;
@@ -111,6 +114,16 @@ enum Bench {
             default_value = "postgres://postgres@127.0.0.1:5432/postgres"
         )]
         postgres: String,
+    },
+    /// Live streams under a burst of publications (issue 19): memory per idle stream,
+    /// delivery lag, nothing lost.
+    Push {
+        /// SSE streams to hold open.
+        #[arg(long, env = "BENCH_CLIENTS", default_value_t = 1_000)]
+        clients: usize,
+        /// Stories to publish.
+        #[arg(long, env = "BENCH_PUBLICATIONS", default_value_t = 1_000)]
+        publications: usize,
     },
     /// Everything, with default sizes, on SQLite.
     All,
@@ -832,6 +845,10 @@ async fn main() -> Result<(), Failure> {
             connections,
             postgres,
         } => reads::reads(articles, seconds, connections, &postgres).await,
+        Bench::Push {
+            clients,
+            publications,
+        } => push::push(clients, publications).await,
         Bench::All => {
             beacon(10, 32).await?;
             trending(100_000, 10_000_000, None).await?;

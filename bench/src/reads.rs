@@ -186,7 +186,7 @@ async fn measure(
 }
 
 /// Resident memory of a process, current and peak (KiB), from `/proc/PID/status`.
-fn resident(pid: u32) -> Result<(u64, u64), Failure> {
+pub(crate) fn resident(pid: u32) -> Result<(u64, u64), Failure> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let field = |name: &str| {
         status
@@ -198,7 +198,7 @@ fn resident(pid: u32) -> Result<(u64, u64), Failure> {
     Ok((field("VmRSS:"), field("VmHWM:")))
 }
 
-fn mib(kib: u64) -> String {
+pub(crate) fn mib(kib: u64) -> String {
     format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 

@@ -440,9 +440,32 @@ for (const link of document.querySelectorAll(".site-footer a[href^='/']")) {
   link.href = new URL(link.getAttribute("href"), config.api).href;
 }
 
-// Live notice hook (issue 19): once the API streams published stories as Server-Sent Events at
-// /v1/live, subscribe here with `new EventSource(new URL("/v1/live", config.api))` and, on each
-// story published, show a polite "New story: …" notice (role="status") linking to it. Until
-// that stream exists, a reload shows new stories.
+// Live notice: the API streams what changes as Server-Sent Events (/v1/live). A story published
+// after this page opened is announced politely (role="status") with a link to it; the browser's
+// EventSource reconnects by itself with Last-Event-ID, missing nothing. At most one notice: a
+// newer story replaces it.
+function followLive() {
+  if (!("EventSource" in window)) return;
+  const opened = Date.now();
+  const live = new EventSource(new URL("/v1/live", config.api));
+  live.addEventListener("change", (event) => {
+    let entry;
+    try {
+      entry = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    const story = entry?.article;
+    if (entry?.action !== "upsert" || typeof story?.slug !== "string"
+        || typeof story?.headline !== "string") return;
+    const published = Date.parse(story.publishedAt);
+    if (!(published >= opened)) return; // An edit of an older story is not news.
+    const notice = document.getElementById("live-notice");
+    const link = h("a", { href: articlePath(story.slug) }, story.headline);
+    notice.replaceChildren("New story: ", link);
+    notice.hidden = false;
+  });
+}
 
+followLive();
 render();

@@ -425,6 +425,27 @@ async fn reference_page_renders_the_sample_page_in_chromium() {
         .await;
     let fresh = "Seoul and Beijing Agree on a Security Hotline";
     publish_story(&app, fresh, "seoul-and-beijing-agree-on-a-security-hotline").await;
+    // The open page hears of it over /v1/live and says so, politely, with a link.
+    chrome
+        .until(
+            &format!(
+                "document.querySelector('#live-notice:not([hidden]) a')?.textContent === {}",
+                json!(fresh)
+            ),
+            "the live notice of the new story",
+        )
+        .await;
+    let notice = chrome
+        .eval(
+            "const n = document.querySelector('#live-notice'); \
+             return { role: n.getAttribute('role'), href: n.querySelector('a').getAttribute('href') };",
+        )
+        .await;
+    assert_eq!(notice["role"], "status");
+    assert_eq!(
+        notice["href"],
+        "/articles/seoul-and-beijing-agree-on-a-security-hotline"
+    );
     chrome.driver.refresh().await.expect("reload");
     chrome
         .until(

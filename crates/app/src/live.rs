@@ -1,25 +1,34 @@
 //! Live updates: the change log pushed as it grows, to the GraphQL subscription and the SSE
 //! stream alike.
 //!
-//! A stream is the `changes` use case ([`crate::changes::read_changes`]) read again each time
-//! something may have changed, from the stream's own cursor, for the stream's own viewer: its
-//! events are exactly the entries `changes` would give that caller, judged at the instant they
-//! are read (a scheduled story is announced once its time has come, an embargoed one is never
-//! sent to a reader before it lifts).
+//! A stream's events are the `changes` use case ([`crate::changes::read_changes`]) read again
+//! each time something may have changed: exactly the entries `changes` would give its caller,
+//! judged at the instant they are read (a scheduled story is announced once its time has come,
+//! an embargoed one is never sent to a reader before it lifts).
 //!
-//! **Waking.** A stream's task sleeps until told: by the application's content signal (every
-//! write this process commits; on PostgreSQL every write another process commits, through the
+//! **One reader per class, not per stream.** What `changes` gives a caller depends only on
+//! their [`ReaderClass`] (anonymous, partner with or without syndication, editor, admin), so a
+//! process runs one *hub* per class (and per "with bodies"), started with its first stream and
+//! ended with its last: the hub reads the log once per wake and broadcasts each batch to every
+//! stream of its class, which keeps the entries that pass its own topic filter. A write costs
+//! the same few statements with one stream open or ten thousand, and an idle stream is a
+//! broadcast receiver, not a task. A stream that resumes from an older cursor (`since`,
+//! `Last-Event-ID`) first reads what it missed on its own, up to where the hub stood when it
+//! joined, then follows the hub (entries it already read are skipped by position).
+//!
+//! **Waking.** A hub sleeps until told: by the application's content signal (every write this
+//! process commits; on PostgreSQL every write another process commits, through the
 //! LISTEN/NOTIFY listener, and the listener's reconnections), or by the process's one due
 //! ticker, which looks every `check_every` (default 1 s) whether the next scheduled publication
 //! or embargo lift has come (on the application's clock, so tests move time instead of waiting)
-//! and whether the cross-process listener is away (then it wakes streams every tick, as nothing
-//! else would). Between wakes a stream costs no statement.
+//! and whether the cross-process listener is away (then it wakes hubs every tick, as nothing
+//! else would). Between wakes nothing reads.
 //!
 //! **Bounds.** At most `max_subscribers` streams per process and `max_per_client` per client
-//! address ([`gazette_domain::live::Slots`]); at most `max_topics` topics per filter; each
-//! stream buffers at most `queue` pages of at most [`PAGE`] entries for its consumer: a consumer
-//! that falls further behind is disconnected (it resumes from its last cursor when it
-//! reconnects), never buffered without limit.
+//! address ([`gazette_domain::live::Slots`]); at most `max_topics` topics per filter; at most
+//! one hub per class (ten in all); each hub keeps its last `queue` batches of at most [`PAGE`]
+//! entries for its streams: a consumer that falls further behind is disconnected (it resumes
+//! from its last cursor when it reconnects), never buffered without limit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,18 +37,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::ChangeCursor;
-use gazette_domain::live::{Refusal, Slots, passes_filter, topic_filter};
+use gazette_domain::live::{ReaderClass, Refusal, Slots, passes_filter, topic_filter};
 use gazette_domain::{Body, CursorKey as _, Viewer};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::changes::{Change, ChangeEntry};
 use crate::{App, AppError, Relations};
 
-/// Entries read from the log at a time (one batch of a stream).
+/// Entries read from the log at a time (one batch).
 pub const PAGE: i32 = 100;
 
-/// How many live streams a process holds and how much each may buffer.
+/// How many live streams a process holds and how much each may fall behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveConfig {
     /// Streams open at once in this process (GraphQL subscriptions and SSE streams together).
@@ -48,8 +57,7 @@ pub struct LiveConfig {
     pub max_per_client: usize,
     /// Topics one filter may name.
     pub max_topics: usize,
-    /// Batches a stream holds for a consumer that has not taken them; one more and it is
-    /// disconnected.
+    /// Batches a stream may leave untaken; one more and it is disconnected.
     pub queue: usize,
     /// How often the due ticker looks whether a scheduled instant has come.
     pub check_every: Duration,
@@ -94,13 +102,23 @@ pub struct LiveBatch {
     /// Topics and authors of the articles upserted.
     pub relations: Arc<Relations>,
     /// Bodies the viewer may read, when asked for.
-    pub bodies: HashMap<Uuid, Body>,
+    pub bodies: Arc<HashMap<Uuid, Body>>,
     /// The instant the entries were judged at.
     pub now: DateTime<Utc>,
 }
 
-/// Live streams of one process: their slots, the due ticker, and the switch that ends them all
-/// at shutdown. Cheap to clone.
+/// A batch as a hub read it, before a stream's filter: with the log position it reached.
+#[derive(Debug)]
+struct HubBatch {
+    batch: LiveBatch,
+    /// The position of each entry (parallel to `batch.entries`).
+    positions: Vec<i64>,
+    /// The position the read reached (at or after the last entry's).
+    reached: i64,
+}
+
+/// Live streams of one process: their slots, hubs, the due ticker, and the switch that ends
+/// them all at shutdown. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Live {
     inner: Arc<LiveInner>,
@@ -111,6 +129,8 @@ struct LiveInner {
     app: App,
     config: LiveConfig,
     slots: Mutex<Slots>,
+    /// The running hubs, at most one per key (so at most ten).
+    hubs: Mutex<HashMap<HubKey, Arc<Hub>>>,
     /// Told when a scheduled instant came, or every tick while other processes' writes may
     /// go unheard.
     due: watch::Sender<()>,
@@ -120,11 +140,50 @@ struct LiveInner {
     closing: watch::Sender<bool>,
 }
 
+/// What one hub reads: the log as one class of reader sees it, with or without bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct HubKey {
+    class: ReaderClass,
+    with_bodies: bool,
+}
+
+/// One reader of the log for every stream of its key.
+#[derive(Debug)]
+struct Hub {
+    batches: broadcast::Sender<Arc<HubBatch>>,
+    /// Where the hub's reads have reached: every entry at or before it has been broadcast.
+    /// Moved before the batch is sent, so a stream that joins and then reads it misses nothing.
+    reached: Mutex<i64>,
+}
+
+impl Hub {
+    fn reached(&self) -> i64 {
+        *self.reached.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reach(&self, position: i64) {
+        let mut reached = self.reached.lock().unwrap_or_else(PoisonError::into_inner);
+        *reached = (*reached).max(position);
+    }
+}
+
 /// One open stream: its batches, in order. Dropping it ends the stream and frees its slot.
 #[derive(Debug)]
 pub struct LiveStream {
-    batches: mpsc::Receiver<LiveBatch>,
     start: String,
+    /// The first batch, read when the stream opened.
+    first: Option<LiveBatch>,
+    /// Reads what the stream's cursor missed, until it reaches `joined_at`.
+    catch_up: Option<Reader>,
+    /// Where the hub stood when this stream joined it.
+    joined_at: i64,
+    /// The hub's batches from the moment this stream joined.
+    batches: broadcast::Receiver<Arc<HubBatch>>,
+    /// Entries at or before this position were sent already.
+    position: i64,
+    /// Topic ids an upsert must carry one of (empty: all).
+    wanted: Vec<Uuid>,
+    closing: watch::Receiver<bool>,
     _slot: Slot,
 }
 
@@ -137,8 +196,91 @@ impl LiveStream {
     /// The next batch; `None` when the stream ended (the process stops, the consumer fell too
     /// far behind, or storage failed: resume from the last cursor).
     pub async fn next(&mut self) -> Option<LiveBatch> {
-        self.batches.recv().await
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        while let Some(reader) = &mut self.catch_up {
+            if *self.closing.borrow() {
+                return None;
+            }
+            if reader.position >= self.joined_at {
+                self.catch_up = None;
+                break;
+            }
+            match reader.read().await {
+                Ok((batch, more)) => {
+                    self.position = self.position.max(reader.position);
+                    if !more {
+                        self.catch_up = None;
+                    }
+                    if let Some(batch) = batch.and_then(|b| keep(&b, &self.wanted, 0)) {
+                        return Some(batch);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "live stream ends: reading the change log failed");
+                    return None;
+                }
+            }
+        }
+        loop {
+            match self.batches.recv().await {
+                Ok(read) => {
+                    let kept = keep(&read, &self.wanted, self.position);
+                    self.position = self.position.max(read.reached);
+                    if kept.is_some() {
+                        return kept;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    tracing::info!("live stream ends: its consumer fell too far behind");
+                    metrics::counter!("gazette_live_slow_consumers_total").increment(1);
+                    return None;
+                }
+                // The hub stopped: storage failed or the process is closing.
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
     }
+}
+
+/// The part of `read` a stream keeps: entries after `after` that pass its topic filter.
+fn keep(read: &HubBatch, wanted: &[Uuid], after: i64) -> Option<LiveBatch> {
+    let entries: Vec<ChangeEntry> = read
+        .batch
+        .entries
+        .iter()
+        .zip(&read.positions)
+        .filter(|(entry, position)| {
+            **position > after && passes_filter(wanted, upsert_topics(entry, &read.batch))
+        })
+        .map(|(entry, _)| entry.clone())
+        .collect();
+    (!entries.is_empty()).then(|| LiveBatch {
+        entries,
+        relations: Arc::clone(&read.batch.relations),
+        bodies: Arc::clone(&read.batch.bodies),
+        now: read.batch.now,
+    })
+}
+
+/// The topics of an upserted article (`None` for a removal: its topics are not told).
+fn upsert_topics<'a>(entry: &ChangeEntry, batch: &'a LiveBatch) -> Option<&'a [Uuid]> {
+    match &entry.change {
+        Change::Upsert(article) => Some(
+            batch
+                .relations
+                .topic_ids
+                .get(&article.id)
+                .map_or(&[][..], Vec::as_slice),
+        ),
+        Change::Remove(_) => None,
+    }
+}
+
+/// The log position a cursor this module made stands for.
+fn position_of(cursor: &str) -> i64 {
+    ChangeCursor::parse_since(Some(cursor)).map_or(0, |c| c.0)
 }
 
 /// A taken slot, given back on drop.
@@ -176,6 +318,10 @@ impl LiveInner {
     fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn hubs(&self) -> std::sync::MutexGuard<'_, HashMap<HubKey, Arc<Hub>>> {
+        self.hubs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Live {
@@ -184,6 +330,7 @@ impl Live {
         Self {
             inner: Arc::new(LiveInner {
                 slots: Mutex::new(Slots::new(config.max_subscribers, config.max_per_client)),
+                hubs: Mutex::new(HashMap::new()),
                 app,
                 config,
                 due: watch::Sender::new(()),
@@ -203,6 +350,11 @@ impl Live {
         self.inner.slots().open()
     }
 
+    /// Readers of the log running now (one per class of reader with a stream open).
+    pub fn hubs(&self) -> usize {
+        self.inner.hubs().len()
+    }
+
     /// Whether `client` could open a stream now (before a WebSocket is upgraded, so a refusal
     /// is an HTTP status; the subscription itself takes the slot).
     pub fn admits(&self, client: IpAddr) -> Result<(), AppError> {
@@ -219,8 +371,8 @@ impl Live {
 
     /// Opens a stream: checks the filter and the cursor (bad input names `topic` or `since`),
     /// takes a slot (refused: [`AppError::RateLimited`] for the address's limit,
-    /// [`AppError::Unavailable`] for the process's), reads what the cursor missed, then follows
-    /// the log.
+    /// [`AppError::Unavailable`] for the process's), joins its class's hub, reads what the
+    /// cursor missed, then follows the hub.
     pub async fn subscribe(&self, request: LiveRequest) -> Result<LiveStream, AppError> {
         let live = &self.inner;
         let slugs = topic_filter(&request.topics, live.config.max_topics)?;
@@ -244,34 +396,78 @@ impl Live {
             }
             found.values().map(|t| t.id).collect()
         };
-        let cursor = match request.since {
-            Some(_) => since.encode(),
-            None => ChangeCursor(store.change_log_head().await?).encode(),
+        let position = match request.since {
+            Some(_) => since.0,
+            None => store.change_log_head().await?,
         };
-        let mut follower = Follower {
+        let key = HubKey {
+            class: ReaderClass::of(&request.viewer),
+            with_bodies: request.with_bodies,
+        };
+        let mut reader = Reader {
             app: live.app.clone(),
             viewer: request.viewer,
-            wanted,
             with_bodies: request.with_bodies,
-            cursor,
+            position,
         };
-        let (sender, batches) = mpsc::channel(live.config.queue.max(1));
-        // Listening before the first read: nothing committed meanwhile goes unnoticed.
+        // Read once before joining: a cursor from elsewhere is refused before the stream
+        // starts, and a hub this stream starts begins where that read ended, on the log. A
+        // batch the hub sends after the join reaches the stream; what it sent before is at or
+        // before `joined_at`, up to which the stream reads on its own (and entries at or
+        // before its own position are skipped), whichever of the two is ahead.
+        let start = ChangeCursor(position).encode();
+        let (first, more) = reader.read().await?;
+        let first = first.and_then(|b| keep(&b, &wanted, 0));
+        // A stream far behind does not start its hub there (the hub would send the backlog to
+        // every stream of the class): a new hub starts at the head of the log.
+        let hub_start = if more {
+            store.change_log_head().await?
+        } else {
+            reader.position
+        };
+        let (batches, joined_at) = self.join(key, hub_start);
+        Ok(LiveStream {
+            start,
+            first,
+            position: reader.position,
+            catch_up: (more || joined_at > reader.position).then_some(reader),
+            joined_at,
+            batches,
+            wanted,
+            closing: live.closing.subscribe(),
+            _slot: slot,
+        })
+    }
+
+    /// Subscribes to the hub of `key`, starting it (reading from `position`) when none runs:
+    /// the hub's batches from now on, and where it stood.
+    fn join(&self, key: HubKey, position: i64) -> (broadcast::Receiver<Arc<HubBatch>>, i64) {
+        let live = &self.inner;
+        let mut hubs = live.hubs();
+        if let Some(hub) = hubs.get(&key) {
+            return (hub.batches.subscribe(), hub.reached());
+        }
+        let (batches, receiver) = broadcast::channel(live.config.queue.max(1));
+        let hub = Arc::new(Hub {
+            batches,
+            reached: Mutex::new(position),
+        });
+        hubs.insert(key, Arc::clone(&hub));
+        drop(hubs);
         let wake = Wake {
             content: live.app.content_signal(),
             due: live.due.subscribe(),
             closing: live.closing.subscribe(),
         };
-        // Read once here: a cursor from elsewhere is refused before the stream starts.
-        let start = follower.cursor.clone();
-        let (first, more) = follower.read().await?;
+        let reader = Reader {
+            app: live.app.clone(),
+            viewer: key.class.viewer(),
+            with_bodies: key.with_bodies,
+            position,
+        };
         self.start_ticker();
-        tokio::spawn(follower.follow(first, more, sender, wake));
-        Ok(LiveStream {
-            batches,
-            start,
-            _slot: slot,
-        })
+        tokio::spawn(run_hub(Arc::clone(live), key, hub, reader, wake));
+        (receiver, position)
     }
 
     /// Starts the due ticker once per process.
@@ -283,7 +479,53 @@ impl Live {
     }
 }
 
-/// Every `check_every`: tells streams when a scheduled publication or an embargo lift came
+/// A hub's life: read what the log holds after its position and broadcast it, on every wake,
+/// until its last stream goes, storage fails or the process stops.
+async fn run_hub(
+    live: Arc<LiveInner>,
+    key: HubKey,
+    hub: Arc<Hub>,
+    mut reader: Reader,
+    mut wake: Wake,
+) {
+    loop {
+        let mut more = true;
+        while more {
+            match reader.read().await {
+                Ok((batch, again)) => {
+                    hub.reach(reader.position);
+                    if let Some(batch) = batch {
+                        // No receiver: the check below ends the hub.
+                        let _ = hub.batches.send(Arc::new(batch));
+                    }
+                    more = again;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "live streams end: reading the change log failed");
+                    live.hubs().remove(&key);
+                    return;
+                }
+            }
+        }
+        {
+            // Under the registry's lock: a stream joins either before this (and is counted)
+            // or after the hub is gone (and starts a new one).
+            let mut hubs = live.hubs();
+            if hub.batches.receiver_count() == 0 {
+                hubs.remove(&key);
+                return;
+            }
+        }
+        tokio::select! {
+            changed = wake.content.changed() => if changed.is_err() { break },
+            changed = wake.due.changed() => if changed.is_err() { break },
+            _ = wake.closing.wait_for(|closing| *closing) => break,
+        }
+    }
+    live.hubs().remove(&key);
+}
+
+/// Every `check_every`: tells hubs when a scheduled publication or an embargo lift came
 /// due since the last look (one indexed read per tick, only while streams are open), and every
 /// tick while the cross-process listener is away or storage fails.
 async fn due_ticker(live: Arc<LiveInner>) {
@@ -314,126 +556,61 @@ async fn due_ticker(live: Arc<LiveInner>) {
     }
 }
 
-/// What wakes a stream's task.
+/// What wakes a hub.
 struct Wake {
     content: watch::Receiver<()>,
     due: watch::Receiver<()>,
     closing: watch::Receiver<bool>,
 }
 
-/// One stream's reader: its viewer, filter and cursor.
-struct Follower {
+/// A reader of the log from a position, as one viewer.
+#[derive(Debug)]
+struct Reader {
     app: App,
     viewer: Viewer,
-    wanted: Vec<Uuid>,
     with_bodies: bool,
-    cursor: String,
+    position: i64,
 }
 
-impl Follower {
-    /// Reads one page after the cursor and moves it: the batch to send (if anything passed the
-    /// filter) and whether more can be read at once.
-    async fn read(&mut self) -> Result<(Option<LiveBatch>, bool), AppError> {
+impl Reader {
+    /// Reads one page after the position and moves it: what was read (if any entry is for
+    /// this viewer) and whether more can be read at once.
+    async fn read(&mut self) -> Result<(Option<HubBatch>, bool), AppError> {
         let now = self.app.now();
+        let cursor = ChangeCursor(self.position).encode();
         let (page, relations) = self
             .app
-            .changes(&self.viewer, Some(self.cursor.as_str()), Some(PAGE), now)
+            .changes(&self.viewer, Some(cursor.as_str()), Some(PAGE), now)
             .await?;
-        self.cursor.clone_from(&page.next_cursor);
-        let entries: Vec<ChangeEntry> = page
-            .entries
-            .into_iter()
-            .filter(|entry| {
-                let topics = match &entry.change {
-                    Change::Upsert(article) => Some(
-                        relations
-                            .topic_ids
-                            .get(&article.id)
-                            .map_or(&[][..], Vec::as_slice),
-                    ),
-                    Change::Remove(_) => None,
-                };
-                passes_filter(&self.wanted, topics)
-            })
-            .collect();
-        if entries.is_empty() {
+        self.position = position_of(&page.next_cursor).max(self.position);
+        if page.entries.is_empty() {
             return Ok((None, page.has_more));
         }
         let bodies = if self.with_bodies {
-            let readable: Vec<Uuid> = entries
-                .iter()
-                .filter_map(|e| match &e.change {
-                    Change::Upsert(a) => {
-                        gazette_domain::syndication::may_read_body(&self.viewer, a, now)
-                            .then_some(a.id)
-                    }
-                    Change::Remove(_) => None,
-                })
+            let readable: Vec<Uuid> = page
+                .upserted()
+                .filter(|a| gazette_domain::syndication::may_read_body(&self.viewer, a, now))
+                .map(|a| a.id)
                 .collect();
             self.app.bodies(&readable).await?
         } else {
             HashMap::new()
         };
-        let batch = LiveBatch {
-            entries,
-            relations: Arc::new(relations),
-            bodies,
-            now,
+        let positions = page
+            .entries
+            .iter()
+            .map(|e| position_of(&e.cursor))
+            .collect();
+        let batch = HubBatch {
+            batch: LiveBatch {
+                entries: page.entries,
+                relations: Arc::new(relations),
+                bodies: Arc::new(bodies),
+                now,
+            },
+            positions,
+            reached: self.position,
         };
         Ok((Some(batch), page.has_more))
-    }
-
-    /// Sends `first`, then reads on each wake until the consumer goes, falls behind, storage
-    /// fails, or the process stops.
-    async fn follow(
-        mut self,
-        first: Option<LiveBatch>,
-        mut more: bool,
-        sender: mpsc::Sender<LiveBatch>,
-        mut wake: Wake,
-    ) {
-        if !send(&sender, first) {
-            return;
-        }
-        loop {
-            while more {
-                match self.read().await {
-                    Ok((batch, again)) => {
-                        if !send(&sender, batch) {
-                            return;
-                        }
-                        more = again;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "live stream ends: reading the change log failed");
-                        return;
-                    }
-                }
-            }
-            tokio::select! {
-                changed = wake.content.changed() => if changed.is_err() { return },
-                changed = wake.due.changed() => if changed.is_err() { return },
-                _ = wake.closing.wait_for(|closing| *closing) => return,
-                () = sender.closed() => return,
-            }
-            more = true;
-        }
-    }
-}
-
-/// Hands `batch` (if any) to the consumer; false when the stream must end (the consumer left,
-/// or holds a full queue: a slow consumer is disconnected, not buffered without limit).
-fn send(sender: &mpsc::Sender<LiveBatch>, batch: Option<LiveBatch>) -> bool {
-    let Some(batch) = batch else {
-        return !sender.is_closed();
-    };
-    match sender.try_send(batch) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            tracing::info!("live stream ends: its consumer fell too far behind");
-            metrics::counter!("gazette_live_slow_consumers_total").increment(1);
-            false
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
 }

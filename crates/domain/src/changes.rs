@@ -466,6 +466,60 @@ mod tests {
     }
 
     #[test]
+    fn viewers_of_one_reader_class_get_the_same_entries_and_bodies() {
+        use crate::live::ReaderClass;
+        let now = at(0);
+        let mut expired = article(ArticleStatus::Published, Some(-10), None);
+        expired.expires_at = Some(at(0));
+        let mut closed = article(ArticleStatus::Published, Some(-10), None);
+        closed.syndication.syndicatable = false;
+        let articles = [
+            article(ArticleStatus::Published, Some(-10), None),
+            article(ArticleStatus::Published, Some(-10), Some(10)),
+            article(ArticleStatus::Scheduled, Some(10), None),
+            article(ArticleStatus::Draft, None, None),
+            article(ArticleStatus::Archived, Some(-10), None),
+            article(ArticleStatus::Killed, Some(-10), None),
+            expired,
+            closed,
+        ];
+        let partner = |sub: &str, scopes: &[&str]| Viewer::Partner {
+            sub: sub.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let viewers = [
+            Viewer::Anonymous,
+            partner("p1", &[]),
+            partner("p2", &["other"]),
+            partner("p3", &[crate::SYNDICATION_SCOPE, "other"]),
+            Viewer::Editor { sub: "e".into() },
+            Viewer::Admin { sub: "a".into() },
+        ];
+        for viewer in &viewers {
+            let class = ReaderClass::of(viewer).viewer();
+            assert_eq!(ReaderClass::of(&class), ReaderClass::of(viewer));
+            for a in &articles {
+                for ever_public in [false, true] {
+                    assert_eq!(
+                        outcome(viewer, Some(a), ever_public, now),
+                        outcome(&class, Some(a), ever_public, now),
+                        "{viewer:?} {a:?}"
+                    );
+                }
+                assert_eq!(
+                    crate::syndication::may_read_body(viewer, a, now),
+                    crate::syndication::may_read_body(&class, a, now),
+                    "{viewer:?} {a:?}"
+                );
+            }
+            assert_eq!(
+                outcome(viewer, None, false, now),
+                outcome(&class, None, false, now)
+            );
+        }
+    }
+
+    #[test]
     fn expired_and_killed_stories_are_removed_with_their_reason() {
         let now = at(0);
         let mut expired = article(ArticleStatus::Published, Some(-10), None);

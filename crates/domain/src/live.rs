@@ -6,7 +6,58 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use crate::{Slug, ValidationError};
+use crate::{SYNDICATION_SCOPE, Slug, ValidationError, Viewer};
+
+/// The part of a viewer that decides what the change log shows them: which articles they may
+/// see ([`Viewer::visibility`]), whether a hidden one is announced ([`Viewer::is_staff`]) and
+/// which bodies they may read ([`crate::syndication::may_read_body`]: admins alone read a
+/// killed story's, partners need the syndication scope). Viewers of one class get the same
+/// `changes` entries, so one reader of the log can serve all their live streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReaderClass {
+    /// No token.
+    Anonymous,
+    /// A partner, with or without the syndication scope.
+    Partner {
+        /// Granted [`SYNDICATION_SCOPE`].
+        syndication: bool,
+    },
+    /// An editor.
+    Editor,
+    /// An administrator.
+    Admin,
+}
+
+impl ReaderClass {
+    /// The class `viewer` belongs to.
+    pub fn of(viewer: &Viewer) -> Self {
+        match viewer {
+            Viewer::Anonymous => Self::Anonymous,
+            Viewer::Partner { .. } => Self::Partner {
+                syndication: viewer.has_scope(SYNDICATION_SCOPE),
+            },
+            Viewer::Editor { .. } => Self::Editor,
+            Viewer::Admin { .. } => Self::Admin,
+        }
+    }
+
+    /// A viewer of this class with no subject: what a shared reader reads the log as.
+    pub fn viewer(self) -> Viewer {
+        match self {
+            Self::Anonymous => Viewer::Anonymous,
+            Self::Partner { syndication } => Viewer::Partner {
+                sub: String::new(),
+                scopes: if syndication {
+                    vec![SYNDICATION_SCOPE.to_owned()]
+                } else {
+                    Vec::new()
+                },
+            },
+            Self::Editor => Viewer::Editor { sub: String::new() },
+            Self::Admin => Viewer::Admin { sub: String::new() },
+        }
+    }
+}
 
 /// Reads a stream's topic filter: at most `max` topic slugs, each well formed; repeats are
 /// dropped. Empty: every topic.

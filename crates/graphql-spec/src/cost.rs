@@ -63,6 +63,12 @@ impl CostMeter {
         self.validated.load(Ordering::Acquire)
     }
 
+    /// Records whether the operation passed validation when something other than
+    /// [`CostLimit`] checked its cost (async-graphql's own limit).
+    pub fn set_validated(&self, validated: bool) {
+        self.validated.store(validated, Ordering::Release);
+    }
+
     fn charge(&self, cost: usize) -> Result<(), LimitExceeded> {
         if cost > self.limit {
             return Err(LimitExceeded::Cost {

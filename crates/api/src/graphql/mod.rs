@@ -149,11 +149,41 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, live::LiveSubs
 /// The schema the server runs, over `state`: the cost limit, the checks async-graphql leaves
 /// out (the schema's [`shape::SchemaShape`] as schema data), and introspection as configured.
 pub fn build_schema(state: AppState) -> GazetteSchema {
+    let limit = state.config().max_query_complexity;
+    finish(
+        schema_builder().extension(cost::CostLimit {
+            default_limit: limit,
+        }),
+        state,
+    )
+}
+
+/// The same schema with async-graphql's own cost limit instead of [`cost::CostLimit`], for a
+/// single operation that registers no persisted query. Any extension sends every field of a
+/// response through the extension chain (a boxed future and two registry lookups per field),
+/// which the cost check, done once at validation, does not need. An operation over the limit
+/// is refused here without its cost: the caller runs it again on [`build_schema`]'s schema
+/// for the coded refusal.
+pub fn build_lean_schema(state: AppState) -> GazetteSchema {
+    let limit = state.config().max_query_complexity;
+    finish(schema_builder().limit_complexity(limit), state)
+}
+
+/// The refusal [`build_lean_schema`]'s schema gives an operation over the cost limit.
+pub(crate) fn over_lean_limit(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && response
+            .errors
+            .iter()
+            .any(|e| e.path.is_empty() && e.message == "Query is too complex.")
+}
+
+fn finish(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, live::LiveSubscription>,
+    state: AppState,
+) -> GazetteSchema {
     let config = state.config().clone();
-    let mut builder = schema_builder()
-        .extension(cost::CostLimit {
-            default_limit: config.max_query_complexity,
-        })
+    let mut builder = builder
         .data(shape::SchemaShape::from_sdl(&schema_sdl()))
         .data(state);
     if !config.graphql.introspection {

@@ -529,6 +529,9 @@ async fn run(
         register,
     } = prepared;
     let operation_name = request.operation_name.clone();
+    // One operation that registers nothing runs on the schema without extensions; its cost
+    // refusal is uncoded, so an operation refused there runs again, rarely, for the coded one.
+    let lean = batch.is_none() && register.is_none();
     let meter = CostMeter::new(http.app.config().max_query_complexity, batch);
     let operation =
         gazette_graphql_spec::operation::executed_operation(&document, operation_name.as_deref());
@@ -539,12 +542,35 @@ async fn run(
         client_ip: caller.ip,
         tags: tags.clone(),
     };
+    let retry = lean.then(|| {
+        let again = Request::new(request.query.clone())
+            .variables(request.variables.clone())
+            .data(context.clone());
+        match operation_name.as_deref() {
+            Some(name) => again.operation_name(name),
+            None => again,
+        }
+    });
     let request = request
         .data(context)
         .data(Loaders::new(http.app.store()))
         .data(meter.clone());
     let started = std::time::Instant::now();
-    let mut response = http.schema.execute(request).await;
+    let mut response = match retry {
+        None => http.schema.execute(request).await,
+        Some(again) => {
+            let response = http.lean.execute(request).await;
+            if crate::graphql::over_lean_limit(&response) {
+                let again = again
+                    .data(Loaders::new(http.app.store()))
+                    .data(meter.clone());
+                http.schema.execute(again).await
+            } else {
+                meter.set_validated(!request_failed(&response));
+                response
+            }
+        }
+    };
     crate::metrics::graphql_operation(
         operation.as_deref(),
         crate::metrics::outcome_of(&response),
@@ -571,6 +597,14 @@ async fn run(
     (response, tags.take())
 }
 
+/// A request error (validation, variable coercion) never reached execution: it has no path
+/// and no data. The spec answers it with 400 and no `data` key.
+fn request_failed(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
 async fn execute(
     http: &HttpState,
     caller: Caller,
@@ -579,12 +613,7 @@ async fn execute(
 ) -> HttpResponse {
     let query = !prepared.is_mutation();
     let (mut response, tags) = run(http, caller, prepared, None).await;
-    // A request error (validation, variable coercion) never reached execution: it has no path
-    // and no data. The spec answers it with 400 and no `data` key.
-    let request_failed = !response.errors.is_empty()
-        && response.data == Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty());
-    if request_failed {
+    if request_failed(&response) {
         return request_errors(media, response.errors, "GRAPHQL_VALIDATION_FAILED");
     }
     // Argument coercion errors come from async-graphql uncoded; every error of ours has a code.

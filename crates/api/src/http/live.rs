@@ -41,7 +41,7 @@ pub struct LiveParams {
     params(LiveParams, ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event received: the stream resumes after it, missing nothing")),
     responses(
         (status = 200, description = "A stream of events: first `ready` (its `id` is where the stream starts), then one `change` per entry `GET /v1/changes` would give this caller (data: a `ChangeEntry`; `id`: its cursor), as they happen; comment lines as heartbeats", content_type = "text/event-stream", body = String),
-        super::problems::LookupProblems,
+        super::problems::StreamProblems,
     ),
 )]
 pub async fn live(

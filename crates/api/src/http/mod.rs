@@ -27,6 +27,7 @@ use axum::{Router, middleware};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::graphql::build_lean_schema;
 use crate::{ApiError, AppState, GazetteSchema, build_schema};
 
 /// What every handler gets: the application state and the schema built over it.
@@ -36,6 +37,9 @@ pub struct HttpState {
     pub app: AppState,
     /// The executable schema.
     pub schema: GazetteSchema,
+    /// The same schema without extensions, for single operations that register nothing
+    /// ([`build_lean_schema`]).
+    pub lean: GazetteSchema,
 }
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
@@ -51,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     let web_example = state.config().web_example;
     let http = HttpState {
         schema: build_schema(state.clone()),
+        lean: build_lean_schema(state.clone()),
         app: state,
     };
     // Long-lived streams: outside the request deadline, the caches and compression.

@@ -92,6 +92,42 @@ pub enum LookupProblems {
     Unavailable(Problem),
 }
 
+/// What a live stream (`GET /v1/live`) can answer instead of its event stream: no 304 (a
+/// stream has no representation to revalidate).
+#[derive(IntoResponses)]
+pub enum StreamProblems {
+    /// The topic filter or the cursor is malformed, or the cursor is from another log.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// The bearer token is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// A topic of the filter does not exist.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// This address holds its most streams at once, or has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The process holds its most streams at once or is stopping, or storage is unavailable.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    Unavailable(Problem),
+}
+
 /// What the view beacon can answer besides its 202.
 #[derive(IntoResponses)]
 pub enum BeaconProblems {
