@@ -6,7 +6,8 @@
 # no storage, HTTP or GraphQL; telemetry (metric names, recorder) knows no HTTP or GraphQL;
 # graphql-spec (document bounds, spec rules) knows GraphQL only, nothing of Gazette; formats
 # (the partner document formats: ninjs, JSON-LD) knows the domain and the use cases' models,
-# no HTTP, GraphQL or storage; api (the adapters) knows no server binary.
+# no HTTP, GraphQL or storage; websub (the WebSub publisher) knows the use cases and an HTTP
+# client, no web framework, GraphQL, storage or api; api (the adapters) knows no server binary.
 set -euo pipefail
 fail=0
 forbid() { # crate, forbidden dependency
@@ -58,7 +59,14 @@ for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-gra
   forbid gazette-formats "$dep"
 done
 for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-formats "$dep"; done
+# The WebSub publisher: the use cases (the change log, the feed URLs) and an HTTP client only.
+for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-graphql-spec \
+  gazette-formats axum async-graphql utoipa; do
+  forbid gazette-websub "$dep"
+done
+for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-websub "$dep"; done
 forbid gazette-api gazette-server
+forbid gazette-api gazette-websub
 forbid gazette-migrations gazette-persistence
 [ "$fail" -eq 0 ] && echo "layers: ok"
 exit "$fail"

@@ -11,8 +11,22 @@ use gazette_domain::{
 use gazette_persistence::ArticleFilter;
 
 mod model;
+mod sitemaps;
 
-pub use model::{Feed, FeedsConfig, Item, ItemTopic, article_url, urn};
+pub use model::{Feed, FeedsConfig, Item, ItemTopic, article_url, page_url, urn};
+pub use sitemaps::{SitemapIndexEntry, SitemapUrl};
+
+/// The extensions of the feed formats (Atom, RSS, JSON Feed), as their URLs end.
+pub const FEED_EXTENSIONS: [&str; 3] = ["atom", "rss", "json"];
+
+/// The URL of a feed under `site`: `/feeds/latest.{extension}`, or
+/// `/feeds/topics/{slug}.{extension}` for a topic's.
+pub fn feed_url(site: &FeedsConfig, topic: Option<&str>, extension: &str) -> String {
+    match topic {
+        None => format!("{}/feeds/latest.{extension}", site.site_url),
+        Some(slug) => format!("{}/feeds/topics/{slug}.{extension}", site.site_url),
+    }
+}
 
 use crate::articles::{Relations, relations};
 use crate::{App, AppError};
@@ -164,10 +178,7 @@ impl App {
             .feed_items(viewer, &filter, content, limit, now)
             .await?
             .items(site);
-        let path = match &topic {
-            None => format!("/feeds/latest.{extension}"),
-            Some(t) => format!("/feeds/topics/{}.{extension}", t.slug),
-        };
+        let self_url = feed_url(site, topic.as_ref().map(|t| t.slug.as_str()), extension);
         let (title, description) = match &topic {
             None => (
                 format!("{}: latest", site.site_name),
@@ -182,17 +193,60 @@ impl App {
                 format!("Stories on {} from {}", t.name.as_str(), site.site_name),
             ),
         };
-        let self_url = format!("{}{path}", site.site_url);
         Ok(Feed {
             id: self_url.clone(),
             title,
             description,
             home_url: site.site_url.clone(),
             self_url,
+            hub: site.websub_hub.clone(),
             language: site.language.clone(),
             updated: items.iter().map(|i| i.updated).max().unwrap_or(now),
             topic: topic.map(|t| t.slug.as_str().to_owned()),
             items,
         })
+    }
+}
+
+impl App {
+    /// The URLs of the feeds a batch of changes (as a reader's live stream gives them) alters,
+    /// in every format: the latest feeds whenever anything changed, and the feeds of each
+    /// changed article's topics (a removed article's topics are read, one statement). A story
+    /// moved out of a topic is not announced on the topic it left: the log names only where
+    /// it is now.
+    pub async fn touched_feeds(
+        &self,
+        site: &FeedsConfig,
+        entries: &[crate::changes::ChangeEntry],
+        relations: &Relations,
+    ) -> Result<std::collections::BTreeSet<String>, AppError> {
+        use crate::changes::Change;
+        let mut topics: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut removed = Vec::new();
+        for entry in entries {
+            match &entry.change {
+                Change::Upsert(article) => {
+                    let (listed, _) = relations.of(article);
+                    topics.extend(listed.into_iter().map(|t| t.slug.as_str().to_owned()));
+                }
+                Change::Remove(_) => removed.push(entry.article_id),
+            }
+        }
+        if !removed.is_empty() {
+            for listed in self.store().topics_of_articles(&removed).await?.values() {
+                topics.extend(listed.iter().map(|t| t.slug.as_str().to_owned()));
+            }
+        }
+        let mut urls = std::collections::BTreeSet::new();
+        if entries.is_empty() {
+            return Ok(urls);
+        }
+        for extension in FEED_EXTENSIONS {
+            urls.insert(feed_url(site, None, extension));
+            for slug in &topics {
+                urls.insert(feed_url(site, Some(slug), extension));
+            }
+        }
+        Ok(urls)
     }
 }

@@ -24,6 +24,11 @@ pub const RATE_LIMIT_FALLBACKS: &str = "gazette_rate_limit_fallbacks_total";
 /// Entries the response cache forgot to stay within its byte bound (hits and misses are
 /// [`CACHE_LOOKUPS`] with `cache="response"`).
 pub const RESPONSE_CACHE_EVICTIONS: &str = "gazette_response_cache_evictions_total";
+/// WebSub hub pings, by `outcome`: `ok`, `retry` (failed, sent again later), `failed` (given
+/// up after the last attempt), `dropped` (a feed URL not queued: the pending set was full).
+pub const WEBSUB_PINGS: &str = "gazette_websub_pings_total";
+/// Feed URLs waiting to be announced to the WebSub hub.
+pub const WEBSUB_PENDING: &str = "gazette_websub_pending";
 
 /// Records one flush of counted views.
 pub fn view_flush(views: i64, elapsed: Duration, written: bool) {

@@ -14,6 +14,27 @@ pub const MAX_FEED_ITEMS: u64 = 100;
 pub const NEWS_SITEMAP_WINDOW: TimeDelta = TimeDelta::days(2);
 /// Most URLs in one news sitemap (Google News' limit).
 pub const NEWS_SITEMAP_MAX_URLS: u64 = 1000;
+/// Most URLs in one page of the archive sitemap, and the default page size (sitemaps.org's
+/// limit per `urlset`).
+pub const MAX_SITEMAP_PAGE_URLS: u64 = 50_000;
+/// Most pages one sitemap index lists (sitemaps.org's limit per `sitemapindex`).
+pub const MAX_SITEMAP_PAGES: u64 = 50_000;
+
+/// The page number of an archive sitemap file name, `articles-{n}.xml` with `n` from 1 to
+/// [`MAX_SITEMAP_PAGES`] written in plain decimal digits without a leading zero; `None` for
+/// any other name (the route answers 404).
+pub fn archive_sitemap_page(file: &str) -> Option<u64> {
+    let digits = file.strip_prefix("articles-")?.strip_suffix(".xml")?;
+    if digits.is_empty()
+        || digits.len() > 5
+        || digits.starts_with('0')
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let page: u64 = digits.parse().ok()?;
+    (page <= MAX_SITEMAP_PAGES).then_some(page)
+}
 
 /// Whether `viewer` gets the full text of `article` at `now` in a syndication context (feeds,
 /// partner reads). The newsroom always does. A partner does when its token carries the
@@ -181,6 +202,26 @@ pub fn feed_limit(field: &str, raw: Option<&str>, default: u64) -> Result<u64, V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archive_sitemap_pages_are_named_by_plain_numbers_in_range() {
+        assert_eq!(archive_sitemap_page("articles-1.xml"), Some(1));
+        assert_eq!(archive_sitemap_page("articles-50000.xml"), Some(50_000));
+        for bad in [
+            "articles-0.xml",
+            "articles-01.xml",
+            "articles-50001.xml",
+            "articles-99999999999999999999.xml",
+            "articles-+1.xml",
+            "articles-.xml",
+            "articles-1.xml.gz",
+            "articles-1",
+            "topics-1.xml",
+            "articles-١.xml",
+        ] {
+            assert_eq!(archive_sitemap_page(bad), None, "{bad}");
+        }
+    }
     use crate::article::tests::article;
     use crate::{ArticleStatus, Syndication};
     use chrono::TimeZone;

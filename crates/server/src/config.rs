@@ -704,6 +704,14 @@ pub struct FeedArgs {
     /// (schema.org `publisher.logo`); left out when unset.
     #[arg(long, env = "GAZETTE_PUBLISHER_LOGO_URL")]
     pub publisher_logo_url: Option<String>,
+    /// Articles in one page of the archive sitemap (`/sitemaps/articles-{n}.xml`), 1 to 50,000.
+    #[arg(long, env = "GAZETTE_SITEMAP_PAGE_SIZE", default_value_t = gazette_api::FeedsConfig::default().sitemap_page_size)]
+    pub sitemap_page_size: u64,
+    /// A WebSub hub (absolute http(s) URL): feeds name it (`Link: rel="hub"`, `atom:link`,
+    /// JSON Feed `hubs`) and every publication, substantive update or removal pings it. Off
+    /// when unset.
+    #[arg(long, env = "GAZETTE_WEBSUB_HUB")]
+    pub websub_hub: Option<String>,
 }
 
 impl Default for FeedArgs {
@@ -715,6 +723,8 @@ impl Default for FeedArgs {
             site_language: defaults.language,
             feed_items: defaults.default_items,
             publisher_logo_url: None,
+            sitemap_page_size: defaults.sitemap_page_size,
+            websub_hub: None,
         }
     }
 }
@@ -730,6 +740,8 @@ impl FeedArgs {
             self.feed_items,
         )
         .and_then(|config| config.with_logo(self.publisher_logo_url.as_deref()))
+        .and_then(|config| config.with_sitemap_page_size(self.sitemap_page_size))
+        .and_then(|config| config.with_websub_hub(self.websub_hub.as_deref()))
         .map_err(|e| format!("feed settings: {e}"))
     }
 }

@@ -33,6 +33,8 @@ pub struct Application {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    /// The WebSub publisher's settings, when a hub is configured (it starts with serving).
+    websub: Option<gazette_websub::WebSubConfig>,
 }
 
 /// What can stop the application from starting.
@@ -72,6 +74,12 @@ impl Application {
         let auth = args.auth.authenticator()?;
         // Checked before the database is touched: bad settings change nothing.
         let feeds = args.feeds.config().map_err(StartError::Config)?;
+        let websub = feeds
+            .websub_hub
+            .as_deref()
+            .map(gazette_websub::WebSubConfig::new)
+            .transpose()
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let serving = args.serving.config().map_err(StartError::Config)?;
         let pool = args
             .pool
@@ -133,6 +141,13 @@ impl Application {
             "delivery settings"
         );
         let api_live = api.live.max_subscribers > 0;
+        if websub.is_some() && !api_live {
+            return Err(StartError::Config(
+                "GAZETTE_WEBSUB_HUB follows the change log as a live stream: \
+                 GAZETTE_LIVE_MAX_SUBSCRIBERS must be at least 1"
+                    .to_owned(),
+            ));
+        }
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
         // Other processes' writes reach this one's response cache and live streams through
@@ -169,6 +184,7 @@ impl Application {
             serving,
             connections: serve::ConnectionStats::default(),
             content_listener,
+            websub,
         })
     }
 
@@ -204,6 +220,21 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let tasks = self.state.views().spawn_tasks();
+        let websub = match self.websub {
+            Some(config) => match gazette_websub::Publisher::start(
+                self.state.app().clone(),
+                self.state.live().clone(),
+                self.state.config().feeds.clone(),
+                config,
+            ) {
+                Ok(publisher) => Some(publisher),
+                Err(error) => {
+                    tracing::error!(%error, "WebSub publisher not started");
+                    None
+                }
+            },
+            None => None,
+        };
         let serving = self.serving;
         let metrics = self.metrics.map(|listener| listener.serve(serving));
         // Live streams never finish by themselves: they end as shutdown begins, so draining
@@ -225,6 +256,9 @@ impl Application {
             metrics.stop().await;
         }
         tasks.shutdown().await;
+        if let Some(publisher) = websub {
+            publisher.stop(std::time::Duration::from_secs(5)).await;
+        }
         if let Some((stop, task)) = self.content_listener {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;

@@ -40,8 +40,9 @@ pub const DB_POOL_MAX: &str = "gazette_db_pool_max_connections";
 /// counted by the use-case layer.
 pub use gazette_app::metrics::{
     CACHE_LOOKUPS, DB_UNAVAILABLE, PERSISTED_QUERIES_EVICTED, RATE_LIMIT_FALLBACKS,
-    RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, cache_lookup,
-    db_unavailable, persisted_queries_evicted, rate_limit_fallback, response_cache_evicted,
+    RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, WEBSUB_PENDING,
+    WEBSUB_PINGS, cache_lookup, db_unavailable, persisted_queries_evicted, rate_limit_fallback,
+    response_cache_evicted,
 };
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
@@ -172,6 +173,14 @@ fn describe() {
     );
     describe_gauge!(RESPONSE_CACHE_BYTES, "Bytes the response cache holds.");
     describe_gauge!(RESPONSE_CACHE_ENTRIES, "Entries the response cache holds.");
+    describe_counter!(
+        WEBSUB_PINGS,
+        "WebSub hub pings, by outcome (ok, retry, failed, dropped)."
+    );
+    describe_gauge!(
+        WEBSUB_PENDING,
+        "Feed URLs waiting to be announced to the WebSub hub."
+    );
 }
 
 /// Whether a recorder is installed; without one, the recordings that would build labels

@@ -77,12 +77,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/search", get(rest::search))
         // Delta sync.
         .route("/v1/changes", get(changes::changes))
-        // Feeds and the news sitemap.
+        // Feeds and the sitemaps.
         .route("/feeds/latest.atom", get(feeds::latest_atom))
         .route("/feeds/latest.rss", get(feeds::latest_rss))
         .route("/feeds/latest.json", get(feeds::latest_json))
         .route("/feeds/topics/{file}", get(feeds::topic))
         .route("/sitemap-news.xml", get(feeds::news_sitemap))
+        .route("/sitemap.xml", get(feeds::sitemap_index))
+        .route("/sitemaps/{file}", get(feeds::archive_sitemap))
         .route("/v1/articles", get(rest::articles::list_articles))
         .route("/v1/articles/{slug}", get(rest::articles::get_article))
         .route("/v1/topics", get(rest::taxonomy::list_topics))

@@ -19,6 +19,10 @@ pub struct FeedsConfig {
     pub default_items: u64,
     /// The publisher's logo (absolute http(s) URL), for structured data; none by default.
     pub logo_url: Option<String>,
+    /// Articles in one page of the archive sitemap (1 to 50,000; 50,000 by default).
+    pub sitemap_page_size: u64,
+    /// The WebSub hub feeds name and publications ping (absolute http(s) URL); none by default.
+    pub websub_hub: Option<String>,
 }
 
 impl Default for FeedsConfig {
@@ -29,6 +33,8 @@ impl Default for FeedsConfig {
             language: "en".to_owned(),
             default_items: gazette_domain::syndication::DEFAULT_FEED_ITEMS,
             logo_url: None,
+            sitemap_page_size: gazette_domain::syndication::MAX_SITEMAP_PAGE_URLS,
+            websub_hub: None,
         }
     }
 }
@@ -76,6 +82,8 @@ impl FeedsConfig {
             language: language.as_str().to_owned(),
             default_items,
             logo_url: None,
+            sitemap_page_size: gazette_domain::syndication::MAX_SITEMAP_PAGE_URLS,
+            websub_hub: None,
         })
     }
 
@@ -83,6 +91,30 @@ impl FeedsConfig {
     pub fn with_logo(mut self, url: Option<&str>) -> Result<Self, ValidationError> {
         self.logo_url = url
             .map(|url| CanonicalUrl::parse_field("publisher logo URL", url.trim()))
+            .transpose()?
+            .map(|url| url.as_str().to_owned());
+        Ok(self)
+    }
+
+    /// These settings with `size` articles a page of the archive sitemap (1 to 50,000).
+    pub fn with_sitemap_page_size(mut self, size: u64) -> Result<Self, ValidationError> {
+        let max = gazette_domain::syndication::MAX_SITEMAP_PAGE_URLS;
+        if !(1..=max).contains(&size) {
+            return Err(ValidationError::new(
+                "sitemap page size",
+                format!("must be from 1 to {max}"),
+            ));
+        }
+        self.sitemap_page_size = size;
+        Ok(self)
+    }
+
+    /// These settings with the WebSub hub at `url` (an absolute http(s) URL), or none.
+    pub fn with_websub_hub(mut self, url: Option<&str>) -> Result<Self, ValidationError> {
+        self.websub_hub = url
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(|url| CanonicalUrl::parse_field("WebSub hub URL", url))
             .transpose()?
             .map(|url| url.as_str().to_owned());
         Ok(self)
@@ -102,6 +134,8 @@ pub struct Feed {
     pub home_url: String,
     /// Where the feed itself is.
     pub self_url: String,
+    /// The WebSub hub that announces the feed's updates, when one is configured.
+    pub hub: Option<String>,
     /// Language tag.
     pub language: String,
     /// The newest item's update, or the request's instant for an empty feed.
@@ -159,13 +193,28 @@ pub fn urn(id: uuid::Uuid) -> String {
 /// carry (a row saved before the limit was aligned with the sitemap's): the documents then
 /// leave that one article out rather than fail for everyone.
 pub fn article_url(site: &FeedsConfig, article: &Article) -> Option<String> {
-    let url = article.canonical_url.as_ref().map_or_else(
-        || format!("{}/articles/{}", site.site_url, article.slug),
-        |url| url.as_str().to_owned(),
+    page_url(
+        site,
+        article.id,
+        article.slug.as_str(),
+        article.canonical_url.as_ref().map(CanonicalUrl::as_str),
+    )
+}
+
+/// [`article_url`] of the article `id` from its slug and canonical URL alone.
+pub fn page_url(
+    site: &FeedsConfig,
+    id: uuid::Uuid,
+    slug: &str,
+    canonical_url: Option<&str>,
+) -> Option<String> {
+    let url = canonical_url.map_or_else(
+        || format!("{}/articles/{slug}", site.site_url),
+        str::to_owned,
     );
     if url.len() > CanonicalUrl::MAX_LEN {
         tracing::warn!(
-            article = %article.id,
+            article = %id,
             bytes = url.len(),
             "article left out of feeds and the sitemap: its URL is longer than they may carry"
         );

@@ -60,10 +60,15 @@ pub fn render(feed: &Feed) -> Result<Vec<u8>, atom_syndication::Error> {
         title: Text::plain(feed.title.as_str()),
         subtitle: Some(Text::plain(feed.description.as_str())),
         updated: feed.updated.fixed_offset(),
-        links: vec![
-            link(&feed.self_url, "self", Some("application/atom+xml")),
-            link(&feed.home_url, "alternate", Some("text/html")),
-        ],
+        // WebSub: the hub, beside the `self` link a subscriber names in its subscription.
+        links: std::iter::once(link(&feed.self_url, "self", Some("application/atom+xml")))
+            .chain(std::iter::once(link(
+                &feed.home_url,
+                "alternate",
+                Some("text/html"),
+            )))
+            .chain(feed.hub.iter().map(|hub| link(hub, "hub", None)))
+            .collect(),
         lang: Some(feed.language.clone()),
         entries,
         ..atom_syndication::Feed::default()

@@ -25,7 +25,18 @@ pub struct JsonFeed<'a> {
     feed_url: &'a str,
     description: &'a str,
     language: &'a str,
+    /// WebSub hubs (JSON Feed 1.1 `hubs`), when one is configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+/// A JSON Feed hub: `{"type": "WebSub", "url": …}`.
+#[derive(Debug, Serialize)]
+pub struct JsonHub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 /// A JSON Feed item. The spec requires `content_html` or `content_text`: an item without full
@@ -64,6 +75,14 @@ impl<'a> From<&'a Feed> for JsonFeed<'a> {
             feed_url: &feed.self_url,
             description: &feed.description,
             language: &feed.language,
+            hubs: feed
+                .hub
+                .iter()
+                .map(|url| JsonHub {
+                    kind: "WebSub",
+                    url,
+                })
+                .collect(),
             items: feed
                 .items
                 .iter()

@@ -1,6 +1,7 @@
 //! Feeds for readers and syndication partners: Atom 1.0, RSS 2.0 and JSON Feed 1.1, overall
 //! (`/feeds/latest.{atom,rss,json}`) and per topic (`/feeds/topics/{slug}.{atom,rss,json}`),
-//! and the Google News sitemap (`/sitemap-news.xml`).
+//! the Google News sitemap (`/sitemap-news.xml`) and the archive sitemap (`/sitemap.xml`, an
+//! index of `/sitemaps/articles-{n}.xml`).
 //!
 //! Storage picks the articles the caller may see (partners never get embargoed ones); the
 //! domain decides, item by item, whether the caller gets the full text or the dek. Errors are
@@ -104,11 +105,31 @@ pub async fn news_sitemap(State(http): State<HttpState>, Caller(viewer): Caller)
     respond(news_sitemap_document(&http, &viewer).await)
 }
 
+/// `GET /sitemap.xml`: the archive sitemap's index, one `<sitemap>` a page of
+/// `/sitemaps/articles-{n}.xml`, each with the latest `lastmod` of its URLs.
+pub async fn sitemap_index(State(http): State<HttpState>) -> Response {
+    respond(sitemap_index_document(&http).await)
+}
+
+/// `GET /sitemaps/articles-{n}.xml`: page `n` (from 1) of the archive sitemap; 404 for any
+/// other name or a page past the end.
+pub async fn archive_sitemap(State(http): State<HttpState>, Path(file): Path<String>) -> Response {
+    let Some(number) = gazette_domain::syndication::archive_sitemap_page(&file) else {
+        return ApiError::NotFound(format!(
+            "sitemap `{file}` (pages are named articles-1.xml, articles-2.xml, …)"
+        ))
+        .into_response();
+    };
+    respond(archive_sitemap_document(&http, number).await)
+}
+
 /// A rendered document with its type and cache tags, or a problem.
 struct Document {
     body: Vec<u8>,
     content_type: &'static str,
     tags: CacheTags,
+    /// `Link` header values (WebSub's `rel="hub"` and `rel="self"`).
+    links: Vec<String>,
 }
 
 fn respond(result: Result<Document, ApiError>) -> Response {
@@ -120,6 +141,11 @@ fn respond(result: Result<Document, ApiError>) -> Response {
                 HeaderValue::from_static(document.content_type),
             );
             document.tags.attach(&mut response);
+            for link in document.links {
+                if let Ok(value) = HeaderValue::from_str(&link) {
+                    response.headers_mut().append(header::LINK, value);
+                }
+            }
             response
         }
         Err(error) => {
@@ -189,10 +215,19 @@ async fn feed(
             json_feed::CONTENT_TYPE,
         ),
     };
+    // WebSub discovery (W3C WebSub §4): the hub and the feed's own URL, as headers too.
+    let links = match &feed.hub {
+        Some(hub) => vec![
+            format!("<{hub}>; rel=\"hub\""),
+            format!("<{}>; rel=\"self\"", feed.self_url),
+        ],
+        None => Vec::new(),
+    };
     Ok(Document {
         body,
         content_type,
         tags,
+        links,
     })
 }
 
@@ -224,5 +259,43 @@ async fn news_sitemap_document(http: &HttpState, viewer: &Viewer) -> Result<Docu
         body,
         content_type: sitemap::CONTENT_TYPE,
         tags,
+        links: Vec::new(),
+    })
+}
+
+async fn sitemap_index_document(http: &HttpState) -> Result<Document, ApiError> {
+    let site = &http.app.config().feeds;
+    let pages = http.app.app().sitemap_index(site, http.app.now()).await?;
+    let body = xml::writable(sitemap::render_index(&pages).map_err(|e| internal(&*e))?);
+    let mut tags = CacheTags::new();
+    tags.list("latest").list("archive");
+    Ok(Document {
+        body,
+        content_type: sitemap::CONTENT_TYPE,
+        tags,
+        links: Vec::new(),
+    })
+}
+
+async fn archive_sitemap_document(http: &HttpState, number: u64) -> Result<Document, ApiError> {
+    let site = &http.app.config().feeds;
+    let urls = http
+        .app
+        .app()
+        .sitemap_page(site, number, http.app.now())
+        .await?;
+    let entries = sitemap::archive_entries(site, &urls);
+    let body = xml::writable(sitemap::render(entries).map_err(|e| internal(&*e))?);
+    // Article tags beyond the header's room are dropped, list tags kept (`cache.rs`).
+    let mut tags = CacheTags::new();
+    tags.list("latest").list("archive");
+    for url in &urls {
+        tags.article(url.article_id);
+    }
+    Ok(Document {
+        body,
+        content_type: sitemap::CONTENT_TYPE,
+        tags,
+        links: Vec::new(),
     })
 }

@@ -52,12 +52,19 @@ pub fn render(feed: &Feed) -> Result<Vec<u8>, rss::Error> {
         language: Some(feed.language.clone()),
         last_build_date: Some(feed.updated.to_rfc2822()),
         atom_ext: Some(AtomExtension {
-            links: vec![Link {
+            // WebSub (`rel="hub"`) beside the self link, in the Atom namespace as for Atom.
+            links: std::iter::once(Link {
                 href: feed.self_url.clone(),
                 rel: "self".to_owned(),
                 mime_type: Some("application/rss+xml".to_owned()),
                 ..Link::default()
-            }],
+            })
+            .chain(feed.hub.iter().map(|hub| Link {
+                href: hub.clone(),
+                rel: "hub".to_owned(),
+                ..Link::default()
+            }))
+            .collect(),
         }),
         items,
         ..Channel::default()

@@ -1,5 +1,6 @@
-//! The Google News sitemap (`urlset` with the `news:` extension), written by `sitemap-rs`,
-//! which also enforces Google's limit of 1,000 news URLs per sitemap.
+//! The Google News sitemap (`urlset` with the `news:` extension) and the archive sitemap (a
+//! `sitemapindex` of plain `urlset` pages), written by `sitemap-rs`, which also enforces the
+//! limits of 1,000 news URLs per sitemap, 50,000 URLs per `urlset` and 50,000 sitemaps per index.
 //!
 //! An article the writer refuses (a URL longer than a sitemap may carry, say) is left out and
 //! logged; the others are still listed. A `urlset` must hold at least one `url`
@@ -11,11 +12,13 @@ use gazette_domain::Article;
 use sitemap_rs::jiff::Timestamp;
 use sitemap_rs::jiff::tz::TimeZone;
 use sitemap_rs::news::{News, Publication};
+use sitemap_rs::sitemap::Sitemap;
+use sitemap_rs::sitemap_index::SitemapIndex;
 use sitemap_rs::url::Url;
 use sitemap_rs::url_set::UrlSet;
 
 use crate::FeedsConfig;
-use gazette_app::feeds::article_url;
+use gazette_app::feeds::{SitemapIndexEntry, SitemapUrl, article_url};
 
 /// `Content-Type` of the sitemap.
 pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
@@ -98,5 +101,55 @@ pub fn plain_entries(site: &FeedsConfig, articles: &[Article]) -> Vec<Url> {
 pub fn render(entries: Vec<Url>) -> Result<Vec<u8>, SitemapError> {
     let mut out = Vec::new();
     UrlSet::new(entries)?.write(&mut out)?;
+    Ok(out)
+}
+
+/// The entries of an archive sitemap page (each logged and left out when it cannot be
+/// written), or the site's home page when there are none (an empty archive's first page).
+pub fn archive_entries(site: &FeedsConfig, urls: &[SitemapUrl]) -> Vec<Url> {
+    let listed: Vec<Url> = urls
+        .iter()
+        .filter_map(|url| {
+            let written = zoned(url.lastmod).and_then(|lastmod| {
+                Ok(Url::new(
+                    url.loc.clone(),
+                    Vec::new(),
+                    Some(lastmod),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )?)
+            });
+            match written {
+                Ok(entry) => Some(entry),
+                Err(error) => {
+                    tracing::warn!(article = %url.article_id, %error, "article left out of the archive sitemap");
+                    None
+                }
+            }
+        })
+        .collect();
+    if listed.is_empty() {
+        plain_entries(site, &[])
+    } else {
+        listed
+    }
+}
+
+/// The archive sitemap's index document.
+pub fn render_index(pages: &[SitemapIndexEntry]) -> Result<Vec<u8>, SitemapError> {
+    let sitemaps = pages
+        .iter()
+        .map(|page| -> Result<Sitemap, SitemapError> {
+            Ok(Sitemap::new(
+                page.loc.clone(),
+                page.lastmod.map(zoned).transpose()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, SitemapError>>()?;
+    let mut out = Vec::new();
+    SitemapIndex::new(sitemaps)?.write(&mut out)?;
     Ok(out)
 }
