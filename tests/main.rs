@@ -45,3 +45,4 @@ mod takedown;
 mod view_guard;
 mod views;
 mod visibility;
+mod webhooks;

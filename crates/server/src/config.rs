@@ -133,6 +133,9 @@ pub struct ServeArgs {
     /// Live updates: the GraphQL subscription and the SSE stream.
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Partner webhooks.
+    #[command(flatten)]
+    pub webhooks: crate::push_config::WebhookArgs,
     /// Where `now` comes from: the system's clock (no flag; tests pass a
     /// [`gazette_app::ManualClock`] and move time instead of waiting).
     #[arg(skip = system_clock())]
@@ -839,6 +842,7 @@ impl ServeArgs {
             web: WebExampleArgs::default(),
             response_cache: ResponseCacheArgs::default(),
             live: LiveArgs::default(),
+            webhooks: crate::push_config::WebhookArgs::default(),
             clock: system_clock(),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod ops;
+pub mod push_config;
 pub mod serve;
 
 use std::future::Future;
@@ -33,6 +34,8 @@ pub struct Application {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    /// The webhook sender, when webhooks are on.
+    push: Option<gazette_push::Push>,
 }
 
 /// What can stop the application from starting.
@@ -123,6 +126,7 @@ impl Application {
             .apply(&mut api)
             .map_err(StartError::Config)?;
         args.live.apply(&mut api).map_err(StartError::Config)?;
+        args.webhooks.apply(&mut api).map_err(StartError::Config)?;
         tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,
@@ -132,13 +136,13 @@ impl Application {
             only_persisted = api.persisted_queries.only_persisted,
             "delivery settings"
         );
-        let api_live = api.live.max_subscribers > 0;
+        let follow_content = api.live.max_subscribers > 0 || api.webhooks.max_per_owner > 0;
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
-        // Other processes' writes reach this one's response cache and live streams through
-        // PostgreSQL's LISTEN/NOTIFY (connected before the first request is served, when it
-        // can be).
-        let content_listener = if state.response_cache().enabled() || api_live {
+        // Other processes' writes reach this one's response cache, live streams and webhook
+        // sender through PostgreSQL's LISTEN/NOTIFY (connected before the first request is
+        // served, when it can be).
+        let content_listener = if state.response_cache().enabled() || follow_content {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             state
                 .app()
@@ -149,6 +153,8 @@ impl Application {
             None
         };
         let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
+        let push = gazette_push::Push::start(state.webhooks().clone())
+            .map_err(|e| StartError::Config(e.to_string()))?;
         tracing::info!(
             request_timeout_ms = args.serving.request_timeout_ms,
             header_timeout_ms = args.serving.header_timeout_ms,
@@ -169,6 +175,7 @@ impl Application {
             serving,
             connections: serve::ConnectionStats::default(),
             content_listener,
+            push,
         })
     }
 
@@ -225,6 +232,9 @@ impl Application {
             metrics.stop().await;
         }
         tasks.shutdown().await;
+        if let Some(push) = self.push {
+            push.stop(std::time::Duration::from_secs(5)).await;
+        }
         if let Some((stop, task)) = self.content_listener {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
