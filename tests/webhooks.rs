@@ -293,8 +293,12 @@ on_both_databases!(
         // The first retry waits at most 5 s (full jitter).
         clock.advance(chrono::Duration::seconds(6));
         receiver.wait_for(2).await;
+        // The log is read in two statements: wait until its delivery row shows the second
+        // attempt's rescheduling too.
         let log = log_when(&app, &agency, &sub_id, |log| {
-            log[0]["attempts"].as_array().unwrap().len() == 2
+            let attempts = log[0]["attempts"].as_array().unwrap();
+            attempts.len() == 2
+                && log[0]["nextAttemptAt"].as_str() > attempts[1]["attemptedAt"].as_str()
         })
         .await;
         let attempted: chrono::DateTime<chrono::Utc> = log[0]["attempts"][1]["attemptedAt"]

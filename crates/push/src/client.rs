@@ -1,36 +1,55 @@
 //! Sending one delivery: the HTTP client, its SSRF guard, and what an answer means.
 //!
-//! The client resolves names itself ([`GuardedResolver`]): every address a name resolves to is
-//! checked ([`gazette_app::webhooks::target::resolve`]) and the connection goes to those
-//! addresses only, so a DNS answer cannot be swapped between the check and the connection.
+//! The client (hyper's, with rustls) resolves names itself ([`GuardedResolver`]): every
+//! address a name resolves to is checked ([`gazette_app::webhooks::target::resolve`]) and the
+//! connection goes to those addresses only, so a DNS answer cannot be swapped between the check and the connection.
 //! A URL naming an IP address is checked before sending (no lookup happens for it). No
 //! redirect is followed (a 3xx is a refusal), no proxy is used, every request has a timeout,
 //! and at most `max_response_bytes` of an answer are read.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use gazette_app::webhooks::{WebhookConfig, target};
+use gazette_domain::ValidationError;
 use gazette_domain::webhooks::AttemptOutcome;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::TokioExecutor;
 use url::Host;
 
 /// Resolves names for the delivery client, refusing names that reach a forbidden address.
-#[derive(Debug)]
-struct GuardedResolver {
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
     allow_hosts: Arc<Vec<String>>,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+type Resolving =
+    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, ValidationError>> + Send>>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = ValidationError;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let allow_hosts = Arc::clone(&self.allow_hosts);
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addresses = target::resolve(&Host::Domain(host.as_str()), 0, &allow_hosts)
-                .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-            Ok(Box::new(addresses.into_iter()) as Addrs)
+            let addresses = target::resolve(&Host::Domain(host.as_str()), 0, &allow_hosts).await?;
+            Ok(addresses.into_iter())
         })
     }
 }
@@ -48,11 +67,14 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
+type Https = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
+
 /// The delivery client.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    client: reqwest::Client,
+    client: Client<Https, Full<Bytes>>,
     allow_hosts: Arc<Vec<String>>,
+    timeout: Duration,
     max_response_bytes: usize,
 }
 
@@ -62,14 +84,11 @@ pub enum ClientError {
     /// The TLS settings.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
-    /// The HTTP client.
-    #[error("HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
 }
 
 impl Sender {
     /// A client for `config`: TLS with the Mozilla roots on the `ring` provider, the guarded
-    /// resolver, no redirects, no proxy, the request timeout.
+    /// resolver, HTTP/1.1, no proxy, no redirects (hyper follows none).
     pub fn new(config: &WebhookConfig) -> Result<Self, ClientError> {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -80,21 +99,24 @@ impl Sender {
         .with_root_certificates(roots)
         .with_no_client_auth();
         let allow_hosts = Arc::new(config.allow_hosts.clone());
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .dns_resolver(GuardedResolver {
-                allow_hosts: Arc::clone(&allow_hosts),
-            })
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
+        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+            allow_hosts: Arc::clone(&allow_hosts),
+        });
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(config.timeout));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(2)
-            .user_agent(concat!("Gazette-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(https);
         Ok(Self {
             client,
             allow_hosts,
+            timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
         })
     }
@@ -130,17 +152,43 @@ impl Sender {
             Ok(signature) => signature,
             Err(e) => return refused(format!("cannot sign: {e}")),
         };
-        let request = self
-            .client
-            .post(url)
+        let request = hyper::Request::post(url.as_str())
             .header("content-type", "application/json")
+            .header(
+                "user-agent",
+                concat!("Gazette-Webhooks/", env!("CARGO_PKG_VERSION")),
+            )
             .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(body.to_owned());
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => {
+            .body(Full::new(Bytes::from(body.to_owned())));
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => return refused(format!("cannot build the request: {e}")),
+        };
+        let answer = tokio::time::timeout(self.timeout, async {
+            let response = self.client.request(request).await?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry_after(v, at));
+            // Read (at most the cap of) the answer so the connection can be used again.
+            let mut body = response.into_body();
+            let mut read = 0_usize;
+            while read < self.max_response_bytes {
+                match body.frame().await {
+                    Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                    _ => break,
+                }
+            }
+            Ok::<_, hyper_util::client::legacy::Error>((status, retry_after))
+        })
+        .await;
+        let (status, retry_after) = match answer {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => {
                 let error = describe(&e);
                 // Refused by the guard: do not retry what can never be sent.
                 let outcome = if error.contains("public addresses only") {
@@ -155,21 +203,15 @@ impl Sender {
                     error: Some(error),
                 };
             }
-        };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, at));
-        // Read (at most the cap of) the answer so the connection can be used again.
-        let mut read = 0_usize;
-        while read < self.max_response_bytes {
-            match response.chunk().await {
-                Ok(Some(chunk)) => read += chunk.len(),
-                _ => break,
+            Err(_) => {
+                return Attempt {
+                    outcome: AttemptOutcome::Retry { retry_after: None },
+                    status: None,
+                    latency: started.elapsed(),
+                    error: Some(format!("timed out after {} ms", self.timeout.as_millis())),
+                };
             }
-        }
+        };
         let outcome = AttemptOutcome::of_status(status, retry_after);
         Attempt {
             error: match outcome {
@@ -186,11 +228,8 @@ impl Sender {
     }
 }
 
-/// The error and its causes, in one line (a timeout says so).
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        return "timed out".to_owned();
-    }
+/// The error and its causes, in one line.
+fn describe(error: &hyper_util::client::legacy::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

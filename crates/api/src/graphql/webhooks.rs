@@ -188,6 +188,8 @@ impl WebhookQuery {
     /// Your webhook subscriptions (an admin: every one), oldest first.
     #[graphql(complexity = "child_complexity * 10 + 1")]
     async fn webhook_subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<WebhookSubscription>> {
+        // Per token subject: no shared cache may keep it.
+        super::tags(ctx).never_store();
         let viewer = &ctx.request_context().viewer;
         let list = ctx.app_state().webhooks().list(viewer).await.gql()?;
         Ok(list.into_iter().map(Into::into).collect())
@@ -202,6 +204,7 @@ impl WebhookQuery {
         subscription_id: ID,
         first: Option<i32>,
     ) -> Result<Vec<WebhookDelivery>> {
+        super::tags(ctx).never_store();
         let viewer = &ctx.request_context().viewer;
         let webhooks = ctx.app_state().webhooks();
         let log = webhooks
