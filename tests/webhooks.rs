@@ -461,3 +461,104 @@ async fn two_processes_on_postgres_never_send_an_attempt_twice() {
     assert!(got.iter().all(|r| verifies(&secret, r)));
     sibling.stop().await;
 }
+
+on_both_databases!(
+    a_rotated_secret_signs_beside_the_new_one_until_its_grace_ends,
+    |db| async move {
+        let receiver = Receiver::start(&[]).await;
+        let clock = ManualClock::new();
+        let app = spawn_hooked(db, Some(clock.clone())).await;
+        let agency = partner(&["syndication"]);
+        let (subscription, old) = subscribe(&app, &agency, json!({ "url": receiver.url() })).await;
+        let rotated = app
+            .gql_ok_as(
+                &agency,
+                "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }",
+                json!({ "id": subscription["id"] }),
+            )
+            .await;
+        let new = rotated["rotateWebhookSecret"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(new, old);
+
+        let id = app.draft("during-the-grace", json!({})).await;
+        app.publish(&id).await;
+        let got = receiver.wait_for(1).await;
+        assert!(
+            verifies(&new, &got[0]) && verifies(&old, &got[0]),
+            "{:?}",
+            got[0]
+        );
+
+        clock.advance(chrono::Duration::hours(25));
+        let id = app.draft("after-the-grace", json!({})).await;
+        app.publish(&id).await;
+        let got = receiver.wait_for(2).await;
+        assert!(verifies(&new, &got[1]));
+        assert!(!verifies(&old, &got[1]), "the old secret no longer signs");
+    }
+);
+
+on_both_databases!(
+    a_subscription_that_keeps_failing_is_paused_and_resumes_where_it_stopped,
+    |db| async move {
+        let receiver = Receiver::start(&[(500, None), (503, None)]).await;
+        let clock = ManualClock::new();
+        let moved = clock.clone();
+        let app = spawn_app_with(db, move |args| {
+            args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
+            args.webhooks.webhook_poll_ms = 20;
+            args.webhooks.webhook_pause_after = 2;
+            args.clock = Arc::new(moved);
+        })
+        .await;
+        let agency = partner(&["syndication"]);
+        let (subscription, secret) =
+            subscribe(&app, &agency, json!({ "url": receiver.url() })).await;
+        let sub_id = subscription["id"].as_str().unwrap().to_owned();
+        let id = app.draft("keeps-failing", json!({})).await;
+        app.publish(&id).await;
+        receiver.wait_for(1).await;
+        log_when(&app, &agency, &sub_id, |log| {
+            log[0]["attempts"].as_array().unwrap().len() == 1
+        })
+        .await;
+        clock.advance(chrono::Duration::seconds(6));
+        receiver.wait_for(2).await;
+        log_when(&app, &agency, &sub_id, |log| {
+            log[0]["attempts"].as_array().unwrap().len() == 2
+        })
+        .await;
+        let listed = app
+            .gql_ok_as(
+                &agency,
+                "{ webhookSubscriptions { status pausedReason } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            listed["webhookSubscriptions"][0]["status"], "PAUSED",
+            "{listed}"
+        );
+        assert!(listed["webhookSubscriptions"][0]["pausedReason"].is_string());
+
+        let resumed = app
+            .gql_ok_as(
+                &agency,
+                "mutation($id: ID!) { updateWebhookSubscription(id: $id, input: { active: true }) { status consecutiveFailures } }",
+                json!({ "id": sub_id }),
+            )
+            .await;
+        assert_eq!(resumed["updateWebhookSubscription"]["status"], "ACTIVE");
+        clock.advance(chrono::Duration::seconds(11));
+        let got = receiver.wait_for(3).await;
+        assert!(verifies(&secret, &got[2]));
+        assert_eq!(got[2].id, got[0].id, "the same message, at last delivered");
+        log_when(&app, &agency, &sub_id, |log| {
+            log[0]["status"] == "DELIVERED"
+        })
+        .await;
+    }
+);

@@ -15,7 +15,7 @@ use gazette_domain::webhooks::{DeliveryStatus, SubscriptionStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    ExprTrait as _, PaginatorTrait, QueryFilter, QueryOrder,
+    ExprTrait as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -357,7 +357,8 @@ impl Store {
     }
 
     /// Claims at most `limit` deliveries due at `now` of active subscriptions, each for one
-    /// attempt until `lease_until`, oldest due first.
+    /// attempt until `lease_until`, oldest due first (one read, and no write, when nothing is
+    /// due).
     pub async fn claim_webhook_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -365,6 +366,18 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<ClaimedWebhookDelivery>, StoreError> {
         let now = storage_precision(now);
+        // One read when nothing is due (the usual case): no write lock taken every poll.
+        let due: Option<Uuid> = del::Entity::find()
+            .select_only()
+            .column(del::Column::Id)
+            .filter(del::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(del::Column::NextAttemptAt.lte(now))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let txn = self.begin_write().await?;
         let backend = txn.get_database_backend();
         let lock = if backend == DbBackend::Postgres {

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use gazette_app::webhooks::Webhooks;
 use tokio::sync::{Notify, watch};
-use uuid::Uuid;
 
 /// Subscriptions read per statement.
 const SUBSCRIPTIONS_PER_READ: u64 = 100;
@@ -39,18 +38,20 @@ pub(crate) async fn run(
 /// One pass over every active subscription behind the log's head; the deliveries written.
 async fn dispatch_all(webhooks: &Webhooks) -> Result<usize, gazette_app::AppError> {
     let now = webhooks.app().now();
+    let mut page = webhooks
+        .active_subscriptions(None, SUBSCRIPTIONS_PER_READ)
+        .await?;
+    if page.is_empty() {
+        // No subscription: one read per wake, nothing more.
+        return Ok(0);
+    }
     let head = webhooks.log_head(now).await?;
     let mut written = 0;
-    let mut after: Option<Uuid> = None;
     loop {
-        let page = webhooks
-            .active_subscriptions(after, SUBSCRIPTIONS_PER_READ)
-            .await?;
-        let Some(last) = page.last() else {
+        let Some(after) = page.last().map(|last| last.id) else {
             return Ok(written);
         };
-        after = Some(last.id);
-        for mut subscription in page {
+        for mut subscription in std::mem::take(&mut page) {
             for _ in 0..PAGES_PER_WAKE {
                 if subscription.cursor >= head {
                     break;
@@ -82,5 +83,8 @@ async fn dispatch_all(webhooks: &Webhooks) -> Result<usize, gazette_app::AppErro
                 subscription.cursor = pending.to;
             }
         }
+        page = webhooks
+            .active_subscriptions(Some(after), SUBSCRIPTIONS_PER_READ)
+            .await?;
     }
 }
