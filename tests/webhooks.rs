@@ -15,8 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gazette_app::ManualClock;
 use gazette_tests::{
-    Db, TestApp, editor, eventually, on_both_databases, partner, spawn_app, spawn_app_with,
-    token_with_scope,
+    Db, TestApp, editor, eventually, on_both_databases, partner, spawn_app_with, token_with_scope,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -156,6 +155,7 @@ fn code(body: &Value) -> &str {
 /// Gazette with webhooks allowed to reach the local receiver, looking for work every 20 ms.
 async fn spawn_hooked(db: Db, clock: Option<ManualClock>) -> TestApp {
     spawn_app_with(db, move |args| {
+        args.webhooks.webhook_max_per_partner = 10;
         args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
         args.webhooks.webhook_poll_ms = 20;
         if let Some(clock) = clock {
@@ -383,7 +383,11 @@ on_both_databases!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_targets_and_callers_are_refused() {
-    let app = spawn_app(Db::Sqlite).await;
+    // Webhooks on, with no allow-list.
+    let app = spawn_app_with(Db::Sqlite, |args| {
+        args.webhooks.webhook_max_per_partner = 10
+    })
+    .await;
     let agency = partner(&["syndication"]);
     for url in [
         "http://example.com/hook",
@@ -429,6 +433,7 @@ async fn two_processes_on_postgres_never_send_an_attempt_twice() {
     let app = spawn_hooked(Db::Postgres, None).await;
     let sibling = app
         .spawn_sibling_with(|args| {
+            args.webhooks.webhook_max_per_partner = 10;
             args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
             args.webhooks.webhook_poll_ms = 20;
         })
@@ -508,6 +513,7 @@ on_both_databases!(
         let clock = ManualClock::new();
         let moved = clock.clone();
         let app = spawn_app_with(db, move |args| {
+            args.webhooks.webhook_max_per_partner = 10;
             args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
             args.webhooks.webhook_poll_ms = 20;
             args.webhooks.webhook_pause_after = 2;
