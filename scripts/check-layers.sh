@@ -67,6 +67,10 @@ done
 for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-websub "$dep"; done
 forbid gazette-api gazette-server
 forbid gazette-api gazette-websub
+# The webhook sender: no server binary; storage through the use cases and persistence's
+# functions only (no SQL of its own), no web framework or GraphQL of its own.
+forbid gazette-push gazette-server
+for dep in sea-orm sqlx axum async-graphql; do forbid_direct gazette-push "$dep"; done
 forbid gazette-migrations gazette-persistence
 [ "$fail" -eq 0 ] && echo "layers: ok"
 exit "$fail"

@@ -47,3 +47,4 @@ mod view_guard;
 mod views;
 mod visibility;
 mod websub;
+mod webhooks;

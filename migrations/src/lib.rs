@@ -18,6 +18,7 @@ mod m20251101_000011_content_notify;
 mod m20251201_000012_persisted_queries;
 mod m20251215_000013_related_keywords_names;
 mod m20260101_000014_takedown;
+mod m20260201_000015_webhooks;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251201_000012_persisted_queries::Migration),
             Box::new(m20251215_000013_related_keywords_names::Migration),
             Box::new(m20260101_000014_takedown::Migration),
+            Box::new(m20260201_000015_webhooks::Migration),
         ]
     }
 }

@@ -46,6 +46,8 @@ pub struct ApiConfig {
     pub response_cache: crate::http::response_cache::ResponseCacheConfig,
     /// Live streams' bounds.
     pub live: gazette_app::live::LiveConfig,
+    /// Partner webhooks' bounds and policies.
+    pub webhooks: gazette_app::webhooks::WebhookConfig,
 }
 
 impl Default for ApiConfig {
@@ -68,6 +70,7 @@ impl Default for ApiConfig {
             web_example: false,
             response_cache: crate::http::response_cache::ResponseCacheConfig::default(),
             live: gazette_app::live::LiveConfig::default(),
+            webhooks: gazette_app::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -143,6 +146,7 @@ struct Inner {
     persisted_queries: crate::persisted::PersistedQueries,
     response_cache: crate::http::response_cache::ResponseCache,
     live: gazette_app::live::Live,
+    webhooks: gazette_app::webhooks::Webhooks,
 }
 
 impl AppState {
@@ -162,6 +166,10 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 live: gazette_app::live::Live::new(app.clone(), config.live),
+                webhooks: gazette_app::webhooks::Webhooks::new(
+                    app.clone(),
+                    config.webhooks.clone(),
+                ),
                 app,
                 rate_limits: crate::http::limits::RateLimits::new(&config.rate_limits),
                 persisted_queries: crate::persisted::PersistedQueries::new(
@@ -194,6 +202,11 @@ impl AppState {
     /// Live streams (the GraphQL subscription and `GET /v1/live`).
     pub fn live(&self) -> &gazette_app::live::Live {
         &self.inner.live
+    }
+
+    /// Partner webhooks.
+    pub fn webhooks(&self) -> &gazette_app::webhooks::Webhooks {
+        &self.inner.webhooks
     }
 
     /// The public response cache.

@@ -26,6 +26,7 @@ pub mod tags;
 pub mod taxonomy;
 pub mod trending;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

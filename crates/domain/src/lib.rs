@@ -19,6 +19,7 @@ pub mod time;
 pub mod trending;
 pub mod values;
 pub mod visibility;
+pub mod webhooks;
 
 #[cfg(test)]
 mod pattern_tests;

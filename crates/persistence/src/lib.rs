@@ -22,6 +22,7 @@ mod store;
 mod stored;
 mod taxonomy;
 mod views;
+pub mod webhooks;
 
 pub use articles::{ArticleFilter, Page};
 pub use changes::CHANGE_LOG_LOCK_KEY;

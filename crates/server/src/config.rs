@@ -133,6 +133,9 @@ pub struct ServeArgs {
     /// Live updates: the GraphQL subscription and the SSE stream.
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Partner webhooks.
+    #[command(flatten)]
+    pub webhooks: crate::push_config::WebhookArgs,
     /// Where `now` comes from: the system's clock (no flag; tests pass a
     /// [`gazette_app::ManualClock`] and move time instead of waiting).
     #[arg(skip = system_clock())]
@@ -851,6 +854,12 @@ impl ServeArgs {
             web: WebExampleArgs::default(),
             response_cache: ResponseCacheArgs::default(),
             live: LiveArgs::default(),
+            // Off: the sender's polls would show in the tests that count statements; the
+            // webhook tests turn it on.
+            webhooks: crate::push_config::WebhookArgs {
+                webhook_max_per_partner: 0,
+                ..crate::push_config::WebhookArgs::default()
+            },
             clock: system_clock(),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod ops;
+pub mod push_config;
 pub mod serve;
 
 use std::future::Future;
@@ -35,6 +36,8 @@ pub struct Application {
     )>,
     /// The WebSub publisher's settings, when a hub is configured (it starts with serving).
     websub: Option<gazette_websub::WebSubConfig>,
+    /// The webhook sender, when webhooks are on.
+    push: Option<gazette_push::Push>,
 }
 
 /// What can stop the application from starting.
@@ -131,6 +134,7 @@ impl Application {
             .apply(&mut api)
             .map_err(StartError::Config)?;
         args.live.apply(&mut api).map_err(StartError::Config)?;
+        args.webhooks.apply(&mut api).map_err(StartError::Config)?;
         tracing::info!(limits = ?api.graphql, "GraphQL document limits");
         tracing::info!(
             cors = ?api.cors_origins,
@@ -148,12 +152,13 @@ impl Application {
                     .to_owned(),
             ));
         }
+        let follow_content = api_live || api.webhooks.max_per_owner > 0;
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
         let router = gazette_api::router(state.clone());
-        // Other processes' writes reach this one's response cache and live streams through
-        // PostgreSQL's LISTEN/NOTIFY (connected before the first request is served, when it
-        // can be).
-        let content_listener = if state.response_cache().enabled() || api_live {
+        // Other processes' writes reach this one's response cache, live streams and webhook
+        // sender through PostgreSQL's LISTEN/NOTIFY (connected before the first request is
+        // served, when it can be).
+        let content_listener = if state.response_cache().enabled() || follow_content {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             state
                 .app()
@@ -164,6 +169,8 @@ impl Application {
             None
         };
         let metrics = ops::MetricsListener::bind(&args.ops, &state).await?;
+        let push = gazette_push::Push::start(state.webhooks().clone())
+            .map_err(|e| StartError::Config(e.to_string()))?;
         tracing::info!(
             request_timeout_ms = args.serving.request_timeout_ms,
             header_timeout_ms = args.serving.header_timeout_ms,
@@ -185,6 +192,7 @@ impl Application {
             connections: serve::ConnectionStats::default(),
             content_listener,
             websub,
+            push,
         })
     }
 
@@ -258,6 +266,9 @@ impl Application {
         tasks.shutdown().await;
         if let Some(publisher) = websub {
             publisher.stop(std::time::Duration::from_secs(5)).await;
+        }
+        if let Some(push) = self.push {
+            push.stop(std::time::Duration::from_secs(5)).await;
         }
         if let Some((stop, task)) = self.content_listener {
             let _ = stop.send(true);

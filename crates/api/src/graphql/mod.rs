@@ -11,6 +11,7 @@ mod pagination;
 mod search;
 mod taxonomy;
 mod trending;
+mod webhooks;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
@@ -37,12 +38,17 @@ pub struct QueryRoot(
     trending::TrendingQuery,
     search::SearchQueryRoot,
     changes::ChangesQuery,
+    webhooks::WebhookQuery,
 );
 
 /// The root of every write.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(editorial::EditorialMutation, trending::ViewMutation);
+pub struct MutationRoot(
+    editorial::EditorialMutation,
+    trending::ViewMutation,
+    webhooks::WebhookMutation,
+);
 
 /// Gazette's executable schema.
 pub type GazetteSchema = Schema<QueryRoot, MutationRoot, live::LiveSubscription>;

@@ -289,3 +289,30 @@ fn article_json<'a>(
         body_html: body.map(Body::to_html),
     }
 }
+
+/// A webhook's JSON body: its event `type` and the instant it was judged at, then the entry
+/// exactly as `/v1/changes` gives it to the subscription's owner.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    entry: EntryJson<'a>,
+}
+
+/// The body of the webhook delivering `entry` (of kind `kind`, judged at `now`).
+pub fn webhook_payload(
+    kind: gazette_domain::webhooks::EventKind,
+    entry: &ChangeEntry,
+    relations: &Relations,
+    bodies: &HashMap<Uuid, Body>,
+    now: DateTime<Utc>,
+) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&WebhookJson {
+        kind: kind.as_str(),
+        occurred_at: now,
+        entry: entry_json(entry, relations, bodies, now),
+    })
+}

@@ -18,6 +18,7 @@ pub mod response_cache;
 pub mod rest;
 mod scrape;
 
+pub use changes::webhook_payload;
 pub use scrape::metrics_router;
 pub mod web_example;
 

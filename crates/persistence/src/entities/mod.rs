@@ -15,3 +15,6 @@ pub mod persisted_queries;
 pub mod slug_redirects;
 pub mod topics;
 pub mod trending_state;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhook_subscriptions;
