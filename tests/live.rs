@@ -290,7 +290,7 @@ on_both_databases!(
 async fn a_websocket_with_a_bad_token_is_closed_and_a_good_one_sees_as_its_caller() {
     let app = spawn_seeded_app(Db::Sqlite, 0).await;
     let (mut ws, answer) = Ws::connect(&app, json!({ "token": "not-a-jwt" })).await;
-    assert_eq!(answer, "close:1002", "a bad token is refused");
+    assert_eq!(answer, "close:4403", "a bad token is refused as Forbidden");
     drop(ws.socket.close(None).await);
 
     // A partner sees an embargoed story only when the embargo lifts; an editor sees drafts'
