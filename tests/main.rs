@@ -9,6 +9,7 @@ mod browser;
 mod buried;
 mod cache_safety;
 mod change_privacy;
+mod cdn_purge;
 mod changes;
 mod clock;
 mod connections;
