@@ -21,9 +21,12 @@ const LIMIT: Duration = Duration::from_secs(20);
 const KILL: &str =
     "mutation($id: ID!) { killArticle(id: $id, reason: \"Court order\") { status } }";
 
-/// The purges a fake Fastly received: the `Fastly-Key` and the `Surrogate-Key` tags of each.
+/// One purge: its `Fastly-Key` and its `Surrogate-Key` tags.
+type Purge = (String, Vec<String>);
+
+/// The purges a fake Fastly received.
 #[derive(Clone, Default)]
-struct Fastly(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Fastly(Arc<Mutex<Vec<Purge>>>);
 
 impl Fastly {
     async fn start() -> (Self, String) {
@@ -83,7 +86,9 @@ async fn publications_and_kills_purge_their_cache_tags_from_the_cdn() {
     })
     .await;
     app.as_editor(
-        &format!("mutation {{ createTopic(input: {{ slug: \"{TOPIC}\", name: \"Harbour\" }}) {{ id }} }}"),
+        &format!(
+            "mutation {{ createTopic(input: {{ slug: \"{TOPIC}\", name: \"Harbour\" }}) {{ id }} }}"
+        ),
         json!({}),
     )
     .await;

@@ -140,7 +140,11 @@ pub fn purge_tags(entries: &[ChangeEntry], relations: &Relations) -> BTreeSet<St
 }
 
 /// The headers and body of one purge of `tags`.
-fn purge_request(kind: CdnKind, token: &str, tags: &[String]) -> (Vec<(&'static str, String)>, Bytes) {
+fn purge_request(
+    kind: CdnKind,
+    token: &str,
+    tags: &[String],
+) -> (Vec<(&'static str, String)>, Bytes) {
     match kind {
         CdnKind::Fastly => (
             vec![
@@ -257,7 +261,10 @@ mod tests {
         assert!(body.is_empty());
         assert!(headers.contains(&("fastly-key", "f-key".to_owned())));
         assert!(headers.contains(&("surrogate-key", "topic:t0 topic:t1 topic:t2".to_owned())));
-        assert!(!format!("{config:?}").contains("f-key"), "token kept out of logs");
+        assert!(
+            !format!("{config:?}").contains("f-key"),
+            "token kept out of logs"
+        );
     }
 
     #[test]
@@ -284,8 +291,13 @@ mod tests {
         }
         // Plain http only for an allow-listed host (the tests' fake CDN).
         assert!(
-            CdnConfig::new("fastly", "http://127.0.0.1:9/purge", "k", &["127.0.0.1".to_owned()])
-                .is_ok()
+            CdnConfig::new(
+                "fastly",
+                "http://127.0.0.1:9/purge",
+                "k",
+                &["127.0.0.1".to_owned()]
+            )
+            .is_ok()
         );
     }
 }

@@ -92,10 +92,8 @@ impl Poster {
         headers: &[(&str, String)],
         body: Bytes,
     ) -> Result<(), String> {
-        let mut request = hyper::Request::post(url).header(
-            "user-agent",
-            concat!("Gazette/", env!("CARGO_PKG_VERSION")),
-        );
+        let mut request = hyper::Request::post(url)
+            .header("user-agent", concat!("Gazette/", env!("CARGO_PKG_VERSION")));
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }

@@ -35,9 +35,11 @@ impl CdnArgs {
         let (url, token) = (set(&self.cdn_purge_url), set(&self.cdn_purge_token));
         let Some(kind) = set(&self.cdn_purge) else {
             if url.is_some() || token.is_some() {
-                return Err("GAZETTE_CDN_PURGE_URL or GAZETTE_CDN_PURGE_TOKEN is set but \
+                return Err(
+                    "GAZETTE_CDN_PURGE_URL or GAZETTE_CDN_PURGE_TOKEN is set but \
                      GAZETTE_CDN_PURGE is not: set it to `fastly` or `cloudflare`"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             return Ok(None);
         };
@@ -65,12 +67,22 @@ mod tests {
             cdn_purge_url: Some("https://api.fastly.com/service/s/purge".to_owned()),
             ..CdnArgs::default()
         };
-        assert!(url_only.config().unwrap_err().contains("GAZETTE_CDN_PURGE is not"));
+        assert!(
+            url_only
+                .config()
+                .unwrap_err()
+                .contains("GAZETTE_CDN_PURGE is not")
+        );
         let no_token = CdnArgs {
             cdn_purge: Some("fastly".to_owned()),
             ..url_only.clone()
         };
-        assert!(no_token.config().unwrap_err().contains("GAZETTE_CDN_PURGE_TOKEN"));
+        assert!(
+            no_token
+                .config()
+                .unwrap_err()
+                .contains("GAZETTE_CDN_PURGE_TOKEN")
+        );
         let complete = CdnArgs {
             cdn_purge_token: Some("key".to_owned()),
             ..no_token

@@ -253,15 +253,13 @@ impl Application {
             None => None,
         };
         let cdn = match self.cdn {
-            Some(config) => {
-                match gazette_outbound::cdn::start(self.state.live().clone(), config) {
-                    Ok(purger) => Some(purger),
-                    Err(error) => {
-                        tracing::error!(%error, "CDN purger not started");
-                        None
-                    }
+            Some(config) => match gazette_outbound::cdn::start(self.state.live().clone(), config) {
+                Ok(purger) => Some(purger),
+                Err(error) => {
+                    tracing::error!(%error, "CDN purger not started");
+                    None
                 }
-            }
+            },
             None => None,
         };
         let serving = self.serving;

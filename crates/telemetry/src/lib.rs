@@ -39,10 +39,10 @@ pub const DB_POOL_MAX: &str = "gazette_db_pool_max_connections";
 /// lookups (by `cache`: `related`, `trending`, `persisted_query`, and `result`: `hit`, `miss`):
 /// counted by the use-case layer.
 pub use gazette_app::metrics::{
-    CACHE_LOOKUPS, CDN_PENDING, CDN_PURGES, DB_UNAVAILABLE, PERSISTED_QUERIES_EVICTED, RATE_LIMIT_FALLBACKS,
-    RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, WEBSUB_PENDING,
-    WEBSUB_PINGS, cache_lookup, db_unavailable, persisted_queries_evicted, rate_limit_fallback,
-    response_cache_evicted,
+    CACHE_LOOKUPS, CDN_PENDING, CDN_PURGES, DB_UNAVAILABLE, PERSISTED_QUERIES_EVICTED,
+    RATE_LIMIT_FALLBACKS, RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS,
+    VIEW_FLUSHES, WEBSUB_PENDING, WEBSUB_PINGS, cache_lookup, db_unavailable,
+    persisted_queries_evicted, rate_limit_fallback, response_cache_evicted,
 };
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
