@@ -1,5 +1,6 @@
 //! CDN purges (issue 20): with `GAZETTE_CDN_PURGE` set, a publication purges the article's tag
-//! and the lists that now show it, and a kill purges the article's tag, in the background. The
+//! and the lists that now show it, and a kill or an expiry coming due purges the article's
+//! tag, in the background. The
 //! CDN is a small axum server on 127.0.0.1 (allow-listed for plain http) that records each
 //! purge; the tags purged are checked against the tags real responses carry. The Cloudflare
 //! request shape is a unit test of `gazette-outbound`.
@@ -11,6 +12,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use gazette_app::{Clock as _, ManualClock};
 use gazette_server::cdn_config::CdnArgs;
 use gazette_tests::{Db, TestApp, eventually, header_text, spawn_app_with};
 use serde_json::json;
@@ -74,9 +76,12 @@ async fn response_tags(app: &TestApp, path: &str) -> BTreeSet<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn publications_and_kills_purge_their_cache_tags_from_the_cdn() {
+async fn publications_kills_and_expiries_purge_their_cache_tags_from_the_cdn() {
     let (cdn, url) = Fastly::start().await;
+    let clock = ManualClock::new();
+    let shared = clock.clone();
     let app = spawn_app_with(Db::Sqlite, move |args| {
+        args.clock = Arc::new(shared);
         args.cdn = CdnArgs {
             cdn_purge: Some("fastly".to_owned()),
             cdn_purge_url: Some(url),
@@ -137,6 +142,29 @@ async fn publications_and_kills_purge_their_cache_tags_from_the_cdn() {
     let after_kill = cdn.clone();
     eventually("the kill purged", LIMIT, || {
         after_kill.tags().contains(&article) && after_kill.tags().contains("list:latest")
+    })
+    .await;
+
+    // An expiry leaves it when its instant comes (the clock moves; nobody writes).
+    let expires = clock.now() + chrono::Duration::hours(1);
+    let expiring = app
+        .draft(
+            "cdn-expiring",
+            json!({ "primaryTopic": TOPIC, "expiresAt": expires.to_rfc3339() }),
+        )
+        .await;
+    app.publish(&expiring).await;
+    let expiring = format!("article:{expiring}");
+    let published = cdn.clone();
+    eventually("the expiring story's publication purged", LIMIT, || {
+        published.tags().contains(&expiring)
+    })
+    .await;
+    cdn.0.lock().unwrap().clear();
+    clock.advance(chrono::Duration::hours(2));
+    let expired = cdn.clone();
+    eventually("the expiry purged", LIMIT, || {
+        expired.tags().contains(&expiring)
     })
     .await;
     app.stop().await;
