@@ -42,13 +42,14 @@ pub fn connector<R>(resolver: R, connect_timeout: Duration) -> Result<Https<R>, 
         .wrap_connector(http))
 }
 
-/// A client over `connector`, keeping at most two idle connections per host for 30 s.
-pub fn client<R>(connector: Https<R>) -> Client<Https<R>, Full<Bytes>>
+/// A client over `connector`, keeping at most `max_idle_per_host` idle connections per host
+/// for 30 s.
+pub fn client<R>(connector: Https<R>, max_idle_per_host: usize) -> Client<Https<R>, Full<Bytes>>
 where
     Https<R>: Connect + Clone + Send + Sync + 'static,
 {
     Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(2)
+        .pool_max_idle_per_host(max_idle_per_host)
         .pool_idle_timeout(Duration::from_secs(30))
         .build(connector)
 }
@@ -79,7 +80,8 @@ impl Poster {
     pub fn new(timeout: Duration) -> Result<Self, TlsError> {
         let resolver = hyper_util::client::legacy::connect::dns::GaiResolver::new();
         Ok(Self {
-            client: client(connector(resolver, timeout)?),
+            // Few requests, mostly one at a time.
+            client: client(connector(resolver, timeout)?, 2),
             timeout,
         })
     }
