@@ -6,8 +6,9 @@
 # no storage, HTTP or GraphQL; telemetry (metric names, recorder) knows no HTTP or GraphQL;
 # graphql-spec (document bounds, spec rules) knows GraphQL only, nothing of Gazette; formats
 # (the partner document formats: ninjs, JSON-LD) knows the domain and the use cases' models,
-# no HTTP, GraphQL or storage; websub (the WebSub publisher) knows the use cases and an HTTP
-# client, no web framework, GraphQL, storage or api; api (the adapters) knows no server binary.
+# no HTTP, GraphQL or storage; outbound (the TLS client, the WebSub publisher, the CDN purger)
+# knows the use cases and an HTTP client, no web framework, GraphQL, storage or api; api (the
+# adapters) knows no server binary.
 set -euo pipefail
 fail=0
 forbid() { # crate, forbidden dependency
@@ -59,14 +60,15 @@ for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-gra
   forbid gazette-formats "$dep"
 done
 for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-formats "$dep"; done
-# The WebSub publisher: the use cases (the change log, the feed URLs) and an HTTP client only.
+# Outbound HTTP (the TLS client, the WebSub publisher, the CDN purger): the use cases (the
+# change log, the feed URLs, the cache tags) and an HTTP client only.
 for dep in gazette-api gazette-server gazette-auth gazette-telemetry gazette-graphql-spec \
-  gazette-formats axum async-graphql utoipa; do
-  forbid gazette-websub "$dep"
+  gazette-formats gazette-push axum async-graphql utoipa reqwest; do
+  forbid gazette-outbound "$dep"
 done
-for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-websub "$dep"; done
+for dep in gazette-persistence sea-orm sqlx; do forbid_direct gazette-outbound "$dep"; done
 forbid gazette-api gazette-server
-forbid gazette-api gazette-websub
+forbid gazette-api gazette-outbound
 # The webhook sender: no server binary; storage through the use cases and persistence's
 # functions only (no SQL of its own), no web framework or GraphQL of its own.
 forbid gazette-push gazette-server

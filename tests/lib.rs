@@ -18,6 +18,15 @@ pub const TEST_ISSUER: &str = gazette_server::config::TEST_JWT_ISSUER;
 /// The `aud` every test server expects.
 pub const TEST_AUDIENCE: &str = gazette_server::config::TEST_JWT_AUDIENCE;
 
+/// The text of header `name` of a request a test's receiver got (empty when absent or not text).
+pub fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()

@@ -8,6 +8,7 @@ mod bounds;
 mod browser;
 mod buried;
 mod cache_safety;
+mod cdn_purge;
 mod change_privacy;
 mod changes;
 mod clock;

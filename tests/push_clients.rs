@@ -175,13 +175,7 @@ async fn hook(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| gazette_tests::header_text(&headers, name);
     let mut inbox = inbox.lock().unwrap();
     inbox.got.push(Received {
         id: header("webhook-id"),

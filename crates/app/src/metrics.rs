@@ -29,6 +29,12 @@ pub const RESPONSE_CACHE_EVICTIONS: &str = "gazette_response_cache_evictions_tot
 pub const WEBSUB_PINGS: &str = "gazette_websub_pings_total";
 /// Feed URLs waiting to be announced to the WebSub hub.
 pub const WEBSUB_PENDING: &str = "gazette_websub_pending";
+/// CDN purges, by `outcome`, one per cache tag: `ok` (purged), `retry` (its request failed, sent
+/// again later), `failed` (given up after the last attempt), `dropped` (not queued: the
+/// pending set was full).
+pub const CDN_PURGES: &str = "gazette_cdn_purges_total";
+/// Cache tags waiting to be purged from the CDN.
+pub const CDN_PENDING: &str = "gazette_cdn_pending";
 
 /// Records one flush of counted views.
 pub fn view_flush(views: i64, elapsed: Duration, written: bool) {

@@ -19,11 +19,10 @@ use chrono::{DateTime, Utc};
 use gazette_app::webhooks::{WebhookConfig, target};
 use gazette_domain::ValidationError;
 use gazette_domain::webhooks::AttemptOutcome;
+use gazette_outbound::http::{Https, TlsError, describe};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
-use hyper_util::rt::TokioExecutor;
 use url::Host;
 
 /// Resolves names for the delivery client, refusing names that reach a forbidden address.
@@ -67,12 +66,10 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
-
 /// The delivery client.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    client: Client<Https, Full<Bytes>>,
+    client: Client<Https<GuardedResolver>, Full<Bytes>>,
     allow_hosts: Arc<Vec<String>>,
     timeout: Duration,
     max_response_bytes: usize,
@@ -83,39 +80,25 @@ pub struct Sender {
 pub enum ClientError {
     /// The TLS settings.
     #[error("TLS: {0}")]
-    Tls(#[from] rustls::Error),
+    Tls(#[from] TlsError),
 }
 
 impl Sender {
-    /// A client for `config`: TLS with the Mozilla roots on the `ring` provider, the guarded
-    /// resolver, HTTP/1.1, no proxy, no redirects (hyper follows none).
+    /// A client for `config`: the workspace's TLS client ([`gazette_outbound::http`]: the
+    /// Mozilla roots on the `ring` provider, HTTP/1.1, no proxy, no redirects) over the guarded
+    /// resolver.
     pub fn new(config: &WebhookConfig) -> Result<Self, ClientError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
         let allow_hosts = Arc::new(config.allow_hosts.clone());
-        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+        let resolver = GuardedResolver {
             allow_hosts: Arc::clone(&allow_hosts),
-        });
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(config.timeout));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        };
         // A burst of one subscription's deliveries opens several connections to its host at
         // once; keeping a few of them for the next burst spares a partner the handshakes (the
         // push bench saw one new connection per two to four requests with 2).
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(8)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+        let client = gazette_outbound::http::client(
+            gazette_outbound::http::connector(resolver, config.timeout)?,
+            8,
+        );
         Ok(Self {
             client,
             allow_hosts,
@@ -229,18 +212,6 @@ impl Sender {
             latency: started.elapsed(),
         }
     }
-}
-
-/// The error and its causes, in one line.
-fn describe(error: &hyper_util::client::legacy::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A `Retry-After` value (seconds, or an HTTP date) as a wait from `now`.

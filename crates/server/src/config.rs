@@ -136,6 +136,9 @@ pub struct ServeArgs {
     /// Partner webhooks.
     #[command(flatten)]
     pub webhooks: crate::push_config::WebhookArgs,
+    /// CDN purges by cache tag.
+    #[command(flatten)]
+    pub cdn: crate::cdn_config::CdnArgs,
     /// Where `now` comes from: the system's clock (no flag; tests pass a
     /// [`gazette_app::ManualClock`] and move time instead of waiting).
     #[arg(skip = system_clock())]
@@ -860,6 +863,7 @@ impl ServeArgs {
                 webhook_max_per_partner: 0,
                 ..crate::push_config::WebhookArgs::default()
             },
+            cdn: crate::cdn_config::CdnArgs::default(),
             clock: system_clock(),
         }
     }

@@ -1,6 +1,7 @@
 //! The `gazette` binary's wiring: configuration, the application, graceful shutdown.
 //! Tests build the same [`Application`] the binary runs.
 
+pub mod cdn_config;
 pub mod config;
 pub mod ops;
 pub mod push_config;
@@ -35,7 +36,9 @@ pub struct Application {
         tokio::task::JoinHandle<()>,
     )>,
     /// The WebSub publisher's settings, when a hub is configured (it starts with serving).
-    websub: Option<gazette_websub::WebSubConfig>,
+    websub: Option<gazette_outbound::websub::WebSubConfig>,
+    /// The CDN purger's settings, when `GAZETTE_CDN_PURGE` is set (it starts with serving).
+    cdn: Option<gazette_outbound::cdn::CdnConfig>,
     /// The webhook sender, when webhooks are on.
     push: Option<gazette_push::Push>,
 }
@@ -80,9 +83,10 @@ impl Application {
         let websub = feeds
             .websub_hub
             .as_deref()
-            .map(gazette_websub::WebSubConfig::new)
+            .map(gazette_outbound::websub::WebSubConfig::new)
             .transpose()
             .map_err(|e| StartError::Config(e.to_string()))?;
+        let cdn = args.cdn.config().map_err(StartError::Config)?;
         let serving = args.serving.config().map_err(StartError::Config)?;
         let pool = args
             .pool
@@ -145,12 +149,16 @@ impl Application {
             "delivery settings"
         );
         let api_live = api.live.max_subscribers > 0;
-        if websub.is_some() && !api_live {
-            return Err(StartError::Config(
-                "GAZETTE_WEBSUB_HUB follows the change log as a live stream: \
-                 GAZETTE_LIVE_MAX_SUBSCRIBERS must be at least 1"
-                    .to_owned(),
-            ));
+        for (setting, on) in [
+            ("GAZETTE_WEBSUB_HUB", websub.is_some()),
+            ("GAZETTE_CDN_PURGE", cdn.is_some()),
+        ] {
+            if on && !api_live {
+                return Err(StartError::Config(format!(
+                    "{setting} follows the change log as a live stream: \
+                     GAZETTE_LIVE_MAX_SUBSCRIBERS must be at least 1"
+                )));
+            }
         }
         let follow_content = api_live || api.webhooks.max_per_owner > 0;
         let state = AppState::with_clock(store.clone(), api, auth, args.clock.clone());
@@ -192,6 +200,7 @@ impl Application {
             connections: serve::ConnectionStats::default(),
             content_listener,
             websub,
+            cdn,
             push,
         })
     }
@@ -229,7 +238,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let tasks = self.state.views().spawn_tasks();
         let websub = match self.websub {
-            Some(config) => match gazette_websub::Publisher::start(
+            Some(config) => match gazette_outbound::websub::start(
                 self.state.app().clone(),
                 self.state.live().clone(),
                 self.state.config().feeds.clone(),
@@ -238,6 +247,16 @@ impl Application {
                 Ok(publisher) => Some(publisher),
                 Err(error) => {
                     tracing::error!(%error, "WebSub publisher not started");
+                    None
+                }
+            },
+            None => None,
+        };
+        let cdn = match self.cdn {
+            Some(config) => match gazette_outbound::cdn::start(self.state.live().clone(), config) {
+                Ok(purger) => Some(purger),
+                Err(error) => {
+                    tracing::error!(%error, "CDN purger not started");
                     None
                 }
             },
@@ -266,6 +285,9 @@ impl Application {
         tasks.shutdown().await;
         if let Some(publisher) = websub {
             publisher.stop(std::time::Duration::from_secs(5)).await;
+        }
+        if let Some(purger) = cdn {
+            purger.stop(std::time::Duration::from_secs(5)).await;
         }
         if let Some(push) = self.push {
             push.stop(std::time::Duration::from_secs(5)).await;

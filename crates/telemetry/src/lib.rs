@@ -39,10 +39,10 @@ pub const DB_POOL_MAX: &str = "gazette_db_pool_max_connections";
 /// lookups (by `cache`: `related`, `trending`, `persisted_query`, and `result`: `hit`, `miss`):
 /// counted by the use-case layer.
 pub use gazette_app::metrics::{
-    CACHE_LOOKUPS, DB_UNAVAILABLE, PERSISTED_QUERIES_EVICTED, RATE_LIMIT_FALLBACKS,
-    RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS, VIEW_FLUSHES, WEBSUB_PENDING,
-    WEBSUB_PINGS, cache_lookup, db_unavailable, persisted_queries_evicted, rate_limit_fallback,
-    response_cache_evicted,
+    CACHE_LOOKUPS, CDN_PENDING, CDN_PURGES, DB_UNAVAILABLE, PERSISTED_QUERIES_EVICTED,
+    RATE_LIMIT_FALLBACKS, RESPONSE_CACHE_EVICTIONS, VIEW_FLUSH_DURATION, VIEW_FLUSH_VIEWS,
+    VIEW_FLUSHES, WEBSUB_PENDING, WEBSUB_PINGS, cache_lookup, db_unavailable,
+    persisted_queries_evicted, rate_limit_fallback, response_cache_evicted,
 };
 /// Views counted in memory and not yet written, sampled at each scrape.
 pub const VIEWS_PENDING: &str = "gazette_views_pending";
@@ -181,6 +181,11 @@ fn describe() {
         WEBSUB_PENDING,
         "Feed URLs waiting to be announced to the WebSub hub."
     );
+    describe_counter!(
+        CDN_PURGES,
+        "Cache tags purged from the CDN, by outcome (ok, retry, failed, dropped)."
+    );
+    describe_gauge!(CDN_PENDING, "Cache tags waiting to be purged from the CDN.");
 }
 
 /// Whether a recorder is installed; without one, the recordings that would build labels
