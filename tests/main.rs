@@ -46,5 +46,5 @@ mod takedown;
 mod view_guard;
 mod views;
 mod visibility;
-mod websub;
 mod webhooks;
+mod websub;

@@ -676,13 +676,21 @@ on_both_databases!(
         for _ in 0..2 {
             let listed = rest(&app, "GET", "/v1/webhooks", Some(&agency), Value::Null).await;
             assert_eq!(listed.status, 200);
-            assert_eq!(listed.body["items"][0]["id"], id.as_str(), "{}", listed.body);
+            assert_eq!(
+                listed.body["items"][0]["id"],
+                id.as_str(),
+                "{}",
+                listed.body
+            );
             assert!(listed.body["items"][0].get("secret").is_none());
             assert_eq!(listed.header("cache-control"), "no-store");
             assert_ne!(listed.header("x-cache"), "hit");
         }
         let one = rest(&app, "GET", &at, Some(&agency), Value::Null).await;
-        assert_eq!((one.status, &one.body["url"]), (200, &json!(receiver.url())));
+        assert_eq!(
+            (one.status, &one.body["url"]),
+            (200, &json!(receiver.url()))
+        );
         let by_admin = rest(&app, "GET", &at, Some(&admin()), Value::Null).await;
         assert_eq!(by_admin.body["owner"], "agency", "{}", by_admin.body);
         rest(&app, "GET", &at, Some(&other), Value::Null)
@@ -693,9 +701,15 @@ on_both_databases!(
         rest(&app, "DELETE", &at, Some(&other), Value::Null)
             .await
             .problem(404, "NOT_FOUND", None);
-        rest(&app, "GET", "/v1/webhooks/not-an-id", Some(&agency), Value::Null)
-            .await
-            .problem(400, "BAD_USER_INPUT", Some("id"));
+        rest(
+            &app,
+            "GET",
+            "/v1/webhooks/not-an-id",
+            Some(&agency),
+            Value::Null,
+        )
+        .await
+        .problem(400, "BAD_USER_INPUT", Some("id"));
 
         // Change the events, rotate the secret.
         let events = json!({ "events": ["article.published", "article.updated"] });
@@ -727,9 +741,15 @@ on_both_databases!(
         assert_eq!(delivered.header("cache-control"), "no-store");
         assert_eq!(delivered.body["items"][0]["id"], got[0].id.as_str());
         assert_eq!(delivered.body["items"][0]["attempts"][0]["statusCode"], 204);
-        rest(&app, "GET", &format!("{at}/deliveries?first=0"), Some(&agency), Value::Null)
-            .await
-            .problem(400, "BAD_USER_INPUT", Some("first"));
+        rest(
+            &app,
+            "GET",
+            &format!("{at}/deliveries?first=0"),
+            Some(&agency),
+            Value::Null,
+        )
+        .await
+        .problem(400, "BAD_USER_INPUT", Some("first"));
 
         // Replay from where it began: sent again as a new message.
         let replay = format!("{at}/replay");

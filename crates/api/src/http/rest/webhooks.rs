@@ -395,6 +395,7 @@ pub struct DeliveriesParams {
 #[utoipa::path(
     get,
     path = "/v1/webhooks",
+    operation_id = "list_webhooks",
     tag = "webhooks",
     security(("bearer" = [])),
     responses(
@@ -419,6 +420,7 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/v1/webhooks",
+    operation_id = "create_webhook",
     tag = "webhooks",
     request_body = CreateJson,
     security(("bearer" = [])),
@@ -451,6 +453,7 @@ pub async fn create(
 #[utoipa::path(
     get,
     path = "/v1/webhooks/{id}",
+    operation_id = "get_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id.")),
     security(("bearer" = [])),
@@ -474,6 +477,7 @@ pub async fn get_one(
 #[utoipa::path(
     patch,
     path = "/v1/webhooks/{id}",
+    operation_id = "update_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id.")),
     request_body = PatchJson,
@@ -505,6 +509,7 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/v1/webhooks/{id}",
+    operation_id = "delete_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id.")),
     security(("bearer" = [])),
@@ -529,6 +534,7 @@ pub async fn delete(
 #[utoipa::path(
     post,
     path = "/v1/webhooks/{id}/rotate-secret",
+    operation_id = "rotate_webhook_secret",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id.")),
     security(("bearer" = [])),
@@ -552,6 +558,7 @@ pub async fn rotate_secret(
 #[utoipa::path(
     post,
     path = "/v1/webhooks/{id}/replay",
+    operation_id = "replay_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id.")),
     request_body = ReplayJson,
@@ -567,7 +574,11 @@ pub async fn replay(
     SubscriptionId(id): SubscriptionId,
     JsonBody(body): JsonBody<ReplayJson>,
 ) -> Result<Response, ApiError> {
-    let replayed = http.app.webhooks().replay(&viewer, &id, &body.since).await?;
+    let replayed = http
+        .app
+        .webhooks()
+        .replay(&viewer, &id, &body.since)
+        .await?;
     Ok(Json(SubscriptionJson::from(replayed)).into_response())
 }
 
@@ -577,6 +588,7 @@ pub async fn replay(
 #[utoipa::path(
     get,
     path = "/v1/webhooks/{id}/deliveries",
+    operation_id = "webhook_deliveries",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id."), DeliveriesParams),
     security(("bearer" = [])),
