@@ -653,6 +653,11 @@ on_both_databases!(
         rest(&app, "POST", "/v1/webhooks", Some(&agency), broken)
             .await
             .problem(400, "BAD_REQUEST", None);
+        // Past the body limit (256 KiB by default).
+        let huge = json!({ "url": format!("https://x.example/{}", "a".repeat(257 * 1024)) });
+        rest(&app, "POST", "/v1/webhooks", Some(&agency), huge)
+            .await
+            .problem(413, "PAYLOAD_TOO_LARGE", None);
         let nope = json!({ "url": receiver.url(), "events": ["article.nope"] });
         rest(&app, "POST", "/v1/webhooks", Some(&agency), nope)
             .await
