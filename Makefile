@@ -39,8 +39,9 @@ test: pg redis
 ## Speed figures (release build, real server, SQLite): the view beacon under load, trending
 ## over 100,000 articles and 10,000,000 views, search and related, and a reader of the sample
 ## page while hostile requests run. One of them: BENCH=beacon|trending|search|abuse|reads|push.
-## BENCH=push (not part of the default run) holds 1,000 SSE streams while 1,000 stories are
-## published: memory per idle stream, delivery lag, nothing lost.
+## BENCH=push (not part of the default run) holds 1,000 SSE streams and serves 100 webhook
+## subscriptions while 1,000 stories are published: memory per idle stream, delivery lag of
+## both, nothing lost (BENCH_CLIENTS, BENCH_SUBSCRIBERS, BENCH_PUBLICATIONS for smaller runs).
 ## BENCH=reads (not part of the default run) measures read throughput with `wrk`
 ## (apt-get install -y wrk) on SQLite and on PostgreSQL (BENCH_PG_URL, default the local
 ## server), each row against `{ __typename }`. Record them in BENCHMARKS.md.

@@ -15,122 +15,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-/// How long an expected event may take to arrive.
-const ARRIVAL: Duration = Duration::from_secs(10);
-
-/// One Server-Sent Event.
-#[derive(Debug, Clone)]
-struct SseEvent {
-    id: Option<String>,
-    event: String,
-    data: Value,
-}
-
-/// A `GET /v1/live` stream read chunk by chunk and split into events.
-struct Sse {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Sse {
-    /// Opens `/v1/live` + `query` with `Last-Event-ID` and a bearer token when given; panics
-    /// unless it is answered 200 as an event stream.
-    async fn open(app: &TestApp, query: &str, last_id: Option<&str>, token: Option<&str>) -> Sse {
-        let response = open_raw(app, query, last_id, token).await;
-        assert_eq!(response.status(), 200, "{:?}", response.text().await);
-        let content_type = response.headers()["content-type"].to_str().unwrap();
-        assert!(
-            content_type.starts_with("text/event-stream"),
-            "{content_type}"
-        );
-        let mut sse = Sse {
-            response,
-            buffer: String::new(),
-        };
-        let ready = sse.next().await;
-        assert_eq!(ready.event, "ready", "the stream starts with `ready`");
-        assert_eq!(
-            ready.id.as_deref(),
-            last_id.or(ready.id.as_deref()),
-            "`ready` carries the cursor the stream resumes after"
-        );
-        sse
-    }
-
-    /// The next event (heartbeat comments skipped), within [`ARRIVAL`].
-    async fn next(&mut self) -> SseEvent {
-        let deadline = Instant::now() + ARRIVAL;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = SseEvent {
-                    id: None,
-                    event: "message".to_owned(),
-                    data: Value::Null,
-                };
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(id) = line.strip_prefix("id:") {
-                        event.id = Some(id.trim_start().to_owned());
-                    } else if let Some(name) = line.strip_prefix("event:") {
-                        name.trim_start().clone_into(&mut event.event);
-                    } else if let Some(more) = line.strip_prefix("data:") {
-                        data.push_str(more.trim_start());
-                    }
-                }
-                if event.id.is_none() && data.is_empty() {
-                    continue; // A heartbeat comment.
-                }
-                event.data = serde_json::from_str(&data).unwrap_or(Value::String(data));
-                return event;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            let chunk = tokio::time::timeout(left, self.response.chunk())
-                .await
-                .expect("an event within the deadline")
-                .expect("the stream reads")
-                .expect("the stream is still open");
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// The next `change` event's article slug (or the removed id) and action.
-    async fn next_change(&mut self) -> (String, String) {
-        let event = self.next().await;
-        assert_eq!(event.event, "change", "{event:?}");
-        assert_eq!(
-            event.id.as_deref(),
-            event.data["cursor"].as_str(),
-            "the event id is the entry's cursor"
-        );
-        let action = event.data["action"].as_str().unwrap().to_owned();
-        let slug = event.data["article"]["slug"]
-            .as_str()
-            .or(event.data["id"].as_str())
-            .unwrap()
-            .to_owned();
-        (slug, action)
-    }
-}
-
-async fn open_raw(
-    app: &TestApp,
-    query: &str,
-    last_id: Option<&str>,
-    token: Option<&str>,
-) -> reqwest::Response {
-    let mut request = app.client.get(app.url(&format!("/v1/live{query}")));
-    if let Some(id) = last_id {
-        request = request.header("last-event-id", id);
-    }
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .expect("the stream request is answered")
-}
+use crate::push_clients::{ARRIVAL, Sse, open_raw};
 
 /// Creates and publishes an article under `topic`; returns its id.
 async fn publish(app: &TestApp, slug: &str, topic: &str) -> String {
@@ -290,7 +175,7 @@ on_both_databases!(
 async fn a_websocket_with_a_bad_token_is_closed_and_a_good_one_sees_as_its_caller() {
     let app = spawn_seeded_app(Db::Sqlite, 0).await;
     let (mut ws, answer) = Ws::connect(&app, json!({ "token": "not-a-jwt" })).await;
-    assert_eq!(answer, "close:1002", "a bad token is refused");
+    assert_eq!(answer, "close:4403", "a bad token is refused as Forbidden");
     drop(ws.socket.close(None).await);
 
     // A partner sees an embargoed story only when the embargo lifts; an editor sees drafts'

@@ -30,6 +30,7 @@ mod observability;
 mod openapi_values;
 mod outage;
 mod pagination;
+mod push_clients;
 mod reads;
 mod response_cache;
 mod rest;

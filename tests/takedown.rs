@@ -1,14 +1,20 @@
 //! Takedowns reach every surface at their second: a story that expires (the moved test clock,
 //! no sleep), a killed story, and a killed story an admin restores. Each case walks every
-//! reader and partner surface with [`seen`] and reads the `changes` feed's verdict.
+//! reader and partner surface with [`seen`] (feeds and sitemaps included) and reads the
+//! `changes` feed's verdict; a kill also reaches the push channels: an open SSE stream and a
+//! partner's webhook get the removal with its reason.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use gazette_app::{Clock as _, ManualClock};
-use gazette_tests::{TestApp, admin, editor, on_both_databases, partner, spawn_app_with};
+use gazette_tests::{
+    TestApp, admin, editor, eventually, on_both_databases, partner, spawn_app_with,
+};
 use serde_json::{Value, json};
+
+use crate::push_clients::{Receiver, Sse, WAIT, verifies};
 
 const TOPIC: &str = "harbour-desk";
 const AUTHOR: &str = "tess-taker";
@@ -151,6 +157,7 @@ async fn seen(
             ("rss feed", "/feeds/latest.rss"),
             ("json feed", "/feeds/latest.json"),
             ("news sitemap", "/sitemap-news.xml"),
+            ("archive sitemap page", "/sitemaps/articles-1.xml"),
         ] {
             let (status, feed) = text(app, path, None).await;
             assert_eq!(status, 200, "{path}");
@@ -384,5 +391,66 @@ on_both_databases!(
             .await;
         assert_eq!(revisions["article"]["revisions"][0]["action"], "REINSTATE");
         assert!(revisions["article"]["killReason"].is_null());
+    }
+);
+
+on_both_databases!(
+    a_kill_reaches_an_open_stream_and_a_partners_webhook_as_a_removal,
+    |db| async move {
+        let receiver = Receiver::start(&[]).await;
+        let app = spawn_app_with(db, |args| {
+            args.webhooks.webhook_max_per_partner = 1;
+            args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
+            args.webhooks.webhook_poll_ms = 20;
+        })
+        .await;
+        let created = app
+            .gql_ok_as(
+                &syndication_partner(),
+                "mutation($url: String!) { createWebhookSubscription(input: { url: $url }) { secret } }",
+                json!({ "url": receiver.url() }),
+            )
+            .await;
+        let secret = created["createWebhookSubscription"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let id = app.draft(STORY, json!({ "syndicatable": true })).await;
+        app.publish(&id).await;
+        let mut sse = Sse::open(&app, "", None, None).await;
+        app.as_editor(KILL, json!({ "id": id })).await;
+
+        // The stream opened after the publication: what comes next is the removal (an upsert
+        // of the publication, should the stream see it first, is passed over).
+        let mut removal = None;
+        for _ in 0..2 {
+            let event = sse.next().await;
+            assert_eq!(event.event, "change", "{event:?}");
+            if event.data["action"] == "remove" {
+                removal = Some(event.data);
+                break;
+            }
+        }
+        let removal = removal.expect("the stream got the removal");
+        assert_eq!(removal["id"], id.as_str(), "{removal}");
+        assert_eq!(removal["reason"], "killed", "{removal}");
+        assert!(
+            removal.get("article").is_none(),
+            "no story in a removal: {removal}"
+        );
+
+        let removed = |r: &crate::push_clients::Received| r.json()["type"] == "article.removed";
+        eventually("the webhook's article.removed", WAIT, || {
+            receiver.got().iter().any(removed)
+        })
+        .await;
+        let got = receiver.got();
+        let delivered = got.iter().find(|r| removed(r)).unwrap();
+        assert!(verifies(&secret, delivered), "signed: {delivered:?}");
+        let body = delivered.json();
+        assert_eq!(body["id"], id.as_str(), "{body}");
+        assert_eq!(body["action"], "remove", "{body}");
+        assert_eq!(body["reason"], "killed", "{body}");
+        assert!(!holds(&body, BODY), "no body in the removal: {body}");
     }
 );

@@ -1,151 +1,19 @@
-//! Partner webhooks end to end: a receiver in the test verifies every Standard Webhooks
-//! signature with its own HMAC-SHA256 (not Gazette's code, not the signing library), answers
-//! as scripted (500, 429 with `Retry-After`, 200), and records what it got. Time is moved on
-//! the server's clock for backoff and embargoes; arrival is polled with a deadline.
+//! Partner webhooks end to end: a receiver in the test (`push_clients.rs`) verifies every
+//! Standard Webhooks signature with its own HMAC-SHA256 (not Gazette's code, not the signing
+//! library), answers as scripted (500, 429 with `Retry-After`, 200), and records what it got.
+//! Time is moved on the server's clock for backoff and embargoes; arrival is polled with a
+//! deadline.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use gazette_app::ManualClock;
 use gazette_tests::{
-    Db, TestApp, admin, editor, eventually, on_both_databases, partner, spawn_app_with,
-    token_with_scope,
+    Db, TestApp, admin, editor, on_both_databases, partner, spawn_app_with, token_with_scope,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
-}
-
-impl Received {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("a JSON body")
-    }
-}
-
-#[derive(Default)]
-struct Inbox {
-    got: Vec<Received>,
-    /// Answers to give, in order (then 200): a status and an optional `Retry-After`.
-    script: VecDeque<(u16, Option<&'static str>)>,
-}
-
-/// A webhook receiver on 127.0.0.1.
-struct Receiver {
-    addr: SocketAddr,
-    inbox: Arc<Mutex<Inbox>>,
-}
-
-async fn hook(
-    State(inbox): State<Arc<Mutex<Inbox>>>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut inbox = inbox.lock().unwrap();
-    inbox.got.push(Received {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        body,
-    });
-    match inbox.script.pop_front() {
-        Some((status, retry_after)) => {
-            let status = StatusCode::from_u16(status).unwrap();
-            match retry_after {
-                Some(after) => (status, [("retry-after", after)]).into_response(),
-                None => status.into_response(),
-            }
-        }
-        None => StatusCode::NO_CONTENT.into_response(),
-    }
-}
-
-impl Receiver {
-    async fn start(script: &[(u16, Option<&'static str>)]) -> Self {
-        let inbox = Arc::new(Mutex::new(Inbox {
-            got: Vec::new(),
-            script: script.iter().copied().collect(),
-        }));
-        let router = axum::Router::new()
-            .route("/hook", axum::routing::post(hook))
-            .with_state(Arc::clone(&inbox));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { addr, inbox }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
-    }
-
-    fn got(&self) -> Vec<Received> {
-        self.inbox.lock().unwrap().got.clone()
-    }
-
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
-        let inbox = Arc::clone(&self.inbox);
-        eventually(&format!("{count} webhook requests"), WAIT, || {
-            inbox.lock().unwrap().got.len() >= count
-        })
-        .await;
-        self.got()
-    }
-}
-
-/// HMAC-SHA256 (RFC 2104) written out here, so the check owes nothing to the sender's code.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0_u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let inner = Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
-/// Whether one of the `v1,` signatures of `r` is the HMAC of `id.timestamp.body` with `secret`.
-fn verifies(secret: &str, r: &Received) -> bool {
-    let key = STANDARD
-        .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
-        .expect("base64 secret");
-    let signed = format!("{}.{}.{}", r.id, r.timestamp, r.body);
-    let expected = format!(
-        "v1,{}",
-        STANDARD.encode(hmac_sha256(&key, signed.as_bytes()))
-    );
-    r.signature.split(' ').any(|s| s == expected)
-}
+use crate::push_clients::{Received, Receiver, WAIT, verifies};
 
 fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

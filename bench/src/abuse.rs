@@ -660,16 +660,13 @@ fn server_latencies(log: &std::path::Path) -> Result<HashMap<usize, Vec<Duration
 
 /// An editor token minted by `gazette token` with the bench server's secret.
 pub(crate) fn editor_token() -> Result<String, Failure> {
+    token("editor", "abuse-bench")
+}
+
+/// A one-hour token for `role` and `sub`, minted by `gazette token` with [`JWT_SECRET`].
+pub(crate) fn token(role: &str, sub: &str) -> Result<String, Failure> {
     let output = Command::new(gazette_binary()?)
-        .args([
-            "token",
-            "--role",
-            "editor",
-            "--sub",
-            "abuse-bench",
-            "--ttl",
-            "1h",
-        ])
+        .args(["token", "--role", role, "--sub", sub, "--ttl", "1h"])
         .env("GAZETTE_JWT_SECRET", JWT_SECRET)
         .stderr(Stdio::inherit())
         .output()?;

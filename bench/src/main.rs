@@ -13,8 +13,9 @@
 //! - `reads` (`reads.rs`): read throughput under 32 connections (`wrk`) on SQLite and
 //!   PostgreSQL, each row against the server's own floor (`{ __typename }`), plus one client's
 //!   latency, memory under the page load and cold start.
-//! - `push` (`push.rs`): SSE streams held open while stories are published: memory per idle
-//!   stream, delivery lag, and that every stream gets every story once.
+//! - `push` (`push.rs`): SSE streams held open and webhook subscriptions served while stories
+//!   are published: memory per idle stream, delivery lag of both, and that every stream gets
+//!   every story once and every subscription every story at least once, signed.
 //!
 //! Figures are printed as Markdown; BENCHMARKS.md records them with the machine they came from.
 
@@ -115,15 +116,23 @@ enum Bench {
         )]
         postgres: String,
     },
-    /// Live streams under a burst of publications (issue 19): memory per idle stream,
-    /// delivery lag, nothing lost.
+    /// Live streams and webhooks under a burst of publications (issue 19): memory per idle
+    /// stream, delivery lag, nothing lost.
     Push {
         /// SSE streams to hold open.
         #[arg(long, env = "BENCH_CLIENTS", default_value_t = 1_000)]
         clients: usize,
+        /// Webhook subscriptions (one partner, a receiver each; at most 1,000, 0: none).
+        #[arg(long, env = "BENCH_SUBSCRIBERS", default_value_t = 100)]
+        subscribers: usize,
         /// Stories to publish.
         #[arg(long, env = "BENCH_PUBLICATIONS", default_value_t = 1_000)]
         publications: usize,
+        /// Seconds after the last publication before what has not arrived counts as lost (the
+        /// wait ends as soon as everything has arrived). A debug build sent about 500
+        /// webhook deliveries a second on 2 shared cores: 100,000 need room.
+        #[arg(long, env = "BENCH_DRAIN_SECS", default_value_t = 300)]
+        drain_secs: u64,
     },
     /// Everything, with default sizes, on SQLite.
     All,
@@ -847,8 +856,18 @@ async fn main() -> Result<(), Failure> {
         } => reads::reads(articles, seconds, connections, &postgres).await,
         Bench::Push {
             clients,
+            subscribers,
             publications,
-        } => push::push(clients, publications).await,
+            drain_secs,
+        } => {
+            push::push(
+                clients,
+                subscribers,
+                publications,
+                Duration::from_secs(drain_secs),
+            )
+            .await
+        }
         Bench::All => {
             beacon(10, 32).await?;
             trending(100_000, 10_000_000, None).await?;

@@ -3,11 +3,14 @@
 //! [`gazette_app::live`], which reads the change log for each stream.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use async_graphql::futures_util::SinkExt as _;
 use async_graphql::futures_util::stream::{self, BoxStream, StreamExt as _};
 use async_graphql::{Data, Executor, Request, Response as GqlResponse};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -114,7 +117,7 @@ pub async fn live(
 
 /// `GET /graphql/ws`: the GraphQL subscription over WebSocket (`graphql-transport-ws`). The
 /// token, if any, comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}` or
-/// `{"token": "…"}`); a bad one closes the socket (1002). Subscriptions only.
+/// `{"token": "…"}`); a bad one closes the socket with 4403 (Forbidden). Subscriptions only.
 pub async fn graphql_ws(
     State(http): State<HttpState>,
     ClientIp(client): ClientIp,
@@ -133,15 +136,42 @@ pub async fn graphql_ws(
     };
     let protocols = async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
     upgrade.protocols(protocols).on_upgrade(move |socket| {
-        GraphQLWebSocket::new(socket, executor, protocol)
+        // async-graphql closes a refused `connection_init` with 1002 (protocol error), as it does
+        // a malformed message; graphql-transport-ws says 4403 (Forbidden) for a refused caller.
+        let refused = Arc::new(AtomicBool::new(false));
+        let (sink, incoming) = socket.split();
+        let sink = sink.with({
+            let refused = Arc::clone(&refused);
+            move |message: Message| {
+                let message = match message {
+                    Message::Close(Some(frame))
+                        if frame.code == 1002 && refused.load(Ordering::Acquire) =>
+                    {
+                        Message::Close(Some(CloseFrame {
+                            code: FORBIDDEN_CLOSE,
+                            reason: frame.reason,
+                        }))
+                    }
+                    other => other,
+                };
+                std::future::ready(Ok::<_, axum::Error>(message))
+            }
+        });
+        GraphQLWebSocket::new_with_pair(sink, incoming, executor, protocol)
             .on_connection_init(move |payload| async move {
-                let who = viewer_of(&http, &payload).map_err(async_graphql::Error::new)?;
+                let who = viewer_of(&http, &payload).map_err(|error| {
+                    refused.store(true, Ordering::Release);
+                    async_graphql::Error::new(error)
+                })?;
                 let _ = viewer.set(who);
                 Ok(Data::default())
             })
             .serve()
     })
 }
+
+/// graphql-transport-ws's close code for a `connection_init` whose caller is refused.
+const FORBIDDEN_CLOSE: u16 = 4403;
 
 /// Who `connection_init`'s payload names: anonymous without a token.
 fn viewer_of(http: &HttpState, payload: &serde_json::Value) -> Result<Viewer, String> {
