@@ -232,7 +232,16 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 /// Starts Gazette and loads the sample content plus `generated` filler articles.
 pub async fn spawn_seeded_app(db: Db, generated: usize) -> TestApp {
-    let app = spawn_app(db).await;
+    spawn_seeded_app_with(db, generated, |_| {}).await
+}
+
+/// As [`spawn_seeded_app`], with `configure` applied to the defaults.
+pub async fn spawn_seeded_app_with(
+    db: Db,
+    generated: usize,
+    configure: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    let app = spawn_app_with(db, configure).await;
     gazette_persistence::seed_sample_content(&app.store, generated, chrono::Utc::now())
         .await
         .expect("seed");

@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gazette_tests::{TestApp, on_both_databases, spawn_seeded_app, token, token_with_scope};
+use gazette_tests::{
+    TestApp, on_both_databases, spawn_seeded_app, spawn_seeded_app_with, token, token_with_scope,
+};
 use serde_json::{Value, json};
 
 use crate::rest::{SAMPLE, rest};
@@ -370,6 +372,8 @@ struct Call {
     url: String,
     body: Option<Value>,
     status: u16,
+    /// The bearer token sent, if any.
+    token: Option<String>,
 }
 
 fn get(url: &str, status: u16) -> Call {
@@ -377,7 +381,103 @@ fn get(url: &str, status: u16) -> Call {
         url: url.to_owned(),
         body: None,
         status,
+        token: None,
     }
+}
+
+/// A call of the webhook routes as `token`.
+fn call(token: &str, url: &str, body: Option<Value>, status: u16) -> Call {
+    Call {
+        url: url.to_owned(),
+        body,
+        status,
+        token: Some(token.to_owned()),
+    }
+}
+
+/// The cases of the webhook routes: subscription `id` (with its `cursor`) is read, changed,
+/// rotated and replayed as `partner`, and `doomed` deleted; the refusals are each route's
+/// typical one (bad input, another's or no subscription, an editor's token).
+fn webhook_cases(partner: &str, id: &str, cursor: &Value, doomed: &str) -> Vec<Case> {
+    let at = format!("/v1/webhooks/{id}");
+    let none = "/v1/webhooks/00000000-0000-0000-0000-000000000000";
+    let case = |method, path, ok, problem| Case {
+        method,
+        path,
+        ok,
+        problem,
+    };
+    let hook = json!({ "url": "http://127.0.0.1:9/hook", "topics": ["markets"] });
+    vec![
+        case(
+            "GET",
+            "/v1/webhooks",
+            call(partner, "/v1/webhooks", None, 200),
+            call(&token("editor", "desk"), "/v1/webhooks", None, 403),
+        ),
+        case(
+            "POST",
+            "/v1/webhooks",
+            call(partner, "/v1/webhooks", Some(hook), 201),
+            call(
+                partner,
+                "/v1/webhooks",
+                Some(json!({ "url": "https://169.254.169.254/latest/meta-data/" })),
+                400,
+            ),
+        ),
+        case(
+            "GET",
+            "/v1/webhooks/{id}",
+            call(partner, &at, None, 200),
+            call(partner, "/v1/webhooks/not-an-id", None, 400),
+        ),
+        case(
+            "PATCH",
+            "/v1/webhooks/{id}",
+            call(partner, &at, Some(json!({ "active": false })), 200),
+            call(
+                partner,
+                &at,
+                Some(json!({ "events": ["article.nope"] })),
+                400,
+            ),
+        ),
+        case(
+            "POST",
+            "/v1/webhooks/{id}/rotate-secret",
+            call(partner, &format!("{at}/rotate-secret"), None, 200),
+            call(partner, &format!("{none}/rotate-secret"), None, 404),
+        ),
+        case(
+            "POST",
+            "/v1/webhooks/{id}/replay",
+            call(
+                partner,
+                &format!("{at}/replay"),
+                Some(json!({ "since": cursor })),
+                200,
+            ),
+            call(
+                partner,
+                &format!("{at}/replay"),
+                Some(json!({ "since": "garbage" })),
+                400,
+            ),
+        ),
+        case(
+            "GET",
+            "/v1/webhooks/{id}/deliveries",
+            call(partner, &format!("{at}/deliveries?first=5"), None, 200),
+            call(partner, &format!("{at}/deliveries?first=101"), None, 400),
+        ),
+        case(
+            "DELETE",
+            "/v1/webhooks/{id}",
+            call(partner, &format!("/v1/webhooks/{doomed}"), None, 204),
+            call(partner, none, None, 404),
+        ),
+    ]
 }
 
 fn cases() -> Vec<Case> {
@@ -450,48 +550,59 @@ fn cases() -> Vec<Case> {
                 url: "/v1/views".to_owned(),
                 body: Some(json!({ "slug": SAMPLE, "visitorId": "contract" })),
                 status: 202,
+                token: None,
             },
             problem: Call {
                 url: "/v1/views".to_owned(),
                 body: Some(json!({ "visitorId": "contract" })),
                 status: 400,
+                token: None,
             },
         },
     ]
 }
 
-/// Calls `call` as `token`; returns the status, content type and JSON body.
+/// Calls `call` as `token` (else as the call's own token); returns the status, content type
+/// and JSON body (null and no content type for an empty answer).
 async fn send(
     app: &TestApp,
     method: &str,
     call: &Call,
     token: Option<&str>,
 ) -> (u16, String, Value) {
-    let mut request = match method {
-        "GET" => app.client.get(app.url(&call.url)),
-        "POST" => app.client.post(app.url(&call.url)),
-        other => panic!("no case sends {other}"),
-    };
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = app.client.request(method, app.url(&call.url));
     if let Some(body) = &call.body {
         request = request.json(body);
     }
-    if let Some(token) = token {
+    if let Some(token) = token.or(call.token.as_deref()) {
         request = request.bearer_auth(token);
     }
     let response = request.send().await.expect("request sent");
     let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body = response.json().await.expect("JSON body");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response.bytes().await.expect("a body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
     (status, content_type, body)
 }
 
 on_both_databases!(
     every_documented_operation_answers_as_documented,
     |db| async move {
-        let app = spawn_seeded_app(db, 10).await;
+        // Webhooks on, targets on this host allowed (nothing is ever published to them here).
+        let app = spawn_seeded_app_with(db, 10, |args| {
+            args.webhooks.webhook_max_per_partner = 10;
+            args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
+        })
+        .await;
         let contract = Contract::fetch(&app).await;
         assert_eq!(contract.doc["openapi"], "3.1.0");
         let dangling = contract.dangling_refs();
@@ -502,7 +613,29 @@ on_both_databases!(
             "fields the server may send as null are not required: {nullable:?}"
         );
 
-        let cases = cases();
+        // Two subscriptions of a partner: one to read and change, one to delete.
+        let partner = token_with_scope("partner", "contract", &["syndication"]);
+        let mut made = Vec::new();
+        for _ in 0..2 {
+            let create = call(
+                &partner,
+                "/v1/webhooks",
+                Some(json!({ "url": "http://127.0.0.1:9/hook" })),
+                201,
+            );
+            let (status, content_type, body) = send(&app, "POST", &create, None).await;
+            assert_eq!(status, 201, "{body}");
+            contract.check("POST", "/v1/webhooks", status, &content_type, &body);
+            made.push(body["subscription"].clone());
+        }
+        let hooks = webhook_cases(
+            &partner,
+            made[0]["id"].as_str().unwrap(),
+            &made[0]["cursor"],
+            made[1]["id"].as_str().unwrap(),
+        );
+        let public = cases();
+        let cases: Vec<&Case> = public.iter().chain(&hooks).collect();
         let exercised: BTreeSet<(String, String)> = cases
             .iter()
             .map(|c| (c.method.to_owned(), c.path.to_owned()))
@@ -520,9 +653,27 @@ on_both_databases!(
             ] {
                 let (status, content_type, body) = send(&app, case.method, call, None).await;
                 assert_eq!(status, call.status, "{} {}: {body}", case.method, call.url);
+                if status == 204 {
+                    assert!(body.is_null(), "{} {}: {body}", case.method, call.url);
+                    contract.response(case.method, case.path, 204);
+                    continue;
+                }
                 assert_eq!(content_type, expected_type, "{} {}", case.method, call.url);
                 contract.check(case.method, case.path, status, &content_type, &body);
             }
+        }
+        // The webhook routes need a token (no anonymous access is documented), and refuse a
+        // caller without one with the documented 401.
+        for case in &hooks {
+            let op = &contract.doc["paths"][case.path][case.method.to_lowercase()];
+            assert_eq!(op["security"], json!([{ "bearer": [] }]), "{}", case.path);
+            let anonymous = Call {
+                token: None,
+                ..call("", &case.ok.url, case.ok.body.clone(), 401)
+            };
+            let (status, content_type, body) = send(&app, case.method, &anonymous, None).await;
+            assert_eq!(status, 401, "{} {}: {body}", case.method, case.path);
+            contract.check(case.method, case.path, status, &content_type, &body);
         }
 
         // Broken bodies are refused: the schemas and their `$ref`s really are applied.
@@ -571,7 +722,7 @@ on_both_databases!(
             contract.doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
         );
-        for case in cases.iter().filter(|c| c.method == "GET") {
+        for case in public.iter().filter(|c| c.method == "GET") {
             let (status, content_type, body) =
                 send(&app, "GET", &case.ok, Some("not-a-token")).await;
             assert_eq!(status, 401, "{}", case.ok.url);
@@ -638,10 +789,14 @@ on_both_databases!(
         assert!(phantom.is_empty(), "documented but not routed: {phantom:?}");
         // Each routed operation is really served (not the 404 of an unknown route).
         for (method, path) in &routed {
-            let url = path.replace("{slug}", "kim-min-ji");
+            let url = path
+                .replace("{slug}", "kim-min-ji")
+                .replace("{id}", "00000000-0000-0000-0000-000000000000");
             let request = match method.as_str() {
                 "GET" => app.client.get(app.url(&url)),
                 "POST" => app.client.post(app.url(&url)).json(&json!({})),
+                "PATCH" => app.client.patch(app.url(&url)).json(&json!({})),
+                "DELETE" => app.client.delete(app.url(&url)),
                 other => panic!("{other}"),
             };
             let response = request.send().await.unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use gazette_app::ManualClock;
 use gazette_tests::{
-    Db, TestApp, editor, on_both_databases, partner, spawn_app_with, token_with_scope,
+    Db, TestApp, admin, editor, on_both_databases, partner, spawn_app_with, token_with_scope,
 };
 use serde_json::{Value, json};
 
@@ -435,5 +435,209 @@ on_both_databases!(
             log[0]["status"] == "DELIVERED"
         })
         .await;
+    }
+);
+
+/// One REST answer: status, headers and the JSON body (null when there is none).
+struct Rest {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Rest {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts a problem answer with `status` and `code` (and the `field` at fault, if given).
+    fn problem(&self, status: u16, code: &str, field: Option<&str>) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        if let Some(field) = field {
+            assert_eq!(self.body["field"], field, "{}", self.body);
+        }
+        assert_eq!(self.header("cache-control"), "no-store");
+    }
+}
+
+/// `method path` as `token` (anonymous when `None`) with `body`: raw text when a string,
+/// JSON otherwise.
+async fn rest(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Value) -> Rest {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request = match body {
+        Value::Null => request,
+        Value::String(raw) => request.header("content-type", "application/json").body(raw),
+        json => request.json(&json),
+    };
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON body")
+    };
+    Rest {
+        status,
+        headers,
+        body,
+    }
+}
+
+on_both_databases!(
+    a_partner_manages_its_subscription_over_rest_and_others_are_refused,
+    |db| async move {
+        let receiver = Receiver::start(&[]).await;
+        let app = spawn_hooked(db, None).await;
+        let agency = partner(&["syndication"]);
+        let other = token_with_scope("partner", "other-agency", &["syndication"]);
+        let hook = json!({ "url": receiver.url(), "events": ["article.published"] });
+
+        // Refusals: who may, and what is refused before anything is stored.
+        rest(&app, "POST", "/v1/webhooks", None, hook.clone())
+            .await
+            .problem(401, "UNAUTHENTICATED", None);
+        let anonymous = rest(&app, "GET", "/v1/webhooks", None, Value::Null).await;
+        anonymous.problem(401, "UNAUTHENTICATED", None);
+        assert!(anonymous.header("www-authenticate").starts_with("Bearer"));
+        rest(&app, "GET", "/v1/webhooks", Some(&editor()), Value::Null)
+            .await
+            .problem(403, "FORBIDDEN", None);
+        let private = json!({ "url": "https://10.0.0.8/hook" });
+        rest(&app, "POST", "/v1/webhooks", Some(&agency), private)
+            .await
+            .problem(400, "BAD_USER_INPUT", Some("url"));
+        let broken = json!("{\"url\": ");
+        rest(&app, "POST", "/v1/webhooks", Some(&agency), broken)
+            .await
+            .problem(400, "BAD_REQUEST", None);
+        // Past the body limit (256 KiB by default).
+        let huge = json!({ "url": format!("https://x.example/{}", "a".repeat(257 * 1024)) });
+        rest(&app, "POST", "/v1/webhooks", Some(&agency), huge)
+            .await
+            .problem(413, "PAYLOAD_TOO_LARGE", None);
+        let nope = json!({ "url": receiver.url(), "events": ["article.nope"] });
+        rest(&app, "POST", "/v1/webhooks", Some(&agency), nope)
+            .await
+            .problem(400, "BAD_USER_INPUT", Some("events"));
+
+        // Create: 201 with its Location and the secret, this once.
+        let created = rest(&app, "POST", "/v1/webhooks", Some(&agency), hook).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.header("cache-control"), "no-store");
+        let sub = created.body["subscription"].clone();
+        let id = sub["id"].as_str().unwrap().to_owned();
+        let at = format!("/v1/webhooks/{id}");
+        assert_eq!(created.header("location"), at);
+        let old = created.body["secret"].as_str().unwrap().to_owned();
+        assert!(old.starts_with("whsec_"));
+        assert_eq!(sub["status"], "active");
+        assert_eq!(sub["events"], json!(["article.published"]));
+
+        // Read: listed and found by its owner (twice: never from a cache) and an admin; not
+        // found by another partner.
+        for _ in 0..2 {
+            let listed = rest(&app, "GET", "/v1/webhooks", Some(&agency), Value::Null).await;
+            assert_eq!(listed.status, 200);
+            assert_eq!(
+                listed.body["items"][0]["id"],
+                id.as_str(),
+                "{}",
+                listed.body
+            );
+            assert!(listed.body["items"][0].get("secret").is_none());
+            assert_eq!(listed.header("cache-control"), "no-store");
+            assert_ne!(listed.header("x-cache"), "hit");
+        }
+        let one = rest(&app, "GET", &at, Some(&agency), Value::Null).await;
+        assert_eq!(
+            (one.status, &one.body["url"]),
+            (200, &json!(receiver.url()))
+        );
+        let by_admin = rest(&app, "GET", &at, Some(&admin()), Value::Null).await;
+        assert_eq!(by_admin.body["owner"], "agency", "{}", by_admin.body);
+        rest(&app, "GET", &at, Some(&other), Value::Null)
+            .await
+            .problem(404, "NOT_FOUND", None);
+        let theirs = rest(&app, "GET", "/v1/webhooks", Some(&other), Value::Null).await;
+        assert_eq!(theirs.body["items"], json!([]));
+        rest(&app, "DELETE", &at, Some(&other), Value::Null)
+            .await
+            .problem(404, "NOT_FOUND", None);
+        rest(
+            &app,
+            "GET",
+            "/v1/webhooks/not-an-id",
+            Some(&agency),
+            Value::Null,
+        )
+        .await
+        .problem(400, "BAD_USER_INPUT", Some("id"));
+
+        // Change the events, rotate the secret.
+        let events = json!({ "events": ["article.published", "article.updated"] });
+        let patched = rest(&app, "PATCH", &at, Some(&agency), events).await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.body["events"].as_array().unwrap().len(), 2);
+        let rotate = format!("{at}/rotate-secret");
+        let rotated = rest(&app, "POST", &rotate, Some(&agency), Value::Null).await;
+        assert_eq!(rotated.status, 200, "{}", rotated.body);
+        let new = rotated.body["secret"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+
+        // A publication is delivered, signed with both secrets (the grace), and logged.
+        let article = app.draft("rest-hooked", json!({})).await;
+        app.publish(&article).await;
+        let got = receiver.wait_for(1).await;
+        assert!(verifies(&new, &got[0]) && verifies(&old, &got[0]));
+        let log = format!("{at}/deliveries?first=5");
+        let deadline = std::time::Instant::now() + WAIT;
+        let delivered = loop {
+            let read = rest(&app, "GET", &log, Some(&agency), Value::Null).await;
+            assert_eq!(read.status, 200, "{}", read.body);
+            if read.body["items"][0]["status"] == "delivered" {
+                break read;
+            }
+            assert!(std::time::Instant::now() < deadline, "{}", read.body);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(delivered.header("cache-control"), "no-store");
+        assert_eq!(delivered.body["items"][0]["id"], got[0].id.as_str());
+        assert_eq!(delivered.body["items"][0]["attempts"][0]["statusCode"], 204);
+        rest(
+            &app,
+            "GET",
+            &format!("{at}/deliveries?first=0"),
+            Some(&agency),
+            Value::Null,
+        )
+        .await
+        .problem(400, "BAD_USER_INPUT", Some("first"));
+
+        // Replay from where it began: sent again as a new message.
+        let replay = format!("{at}/replay");
+        let since = json!({ "since": sub["cursor"] });
+        let replayed = rest(&app, "POST", &replay, Some(&agency), since).await;
+        assert_eq!(replayed.status, 200, "{}", replayed.body);
+        let got = receiver.wait_for(2).await;
+        assert_eq!(got[1].json()["id"], article.as_str());
+        assert_ne!(got[1].id, got[0].id);
+
+        // Delete: 204, then gone.
+        let deleted = rest(&app, "DELETE", &at, Some(&agency), Value::Null).await;
+        assert_eq!((deleted.status, deleted.body.clone()), (204, Value::Null));
+        rest(&app, "GET", &at, Some(&agency), Value::Null)
+            .await
+            .problem(404, "NOT_FOUND", None);
     }
 );

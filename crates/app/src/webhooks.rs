@@ -394,6 +394,13 @@ impl Webhooks {
         self.view(rows).await
     }
 
+    /// One subscription `viewer` manages; another partner's reads as not found.
+    pub async fn get(&self, viewer: &Viewer, id: &str) -> Result<Subscription, AppError> {
+        let manager = WebhookManager::check(viewer)?;
+        let row = self.owned(&manager, id).await?;
+        self.one_view(row).await
+    }
+
     /// Changes a subscription (`active: true` resumes a paused one and forgets its failures).
     pub async fn update(
         &self,

@@ -68,6 +68,28 @@ pub fn router(state: AppState) -> Router {
             limits::rate_limit,
         ))
         .layer(cors.clone());
+    // Partner webhooks: every answer, errors included, marked for no cache to keep.
+    let webhooks = Router::new()
+        .route(
+            "/v1/webhooks",
+            get(rest::webhooks::list).post(rest::webhooks::create),
+        )
+        .route(
+            "/v1/webhooks/{id}",
+            get(rest::webhooks::get_one)
+                .patch(rest::webhooks::update)
+                .delete(rest::webhooks::delete),
+        )
+        .route(
+            "/v1/webhooks/{id}/rotate-secret",
+            post(rest::webhooks::rotate_secret),
+        )
+        .route("/v1/webhooks/{id}/replay", post(rest::webhooks::replay))
+        .route(
+            "/v1/webhooks/{id}/deliveries",
+            get(rest::webhooks::deliveries),
+        )
+        .layer(middleware::map_response(rest::webhooks::never_stored));
     let routes = Router::new()
         .route(
             "/graphql",
@@ -110,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         // The reference front page, when switched on (`GAZETTE_WEB_EXAMPLE`).
         .merge(web_example::routes(web_example))
+        .merge(webhooks)
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
@@ -135,12 +158,19 @@ pub fn router(state: AppState) -> Router {
     observe::observed(live.merge(routes)).with_state(http)
 }
 
-/// CORS for browsers: any origin (`*`) or the configured list; GET, HEAD and POST; the request
+/// CORS for browsers: any origin (`*`) or the configured list; GET, HEAD, POST, PATCH and
+/// DELETE (the webhook routes); the request
 /// headers a GraphQL or REST client sends; the caching and rate-limit headers exposed.
 fn cors_layer(origins: &[String]) -> CorsLayer {
     use axum::http::{HeaderName, HeaderValue, Method, header};
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::HEAD, Method::POST])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -39,9 +39,23 @@ use crate::error::Problem;
         rest::record_view,
         super::changes::changes,
         super::live::live,
+        rest::webhooks::list,
+        rest::webhooks::create,
+        rest::webhooks::get_one,
+        rest::webhooks::update,
+        rest::webhooks::delete,
+        rest::webhooks::rotate_secret,
+        rest::webhooks::replay,
+        rest::webhooks::deliveries,
         // Further routes: one handler path per line here.
     ),
-    components(schemas(Problem, rest::params::SlugSchema, rest::params::CursorSchema)),
+    components(schemas(
+        Problem,
+        rest::params::SlugSchema,
+        rest::params::CursorSchema,
+        rest::webhooks::EventSchema,
+        rest::webhooks::TargetUrlSchema,
+    )),
     modifiers(&BearerAuth),
     security((), ("bearer" = [])),
     tags(
@@ -50,6 +64,7 @@ use crate::error::Problem;
         (name = "authors", description = "Writers"),
         (name = "trending", description = "Most-read articles and the view beacon"),
         (name = "search", description = "Full-text search"),
+        (name = "webhooks", description = "Partner webhook subscriptions (a partner or admin token)"),
     ),
 )]
 pub struct ApiDoc;

@@ -155,3 +155,97 @@ pub enum BeaconProblems {
     )]
     Unavailable(Problem),
 }
+
+/// What a webhook read (or a delete) can answer besides its success: no 304 (never cached).
+#[derive(IntoResponses)]
+pub enum WebhookProblems {
+    /// A parameter is malformed or out of range (`field` names it: `id`, `first`).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// No bearer token, or one that is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// The token is an editor's: webhooks are for partners and admins.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such subscription, or another partner's.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// This partner has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("retry-after" = u64, description = "Seconds to wait"),
+            ("ratelimit-limit" = u64, description = "The budget's burst size"),
+            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+        )
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    Unavailable(Problem),
+}
+
+/// What a webhook write can answer besides its success.
+#[derive(IntoResponses)]
+pub enum WebhookWriteProblems {
+    /// The body is not JSON of the documented shape (`BAD_REQUEST`), or a value breaks a rule
+    /// (`BAD_USER_INPUT`, `field` names it: `url` for a target that is not https or not
+    /// public, `topics`, `events`, `since`, `id`).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadInput(Problem),
+    /// No bearer token, or one that is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// The token is an editor's (webhooks are for partners and admins), or webhooks are off.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such subscription (or another partner's), or a topic named does not exist.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The token subject holds its most subscriptions already.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// The body is larger than the server's limit (`GAZETTE_MAX_BODY_BYTES`).
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// This partner has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("retry-after" = u64, description = "Seconds to wait"),
+            ("ratelimit-limit" = u64, description = "The budget's burst size"),
+            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+        )
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    Unavailable(Problem),
+}

@@ -1,11 +1,12 @@
-//! JSON endpoints under `/v1`: articles, topics, authors, trending, search and the view
-//! beacon. Errors are `application/problem+json`. Each handler is described for the OpenAPI
+//! JSON endpoints under `/v1`: articles, topics, authors, trending, search, the view
+//! beacon and partner webhooks. Errors are `application/problem+json`. Each handler is described for the OpenAPI
 //! document by its `#[utoipa::path]` annotation.
 
 pub mod articles;
 pub(crate) mod page;
 pub mod params;
 pub mod taxonomy;
+pub mod webhooks;
 pub mod wire;
 
 use axum::Json;

@@ -117,6 +117,23 @@ impl PartialSchema for ChangesSize {
 
 impl ToSchema for ChangesSize {}
 
+/// The length of a webhook delivery log read: 1 to [`gazette_app::webhooks::MAX_LOG`], which
+/// is also the default.
+pub struct WebhookLogSize;
+
+impl PartialSchema for WebhookLogSize {
+    fn schema() -> RefOr<Schema> {
+        let most = gazette_app::webhooks::MAX_LOG;
+        count(
+            1,
+            i32::try_from(most).unwrap_or(i32::MAX),
+            i64::try_from(most).ok(),
+        )
+    }
+}
+
+impl ToSchema for WebhookLogSize {}
+
 /// A search query: at most [`MAX_QUERY_CHARS`] characters, quotes in pairs.
 pub struct SearchText;
 
