@@ -713,9 +713,9 @@ on_both_databases!(
             .position(|n| n == "m20250501_000005_change_log")
             .expect("the change-log migration is registered");
         let steps = u32::try_from(names.len() - ours).unwrap();
-        let conn = app.store.connection();
-        Migrator::down(conn, Some(steps)).await.unwrap();
-        Migrator::up(conn, None).await.unwrap();
+        let conn = app.own_connection().await;
+        Migrator::down(&conn, Some(steps)).await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
 
         let reader = Caller::anonymous();
         let mut mirror = Mirror::default();

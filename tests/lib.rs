@@ -569,6 +569,20 @@ pub enum LockKind {
     Everything,
 }
 
+impl TestApp {
+    /// A connection of the test's own to the app's database, one connection wide, for rolling
+    /// migrations back and forth: every statement of a migration then runs where the previous
+    /// one did, never on an idle connection of a pool whose read snapshot predates the last
+    /// change to the schema (SQLite answered "duplicate column" that way now and then).
+    pub async fn own_connection(&self) -> sea_orm::DatabaseConnection {
+        let mut options = sea_orm::ConnectOptions::new(self.database_url());
+        options.max_connections(1).sqlx_logging(false);
+        sea_orm::Database::connect(options)
+            .await
+            .expect("a connection of the test's own")
+    }
+}
+
 /// A lock held on an app's database by a connection of the test's own (not the server's
 /// pool), so the server's statements wait as they would behind a slow writer. Released by
 /// [`DatabaseLock::release`] or on drop.
