@@ -680,12 +680,12 @@ impl Webhooks {
             .await?)
     }
 
-    /// Records what an attempt came to.
-    pub async fn record(&self, record: WebhookAttemptRecord) -> Result<(), AppError> {
+    /// Records what attempts came to (one transaction for them all).
+    pub async fn record(&self, records: Vec<WebhookAttemptRecord>) -> Result<(), AppError> {
         Ok(self
             .app
             .store()
-            .record_webhook_attempt(record, self.config.pause_after, self.app.now())
+            .record_webhook_attempts(records, self.config.pause_after, self.app.now())
             .await?)
     }
 }

@@ -36,17 +36,31 @@ pub(crate) async fn run(
                 break;
             }
             let mut batch = JoinSet::new();
+            let mut done = Vec::with_capacity(RECORD_BATCH);
             for delivery in claimed {
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                     return;
                 };
-                let (webhooks, sender) = (webhooks.clone(), sender.clone());
+                let (task_webhooks, sender) = (webhooks.clone(), sender.clone());
                 batch.spawn(async move {
-                    deliver(&webhooks, &sender, delivery).await;
+                    let record = deliver(&task_webhooks, &sender, delivery).await;
                     drop(slot);
+                    record
                 });
+                while let Some(finished) = batch.try_join_next() {
+                    done.extend(finished.ok());
+                }
+                if done.len() >= RECORD_BATCH {
+                    record(&webhooks, std::mem::take(&mut done)).await;
+                }
             }
-            while batch.join_next().await.is_some() {}
+            while let Some(finished) = batch.join_next().await {
+                done.extend(finished.ok());
+                if done.len() >= RECORD_BATCH {
+                    record(&webhooks, std::mem::take(&mut done)).await;
+                }
+            }
+            record(&webhooks, done).await;
         }
         tokio::select! {
             () = enqueued.notified() => {}
@@ -56,8 +70,24 @@ pub(crate) async fn run(
     }
 }
 
-/// Sends one claimed delivery and records the attempt.
-async fn deliver(webhooks: &Webhooks, sender: &Sender, claimed: ClaimedWebhookDelivery) {
+/// Most attempts recorded in one transaction (the claim's lease covers the wait).
+const RECORD_BATCH: usize = 64;
+
+/// Records finished attempts in one transaction.
+async fn record(webhooks: &Webhooks, records: Vec<WebhookAttemptRecord>) {
+    let count = records.len();
+    if let Err(error) = webhooks.record(records).await {
+        // The claims' lease ends and the deliveries are tried again: at least once.
+        tracing::warn!(%error, count, "recording webhook attempts failed");
+    }
+}
+
+/// Sends one claimed delivery; what the attempt came to, to record.
+async fn deliver(
+    webhooks: &Webhooks,
+    sender: &Sender,
+    claimed: ClaimedWebhookDelivery,
+) -> WebhookAttemptRecord {
     let delivery = &claimed.delivery;
     let at = webhooks.app().now();
     let attempt = sender
@@ -90,7 +120,7 @@ async fn deliver(webhooks: &Webhooks, sender: &Sender, claimed: ClaimedWebhookDe
         NextStep::Failed => "failed",
     };
     metrics::counter!("gazette_webhook_attempts_total", "outcome" => outcome).increment(1);
-    let record = WebhookAttemptRecord {
+    WebhookAttemptRecord {
         delivery_id: delivery.id,
         subscription_id: delivery.subscription_id,
         attempt: delivery.attempts,
@@ -99,9 +129,5 @@ async fn deliver(webhooks: &Webhooks, sender: &Sender, claimed: ClaimedWebhookDe
         latency_ms: i64::try_from(attempt.latency.as_millis()).unwrap_or(i64::MAX),
         error: attempt.error,
         next,
-    };
-    if let Err(error) = webhooks.record(record).await {
-        // The claim's lease ends and the delivery is tried again: at least once.
-        tracing::warn!(%error, delivery = %delivery.id, "recording a webhook attempt failed");
     }
 }

@@ -199,6 +199,43 @@ pub enum WebhookProblems {
     Unavailable(Problem),
 }
 
+/// What listing webhook subscriptions can answer besides its success (it takes no input).
+#[derive(IntoResponses)]
+pub enum WebhookListProblems {
+    /// No bearer token, or one that is invalid, expired or not for this service.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("www-authenticate" = String, description = "The bearer challenge"))
+    )]
+    Unauthenticated(Problem),
+    /// The token is an editor's: webhooks are for partners and admins.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// This partner has spent its request budget.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(
+            ("retry-after" = u64, description = "Seconds to wait"),
+            ("ratelimit-limit" = u64, description = "The budget's burst size"),
+            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+        )
+    )]
+    RateLimited(Problem),
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is unavailable for the moment.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    Unavailable(Problem),
+}
+
 /// What a webhook write can answer besides its success.
 #[derive(IntoResponses)]
 pub enum WebhookWriteProblems {

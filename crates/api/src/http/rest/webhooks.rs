@@ -28,7 +28,7 @@ use crate::ApiError;
 use crate::http::HttpState;
 use crate::http::cache::{AttachTags as _, CacheTags};
 use crate::http::caller::Caller;
-use crate::http::problems::{WebhookProblems, WebhookWriteProblems};
+use crate::http::problems::{WebhookListProblems, WebhookProblems, WebhookWriteProblems};
 
 /// Marks every answer of the webhook routes (errors included) as one no cache may keep: they
 /// show one token subject's subscriptions and secrets.
@@ -400,7 +400,7 @@ pub struct DeliveriesParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The subscriptions", body = ListJson),
-        WebhookProblems,
+        WebhookListProblems,
     ),
 )]
 pub async fn list(
