@@ -661,12 +661,14 @@ impl Webhooks {
 
     /// Claims due deliveries for one attempt each (at most the configured batch), leased
     /// for as long as sending the whole batch may take (rounds of `concurrency` requests,
-    /// each up to the timeout) and a margin.
+    /// each up to the timeout, one more for the requests already in flight when it was
+    /// claimed) and a margin.
     pub async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<ClaimedWebhookDelivery>, AppError> {
         let rounds = u32::try_from(
             usize::try_from(self.config.batch)
                 .unwrap_or(usize::MAX)
-                .div_ceil(self.config.concurrency.max(1)),
+                .div_ceil(self.config.concurrency.max(1))
+                .saturating_add(1),
         )
         .unwrap_or(u32::MAX);
         let lease = chrono::Duration::from_std(

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use gazette_app::webhooks::Webhooks;
 use gazette_domain::webhooks::{AttemptOutcome, next_attempt};
 use gazette_persistence::webhooks::{ClaimedWebhookDelivery, NextStep, WebhookAttemptRecord};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::client::Sender;
 
-/// Runs until `stop` turns true.
+/// Runs until `stop` turns true. Deliveries stay in flight across claims: a slow target holds
+/// its own slots only, never the next claim; finished attempts are recorded
+/// [`RECORD_BATCH`] to a transaction.
 pub(crate) async fn run(
     webhooks: Webhooks,
     sender: Sender,
@@ -18,54 +20,58 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let poll = webhooks.config().poll;
-    let slots = Arc::new(Semaphore::new(webhooks.config().concurrency.max(1)));
+    let concurrency = webhooks.config().concurrency.max(1);
+    let mut in_flight = JoinSet::new();
+    let mut done = Vec::with_capacity(RECORD_BATCH);
     loop {
-        // Drain what is due, a claimed batch at a time.
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            let claimed = match webhooks.claim(webhooks.app().now()).await {
+        if *stop.borrow() {
+            record(&webhooks, done).await;
+            return;
+        }
+        // Claim while at least half the slots are free (not at every finished delivery: a
+        // claim is a statement), after recording what finished (so nothing finished can be
+        // claimed again).
+        let claimed = if in_flight.len() <= concurrency / 2 {
+            record(&webhooks, std::mem::take(&mut done)).await;
+            match webhooks.claim(webhooks.app().now()).await {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::warn!(%error, "claiming webhook deliveries failed; trying again");
-                    break;
+                    Vec::new()
                 }
-            };
-            if claimed.is_empty() {
-                break;
             }
-            let mut batch = JoinSet::new();
-            let mut done = Vec::with_capacity(RECORD_BATCH);
-            for delivery in claimed {
-                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-                    return;
-                };
-                let (task_webhooks, sender) = (webhooks.clone(), sender.clone());
-                batch.spawn(async move {
-                    let record = deliver(&task_webhooks, &sender, delivery).await;
-                    drop(slot);
-                    record
-                });
-                while let Some(finished) = batch.try_join_next() {
+        } else {
+            Vec::new()
+        };
+        let claimed_any = !claimed.is_empty();
+        for delivery in claimed {
+            while in_flight.len() >= concurrency {
+                if let Some(finished) = in_flight.join_next().await {
                     done.extend(finished.ok());
                 }
-                if done.len() >= RECORD_BATCH {
-                    record(&webhooks, std::mem::take(&mut done)).await;
-                }
             }
-            while let Some(finished) = batch.join_next().await {
+            while let Some(finished) = in_flight.try_join_next() {
                 done.extend(finished.ok());
-                if done.len() >= RECORD_BATCH {
-                    record(&webhooks, std::mem::take(&mut done)).await;
-                }
             }
-            record(&webhooks, done).await;
+            if done.len() >= RECORD_BATCH {
+                record(&webhooks, std::mem::take(&mut done)).await;
+            }
+            let (webhooks, sender) = (webhooks.clone(), sender.clone());
+            in_flight.spawn(async move { deliver(&webhooks, &sender, delivery).await });
         }
+        if claimed_any {
+            continue;
+        }
+        // Nothing to claim for now: record what finished, then wait for a delivery to
+        // finish, new work, the poll interval or the stop.
+        record(&webhooks, std::mem::take(&mut done)).await;
         tokio::select! {
+            Some(finished) = in_flight.join_next(), if !in_flight.is_empty() => {
+                done.extend(finished.ok());
+            }
             () = enqueued.notified() => {}
             () = tokio::time::sleep(poll) => {}
-            _ = stop.wait_for(|stop| *stop) => return,
+            _ = stop.wait_for(|stop| *stop) => {}
         }
     }
 }
@@ -75,6 +81,9 @@ const RECORD_BATCH: usize = 64;
 
 /// Records finished attempts in one transaction.
 async fn record(webhooks: &Webhooks, records: Vec<WebhookAttemptRecord>) {
+    if records.is_empty() {
+        return;
+    }
     let count = records.len();
     if let Err(error) = webhooks.record(records).await {
         // The claims' lease ends and the deliveries are tried again: at least once.
