@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use gazette_domain::changes::ChangeCursor;
 use gazette_domain::live::passes_filter;
-use gazette_domain::webhooks::{EventKind, SubscriptionStatus};
+use gazette_domain::webhooks::{DeliveryStatus, EventKind, SubscriptionStatus};
 use gazette_domain::{Body, CursorKey as _, Slug, ValidationError, Viewer};
 use gazette_persistence::webhooks::{
     ClaimedWebhookDelivery, NewWebhookDelivery, NewWebhookSubscription, WebhookAttemptRecord,
@@ -184,6 +184,23 @@ pub struct DeliveryLog {
     pub delivery: WebhookDeliveryRow,
     /// Its attempts, in order.
     pub attempts: Vec<WebhookAttemptRow>,
+}
+
+impl DeliveryLog {
+    /// Where the delivery stands.
+    pub fn status(&self) -> DeliveryStatus {
+        DeliveryStatus::from_stored(&self.delivery.status)
+    }
+
+    /// The `changes` cursor of its entry (deliveries may arrive out of order: order by it).
+    pub fn cursor(&self) -> String {
+        ChangeCursor(self.delivery.seq).encode()
+    }
+
+    /// When it is tried next: only while it is pending.
+    pub fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+        (self.status() == DeliveryStatus::Pending).then_some(self.delivery.next_attempt_at)
+    }
 }
 
 /// Entries read for one subscription, waiting to be written as deliveries.

@@ -6,8 +6,6 @@ use chrono::{DateTime, Utc};
 use gazette_app::webhooks::{
     CreatedSubscription, DeliveryLog, MAX_LOG, Subscription, SubscriptionInput, SubscriptionUpdate,
 };
-use gazette_domain::CursorKey as _;
-use gazette_domain::changes::ChangeCursor;
 use gazette_domain::webhooks::{DeliveryStatus, SubscriptionStatus};
 
 use super::ContextExt as _;
@@ -124,12 +122,12 @@ pub struct WebhookDelivery {
 
 impl From<DeliveryLog> for WebhookDelivery {
     fn from(log: DeliveryLog) -> Self {
+        let (status, cursor, next_attempt_at) = (log.status(), log.cursor(), log.next_attempt_at());
         let d = log.delivery;
-        let status = DeliveryStatus::from_stored(&d.status);
         Self {
             id: ID(d.id.to_string()),
             event: d.event,
-            cursor: ChangeCursor(d.seq).encode(),
+            cursor,
             article_id: ID(d.article_id.to_string()),
             status: match status {
                 DeliveryStatus::Pending => WebhookDeliveryStatus::Pending,
@@ -137,7 +135,7 @@ impl From<DeliveryLog> for WebhookDelivery {
                 DeliveryStatus::Failed => WebhookDeliveryStatus::Failed,
             },
             created_at: d.created_at,
-            next_attempt_at: (status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+            next_attempt_at,
             attempts: (log.attempts.into_iter())
                 .map(|a| WebhookAttempt {
                     attempt: a.attempt,

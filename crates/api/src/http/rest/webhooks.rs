@@ -12,9 +12,8 @@ use gazette_app::webhooks::{
     CreatedSubscription, DeliveryLog, MAX_URL_LEN, Subscription, SubscriptionInput,
     SubscriptionUpdate, WebhookManager,
 };
-use gazette_domain::changes::ChangeCursor;
 use gazette_domain::webhooks::{DeliveryStatus, EventKind, SubscriptionStatus};
-use gazette_domain::{CursorKey as _, ValidationError, Viewer};
+use gazette_domain::{ValidationError, Viewer};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
@@ -298,12 +297,12 @@ struct DeliveryJson {
 
 impl From<DeliveryLog> for DeliveryJson {
     fn from(log: DeliveryLog) -> Self {
+        let (status, cursor, next_attempt_at) = (log.status(), log.cursor(), log.next_attempt_at());
         let d = log.delivery;
-        let status = DeliveryStatus::from_stored(&d.status);
         Self {
             id: d.id,
             event: d.event,
-            cursor: ChangeCursor(d.seq).encode(),
+            cursor,
             article_id: d.article_id,
             status: match status {
                 DeliveryStatus::Pending => DeliveryStatusJson::Pending,
@@ -311,7 +310,7 @@ impl From<DeliveryLog> for DeliveryJson {
                 DeliveryStatus::Failed => DeliveryStatusJson::Failed,
             },
             created_at: d.created_at,
-            next_attempt_at: (status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+            next_attempt_at,
             attempts: (log.attempts.into_iter())
                 .map(|a| AttemptJson {
                     attempt: a.attempt,
