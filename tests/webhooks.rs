@@ -521,6 +521,19 @@ on_both_databases!(
         rest(&app, "POST", "/v1/webhooks", Some(&agency), broken)
             .await
             .problem(400, "BAD_REQUEST", None);
+        // A body not sent as JSON is refused before it is read.
+        let plain = app
+            .client
+            .post(app.url("/v1/webhooks"))
+            .bearer_auth(&agency)
+            .header("content-type", "text/plain")
+            .body(hook.to_string())
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(plain.status().as_u16(), 415);
+        let problem: Value = plain.json().await.expect("a problem");
+        assert_eq!(problem["code"], "UNSUPPORTED_MEDIA_TYPE", "{problem}");
         // Past the body limit (256 KiB by default).
         let huge = json!({ "url": format!("https://x.example/{}", "a".repeat(257 * 1024)) });
         rest(&app, "POST", "/v1/webhooks", Some(&agency), huge)

@@ -46,6 +46,9 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The request body is not of a media type the route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The request body is larger than allowed.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -80,6 +83,7 @@ impl ApiError {
             Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::InvalidPreviewToken(_) => "INVALID_PREVIEW_TOKEN",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Timeout(_) => "TIMEOUT",
@@ -98,6 +102,7 @@ impl ApiError {
             Self::Unauthenticated(_) | Self::InvalidPreviewToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,

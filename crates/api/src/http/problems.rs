@@ -156,7 +156,8 @@ pub enum BeaconProblems {
     Unavailable(Problem),
 }
 
-/// What a webhook read (or a delete) can answer besides its success: no 304 (never cached).
+/// What a webhook read, a delete or a secret rotation (no body) can answer besides its
+/// success: no 304 (never cached).
 #[derive(IntoResponses)]
 pub enum WebhookProblems {
     /// A parameter is malformed or out of range (`field` names it: `id`, `first`).
@@ -263,6 +264,9 @@ pub enum WebhookWriteProblems {
     /// The body is larger than the server's limit (`GAZETTE_MAX_BODY_BYTES`).
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
+    /// The body is not sent as `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
     /// This partner has spent its request budget.
     #[response(
         status = 429,

@@ -66,14 +66,35 @@ impl FromRequestParts<HttpState> for Manager {
     }
 }
 
-/// A JSON request body of type `T`, read up to the server's body limit: too large is 413, not
-/// JSON of that shape is 400 (`BAD_REQUEST`), each as a problem.
+/// A JSON request body of type `T`, read up to the server's body limit: sent as another media
+/// type than `application/json` (or a `+json` one) is 415, too large is 413, not JSON of that
+/// shape is 400 (`BAD_REQUEST`), each as a problem.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<HttpState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, http: &HttpState) -> Result<Self, ApiError> {
+        // Without a content type the body is read as JSON (a missing body is a 400).
+        let essence = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or_default())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        if let Some(essence) = essence
+            && essence != "application/json"
+            && !essence.ends_with("+json")
+        {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".to_owned(),
+            ));
+        }
         let limit = http.app.config().max_body_bytes;
         let bytes = axum::body::to_bytes(request.into_body(), limit)
             .await
@@ -539,7 +560,8 @@ pub async fn delete(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret", body = SecretJson),
-        WebhookWriteProblems,
+        // It reads no body.
+        WebhookProblems,
     ),
 )]
 pub async fn rotate_secret(
