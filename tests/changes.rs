@@ -692,7 +692,6 @@ on_both_databases!(
 on_both_databases!(
     the_migration_logs_existing_articles_and_schedules,
     |db| async move {
-        use migration::{Migrator, MigratorTrait as _};
         let app = spawn_seeded_app(db, 4).await;
         let scheduled = create(&app, "scheduled-before-migration", json!({})).await;
         let (at, _) = seconds_ahead(2);
@@ -704,18 +703,7 @@ on_both_databases!(
         )
         .await;
         // Roll the change log back and forth over the existing articles.
-        let names: Vec<String> = Migrator::migrations()
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect();
-        let ours = names
-            .iter()
-            .position(|n| n == "m20250501_000005_change_log")
-            .expect("the change-log migration is registered");
-        let steps = u32::try_from(names.len() - ours).unwrap();
-        let conn = app.own_connection().await;
-        Migrator::down(&conn, Some(steps)).await.unwrap();
-        Migrator::up(&conn, None).await.unwrap();
+        app.remigrate_from("m20250501_000005_change_log").await;
 
         let reader = Caller::anonymous();
         let mut mirror = Mirror::default();

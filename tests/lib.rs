@@ -570,16 +570,31 @@ pub enum LockKind {
 }
 
 impl TestApp {
-    /// A connection of the test's own to the app's database, one connection wide, for rolling
-    /// migrations back and forth: every statement of a migration then runs where the previous
-    /// one did, never on an idle connection of a pool whose read snapshot predates the last
-    /// change to the schema (SQLite answered "duplicate column" that way now and then).
-    pub async fn own_connection(&self) -> sea_orm::DatabaseConnection {
+    /// Rolls the migrations back to before `first` (it included) and up again, over the
+    /// data the app holds. On a connection of the test's own, one connection wide: every
+    /// statement of a migration then runs where the previous one did, never on an idle
+    /// connection of the server's pool whose read snapshot predates the last change to the
+    /// schema (SQLite answered "duplicate column" that way now and then).
+    pub async fn remigrate_from(&self, first: &str) {
+        use migration::{Migrator, MigratorTrait as _};
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        let at = names
+            .iter()
+            .position(|n| n == first)
+            .unwrap_or_else(|| panic!("migration {first} is not registered"));
+        let steps = u32::try_from(names.len() - at).expect("a few migrations");
         let mut options = sea_orm::ConnectOptions::new(self.database_url());
         options.max_connections(1).sqlx_logging(false);
-        sea_orm::Database::connect(options)
+        let conn = sea_orm::Database::connect(options)
             .await
-            .expect("a connection of the test's own")
+            .expect("a connection of the test's own");
+        Migrator::down(&conn, Some(steps))
+            .await
+            .expect("migrate down");
+        Migrator::up(&conn, None).await.expect("migrate up");
     }
 }
 
