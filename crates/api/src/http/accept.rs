@@ -1,7 +1,17 @@
-//! Content negotiation for GraphQL responses (GraphQL-over-HTTP).
+//! Content negotiation for GraphQL responses (GraphQL-over-HTTP), and the media type of a
+//! request body.
 
 use axum::http::HeaderMap;
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+
+/// The request body's media type without parameters, lower-cased (`application/json` for
+/// `Application/JSON; charset=utf-8`); `None` without a `Content-Type` header, empty when it
+/// is not text.
+pub fn content_type_essence(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().unwrap_or_default();
+    let essence = value.split(';').next().unwrap_or_default();
+    Some(essence.trim().to_ascii_lowercase())
+}
 
 /// The two media types a GraphQL response may be sent as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use gazette_domain::Viewer;
 use serde::Deserialize;
 
 use super::HttpState;
-use super::accept::{GraphqlMediaType, negotiate, wants_html};
+use super::accept::{GraphqlMediaType, content_type_essence, negotiate, wants_html};
 use super::caller::{Authenticated, ClientIp};
 use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
 use crate::graphql::cost::{BatchBudget, CostMeter};
@@ -141,16 +141,7 @@ pub async fn post_graphql(
         Ok(viewer) => viewer,
         Err(error) => return unauthenticated(media, &error),
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = content_type_essence(&headers).unwrap_or_default();
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return request_error(
             media,

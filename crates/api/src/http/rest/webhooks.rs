@@ -76,17 +76,7 @@ impl<T: DeserializeOwned> FromRequest<HttpState> for JsonBody<T> {
 
     async fn from_request(request: Request, http: &HttpState) -> Result<Self, ApiError> {
         // Without a content type the body is read as JSON (a missing body is a 400).
-        let essence = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap_or_default())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+        let essence = crate::http::accept::content_type_essence(request.headers());
         if let Some(essence) = essence
             && essence != "application/json"
             && !essence.ends_with("+json")
