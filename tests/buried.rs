@@ -465,13 +465,13 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
     );
     // Issue 18 asks for 0.9 on both related figures; they are not there yet (BENCHMARKS.md has
     // the figures): these floors hold what was reached so that it does not slide back.
-    assert!(related_p3 >= 0.76, "related precision@3 {related_p3:.3}");
+    assert!(related_p3 >= 0.78, "related precision@3 {related_p3:.3}");
     assert!(
-        thread_p3 >= 0.74,
+        thread_p3 >= 0.77,
         "related precision@3 within the thread {thread_p3:.3}"
     );
     assert!(
-        related_r5 >= 0.87,
+        related_r5 >= 0.88,
         "related thread recall@5 {related_r5:.3}"
     );
     assert!(search_p5 >= 0.9, "search precision@5 {search_p5:.3}");

@@ -19,6 +19,7 @@ mod m20251201_000012_persisted_queries;
 mod m20251215_000013_related_keywords_names;
 mod m20260101_000014_takedown;
 mod m20260201_000015_webhooks;
+mod m20260301_000016_related_keywords_places;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251215_000013_related_keywords_names::Migration),
             Box::new(m20260101_000014_takedown::Migration),
             Box::new(m20260201_000015_webhooks::Migration),
+            Box::new(m20260301_000016_related_keywords_places::Migration),
         ]
     }
 }

@@ -2,15 +2,16 @@
 //!
 //! The score adds three signals: shared topics (the same primary topic weighs most), shared
 //! distinctive words (the source's keywords weighted by where they appear and by how rare they
-//! are in the archive, see [`Rarity`]), and closeness in time. Pure functions; storage supplies
-//! the candidates and counts how common the source's keywords are in its full-text index.
+//! are in the archive, see [`Rarity`], and, for a fifth, how much of the candidate's own
+//! vocabulary the source holds), and closeness in time. Pure functions; storage supplies the
+//! candidates and counts how common the source's keywords are in its full-text index.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::search::{is_stop_word, words};
+use crate::search::{is_stop_word, place_of, words};
 
 /// Weight of a keyword found in the headline, the dek and the body.
 const HEADLINE_WEIGHT: f64 = 3.0;
@@ -61,6 +62,17 @@ fn stem(word: &str) -> String {
     w
 }
 
+/// The keyword of `word` (lowercase) and the form handed to the full-text engine for it: a
+/// place or its people (`Korea`, `Korean`, `Koreans`) is the place, which the engine is asked
+/// for with its variants (see `data/place-variants.txt`); any other word its rough stem, and
+/// the word as written.
+fn keyword_of(word: &str) -> (String, String) {
+    match place_of(word).or_else(|| word.strip_suffix('s').and_then(place_of)) {
+        Some(place) => (place.to_owned(), place.to_owned()),
+        None => (stem(word), word.to_owned()),
+    }
+}
+
 /// Whether the word starting at character `start` of `chars` begins a sentence: nothing but
 /// spaces, quotes and brackets between it and the start of the text, a line break or `.!?:;`.
 fn starts_sentence(chars: &[char], start: usize) -> bool {
@@ -73,8 +85,9 @@ fn starts_sentence(chars: &[char], start: usize) -> bool {
 
 impl Keywords {
     /// The keywords of an article's texts: words of three letters or more, stop words and
-    /// numbers dropped, weighted by where they appear (names weighing [`NAME_FACTOR`] times
-    /// more), the strongest [`MAX_KEYWORDS`] kept.
+    /// numbers dropped, a place and its people as one (`Korean` is `korea`), weighted by where
+    /// they appear (names weighing [`NAME_FACTOR`] times more), the strongest [`MAX_KEYWORDS`]
+    /// kept.
     pub fn of(headline: &str, dek: &str, body: &str) -> Self {
         let mut weights: HashMap<String, f64> = HashMap::new();
         let mut written: HashMap<String, String> = HashMap::new();
@@ -94,7 +107,7 @@ impl Keywords {
                 {
                     continue;
                 }
-                let key = stem(&word);
+                let (key, as_written) = keyword_of(&word);
                 if weight != HEADLINE_WEIGHT {
                     let case = cases.entry(key.clone()).or_default();
                     if chars[start].is_uppercase() {
@@ -106,7 +119,7 @@ impl Keywords {
                     }
                 }
                 *weights.entry(key.clone()).or_default() += weight;
-                written.entry(key).or_insert(word);
+                written.entry(key).or_insert(as_written);
             }
         }
         for (key, (capitalised, lower)) in cases {
@@ -321,6 +334,41 @@ impl Keywords {
 /// How fast a candidate's use of a word saturates in [`Keywords::overlap`]: the weight at
 /// which it earns half of the word's share.
 const SATURATION: f64 = 2.0;
+/// The inverse document frequency taken in [`Keywords::reciprocal`] for a word of the
+/// candidate that the source does not hold (so was not counted): that of a word in about 70 of
+/// [`COMMON_AT`] articles, a middling word.
+const UNCOUNTED_IDF: f64 = 2.0;
+
+impl Keywords {
+    /// How much of `other`'s own vocabulary the source (`self`) holds, in `[0, 1)`: the mirror
+    /// of [`Keywords::overlap`], each keyword of `other` carrying its weight × rarity (the
+    /// source's counts for the words they share, [`UNCOUNTED_IDF`] for the others), earned
+    /// as the source uses the word. A candidate that is mostly about something the source never
+    /// mentions scores low even when it holds the source's words. Without counts, the cosine.
+    pub fn reciprocal(&self, other: &Self, rarity: &Rarity) -> f64 {
+        if rarity.is_empty() {
+            return self.similarity(other);
+        }
+        let (mut total, mut shared) = (0.0, 0.0);
+        for (key, weight) in &other.terms {
+            let mine = self.weight(key);
+            let idf = if mine > 0.0 {
+                match rarity.idf(key) {
+                    Some(idf) => idf,
+                    None => continue,
+                }
+            } else {
+                UNCOUNTED_IDF
+            };
+            let mass = weight * idf;
+            total += mass;
+            if mine > 0.0 {
+                shared += mass * mine / (mine + SATURATION);
+            }
+        }
+        if total == 0.0 { 0.0 } else { shared / total }
+    }
+}
 
 /// What the scoring needs to know of an article.
 #[derive(Debug, Clone)]
@@ -346,6 +394,9 @@ pub const PRIMARY_SHARED: f64 = 1.0;
 pub const OTHER_SHARED: f64 = 0.25;
 /// Points for sharing all of the source's distinctive words; the overlap scales it.
 pub const TEXT: f64 = 24.0;
+/// The part of [`TEXT`] earned by [`Keywords::reciprocal`] (the rest by
+/// [`Keywords::overlap`]).
+pub const RECIPROCAL_SHARE: f64 = 0.2;
 /// Points for being published at the same time; halves every [`RECENCY_HALF_LIFE_DAYS`].
 pub const RECENCY: f64 = 1.0;
 /// Half-life of the recency points, in days apart.
@@ -371,7 +422,9 @@ pub fn score(source: &Profile, rarity: &Rarity, candidate: &Profile) -> f64 {
         .count()
         .min(2);
     topics += OTHER_SHARED * others as f64;
-    let text = TEXT * source.keywords.overlap(&candidate.keywords, rarity);
+    let text = TEXT
+        * ((1.0 - RECIPROCAL_SHARE) * source.keywords.overlap(&candidate.keywords, rarity)
+            + RECIPROCAL_SHARE * source.keywords.reciprocal(&candidate.keywords, rarity));
     let days_apart = (source.published_at - candidate.published_at)
         .num_seconds()
         .abs() as f64
@@ -470,6 +523,66 @@ mod tests {
         assert!((k.weight("june") - NAME_FACTOR).abs() < 1e-9);
         // The headline alone never makes a name.
         assert!((k.weight("meet") - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_place_and_its_people_are_one_keyword_asked_for_as_the_place() {
+        let k = Keywords::of(
+            "Korean Troops In Russia",
+            "Russian officials and Koreans",
+            "North Korea sent troops.",
+        );
+        // `Korean` (headline 3), `Koreans` (dek 2, a name), `Korea` (body 1, a name).
+        assert!((k.weight("korea") - 6.0 * NAME_FACTOR).abs() < 1e-9);
+        assert_eq!(k.weight("korean"), 0.0);
+        assert!(k.weight("russia") > 0.0);
+        // The engine is asked for the place (storage adds its variants), never `koreans`.
+        assert_eq!(k.written("korea"), Some("korea"));
+        assert_eq!(k.written("troop"), Some("troops"));
+        let other = Keywords::of("Korea Talks", "", "");
+        assert!(k.similarity(&other) > 0.0, "`Korean` meets `Korea`");
+    }
+
+    #[test]
+    fn a_candidate_about_something_else_shares_less_than_a_focused_one() {
+        let source = Keywords::of("Botulism in canned tuna", "", "");
+        let focused = Keywords::of("Tuna botulism", "", "");
+        let sprawling = Keywords::of(
+            "Tuna botulism",
+            "Senate budget vote delayed as election nears",
+            "Lawmakers argue over pensions, tariffs and railways",
+        );
+        let rarity = Rarity::new([
+            ("botulism".to_owned(), 3),
+            ("cann".to_owned(), 10),
+            ("tuna".to_owned(), 5),
+        ]);
+        // Both hold the source's words alike…
+        let (a, b) = (
+            source.overlap(&focused, &rarity),
+            source.overlap(&sprawling, &rarity),
+        );
+        assert!((a - b).abs() < 1e-12, "{a} {b}");
+        // …but most of the sprawling one's own vocabulary is absent from the source.
+        let (a, b) = (
+            source.reciprocal(&focused, &rarity),
+            source.reciprocal(&sprawling, &rarity),
+        );
+        assert!(a > 2.0 * b && b > 0.0, "{a} {b}");
+        let source = Profile {
+            keywords: source,
+            ..profile(1, 1, &[], "", 10)
+        };
+        let mut focused_profile = profile(2, 2, &[], "", 10);
+        focused_profile.keywords = focused;
+        let mut sprawling_profile = profile(3, 2, &[], "", 10);
+        sprawling_profile.keywords = sprawling;
+        let ranked = rank(&source, &rarity, &[sprawling_profile, focused_profile], 2);
+        assert_eq!(ranked[0].0.as_u128(), 2, "{ranked:?}");
+        // Without counts, the cosine, which is symmetric.
+        let x = Keywords::decode("korea:3 missile:2");
+        let y = Keywords::decode("korea:1 sofa:2");
+        assert!((x.reciprocal(&y, &Rarity::default()) - x.similarity(&y)).abs() < 1e-12);
     }
 
     #[test]

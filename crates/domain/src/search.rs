@@ -63,6 +63,12 @@ pub fn place_variants(word: &str) -> Vec<&str> {
     out
 }
 
+/// The place that `word` (lowercase) names, itself or its people (`korean` → `korea`): the
+/// first word of its line in `data/place-variants.txt`; `None` when it is not on the list.
+pub fn place_of(word: &str) -> Option<&'static str> {
+    VARIANTS.get(word).and_then(|line| line.first().copied())
+}
+
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Clause {
@@ -438,6 +444,9 @@ mod tests {
             }
         }
         assert_eq!(place_variants("zeppelin"), ["zeppelin"]);
+        assert_eq!(place_of("korean"), Some("korea"));
+        assert_eq!(place_of("korea"), Some("korea"));
+        assert_eq!(place_of("zeppelin"), None);
     }
 
     #[test]

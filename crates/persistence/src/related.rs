@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use gazette_domain::Visibility;
 use gazette_domain::related::{COMMON_AT, Keywords, Profile, Rarity, SEARCHED_KEYWORDS};
+use gazette_domain::search::place_variants;
 use gazette_domain::time::storage_precision;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -185,7 +186,8 @@ impl Store {
     /// How many articles of the full-text index hold each of `keywords` (keyword, word as
     /// written), counted up to [`COMMON_AT`], in one statement for the words not counted in
     /// the last [`WORD_COUNT_TTL`]. The engine stems the written word itself, so the count is
-    /// in the index's own word forms.
+    /// in the index's own word forms; a place counts the articles holding it or its people
+    /// (`korea` or `korean`).
     async fn rarity(&self, keywords: &[(&str, &str)]) -> Result<Rarity, StoreError> {
         let mut counts: Vec<(String, u64)> = Vec::with_capacity(keywords.len());
         let mut unknown: Vec<(&str, &str)> = Vec::new();
@@ -212,7 +214,7 @@ impl Store {
                         "(SELECT count(*) FROM (SELECT 1 FROM articles WHERE search_vector @@ \
                          (to_tsquery('english', ?) || to_tsquery('simple', ?)) LIMIT ?) AS t{i})"
                     ));
-                    let term = format!("'{written}'");
+                    let term = tsquery_any(&[written]);
                     values.extend([term.clone().into(), term.into(), cap.into()]);
                 }
                 _ => {
@@ -220,7 +222,7 @@ impl Store {
                         "(SELECT count(*) FROM (SELECT 1 FROM article_search \
                          WHERE article_search MATCH ? LIMIT ?) AS t{i})"
                     ));
-                    values.extend([format!("\"{written}\"").into(), cap.into()]);
+                    values.extend([fts5_any(&[written]).into(), cap.into()]);
                 }
             }
         }
@@ -254,11 +256,7 @@ impl Store {
         let limit = i64::try_from(BY_TEXT + 1).unwrap_or(31);
         let statement = match backend {
             DatabaseBackend::Postgres => {
-                let tsquery = words
-                    .iter()
-                    .map(|w| format!("'{w}'"))
-                    .collect::<Vec<_>>()
-                    .join(" | ");
+                let tsquery = tsquery_any(&words);
                 let q = "(to_tsquery('english', ?) || to_tsquery('simple', ?))";
                 placeholders(
                     backend,
@@ -284,16 +282,7 @@ impl Store {
                    FROM article_search WHERE article_search MATCH ? \
                    ORDER BY rowid DESC LIMIT ?) \
                  ORDER BY rank, article_id DESC LIMIT ?",
-                vec![
-                    words
-                        .iter()
-                        .map(|w| format!("\"{w}\""))
-                        .collect::<Vec<_>>()
-                        .join(" OR ")
-                        .into(),
-                    ranked.into(),
-                    limit.into(),
-                ],
+                vec![fts5_any(&words).into(), ranked.into(), limit.into()],
             ),
         };
         self.query_planned_for_values(statement)
@@ -458,9 +447,39 @@ impl Store {
     }
 }
 
+/// `words` (letters and digits only) and their place variants, any of them, for PostgreSQL's
+/// `to_tsquery`: `'korea' | 'korean' | 'tuna'`.
+fn tsquery_any(words: &[&str]) -> String {
+    words
+        .iter()
+        .flat_map(|w| place_variants(w))
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// As [`tsquery_any`], for SQLite's FTS5: `"korea" OR "korean" OR "tuna"`.
+fn fts5_any(words: &[&str]) -> String {
+    words
+        .iter()
+        .flat_map(|w| place_variants(w))
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_asked_for_with_its_people() {
+        assert_eq!(
+            tsquery_any(&["korea", "tuna"]),
+            "'korea' | 'korean' | 'tuna'"
+        );
+        assert_eq!(fts5_any(&["russian"]), r#""russian" OR "russia""#);
+    }
 
     #[test]
     fn word_counts_keep_at_most_their_capacity_and_the_recently_used() {
