@@ -64,7 +64,17 @@ pub(crate) fn visible(
 
 fn public_at(select: Select<articles::Entity>, now: DateTime<Utc>) -> Select<articles::Entity> {
     select
-        .filter(Column::Status.is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)))
+        // `status || ''`, not `status`: the term must not be able to use the (status, publish
+        // time) index. With it, SQLite reads both statuses' runs of that index through an
+        // ephemeral table for the `IN` list and sorts them for the publish-time order (a
+        // sorter and two page-sized allocations per list, ~0.1 ms of 0.13); without it, it
+        // walks the (publish time, id) index in the list's order and stops at the page's end
+        // (0.02 ms), which is also PostgreSQL's plan either way. Non-public rows with a past
+        // publish time (archived, killed) are few and skipped on the way.
+        .filter(
+            Expr::cust(r#""articles"."status" || ''"#)
+                .is_in(ArticleStatus::PUBLIC.map(ArticleStatus::as_str)),
+        )
         .filter(Column::PublishedAt.lte(now))
         // The same expiry rule as `changes::public_at`, to the second.
         .filter(
