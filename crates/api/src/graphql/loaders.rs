@@ -361,65 +361,68 @@ impl Loaders {
         node: async_graphql::Lookahead<'_>,
         articles: &[&gazette_domain::Article],
     ) -> Result<(), LoadError> {
-        if articles.is_empty() {
-            return Ok(());
-        }
-        let keys: Vec<ArticleKey> = articles.iter().map(|a| ArticleKey(a.id)).collect();
-        let none = &[][..];
-        let wanted = |field: &str| {
-            if node.field(field).exists() {
+        Box::pin(async move {
+            if articles.is_empty() {
+                return Ok(());
+            }
+            let keys: Vec<ArticleKey> = articles.iter().map(|a| ArticleKey(a.id)).collect();
+            let none = &[][..];
+            let wanted = |field: &str| {
+                if node.field(field).exists() {
+                    &keys[..]
+                } else {
+                    none
+                }
+            };
+            let primary = node.field("primaryTopic");
+            let topics = node.field("topics");
+            // The bodies of a level in one statement, only when a body field is selected; a
+            // resolver still refuses a body its viewer may not read.
+            let bodies = if ["body", "bodyHtml", "bodyText"]
+                .iter()
+                .any(|field| node.field(field).exists())
+            {
                 &keys[..]
             } else {
                 none
+            };
+            // An article's topics and authors come with their rows (a join), so the resolvers
+            // need no second round for them.
+            let (topics_of, _, _, _, _) = tokio::try_join!(
+                self.fetch_topics_of(wanted("topics")),
+                self.fetch_authors_of(wanted("authors")),
+                fetch_lists(&self.corrections, wanted("corrections")),
+                fetch_lists(&self.previous_slugs, wanted("previousSlugs")),
+                fetch(&self.body, bodies),
+            )?;
+            let mut known: HashMap<Uuid, Option<Uuid>> = topics_of
+                .values()
+                .flatten()
+                .map(|t| (t.id, t.parent_id))
+                .collect();
+            if primary.exists() {
+                let missing = sorted_unique(
+                    articles
+                        .iter()
+                        .filter_map(|a| a.primary_topic_id)
+                        .filter(|id| !known.contains_key(id))
+                        .collect(),
+                );
+                let loaded = fetch(&self.topic, &missing).await?;
+                known.extend(loaded.values().map(|t| (t.id, t.parent_id)));
             }
-        };
-        let primary = node.field("primaryTopic");
-        let topics = node.field("topics");
-        // The bodies of a level in one statement, only when a body field is selected; a
-        // resolver still refuses a body its viewer may not read.
-        let bodies = if ["body", "bodyHtml", "bodyText"]
-            .iter()
-            .any(|field| node.field(field).exists())
-        {
-            &keys[..]
-        } else {
-            none
-        };
-        // An article's topics and authors come with their rows (a join), so the resolvers
-        // need no second round for them.
-        let (topics_of, _, _, _, _) = tokio::try_join!(
-            self.fetch_topics_of(wanted("topics")),
-            self.fetch_authors_of(wanted("authors")),
-            fetch_lists(&self.corrections, wanted("corrections")),
-            fetch_lists(&self.previous_slugs, wanted("previousSlugs")),
-            fetch(&self.body, bodies),
-        )?;
-        let mut known: HashMap<Uuid, Option<Uuid>> = topics_of
-            .values()
-            .flatten()
-            .map(|t| (t.id, t.parent_id))
-            .collect();
-        if primary.exists() {
-            let missing = sorted_unique(
-                articles
-                    .iter()
-                    .filter_map(|a| a.primary_topic_id)
-                    .filter(|id| !known.contains_key(id))
-                    .collect(),
-            );
-            let loaded = fetch(&self.topic, &missing).await?;
-            known.extend(loaded.values().map(|t| (t.id, t.parent_id)));
-        }
-        if primary.field("parent").exists() || topics.field("parent").exists() {
-            let parents = sorted_unique(
-                known
-                    .values()
-                    .filter_map(|parent| *parent)
-                    .filter(|p| !known.contains_key(p))
-                    .collect(),
-            );
-            fetch(&self.topic, &parents).await?;
-        }
-        Ok(())
+            if primary.field("parent").exists() || topics.field("parent").exists() {
+                let parents = sorted_unique(
+                    known
+                        .values()
+                        .filter_map(|parent| *parent)
+                        .filter(|p| !known.contains_key(p))
+                        .collect(),
+                );
+                fetch(&self.topic, &parents).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 }

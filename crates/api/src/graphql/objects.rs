@@ -2,6 +2,12 @@
 //! entries) and the list helpers their fields share. They refer to one another (an article has
 //! topics, a topic has articles), so they live together, apart from the query and mutation
 //! roots, which depend on them and never the other way round.
+//!
+//! Resolvers that await a deep call (the application's use cases, a connection, a prefetch)
+//! box that work (`Box::pin(async move { … }).await`). async-graphql boxes every field's future,
+//! and a type's `resolve_field` future is as large as its largest field's: one unboxed deep
+//! call made every field of the type, `slug` included, copy about 9 KB into its box, a third
+//! of the instructions of a latest-20 request (BENCHMARKS.md, "Reads").
 
 use std::sync::Arc;
 
@@ -187,19 +193,22 @@ impl ArticleNode {
     /// the full text is refused), through the request's body loader: the bodies of one level
     /// of the response are read in one statement, and only when a body field is selected.
     async fn readable_body(&self, ctx: &Context<'_>) -> Result<Arc<Body>> {
-        let request = ctx.request_context();
-        if !may_read_body(&request.viewer, &self.0, request.now()) {
-            return Err(crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql());
-        }
-        ctx.loaders()
-            .body
-            .load_one(ArticleKey(self.0.id))
-            .await
-            .map_err(load_error)?
-            .ok_or_else(|| {
-                crate::ApiError::NotFound(format!("the body of article {}", self.0.id))
-                    .into_graphql()
-            })
+        Box::pin(async move {
+            let request = ctx.request_context();
+            if !may_read_body(&request.viewer, &self.0, request.now()) {
+                return Err(crate::ApiError::Forbidden(BODY_FORBIDDEN.to_owned()).into_graphql());
+            }
+            ctx.loaders()
+                .body
+                .load_one(ArticleKey(self.0.id))
+                .await
+                .map_err(load_error)?
+                .ok_or_else(|| {
+                    crate::ApiError::NotFound(format!("the body of article {}", self.0.id))
+                        .into_graphql()
+                })
+        })
+        .await
     }
 }
 
@@ -326,23 +335,26 @@ impl ArticleNode {
     /// article, never twice. Cached for a short time.
     #[graphql(complexity = "first_cost(first, 5, MAX_RELATED, child_complexity)")]
     async fn related(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ArticleNode>> {
-        let request = ctx.request_context();
-        let related = ctx
-            .app_state()
-            .app()
-            .related_articles(&request.viewer, &self.0, first, request.now())
-            .await
-            .gql()?;
-        let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
-        super::tags(ctx).articles(articles.iter().copied());
-        ctx.loaders()
-            .prefetch_for_articles(ctx.look_ahead(), &articles)
-            .await
-            .map_err(load_error)?;
-        Ok(related
-            .into_iter()
-            .map(|(a, _)| ArticleNode::from(a))
-            .collect())
+        Box::pin(async move {
+            let request = ctx.request_context();
+            let related = ctx
+                .app_state()
+                .app()
+                .related_articles(&request.viewer, &self.0, first, request.now())
+                .await
+                .gql()?;
+            let articles: Vec<&Article> = related.iter().map(|(a, _)| a).collect();
+            super::tags(ctx).articles(articles.iter().copied());
+            ctx.loaders()
+                .prefetch_for_articles(ctx.look_ahead(), &articles)
+                .await
+                .map_err(load_error)?;
+            Ok(related
+                .into_iter()
+                .map(|(a, _)| ArticleNode::from(a))
+                .collect())
+        })
+        .await
     }
     /// Saved revisions, newest first (editors and admins only).
     #[graphql(
@@ -355,19 +367,22 @@ impl ArticleNode {
         #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: Option<i32>,
         before_version: Option<i32>,
     ) -> Result<Vec<RevisionNode>> {
-        let staff = ctx.staff()?;
-        let revisions = ctx
-            .app_state()
-            .app()
-            .revisions(
-                &staff,
-                self.0.id,
-                u64::try_from(first.unwrap_or(20)).unwrap_or(20),
-                before_version,
-            )
-            .await
-            .gql()?;
-        Ok(revisions.into_iter().map(RevisionNode).collect())
+        Box::pin(async move {
+            let staff = ctx.staff()?;
+            let revisions = ctx
+                .app_state()
+                .app()
+                .revisions(
+                    &staff,
+                    self.0.id,
+                    u64::try_from(first.unwrap_or(20)).unwrap_or(20),
+                    before_version,
+                )
+                .await
+                .gql()?;
+            Ok(revisions.into_iter().map(RevisionNode).collect())
+        })
+        .await
     }
     /// Words in the body.
     async fn word_count(&self) -> u32 {
@@ -420,21 +435,24 @@ impl ArticleNode {
     /// same document as REST's `/v1/articles/{slug}?format=jsonld`.
     #[graphql(complexity = "sizes::AUTHORS_PER_ARTICLE + sizes::CORRECTIONS_PER_ARTICLE + 2")]
     async fn structured_data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let (authors, section, corrections) = tokio::try_join!(
-            self.authors(ctx),
-            self.primary_topic(ctx),
-            self.corrections(ctx)
-        )?;
-        let authors: Vec<&gazette_domain::Author> = authors.iter().map(|a| &a.0).collect();
-        let corrections: Vec<_> = corrections.into_iter().map(|c| c.0).collect();
-        let document = gazette_formats::jsonld::NewsArticle {
-            article: &self.0,
-            authors: &authors,
-            section: section.as_ref().map(|t| &t.0),
-            corrections: &corrections,
-        };
-        let document = document.json_ld(&ctx.app_state().config().feeds);
-        Ok(Json(serde_json::to_value(document)?))
+        Box::pin(async move {
+            let (authors, section, corrections) = tokio::try_join!(
+                self.authors(ctx),
+                self.primary_topic(ctx),
+                self.corrections(ctx)
+            )?;
+            let authors: Vec<&gazette_domain::Author> = authors.iter().map(|a| &a.0).collect();
+            let corrections: Vec<_> = corrections.into_iter().map(|c| c.0).collect();
+            let document = gazette_formats::jsonld::NewsArticle {
+                article: &self.0,
+                authors: &authors,
+                section: section.as_ref().map(|t| &t.0),
+                corrections: &corrections,
+            };
+            let document = document.json_ld(&ctx.app_state().config().feeds);
+            Ok(Json(serde_json::to_value(document)?))
+        })
+        .await
     }
     /// Authors in byline order.
     #[graphql(complexity = "list_cost(sizes::AUTHORS_PER_ARTICLE, child_complexity)")]
@@ -503,29 +521,32 @@ pub async fn article_connection(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<Connection<String, ArticleNode>> {
-    let page = page_request::<ArticleCursor>(first, after, last, before)?;
-    let state = ctx.app_state();
-    let request = ctx.request_context();
-    let order = match order {
-        ArticleOrderBy::Newest => ArticleOrder::Newest,
-        ArticleOrderBy::Oldest => ArticleOrder::Oldest,
-    };
-    let result = state
-        .app()
-        .articles(&request.viewer, &filter, order, &page, request.now())
-        .await
-        .gql()?;
-    let articles: Vec<&Article> = result.items.iter().collect();
-    super::tags(ctx).articles(articles.iter().copied());
-    ctx.loaders()
-        .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
-        .await
-        .map_err(load_error)?;
-    Ok(connection(
-        result,
-        gazette_app::articles::article_cursor,
-        ArticleNode::from,
-    ))
+    Box::pin(async move {
+        let page = page_request::<ArticleCursor>(first, after, last, before)?;
+        let state = ctx.app_state();
+        let request = ctx.request_context();
+        let order = match order {
+            ArticleOrderBy::Newest => ArticleOrder::Newest,
+            ArticleOrderBy::Oldest => ArticleOrder::Oldest,
+        };
+        let result = state
+            .app()
+            .articles(&request.viewer, &filter, order, &page, request.now())
+            .await
+            .gql()?;
+        let articles: Vec<&Article> = result.items.iter().collect();
+        super::tags(ctx).articles(articles.iter().copied());
+        ctx.loaders()
+            .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
+            .await
+            .map_err(load_error)?;
+        Ok(connection(
+            result,
+            gazette_app::articles::article_cursor,
+            ArticleNode::from,
+        ))
+    })
+    .await
 }
 
 /// Parses an `ID` argument that must be a UUID.
@@ -836,38 +857,41 @@ pub(crate) async fn trending_list(
     topic: Option<&Topic>,
     first: Option<i32>,
 ) -> Result<Vec<TrendingArticle>> {
-    let state = ctx.app_state();
-    let request = ctx.request_context();
-    let list = state
-        .app()
-        .trending(
-            &request.viewer,
-            window.unwrap_or_default().into(),
-            topic,
-            first,
-            request.now(),
-        )
-        .await
-        .gql()?;
-    let articles: Vec<&gazette_domain::Article> = list.iter().map(|e| &e.article).collect();
-    let tags = super::tags(ctx);
-    tags.list("trending");
-    if let Some(topic) = topic {
-        tags.topic(topic.slug.as_str());
-    }
-    tags.articles(articles.iter().copied());
-    ctx.loaders()
-        .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
-        .await
-        .map_err(load_error)?;
-    Ok(list
-        .into_iter()
-        .map(|e| TrendingArticle {
-            article: ArticleNode::from(e.article),
-            score: e.score,
-            views: e.views,
-        })
-        .collect())
+    Box::pin(async move {
+        let state = ctx.app_state();
+        let request = ctx.request_context();
+        let list = state
+            .app()
+            .trending(
+                &request.viewer,
+                window.unwrap_or_default().into(),
+                topic,
+                first,
+                request.now(),
+            )
+            .await
+            .gql()?;
+        let articles: Vec<&gazette_domain::Article> = list.iter().map(|e| &e.article).collect();
+        let tags = super::tags(ctx);
+        tags.list("trending");
+        if let Some(topic) = topic {
+            tags.topic(topic.slug.as_str());
+        }
+        tags.articles(articles.iter().copied());
+        ctx.loaders()
+            .prefetch_for_articles(ctx.look_ahead().field("article"), &articles)
+            .await
+            .map_err(load_error)?;
+        Ok(list
+            .into_iter()
+            .map(|e| TrendingArticle {
+                article: ArticleNode::from(e.article),
+                score: e.score,
+                views: e.views,
+            })
+            .collect())
+    })
+    .await
 }
 /// Complexity of a trending list: its length (`first`, default 10, at most 50) times what
 /// each entry costs, plus one for the list.
