@@ -774,6 +774,8 @@ async fn search(articles: usize, postgres: Option<&str>) -> Result<(), Failure> 
         &[
             ("GAZETTE_RELATED_CACHE_SECS", "0"),
             ("GAZETTE_TRENDING_CACHE_MS", "0"),
+            // The rows are "uncached": the response cache would answer every repeat.
+            ("GAZETTE_RESPONSE_CACHE_BYTES", "0"),
         ],
     )
     .await?;
