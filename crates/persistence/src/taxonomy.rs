@@ -16,6 +16,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::convert::{all, author, topic};
+use crate::entities::{article_authors, article_topics, authors, topics};
+use crate::{Conflict, Page, Store, StoreError, UniqueRule};
 
 /// A row of [`Store::topics_of_articles`]: the article's id, the topic's columns, then its
 /// position in the article's list.
@@ -46,8 +48,6 @@ fn in_position_order<T>(lists: HashMap<Uuid, Vec<(i32, T)>>) -> HashMap<Uuid, Ve
         })
         .collect()
 }
-use crate::entities::{article_authors, article_topics, authors, topics};
-use crate::{Conflict, Page, Store, StoreError, UniqueRule};
 
 fn slug_page<T>(mut items: Vec<T>, page: &PageRequest<SlugCursor>) -> Page<T> {
     let more = items.len() as u64 > page.limit;
