@@ -182,6 +182,20 @@ impl SearchQuery {
         Ok(Self { clauses: unique })
     }
 
+    /// A query of `words` as they are (lowercase letters and digits, not parsed: no stop words
+    /// dropped, no phrases or prefixes), each once: what related articles searches for, to be
+    /// written as any of them ([`SearchQuery::to_fts5_any`], [`SearchQuery::to_tsquery_any`]).
+    pub fn of_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut clauses: Vec<Clause> = Vec::new();
+        for word in words {
+            let clause = Clause::Word(word.to_owned());
+            if !clauses.contains(&clause) {
+                clauses.push(clause);
+            }
+        }
+        Self { clauses }
+    }
+
     /// Whether nothing searchable is left (only stop words or punctuation): finds nothing.
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()

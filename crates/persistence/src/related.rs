@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use gazette_domain::Visibility;
 use gazette_domain::related::{COMMON_AT, Keywords, Profile, Rarity, SEARCHED_KEYWORDS};
-use gazette_domain::search::place_variants;
+use gazette_domain::search::SearchQuery;
 use gazette_domain::time::storage_precision;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -447,25 +447,21 @@ impl Store {
     }
 }
 
-/// `words` (letters and digits only) and their place variants, any of them, for PostgreSQL's
-/// `to_tsquery`: `'korea' | 'korean' | 'tuna'`.
+/// Any of `words` (letters and digits only), a place with its people, in PostgreSQL's
+/// `to_tsquery` syntax: `('korea' | 'korean') | 'tuna'`, as search's any-word tier writes it.
 fn tsquery_any(words: &[&str]) -> String {
-    words
-        .iter()
-        .flat_map(|w| place_variants(w))
-        .map(|w| format!("'{w}'"))
-        .collect::<Vec<_>>()
-        .join(" | ")
+    let query = SearchQuery::of_words(words.iter().copied());
+    query.to_tsquery_any(&every_clause(&query))
 }
 
-/// As [`tsquery_any`], for SQLite's FTS5: `"korea" OR "korean" OR "tuna"`.
+/// As [`tsquery_any`], for SQLite's FTS5: `("korea" OR "korean") OR "tuna"`.
 fn fts5_any(words: &[&str]) -> String {
-    words
-        .iter()
-        .flat_map(|w| place_variants(w))
-        .map(|w| format!("\"{w}\""))
-        .collect::<Vec<_>>()
-        .join(" OR ")
+    let query = SearchQuery::of_words(words.iter().copied());
+    query.to_fts5_any(&every_clause(&query))
+}
+
+fn every_clause(query: &SearchQuery) -> Vec<usize> {
+    (0..query.clauses().len()).collect()
 }
 
 #[cfg(test)]
@@ -476,9 +472,9 @@ mod tests {
     fn a_place_is_asked_for_with_its_people() {
         assert_eq!(
             tsquery_any(&["korea", "tuna"]),
-            "'korea' | 'korean' | 'tuna'"
+            "('korea' | 'korean') | 'tuna'"
         );
-        assert_eq!(fts5_any(&["russian"]), r#""russian" OR "russia""#);
+        assert_eq!(fts5_any(&["russian"]), r#"("russian" OR "russia")"#);
     }
 
     #[test]
