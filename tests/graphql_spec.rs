@@ -157,6 +157,18 @@ async fn directives_on_typename_are_validated() {
 }
 
 #[tokio::test]
+async fn a_document_sent_again_is_checked_again_with_its_new_variables() {
+    // The second request reuses the parsed document; its variables are still checked.
+    let app = spawn_app(Db::Sqlite).await;
+    let query = "query($n: Int) { articles(first: $n) { edges { node { slug } } } }";
+    app.gql_ok(query, json!({ "n": 1 })).await;
+    assert_validation_fails(&app, query, json!({ "n": 1_u64 << 40 })).await;
+    let (status, body) = app.gql(query, json!({ "n": "one" })).await;
+    assert_eq!(status, 400, "{body}");
+    app.gql_ok(query, json!({ "n": 2 })).await;
+}
+
+#[tokio::test]
 async fn int_literals_beyond_32_bits_are_refused_on_every_field() {
     let app = spawn_app(Db::Sqlite).await;
     for query in [

@@ -225,7 +225,8 @@ on_both_databases!(
                 &[("limit", "QUERY_TOO_DEEP")]
             ) >= 1.0
         );
-        for cache in ["trending", "related", "persisted_query"] {
+        // The named query's document was parsed once and reused (`graphql_document`).
+        for cache in ["trending", "related", "persisted_query", "graphql_document"] {
             assert!(
                 delta(
                     "gazette_cache_lookups_total",

@@ -88,8 +88,10 @@ fn mark_children(set: &mut Positioned<SelectionSet>, level: usize) {
 /// in document order), with each field's declared type.
 #[derive(Debug, Default)]
 pub struct SelectionOrder {
-    keys: Vec<Name>,
-    children: HashMap<Name, SelectionOrder>,
+    /// The response keys in selection order, with what is selected under each.
+    keys: Vec<(Name, SelectionOrder)>,
+    /// Where each key is in `keys`.
+    index: HashMap<Name, usize>,
     /// Whether this level is an object selection (a JSON scalar's value is left alone).
     object: bool,
     /// The declared type of the field at this key (`None`: unknown, treated as nullable).
@@ -146,7 +148,7 @@ impl SelectionOrder {
         for segment in path {
             current = match segment {
                 PathSegment::Field(key) => {
-                    let Some(child) = node.children.get(key.as_str()) else {
+                    let Some(child) = node.child(key) else {
                         return;
                     };
                     node = child;
@@ -189,16 +191,30 @@ impl SelectionOrder {
         }
     }
 
+    /// What is selected under `key`.
+    fn child(&self, key: &str) -> Option<&SelectionOrder> {
+        self.index.get(key).map(|&i| &self.keys[i].1)
+    }
+
     fn apply(&self, value: &mut Value) {
         match value {
             Value::Object(map) if self.object => {
                 map.shift_remove(RESERVED_ALIAS);
-                let mut ordered = IndexMap::with_capacity(map.len());
-                for key in &self.keys {
-                    if let Some((key, mut inner)) = map.shift_remove_entry(key) {
-                        if let Some(child) = self.children.get(&key) {
-                            child.apply(&mut inner);
+                if self.in_order(map.keys()) {
+                    // The usual case (async-graphql inserts fields as selected): no new map,
+                    // each key's selections found by walking both lists once.
+                    let mut wanted = self.keys.iter();
+                    for (key, inner) in map.iter_mut() {
+                        if let Some((_, child)) = wanted.find(|(name, _)| name == key) {
+                            child.apply(inner);
                         }
+                    }
+                    return;
+                }
+                let mut ordered = IndexMap::with_capacity(map.len());
+                for (key, child) in &self.keys {
+                    if let Some((key, mut inner)) = map.shift_remove_entry(key) {
+                        child.apply(&mut inner);
                         ordered.insert(key, inner);
                     }
                 }
@@ -212,6 +228,14 @@ impl SelectionOrder {
             }
             _ => {}
         }
+    }
+
+    /// Whether `keys` are some of this level's keys, in selection order (a field may be
+    /// missing: skipped, or left out by an error).
+    fn in_order<'k>(&self, keys: impl Iterator<Item = &'k Name>) -> bool {
+        let mut wanted = self.keys.iter();
+        keys.into_iter()
+            .all(|key| wanted.any(|(name, _)| name == key))
     }
 }
 
@@ -246,11 +270,16 @@ impl<'a> Walk<'a> {
                     if key == RESERVED_ALIAS {
                         continue;
                     }
-                    if !order.children.contains_key(&key) {
-                        order.keys.push(key.clone());
-                    }
+                    let at = match order.index.get(&key) {
+                        Some(&at) => at,
+                        None => {
+                            order.index.insert(key.clone(), order.keys.len());
+                            order.keys.push((key, SelectionOrder::default()));
+                            order.keys.len() - 1
+                        }
+                    };
                     let declared = parent.and_then(|p| self.shape.field(p, &field.node.name.node));
-                    let child = order.children.entry(key).or_default();
+                    let child = &mut order.keys[at].1;
                     child.object |= !field.node.selection_set.node.items.is_empty();
                     if child.ty.is_none() {
                         child.ty = declared.map(|(ty, _)| ty.clone());
@@ -345,6 +374,37 @@ mod tests {
             panic!()
         };
         assert_eq!(keys(&topics[0]), ["slug", "name"]);
+    }
+
+    #[test]
+    fn an_object_already_in_order_keeps_it_and_its_children_are_still_ordered() {
+        let order = typed("{ article { z x @skip(if: true) topics { slug name } y } a }");
+        // In order, one key skipped, the marker last; the topics inside are not in order.
+        let mut value = Value::from_json(json!({
+            "article": {
+                "z": 1,
+                "topics": [{ "name": "n", "slug": "s" }],
+                "y": 2,
+                RESERVED_ALIAS: "Article"
+            },
+            "a": 3
+        }))
+        .unwrap();
+        order.complete(&mut value, &[]);
+        let Value::Object(map) = &value else { panic!() };
+        assert_eq!(keys(&map["article"]), ["z", "topics", "y"]);
+        let Value::Object(article) = &map["article"] else {
+            panic!()
+        };
+        let Value::List(topics) = &article["topics"] else {
+            panic!()
+        };
+        assert_eq!(keys(&topics[0]), ["slug", "name"]);
+        // A key the selections do not name keeps its place after the others.
+        let mut value =
+            Value::from_json(json!({ "a": 3, "extra": 0, "article": { "y": 1 } })).unwrap();
+        order.complete(&mut value, &[]);
+        assert_eq!(keys(&value), ["article", "a", "extra"]);
     }
 
     #[test]

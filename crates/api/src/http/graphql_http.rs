@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -24,10 +23,11 @@ use serde::Deserialize;
 use super::HttpState;
 use super::accept::{GraphqlMediaType, content_type_essence, negotiate, wants_html};
 use super::caller::{Authenticated, ClientIp};
+use super::documents::Parsed;
 use crate::graphql::budget::{self, DocumentRefusal, LimitExceeded};
 use crate::graphql::cost::{BatchBudget, CostMeter};
 use crate::graphql::shape::SchemaShape;
-use crate::graphql::{Loaders, RequestContext, SelectionOrder, mark_objects};
+use crate::graphql::{Loaders, RequestContext, SelectionOrder};
 use crate::http::cache::AttachTags as _;
 use crate::{ApiError, AuthError};
 
@@ -274,10 +274,12 @@ pub(super) fn prepare_subscription(
         refused.errors
     })?;
     let name = prepared.request.operation_name.as_deref();
-    match gazette_graphql_spec::operation::operation_type(&prepared.document, name) {
+    match gazette_graphql_spec::operation::operation_type(&prepared.document.sent, name) {
         Some(async_graphql::parser::types::OperationType::Subscription) => {
             // As sent: no `__typename` marks (a subscription root may select nothing else).
-            prepared.request.set_parsed_query(prepared.document);
+            prepared
+                .request
+                .set_parsed_query(prepared.document.sent.clone());
             Ok(prepared.request)
         }
         _ => Err(vec![ServerError::new(
@@ -294,8 +296,8 @@ type Registration = Option<(String, Arc<str>)>;
 struct Prepared {
     /// The request, its document parsed and marked ([`mark_objects`]).
     request: Request,
-    /// The document as sent: the response is put in its selection order.
-    document: ExecutableDocument,
+    /// The document as sent (the response is put in its selection order) and as run.
+    document: Arc<Parsed>,
     /// The persisted query to remember once the document has validated.
     register: Registration,
 }
@@ -304,7 +306,7 @@ impl Prepared {
     /// Whether the operation the request would run is a mutation (or subscription).
     fn is_mutation(&self) -> bool {
         gazette_graphql_spec::operation::is_mutation(
-            &self.document,
+            &self.document.sent,
             self.request.operation_name.as_deref(),
         )
     }
@@ -343,7 +345,8 @@ impl Refused {
 
 /// Bounds, parses and checks the request's document, in that order (see the module docs):
 /// nothing walks a document before the token count and the fragment-aware measure accepted
-/// it. Parsed here once; the executor reuses the document.
+/// it. Parsed here once, or taken parsed and measured from [`super::documents`] when the same
+/// text came lately; the executor reuses the document. The variables are checked every time.
 fn prepare(
     http: &HttpState,
     mut request: Request,
@@ -351,25 +354,34 @@ fn prepare(
 ) -> Result<Prepared, Refused> {
     let limits = http.app.config().document_limits();
     budget::check_length(&request.query, limits.max_bytes).map_err(Refused::limit)?;
-    budget::count_tokens(&request.query, limits.max_tokens).map_err(Refused::limit)?;
-    let mut document =
-        async_graphql::parser::parse_query(&request.query).map_err(|error| Refused {
-            errors: vec![ServerError::from(error)],
-            code: "GRAPHQL_PARSE_FAILED",
-        })?;
-    match budget::measure(&document) {
-        Ok(measure) => measure.check(&limits).map_err(Refused::limit)?,
-        Err(DocumentRefusal::Limit(limit)) => return Err(Refused::limit(limit)),
-        Err(DocumentRefusal::Invalid { message, pos }) => {
-            return Err(Refused {
-                errors: vec![ServerError::new(message, Some(pos))],
-                code: "GRAPHQL_VALIDATION_FAILED",
-            });
+    let parsed = match http.documents.get(&request.query) {
+        Some(parsed) => parsed,
+        None => {
+            let tokens =
+                budget::count_tokens(&request.query, limits.max_tokens).map_err(Refused::limit)?;
+            let document =
+                async_graphql::parser::parse_query(&request.query).map_err(|error| Refused {
+                    errors: vec![ServerError::from(error)],
+                    code: "GRAPHQL_PARSE_FAILED",
+                })?;
+            match budget::measure(&document) {
+                Ok(measure) => measure.check(&limits).map_err(Refused::limit)?,
+                Err(DocumentRefusal::Limit(limit)) => return Err(Refused::limit(limit)),
+                Err(DocumentRefusal::Invalid { message, pos }) => {
+                    return Err(Refused {
+                        errors: vec![ServerError::new(message, Some(pos))],
+                        code: "GRAPHQL_VALIDATION_FAILED",
+                    });
+                }
+            }
+            let parsed = Arc::new(Parsed::new(document, tokens));
+            http.documents.put(&request.query, Arc::clone(&parsed));
+            parsed
         }
-    }
+    };
     if let Some(shape) = http.schema.data::<SchemaShape>() {
         let errors = shape.check(
-            &document,
+            &parsed.sent,
             request.operation_name.as_deref(),
             &request.variables,
         );
@@ -380,12 +392,10 @@ fn prepare(
             });
         }
     }
-    let sent = document.clone();
-    mark_objects(&mut document);
-    request.set_parsed_query(document);
+    request.set_parsed_query(parsed.marked.clone());
     Ok(Prepared {
         request,
-        document: sent,
+        document: parsed,
         register,
     })
 }
@@ -524,8 +534,10 @@ async fn run(
     // refusal is uncoded, so an operation refused there runs again, rarely, for the coded one.
     let lean = batch.is_none() && register.is_none();
     let meter = CostMeter::new(http.app.config().max_query_complexity, batch);
-    let operation =
-        gazette_graphql_spec::operation::executed_operation(&document, operation_name.as_deref());
+    let operation = gazette_graphql_spec::operation::executed_operation(
+        &document.sent,
+        operation_name.as_deref(),
+    );
     let tags = crate::graphql::ResponseTags::default();
     let context = RequestContext {
         viewer: caller.viewer,
@@ -576,9 +588,9 @@ async fn run(
         }
         let shape = http.schema.data::<SchemaShape>();
         let order = match shape {
-            Some(shape) => SelectionOrder::of(&document, operation_name.as_deref(), shape),
+            Some(shape) => SelectionOrder::of(&document.sent, operation_name.as_deref(), shape),
             None => SelectionOrder::of(
-                &document,
+                &document.sent,
                 operation_name.as_deref(),
                 &SchemaShape::default(),
             ),

@@ -5,6 +5,7 @@ pub mod bounds;
 pub mod cache;
 pub mod caller;
 mod changes;
+mod documents;
 pub mod feeds;
 pub mod graphiql;
 mod graphql_http;
@@ -21,6 +22,8 @@ mod scrape;
 pub use changes::webhook_payload;
 pub use scrape::metrics_router;
 pub mod web_example;
+
+use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -41,6 +44,8 @@ pub struct HttpState {
     /// The same schema without extensions, for single operations that register nothing
     /// ([`build_lean_schema`]).
     pub lean: GazetteSchema,
+    /// Documents parsed lately ([`documents`]).
+    documents: Arc<documents::ParsedDocuments>,
 }
 
 /// Gazette's routes over `state`, with the delivery layers around them. From the outside in:
@@ -57,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     let http = HttpState {
         schema: build_schema(state.clone()),
         lean: build_lean_schema(state.clone()),
+        documents: Arc::default(),
         app: state,
     };
     // Long-lived streams: outside the request deadline, the caches and compression.
