@@ -451,14 +451,14 @@ pub const SHARED_NEIGHBOURS: f64 = 0.2 * TEXT;
 /// A profile's words weighted by their rarity (the source's counts where it counted the word,
 /// [`UNCOUNTED_IDF`] otherwise), with their Euclidean norm: what [`rank`] compares candidates
 /// with each other by.
-struct Weighted {
-    terms: Vec<(String, f64)>,
+struct Weighted<'a> {
+    terms: Vec<(&'a str, f64)>,
     norm: f64,
 }
 
-impl Weighted {
-    fn of(keywords: &Keywords, rarity: &Rarity) -> Self {
-        let terms: Vec<(String, f64)> = keywords
+impl<'a> Weighted<'a> {
+    fn of(keywords: &'a Keywords, rarity: &Rarity) -> Self {
+        let terms: Vec<(&str, f64)> = keywords
             .terms
             .iter()
             .map(|(key, weight)| {
@@ -467,7 +467,7 @@ impl Weighted {
                 } else {
                     UNCOUNTED_IDF
                 };
-                (key.clone(), weight * idf)
+                (key.as_str(), weight * idf)
             })
             .filter(|(_, mass)| *mass > 0.0)
             .collect();
