@@ -5,8 +5,8 @@
 //! related precision@3 against the editors' lists and recall@5 of the thread, search
 //! precision@5 and recall@5 over the judged queries and the thread queries (judged by meaning).
 //! Prints the figures (they are recorded in BENCHMARKS.md) and holds search to the targets of
-//! issue 18 (precision@5 ≥ 0.9, recall@5 ≥ 0.8) and related to floors below its targets, which
-//! are not met yet, on both databases.
+//! issue 18 (precision@5 ≥ 0.9, recall@5 ≥ 0.8) and related to floors just under what it
+//! reaches (its precision@3 target, 0.9, is not met yet), on both databases.
 
 use std::collections::{HashMap, HashSet};
 
@@ -463,15 +463,16 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
         mean(&returned),
         p5.len()
     );
-    // Issue 18 asks for 0.9 on both related figures; they are not there yet (BENCHMARKS.md has
-    // the figures): these floors hold what was reached so that it does not slide back.
-    assert!(related_p3 >= 0.78, "related precision@3 {related_p3:.3}");
+    // Issue 18 asks for 0.9 on both related figures: the thread's recall@5 is there (0.93 on
+    // both databases), precision@3 is not yet (0.81–0.82; BENCHMARKS.md has the figures). These
+    // floors hold what was reached so that it does not slide back.
+    assert!(related_p3 >= 0.81, "related precision@3 {related_p3:.3}");
     assert!(
-        thread_p3 >= 0.77,
+        thread_p3 >= 0.81,
         "related precision@3 within the thread {thread_p3:.3}"
     );
     assert!(
-        related_r5 >= 0.88,
+        related_r5 >= 0.92,
         "related thread recall@5 {related_r5:.3}"
     );
     assert!(search_p5 >= 0.9, "search precision@5 {search_p5:.3}");

@@ -20,6 +20,7 @@ mod m20251215_000013_related_keywords_names;
 mod m20260101_000014_takedown;
 mod m20260201_000015_webhooks;
 mod m20260301_000016_related_keywords_places;
+mod m20260401_000017_related_keywords_more;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000014_takedown::Migration),
             Box::new(m20260201_000015_webhooks::Migration),
             Box::new(m20260301_000016_related_keywords_places::Migration),
+            Box::new(m20260401_000017_related_keywords_more::Migration),
         ]
     }
 }

@@ -3,8 +3,10 @@
 //! The score adds three signals: shared topics (the same primary topic weighs most), shared
 //! distinctive words (the source's keywords weighted by where they appear and by how rare they
 //! are in the archive, see [`Rarity`], and, for a fifth, how much of the candidate's own
-//! vocabulary the source holds), and closeness in time. Pure functions; storage supplies the
-//! candidates and counts how common the source's keywords are in its full-text index.
+//! vocabulary the source holds), and closeness in time. The ranking then adds a fourth: how
+//! much a candidate has in common with the strongest matches (see [`rank`]). Pure functions;
+//! storage supplies the candidates and counts how common the source's keywords are in its
+//! full-text index.
 
 use std::collections::HashMap;
 
@@ -21,8 +23,10 @@ const BODY_WEIGHT: f64 = 1.0;
 /// at least as often as not: `Pyongyang`, `Geneva`, `Samsung`): names say what a story is
 /// about more than ordinary words do.
 const NAME_FACTOR: f64 = 1.5;
-/// Keywords kept per article.
-pub const MAX_KEYWORDS: usize = 40;
+/// Keywords kept per article: more than are counted for a source ([`COUNTED_KEYWORDS`]), so
+/// that a word a candidate mentions once (a body word among many) is still found when the
+/// source holds it strongly.
+pub const MAX_KEYWORDS: usize = 80;
 
 /// An article's weighted keywords (stemmed roughly), for similarity: sorted by word, with
 /// their Euclidean norm kept so that a similarity is one merge of two short lists. Profiles
@@ -238,9 +242,10 @@ impl Keywords {
 /// A keyword found in this many articles or more is common: counting stops there, and it is
 /// never used to find candidates by text.
 pub const COMMON_AT: u64 = 500;
-/// How many of the source's strongest keywords storage counts in its index: all of them (a
-/// word low in the profile still tells a sibling from a stranger when it is rare).
-pub const COUNTED_KEYWORDS: usize = MAX_KEYWORDS;
+/// How many of the source's strongest keywords storage counts in its index (a word low in
+/// the profile still tells a sibling from a stranger when it is rare); the rest of its
+/// [`MAX_KEYWORDS`] take no part in its text signal.
+pub const COUNTED_KEYWORDS: usize = 40;
 /// How many of the source's most distinctive keywords find candidates by text (any of them).
 pub const SEARCHED_KEYWORDS: usize = 5;
 
@@ -433,26 +438,123 @@ pub fn score(source: &Profile, rarity: &Rarity, candidate: &Profile) -> f64 {
     topics + text + recency
 }
 
+/// How many of the strongest candidates by words the others are compared with in
+/// [`rank`]'s second step.
+pub const NEIGHBOURS: usize = 2;
+/// A candidate is one of those [`NEIGHBOURS`] only when its share of the source's words is at
+/// least this part of the best candidate's: a weak match says nothing about the story.
+pub const NEIGHBOUR_MIN_SHARE: f64 = 0.5;
+/// Points for having the same words as the strongest candidates (see [`rank`]): a part of
+/// [`TEXT`], scaled by the mean cosine similarity to them.
+pub const SHARED_NEIGHBOURS: f64 = 0.2 * TEXT;
+
+/// A profile's words weighted by their rarity (the source's counts where it counted the word,
+/// [`UNCOUNTED_IDF`] otherwise), with their Euclidean norm: what [`rank`] compares candidates
+/// with each other by.
+struct Weighted<'a> {
+    terms: Vec<(&'a str, f64)>,
+    norm: f64,
+}
+
+impl<'a> Weighted<'a> {
+    fn of(keywords: &'a Keywords, rarity: &Rarity) -> Self {
+        let terms: Vec<(&str, f64)> = keywords
+            .terms
+            .iter()
+            .map(|(key, weight)| {
+                let idf = if rarity.counts.contains_key(key) {
+                    rarity.idf(key).unwrap_or(0.0)
+                } else {
+                    UNCOUNTED_IDF
+                };
+                (key.as_str(), weight * idf)
+            })
+            .filter(|(_, mass)| *mass > 0.0)
+            .collect();
+        let norm = terms.iter().map(|(_, m)| m * m).sum::<f64>().sqrt();
+        Self { terms, norm }
+    }
+
+    /// Cosine similarity in `[0, 1]` (both lists are sorted by word).
+    fn similarity(&self, other: &Self) -> f64 {
+        let denominator = self.norm * other.norm;
+        if denominator == 0.0 {
+            return 0.0;
+        }
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        while let (Some((a, x)), Some((b, y))) = (self.terms.get(i), other.terms.get(j)) {
+            match a.cmp(b) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += x * y;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (dot / denominator).clamp(0.0, 1.0)
+    }
+}
+
 /// The `limit` most related candidates, best first: never the source, never twice; ties go to
 /// the newer article, then the higher id. Candidates with nothing in common (no shared topic
 /// and no shared counted keyword) are left out.
+///
+/// Two steps. Each candidate is first scored against the source ([`score`]). Then the
+/// [`NEIGHBOURS`] best of them, among those sharing a good part of the source's words
+/// ([`NEIGHBOUR_MIN_SHARE`] of the best share), stand for the story, and every candidate earns up
+/// to [`SHARED_NEIGHBOURS`] more points by its mean similarity to them (to the other one, for one
+/// of them): a story about the same event shares its particular words with the strongest
+/// matches, where one that only shares the region's names with the source does not. Bounded work:
+/// one more comparison of two short lists per candidate and neighbour.
 pub fn rank(
     source: &Profile,
     rarity: &Rarity,
     candidates: &[Profile],
     limit: usize,
 ) -> Vec<(Uuid, f64)> {
-    let mut scored: Vec<(Uuid, f64, DateTime<Utc>)> = Vec::with_capacity(candidates.len());
+    let mut kept: Vec<(&Profile, f64, f64)> = Vec::with_capacity(candidates.len());
     for c in candidates {
-        if c.id == source.id || scored.iter().any(|s| s.0 == c.id) {
+        if c.id == source.id || kept.iter().any(|k| k.0.id == c.id) {
             continue;
         }
         let shares_topic = c.topics.iter().any(|t| source.topics.contains(t));
-        let shares_text = source.keywords.overlap(&c.keywords, rarity) > 0.0;
-        if !shares_topic && !shares_text {
+        let share = source.keywords.overlap(&c.keywords, rarity);
+        if !shares_topic && share <= 0.0 {
             continue;
         }
-        scored.push((c.id, score(source, rarity, c), c.published_at));
+        kept.push((c, score(source, rarity, c), share));
+    }
+    let best_share = kept.iter().map(|k| k.2).fold(0.0, f64::max);
+    let mut order: Vec<usize> = (0..kept.len()).collect();
+    order.sort_by(|&a, &b| kept[b].1.total_cmp(&kept[a].1));
+    let neighbours: Vec<usize> = order
+        .into_iter()
+        .filter(|&i| best_share > 0.0 && kept[i].2 >= NEIGHBOUR_MIN_SHARE * best_share)
+        .take(NEIGHBOURS)
+        .collect();
+    let mut scored: Vec<(Uuid, f64, DateTime<Utc>)> = Vec::with_capacity(kept.len());
+    if neighbours.len() < 2 {
+        // One neighbour alone would pull the list towards itself and reward nothing.
+        scored.extend(kept.iter().map(|(c, s, _)| (c.id, *s, c.published_at)));
+    } else {
+        let weighted: Vec<Weighted> = neighbours
+            .iter()
+            .map(|&i| Weighted::of(&kept[i].0.keywords, rarity))
+            .collect();
+        for (i, (c, s, _)) in kept.iter().enumerate() {
+            let own = Weighted::of(&c.keywords, rarity);
+            let (mut sum, mut n) = (0.0, 0);
+            for (j, neighbour) in neighbours.iter().zip(&weighted) {
+                if *j != i {
+                    sum += own.similarity(neighbour);
+                    n += 1;
+                }
+            }
+            let shared = if n == 0 { 0.0 } else { sum / f64::from(n) };
+            scored.push((c.id, s + SHARED_NEIGHBOURS * shared, c.published_at));
+        }
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(b.0.cmp(&a.0)));
     scored.truncate(limit);
@@ -711,5 +813,79 @@ mod tests {
         filler.keywords = Keywords::of("Officials said budgets", "Officials said", "");
         let ranked = rank(&source, &rarity, &[filler, sibling], 2);
         assert_eq!(ranked[0].0.as_u128(), 2, "{ranked:?}");
+    }
+
+    #[test]
+    fn the_story_of_the_strongest_matches_outranks_the_region_alone() {
+        // The source names its region (`korea`, `russia`) and its event (`summit`, `treaty`).
+        let mut source = profile(1, 1, &[], "", 15);
+        source.keywords = Keywords::decode("korea:3 russia:3 summit:3 treaty:3");
+        let rarity =
+            Rarity::new(["korea", "russia", "summit", "treaty"].map(|k| (k.to_owned(), 10)));
+        let with = |id: u128, keywords: &str| {
+            let mut p = profile(id, 1, &[], "", 15);
+            p.keywords = Keywords::decode(keywords);
+            p
+        };
+        // The two strongest matches hold the whole story, and a word the source lacks.
+        let a = with(2, "korea:3 russia:3 summit:3 treaty:3 alliance:3");
+        let b = with(3, "korea:3 russia:3 summit:3 treaty:3 alliance:3 signing:2");
+        // Two weaker ones hold half of the source's words each: the region, or the event.
+        let event = with(4, "summit:3 treaty:3 alliance:3 delegate:3");
+        let region = with(5, "korea:3 russia:3 destroyer:3 navy:3");
+        // Against the source alone they tie, and the tie would go to the region (higher id)…
+        let (e, r) = (
+            score(&source, &rarity, &event),
+            score(&source, &rarity, &region),
+        );
+        assert!((e - r).abs() < 1e-12, "{e} {r}");
+        // …but the event shares more with the strongest matches.
+        let ranked = rank(&source, &rarity, &[region, event, b, a], 4);
+        let ids: Vec<u128> = ranked.iter().map(|(id, _)| id.as_u128()).collect();
+        assert_eq!(ids[2..], [4, 5], "{ranked:?}");
+        assert!(ranked[2].1 > e + 1.0, "{ranked:?}");
+    }
+
+    #[test]
+    fn one_strong_match_alone_changes_nothing() {
+        let mut source = profile(1, 1, &[], "", 15);
+        source.keywords = Keywords::decode("korea:3 russia:3 summit:3 treaty:3");
+        let rarity =
+            Rarity::new(["korea", "russia", "summit", "treaty"].map(|k| (k.to_owned(), 10)));
+        let with = |id: u128, keywords: &str| {
+            let mut p = profile(id, 1, &[], "", 15);
+            p.keywords = Keywords::decode(keywords);
+            p
+        };
+        // One candidate holds the story; the others hold a word of it among many of their own,
+        // less than half of the best share: none stands for the story with it.
+        let candidates = [
+            with(2, "korea:3 russia:3 summit:3 treaty:3"),
+            with(3, "summit:1 budget:3 pension:3 vote:3"),
+            with(4, "korea:1 sofa:3 cushion:3 germ:3"),
+        ];
+        let ranked = rank(&source, &rarity, &candidates, 3);
+        assert_eq!(ranked.len(), 3);
+        for (id, points) in ranked {
+            let c = candidates.iter().find(|c| c.id == id).unwrap();
+            assert!((points - score(&source, &rarity, c)).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn a_long_story_keeps_more_words_than_are_counted() {
+        // Sixty distinct body words, each once: all kept, the strongest forty counted.
+        let body: Vec<String> = (0..60)
+            .map(|n| {
+                let a = char::from(b'a' + (n / 26) as u8);
+                let b = char::from(b'a' + (n % 26) as u8);
+                format!("word{a}{b}")
+            })
+            .collect();
+        let k = Keywords::of("Summit", "", &body.join(" "));
+        assert_eq!(k.top(MAX_KEYWORDS).len(), 61);
+        assert!(k.weight("wordch") > 0.0, "a late word is kept");
+        assert_eq!(k.to_count().len(), COUNTED_KEYWORDS);
+        assert_eq!(k.to_count()[0].0, "summit", "the strongest are counted");
     }
 }
