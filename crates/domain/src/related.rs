@@ -187,23 +187,7 @@ impl Keywords {
 
     /// Cosine similarity in `[0, 1]`.
     pub fn similarity(&self, other: &Self) -> f64 {
-        let denominator = self.norm * other.norm;
-        if denominator == 0.0 {
-            return 0.0;
-        }
-        let (mut i, mut j, mut dot) = (0, 0, 0.0);
-        while let (Some((a, x)), Some((b, y))) = (self.terms.get(i), other.terms.get(j)) {
-            match a.cmp(b) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += x * y;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        (dot / denominator).clamp(0.0, 1.0)
+        cosine(&self.terms, self.norm, &other.terms, other.norm)
     }
 
     /// The stored form, computed once when an article is written so that ranking candidates
@@ -477,24 +461,29 @@ impl<'a> Weighted<'a> {
 
     /// Cosine similarity in `[0, 1]` (both lists are sorted by word).
     fn similarity(&self, other: &Self) -> f64 {
-        let denominator = self.norm * other.norm;
-        if denominator == 0.0 {
-            return 0.0;
-        }
-        let (mut i, mut j, mut dot) = (0, 0, 0.0);
-        while let (Some((a, x)), Some((b, y))) = (self.terms.get(i), other.terms.get(j)) {
-            match a.cmp(b) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += x * y;
-                    i += 1;
-                    j += 1;
-                }
+        cosine(&self.terms, self.norm, &other.terms, other.norm)
+    }
+}
+
+/// The cosine of two weight lists sorted by word, with their norms, in `[0, 1]`: one merge.
+fn cosine<K: Ord>(a: &[(K, f64)], a_norm: f64, b: &[(K, f64)], b_norm: f64) -> f64 {
+    let denominator = a_norm * b_norm;
+    if denominator == 0.0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while let (Some((ka, x)), Some((kb, y))) = (a.get(i), b.get(j)) {
+        match ka.cmp(kb) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += x * y;
+                i += 1;
+                j += 1;
             }
         }
-        (dot / denominator).clamp(0.0, 1.0)
     }
+    (dot / denominator).clamp(0.0, 1.0)
 }
 
 /// The `limit` most related candidates, best first: never the source, never twice; ties go to
