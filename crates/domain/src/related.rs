@@ -804,18 +804,25 @@ mod tests {
         assert_eq!(ranked[0].0.as_u128(), 2, "{ranked:?}");
     }
 
-    #[test]
-    fn the_story_of_the_strongest_matches_outranks_the_region_alone() {
-        // The source names its region (`korea`, `russia`) and its event (`summit`, `treaty`).
-        let mut source = profile(1, 1, &[], "", 15);
-        source.keywords = Keywords::decode("korea:3 russia:3 summit:3 treaty:3");
+    /// A source that names its region (`korea`, `russia`) and its event (`summit`, `treaty`),
+    /// each word in ten articles.
+    fn summit_story() -> (Profile, Rarity) {
+        let source = with(1, "korea:3 russia:3 summit:3 treaty:3");
         let rarity =
             Rarity::new(["korea", "russia", "summit", "treaty"].map(|k| (k.to_owned(), 10)));
-        let with = |id: u128, keywords: &str| {
-            let mut p = profile(id, 1, &[], "", 15);
-            p.keywords = Keywords::decode(keywords);
-            p
-        };
+        (source, rarity)
+    }
+
+    /// An article of the same topic and day as [`summit_story`]'s, with these keywords.
+    fn with(id: u128, keywords: &str) -> Profile {
+        let mut p = profile(id, 1, &[], "", 15);
+        p.keywords = Keywords::decode(keywords);
+        p
+    }
+
+    #[test]
+    fn the_story_of_the_strongest_matches_outranks_the_region_alone() {
+        let (source, rarity) = summit_story();
         // The two strongest matches hold the whole story, and a word the source lacks.
         let a = with(2, "korea:3 russia:3 summit:3 treaty:3 alliance:3");
         let b = with(3, "korea:3 russia:3 summit:3 treaty:3 alliance:3 signing:2");
@@ -837,15 +844,7 @@ mod tests {
 
     #[test]
     fn one_strong_match_alone_changes_nothing() {
-        let mut source = profile(1, 1, &[], "", 15);
-        source.keywords = Keywords::decode("korea:3 russia:3 summit:3 treaty:3");
-        let rarity =
-            Rarity::new(["korea", "russia", "summit", "treaty"].map(|k| (k.to_owned(), 10)));
-        let with = |id: u128, keywords: &str| {
-            let mut p = profile(id, 1, &[], "", 15);
-            p.keywords = Keywords::decode(keywords);
-            p
-        };
+        let (source, rarity) = summit_story();
         // One candidate holds the story; the others hold a word of it among many of their own,
         // less than half of the best share: none stands for the story with it.
         let candidates = [
