@@ -232,10 +232,9 @@ impl SelectionOrder {
 
     /// Whether `keys` are some of this level's keys, in selection order (a field may be
     /// missing: skipped, or left out by an error).
-    fn in_order<'k>(&self, keys: impl Iterator<Item = &'k Name>) -> bool {
+    fn in_order<'k>(&self, mut keys: impl Iterator<Item = &'k Name>) -> bool {
         let mut wanted = self.keys.iter();
-        keys.into_iter()
-            .all(|key| wanted.any(|(name, _)| name == key))
+        keys.all(|key| wanted.any(|(name, _)| name == key))
     }
 }
 

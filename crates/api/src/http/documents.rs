@@ -3,7 +3,7 @@
 //! parsing was a sixth of a one-field list's instructions (BENCHMARKS.md, "Reads").
 //!
 //! Only documents that parsed and passed the document budget are kept, as sent and marked
-//! ([`mark_objects`]); what still depends on the request (the checks of its variables,
+//! ([`mark_objects`](crate::graphql::mark_objects)); what still depends on the request (the checks of its variables,
 //! validation against the schema with the cost limit) runs every time. Bounded by entries and
 //! by the tokens of the documents held (a parsed document's size follows its token count), the
 //! least recently used forgotten first; hits and misses are counted
@@ -26,7 +26,7 @@ const MAX_TOKENS: usize = 32_000;
 pub(super) struct Parsed {
     /// As sent: the response is put in its selection order.
     pub sent: ExecutableDocument,
-    /// With [`mark_objects`]' markers: what the executor runs.
+    /// With [`mark_objects`](crate::graphql::mark_objects)' markers: what the executor runs.
     pub marked: ExecutableDocument,
     /// Its tokens, as the budget counted them.
     tokens: usize,

@@ -294,7 +294,7 @@ type Registration = Option<(String, Arc<str>)>;
 
 /// An operation whose document passed the budget and the extra checks, ready to run.
 struct Prepared {
-    /// The request, its document parsed and marked ([`mark_objects`]).
+    /// The request, its document parsed and marked ([`mark_objects`](crate::graphql::mark_objects)).
     request: Request,
     /// The document as sent (the response is put in its selection order) and as run.
     document: Arc<Parsed>,
