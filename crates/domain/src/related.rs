@@ -261,6 +261,12 @@ impl Rarity {
     pub fn is_empty(&self) -> bool {
         self.counts.values().all(|c| *c == 0)
     }
+
+    /// The (keyword, articles holding it) pairs it was made from, in no particular order
+    /// ([`Rarity::new`] reads them back): for recording a ranking's inputs.
+    pub fn counts(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.counts.iter().map(|(k, c)| (k.as_str(), *c))
+    }
 }
 
 impl Keywords {
@@ -774,6 +780,14 @@ mod tests {
             source.overlap(&filler, &rarity),
             0.0,
             "common words carry nothing"
+        );
+        // The counts read back as they were given.
+        let mut counts: Vec<(&str, u64)> = rarity.counts().collect();
+        counts.sort_unstable();
+        assert_eq!(counts[..2], [("again", 900), ("agree", COMMON_AT)]);
+        assert_eq!(
+            Rarity::new(counts.iter().map(|(k, c)| ((*k).to_owned(), *c))),
+            rarity
         );
         // Uncounted or unknown words carry nothing; without counts, the cosine.
         assert_eq!(rarity.idf("missing"), None);
