@@ -22,13 +22,13 @@
 //! `Cache-Control: no-store`, and for GraphQL only query answers without errors
 //! ([`GraphqlAnswer`]). A body larger than the entry bound is sent on, not stored.
 //!
-//! **Freshness.** Each entry carries the [`Freshness`] seen before its answer was computed: it
-//! is served only while the application's content generation is unchanged (every write moves
-//! it; on PostgreSQL so does every other process's write, through `LISTEN`) and until the next
-//! scheduled publication or embargo lift. Answers showing trending (`list:trending`) end with
-//! the trending cache interval they were computed in; the news sitemap's at most until its
-//! oldest story leaves the two-day window. While the cross-process listener is down nothing is
-//! served from here.
+//! **Freshness.** Each entry carries the [`Freshness`](gazette_app::Freshness) seen before its
+//! answer was computed: it is served only while the application's content generation is
+//! unchanged (every write moves it; on PostgreSQL so does every other process's write, through
+//! `LISTEN`) and until the next scheduled publication or embargo lift. Answers showing trending
+//! (`list:trending`) end with the trending cache interval they were computed in; the news
+//! sitemap's at most until its oldest story leaves the two-day window. While the cross-process
+//! listener is down nothing is served from here.
 //!
 //! **Bound.** Total bytes (key, headers, body and a fixed overhead per entry), least recently
 //! used forgotten first; `x-cache: hit` or `x-cache: miss` tells which it was.
