@@ -7,6 +7,9 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// mimalloc rather than the system allocator: a read allocates many small values (rows, JSON,
 /// GraphQL values) on every worker thread at once; BENCHMARKS.md ("Reads") has the figures.
+/// Built with its `override` feature, it also answers C's `malloc` and `free`, so the bundled
+/// SQLite (every value it copies out of a row, every page buffer) and libc allocate from the
+/// same heap, not from glibc's (BENCHMARKS.md, "One allocator for Rust and SQLite").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
