@@ -448,3 +448,83 @@ on_both_databases!(
         app.stop().await;
     }
 );
+
+/// Stories whose bodies are this many paragraphs of [`FLOOD_TEXT`] (about 1 MB each).
+const FLOOD_PARAGRAPHS: usize = 50;
+/// Repeated to just under the 20 000 characters a block may hold: no words, so saving such a
+/// body (search index, keyword profile) stays cheap.
+const FLOOD_TEXT: &str = "...... ";
+/// Stories published while the slow client reads nothing: about 12 MB, several times what the
+/// loopback connection's buffers hold (the server's send and the client's receive buffer, a
+/// few MB together, and hyper's write queue, about 400 KB).
+const FLOOD_STORIES: usize = 12;
+
+/// Publishes a story of about 1 MB under `markets`.
+async fn publish_large(app: &TestApp, slug: &str) {
+    let paragraph = json!({ "type": "paragraph", "text": FLOOD_TEXT.repeat(2_800) });
+    let body = vec![paragraph; FLOOD_PARAGRAPHS];
+    let id = app
+        .draft(slug, json!({ "primaryTopic": "markets", "body": body }))
+        .await;
+    app.publish(&id).await;
+}
+
+// A stream whose client stops reading is ended once it falls more than `GAZETTE_LIVE_QUEUE`
+// batches behind: end to end, over SSE. The queue is one batch and each story is about 1 MB,
+// so the slow client's connection is full after a few stories and the server stops taking
+// from its stream, while a second client on the same server (the same reader of the log)
+// reads every story before the next is published, one batch each. The slow client then
+// reads what its connection held, in order, and the stream ends before the last story (the
+// process counts it in `gazette_live_slow_consumers_total`); reconnecting with the last
+// event's id (as an `EventSource` does) resumes at the first story it missed. The reading
+// client never notices.
+on_both_databases!(
+    a_stream_that_falls_behind_is_ended_and_resumes_after_its_last_event,
+    |db| async move {
+        let app = gazette_tests::spawn_seeded_app_with(db, 0, |args| {
+            args.live.live_queue = 1;
+            args.max_body_bytes = 2 * 1024 * 1024;
+            args.ops.metrics_addr = Some("127.0.0.1:0".to_owned());
+        })
+        .await;
+        let mut slow = Sse::open(&app, "", None, None).await;
+        let mut reading = Sse::open(&app, "", None, None).await;
+        let mut published = Vec::new();
+        for n in 0..FLOOD_STORIES {
+            let slug = format!("flood-{n}");
+            publish_large(&app, &slug).await;
+            assert_eq!(reading.next_change().await.0, slug);
+            published.push(slug);
+        }
+
+        let mut received = Vec::new();
+        while let Some(event) = slow.next_or_end().await {
+            assert_eq!(event.event, "change", "{:?}", event.id);
+            received.push(event.data["article"]["slug"].as_str().unwrap().to_owned());
+        }
+        assert!(
+            received.len() < published.len(),
+            "the slow stream was not ended: the connection held all {} stories",
+            published.len()
+        );
+        assert_eq!(
+            received,
+            published[..received.len()],
+            "what the slow client got is the stories in order, none skipped"
+        );
+        let metrics = crate::observability::scrape(&app).await;
+        assert_eq!(
+            crate::observability::value(&metrics, "gazette_live_slow_consumers_total", &[]),
+            1.0,
+            "the slow stream is counted, the reading one is not"
+        );
+
+        publish(&app, "after-the-flood", "markets").await;
+        assert_eq!(reading.next_change().await.0, "after-the-flood");
+        let mut resumed = Sse::open(&app, "", slow.last_id.as_deref(), None).await;
+        assert_eq!(resumed.next_change().await.0, published[received.len()]);
+        // Closed before the server stops: it would wait for the stories still unsent.
+        drop((slow, reading, resumed));
+        app.stop().await;
+    }
+);
