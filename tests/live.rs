@@ -474,9 +474,10 @@ async fn publish_large(app: &TestApp, slug: &str) {
 // so the slow client's connection is full after a few stories and the server stops taking
 // from its stream, while a second client on the same server (the same reader of the log)
 // reads every story before the next is published, one batch each. The slow client then
-// reads what its connection held, in order, and the stream ends before the last story (the
-// process counts it in `gazette_live_slow_consumers_total`); reconnecting with the last
-// event's id (as an `EventSource` does) resumes at the first story it missed. The reading
+// reads what its connection held, in order, then an `end` event saying it fell behind, and the
+// stream ends before the last story (the process counts it in
+// `gazette_live_slow_consumers_total`); reconnecting with the last event's id (as an
+// `EventSource` does) resumes at the first story it missed. The reading
 // client never notices.
 on_both_databases!(
     a_stream_that_falls_behind_is_ended_and_resumes_after_its_last_event,
@@ -498,10 +499,22 @@ on_both_databases!(
         }
 
         let mut received = Vec::new();
+        let mut end = None;
         while let Some(event) = slow.next_or_end().await {
-            assert_eq!(event.event, "change", "{:?}", event.id);
-            received.push(event.data["article"]["slug"].as_str().unwrap().to_owned());
+            assert!(end.is_none(), "nothing follows `end`: {:?}", event.event);
+            match event.event.as_str() {
+                "change" => {
+                    received.push(event.data["article"]["slug"].as_str().unwrap().to_owned());
+                }
+                "end" => end = Some(event.data),
+                other => panic!("unexpected event {other}"),
+            }
         }
+        assert_eq!(
+            end,
+            Some(json!({ "reason": "behind" })),
+            "the stream's last event says why it ended"
+        );
         assert!(
             received.len() < published.len(),
             "the slow stream was not ended: the connection held all {} stories",
