@@ -448,3 +448,149 @@ on_both_databases!(
         app.stop().await;
     }
 );
+
+/// Stories whose bodies are this many paragraphs of [`FLOOD_TEXT`] (about 1 MB each).
+const FLOOD_PARAGRAPHS: usize = 50;
+/// Repeated to just under the 20 000 characters a block may hold: no words, so saving such a
+/// body (search index, keyword profile) stays cheap.
+const FLOOD_TEXT: &str = "...... ";
+/// Stories published while the slow client reads nothing: about 12 MB, several times what the
+/// loopback connection's buffers hold (the server's send and the client's receive buffer, a
+/// few MB together, and hyper's write queue, about 400 KB).
+const FLOOD_STORIES: usize = 12;
+
+/// A subscription that loads each story's text (about 1 MB).
+const FLOOD_SUBSCRIPTION: &str = "subscription($since: String) { \
+    articleEvents(since: $since) { cursor article { slug bodyText } } }";
+
+/// Publishes a story of about 1 MB under `markets`.
+async fn publish_large(app: &TestApp, slug: &str) {
+    let paragraph = json!({ "type": "paragraph", "text": FLOOD_TEXT.repeat(2_800) });
+    let body = vec![paragraph; FLOOD_PARAGRAPHS];
+    let id = app
+        .draft(slug, json!({ "primaryTopic": "markets", "body": body }))
+        .await;
+    app.publish(&id).await;
+}
+
+// A stream whose client stops reading is ended once it falls more than `GAZETTE_LIVE_QUEUE`
+// batches behind: end to end, over SSE and over the GraphQL WebSocket. The queue is one batch
+// and each story is about 1 MB, so a slow client's connection is full after a few stories and
+// the server stops taking from its stream, while a second SSE client on the same server (the
+// same reader of the log) reads every story before the next is published, one batch each.
+// Each slow client then reads what its connection held, in order, then why its stream ended
+// (SSE: an `end` event; GraphQL: a `STREAM_ENDED` error, then `complete`), before the last
+// story; the process counts both in `gazette_live_slow_consumers_total`. Reconnecting from the
+// last cursor received (SSE: `Last-Event-ID`, as an `EventSource` does; GraphQL: `since`)
+// resumes at the first story missed. The reading
+// client never notices.
+on_both_databases!(
+    a_stream_that_falls_behind_is_ended_and_resumes_after_its_last_event,
+    |db| async move {
+        let app = gazette_tests::spawn_seeded_app_with(db, 0, |args| {
+            args.live.live_queue = 1;
+            args.max_body_bytes = 2 * 1024 * 1024;
+            args.ops.metrics_addr = Some("127.0.0.1:0".to_owned());
+        })
+        .await;
+        let since = log_end(&app).await;
+        let (mut ws, ack) = Ws::connect(&app, json!({})).await;
+        assert_eq!(ack, "connection_ack");
+        ws.send(json!({
+            "id": "slow",
+            "type": "subscribe",
+            "payload": {
+                "query": FLOOD_SUBSCRIPTION,
+                "variables": { "since": since },
+            },
+        }))
+        .await;
+        let mut slow = Sse::open(&app, "", None, None).await;
+        let mut reading = Sse::open(&app, "", None, None).await;
+        let mut published = Vec::new();
+        for n in 0..FLOOD_STORIES {
+            let slug = format!("flood-{n}");
+            publish_large(&app, &slug).await;
+            assert_eq!(reading.next_change().await.0, slug);
+            published.push(slug);
+        }
+
+        let mut received = Vec::new();
+        let mut end = None;
+        while let Some(event) = slow.next_or_end().await {
+            assert!(end.is_none(), "nothing follows `end`: {:?}", event.event);
+            match event.event.as_str() {
+                "change" => {
+                    received.push(event.data["article"]["slug"].as_str().unwrap().to_owned());
+                }
+                "end" => end = Some(event.data),
+                other => panic!("unexpected event {other}"),
+            }
+        }
+        assert_eq!(
+            end,
+            Some(json!({ "reason": "behind" })),
+            "the stream's last event says why it ended"
+        );
+        assert!(
+            received.len() < published.len(),
+            "the slow stream was not ended: the connection held all {} stories",
+            published.len()
+        );
+        assert_eq!(
+            received,
+            published[..received.len()],
+            "what the slow client got is the stories in order, none skipped"
+        );
+        // The subscription (its own reader of the log: no bodies, its selection loads the text)
+        // ends alike: the stories its socket held, then an error saying why, then `complete`.
+        let mut ws_received = Vec::new();
+        let mut ws_last = since;
+        let ended = loop {
+            let message = ws.receive().await;
+            assert_eq!(
+                (&message["type"], &message["id"]),
+                (&json!("next"), &json!("slow"))
+            );
+            let errors = &message["payload"]["errors"];
+            if !errors.is_null() {
+                break errors[0]["extensions"].clone();
+            }
+            let event = &message["payload"]["data"]["articleEvents"];
+            ws_received.push(event["article"]["slug"].as_str().unwrap().to_owned());
+            ws_last = event["cursor"].as_str().unwrap().to_owned();
+        };
+        assert_eq!(ended, json!({ "code": "STREAM_ENDED", "reason": "behind" }));
+        assert_eq!(ws.receive().await["type"], "complete");
+        assert!(
+            ws_received.len() < published.len(),
+            "the subscription was not ended"
+        );
+        assert_eq!(ws_received, published[..ws_received.len()]);
+        let metrics = crate::observability::scrape(&app).await;
+        assert_eq!(
+            crate::observability::value(&metrics, "gazette_live_slow_consumers_total", &[]),
+            2.0,
+            "both slow streams are counted, the reading one is not"
+        );
+
+        publish(&app, "after-the-flood", "markets").await;
+        assert_eq!(reading.next_change().await.0, "after-the-flood");
+        let mut resumed = Sse::open(&app, "", slow.last_id.as_deref(), None).await;
+        assert_eq!(resumed.next_change().await.0, published[received.len()]);
+        ws.send(json!({
+            "id": "again",
+            "type": "subscribe",
+            "payload": { "query": SUBSCRIPTION, "variables": { "since": ws_last } },
+        }))
+        .await;
+        let event = ws.next_event("again").await;
+        assert_eq!(
+            event["article"]["slug"],
+            published[ws_received.len()].as_str()
+        );
+        // Closed before the server stops: it would wait for the stories still unsent.
+        drop((slow, reading, resumed, ws));
+        app.stop().await;
+    }
+);

@@ -12,7 +12,7 @@ const APPLE: &str =
     "facing-sales-slump-apple-cuts-iphone-16-pro-prices-ahead-of-chinas-618-festival";
 
 /// One sample: metric name and its labels, sorted.
-type Series = (String, BTreeMap<String, String>);
+pub(crate) type Series = (String, BTreeMap<String, String>);
 
 /// Parses Prometheus text exposition: `name{a="x",b="y"} value` lines; comments skipped.
 fn parse_prometheus(text: &str) -> BTreeMap<Series, f64> {
@@ -40,7 +40,7 @@ fn parse_prometheus(text: &str) -> BTreeMap<Series, f64> {
 }
 
 /// The value of `name` with exactly `labels` (0 when absent).
-fn value(samples: &BTreeMap<Series, f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &BTreeMap<Series, f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
     let labels: BTreeMap<String, String> = labels
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -51,7 +51,7 @@ fn value(samples: &BTreeMap<Series, f64>, name: &str, labels: &[(&str, &str)]) -
         .unwrap_or(0.0)
 }
 
-async fn scrape(app: &TestApp) -> BTreeMap<Series, f64> {
+pub(crate) async fn scrape(app: &TestApp) -> BTreeMap<Series, f64> {
     let addr = app.metrics_addr.expect("metrics listener configured");
     let response = app
         .client

@@ -34,7 +34,12 @@ pub(crate) struct SseEvent {
 /// A `GET /v1/live` stream read chunk by chunk and split into events.
 pub(crate) struct Sse {
     response: reqwest::Response,
-    buffer: String,
+    buffer: Vec<u8>,
+    /// Bytes at the start of `buffer` known to hold no end of an event.
+    scanned: usize,
+    /// The `id` of the last event that had one (`ready` included): where an `EventSource`
+    /// would resume (its `Last-Event-ID`).
+    pub(crate) last_id: Option<String>,
 }
 
 impl Sse {
@@ -55,7 +60,9 @@ impl Sse {
         );
         let mut sse = Sse {
             response,
-            buffer: String::new(),
+            buffer: Vec::new(),
+            scanned: 0,
+            last_id: None,
         };
         let ready = sse.next().await;
         assert_eq!(ready.event, "ready", "the stream starts with `ready`");
@@ -69,10 +76,21 @@ impl Sse {
 
     /// The next event (heartbeat comments skipped), within [`ARRIVAL`].
     pub(crate) async fn next(&mut self) -> SseEvent {
+        self.next_or_end().await.expect("the stream is still open")
+    }
+
+    /// The next event (heartbeat comments skipped), or `None` once the server ended the
+    /// stream, within [`ARRIVAL`].
+    pub(crate) async fn next_or_end(&mut self) -> Option<SseEvent> {
         let deadline = Instant::now() + ARRIVAL;
         loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
+            // An event may be large: only the bytes that came since the last look are searched.
+            let from = self.scanned.saturating_sub(1);
+            let found = self.buffer[from..].windows(2).position(|w| w == b"\n\n");
+            if let Some(at) = found {
+                let block: Vec<u8> = self.buffer.drain(..from + at + 2).collect();
+                self.scanned = 0;
+                let block = String::from_utf8(block).expect("events are UTF-8");
                 let mut event = SseEvent {
                     id: None,
                     event: "message".to_owned(),
@@ -92,15 +110,25 @@ impl Sse {
                     continue; // A heartbeat comment.
                 }
                 event.data = serde_json::from_str(&data).unwrap_or(Value::String(data));
-                return event;
+                if event.id.is_some() {
+                    self.last_id.clone_from(&event.id);
+                }
+                return Some(event);
             }
+            self.scanned = self.buffer.len();
             let left = deadline.saturating_duration_since(Instant::now());
             let chunk = tokio::time::timeout(left, self.response.chunk())
                 .await
-                .expect("an event within the deadline")
-                .expect("the stream reads")
-                .expect("the stream is still open");
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+                .expect("an event or the end of the stream within the deadline")
+                .expect("the stream reads");
+            let Some(chunk) = chunk else {
+                assert!(
+                    self.buffer.iter().all(u8::is_ascii_whitespace),
+                    "the stream ended inside an event"
+                );
+                return None;
+            };
+            self.buffer.extend_from_slice(&chunk);
         }
     }
 

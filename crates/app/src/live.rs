@@ -107,6 +107,29 @@ pub struct LiveBatch {
     pub now: DateTime<Utc>,
 }
 
+/// Why a stream ended ([`LiveStream::ended`]): in every case the client resumes from the last
+/// cursor it received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveEnd {
+    /// Its consumer fell more than `queue` batches behind.
+    Behind,
+    /// The process is stopping.
+    Closing,
+    /// Reading the change log failed.
+    Failed,
+}
+
+impl LiveEnd {
+    /// The reason as clients read it: `behind`, `closing` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Behind => "behind",
+            Self::Closing => "closing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// A batch as a hub read it, before a stream's filter: with the log position it reached.
 #[derive(Debug)]
 struct HubBatch {
@@ -184,6 +207,8 @@ pub struct LiveStream {
     /// Topic ids an upsert must carry one of (empty: all).
     wanted: Vec<Uuid>,
     closing: watch::Receiver<bool>,
+    /// Why [`LiveStream::next`] returned `None`.
+    ended: Option<LiveEnd>,
     _slot: Slot,
 }
 
@@ -193,14 +218,21 @@ impl LiveStream {
         &self.start
     }
 
+    /// Why the stream ended, once [`LiveStream::next`] returned `None`.
+    pub fn ended(&self) -> Option<LiveEnd> {
+        self.ended
+    }
+
     /// The next batch; `None` when the stream ended (the process stops, the consumer fell too
-    /// far behind, or storage failed: resume from the last cursor).
+    /// far behind, or storage failed: [`LiveStream::ended`] says which; resume from the last
+    /// cursor).
     pub async fn next(&mut self) -> Option<LiveBatch> {
         if let Some(first) = self.first.take() {
             return Some(first);
         }
         while let Some(reader) = &mut self.catch_up {
             if *self.closing.borrow() {
+                self.ended = Some(LiveEnd::Closing);
                 return None;
             }
             if reader.position >= self.joined_at {
@@ -219,6 +251,7 @@ impl LiveStream {
                 }
                 Err(error) => {
                     tracing::warn!(%error, "live stream ends: reading the change log failed");
+                    self.ended = Some(LiveEnd::Failed);
                     return None;
                 }
             }
@@ -235,10 +268,19 @@ impl LiveStream {
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     tracing::info!("live stream ends: its consumer fell too far behind");
                     metrics::counter!("gazette_live_slow_consumers_total").increment(1);
+                    self.ended = Some(LiveEnd::Behind);
                     return None;
                 }
                 // The hub stopped: storage failed or the process is closing.
-                Err(broadcast::error::RecvError::Closed) => return None,
+                Err(broadcast::error::RecvError::Closed) => {
+                    let closing = *self.closing.borrow();
+                    self.ended = Some(if closing {
+                        LiveEnd::Closing
+                    } else {
+                        LiveEnd::Failed
+                    });
+                    return None;
+                }
             }
         }
     }
@@ -435,6 +477,7 @@ impl Live {
             batches,
             wanted,
             closing: live.closing.subscribe(),
+            ended: None,
             _slot: slot,
         })
     }

@@ -15,7 +15,7 @@ use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use gazette_app::live::LiveRequest;
+use gazette_app::live::{LiveEnd, LiveRequest};
 use gazette_domain::{ValidationError, Viewer};
 
 use super::HttpState;
@@ -43,7 +43,7 @@ pub struct LiveParams {
     tag = "articles",
     params(LiveParams, ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event received: the stream resumes after it, missing nothing")),
     responses(
-        (status = 200, description = "A stream of events: first `ready` (its `id` is where the stream starts), then one `change` per entry `GET /v1/changes` would give this caller (data: a `ChangeEntry`; `id`: its cursor), as they happen; comment lines as heartbeats", content_type = "text/event-stream", body = String),
+        (status = 200, description = "A stream of events: first `ready` (its `id` is where the stream starts), then one `change` per entry `GET /v1/changes` would give this caller (data: a `ChangeEntry`; `id`: its cursor), as they happen; comment lines as heartbeats; last, when the server ends the stream, `end` (data: `{\"reason\": \"behind\"}` when the client read too slowly, `closing` when the server stops, `failed` when storage failed): reconnect with `Last-Event-ID` to resume", content_type = "text/event-stream", body = String),
         super::problems::StreamProblems,
     ),
 )]
@@ -87,9 +87,17 @@ pub async fn live(
         .event("ready")
         .id(batches.start())
         .data("{}");
-    let events = stream::unfold(batches, |mut s| async { s.next().await.map(|b| (b, s)) })
-        .flat_map(|batch| {
-            let events: Vec<Result<Event, Infallible>> = batch
+    // Each batch, then why the stream ended.
+    let items = stream::unfold(Some(batches), |s| async move {
+        let mut s = s?;
+        match s.next().await {
+            Some(batch) => Some((Ok(batch), Some(s))),
+            None => Some((Err(s.ended().unwrap_or(LiveEnd::Failed)), None)),
+        }
+    });
+    let events = items.flat_map(|item| {
+        let events: Vec<Result<Event, Infallible>> = match item {
+            Ok(batch) => batch
                 .entries
                 .iter()
                 .filter_map(|entry| {
@@ -102,9 +110,15 @@ pub async fn live(
                     let event = Event::default().event("change").id(&entry.cursor);
                     event.json_data(json).ok().map(Ok)
                 })
-                .collect();
-            stream::iter(events)
-        });
+                .collect(),
+            Err(ended) => {
+                let reason = serde_json::json!({ "reason": ended.as_str() });
+                let end = Event::default().event("end").json_data(reason);
+                end.ok().map(Ok).into_iter().collect()
+            }
+        };
+        stream::iter(events)
+    });
     let heartbeat = KeepAlive::new().interval(http.app.live().config().heartbeat);
     let stream = stream::once(async { Ok::<_, Infallible>(ready) }).chain(events);
     let mut response = Sse::new(stream).keep_alive(heartbeat).into_response();
