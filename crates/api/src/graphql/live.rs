@@ -3,7 +3,7 @@
 
 use async_graphql::futures_util::{Stream, StreamExt as _, stream};
 use async_graphql::{Context, ErrorExtensions as _, Result, Subscription};
-use gazette_app::live::{LiveEnd, LiveRequest};
+use gazette_app::live::{LiveBatch, LiveEnd, LiveRequest, LiveStream};
 
 use super::ContextExt as _;
 use super::changes::ArticleChange;
@@ -41,14 +41,7 @@ impl LiveSubscription {
         let at = request.at.clone();
         // Each event is resolved before the next is asked for: the batch's instant is the
         // "now" its articles are shown at. After the last batch: why the stream ended.
-        let items = stream::unfold(Some(batches), |s| async move {
-            let mut s = s?;
-            match s.next().await {
-                Some(batch) => Some((Ok(batch), Some(s))),
-                None => Some((Err(s.ended().unwrap_or(LiveEnd::Failed)), None)),
-            }
-        });
-        Ok(items.flat_map(move |item| {
+        Ok(batches_then_end(batches).flat_map(move |item| {
             let events: Vec<Result<ArticleChange>> = match item {
                 Ok(batch) => {
                     at.set(batch.now);
@@ -59,6 +52,20 @@ impl LiveSubscription {
             stream::iter(events)
         }))
     }
+}
+
+/// A stream's batches as they come, then why it ended (the last item): what the subscription
+/// and `GET /v1/live` send.
+pub(crate) fn batches_then_end(
+    batches: LiveStream,
+) -> impl Stream<Item = std::result::Result<LiveBatch, LiveEnd>> {
+    stream::unfold(Some(batches), |s| async move {
+        let mut s = s?;
+        match s.next().await {
+            Some(batch) => Some((Ok(batch), Some(s))),
+            None => Some((Err(s.ended().unwrap_or(LiveEnd::Failed)), None)),
+        }
+    })
 }
 
 /// The error a subscription ends with: why, and how to resume.

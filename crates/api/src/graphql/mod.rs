@@ -4,6 +4,7 @@ mod articles;
 mod changes;
 mod editorial;
 mod live;
+pub(crate) use live::batches_then_end;
 mod loaders;
 mod node;
 mod objects;

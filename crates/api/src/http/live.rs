@@ -15,7 +15,7 @@ use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use gazette_app::live::{LiveEnd, LiveRequest};
+use gazette_app::live::LiveRequest;
 use gazette_domain::{ValidationError, Viewer};
 
 use super::HttpState;
@@ -88,14 +88,7 @@ pub async fn live(
         .id(batches.start())
         .data("{}");
     // Each batch, then why the stream ended.
-    let items = stream::unfold(Some(batches), |s| async move {
-        let mut s = s?;
-        match s.next().await {
-            Some(batch) => Some((Ok(batch), Some(s))),
-            None => Some((Err(s.ended().unwrap_or(LiveEnd::Failed)), None)),
-        }
-    });
-    let events = items.flat_map(|item| {
+    let events = crate::graphql::batches_then_end(batches).flat_map(|item| {
         let events: Vec<Result<Event, Infallible>> = match item {
             Ok(batch) => batch
                 .entries
