@@ -107,7 +107,7 @@ pub struct LiveBatch {
     pub now: DateTime<Utc>,
 }
 
-/// Why a stream ended ([`LiveStream::ended`]): in every case the client resumes from the last
+/// Why a stream ended (the error of [`LiveStream::next`]): in every case the client resumes from the last
 /// cursor it received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveEnd {
@@ -207,8 +207,6 @@ pub struct LiveStream {
     /// Topic ids an upsert must carry one of (empty: all).
     wanted: Vec<Uuid>,
     closing: watch::Receiver<bool>,
-    /// Why [`LiveStream::next`] returned `None`.
-    ended: Option<LiveEnd>,
     _slot: Slot,
 }
 
@@ -218,22 +216,16 @@ impl LiveStream {
         &self.start
     }
 
-    /// Why the stream ended, once [`LiveStream::next`] returned `None`.
-    pub fn ended(&self) -> Option<LiveEnd> {
-        self.ended
-    }
-
-    /// The next batch; `None` when the stream ended (the process stops, the consumer fell too
-    /// far behind, or storage failed: [`LiveStream::ended`] says which; resume from the last
-    /// cursor).
-    pub async fn next(&mut self) -> Option<LiveBatch> {
+    /// The next batch, or why the stream ended (the process stops, the consumer fell too far
+    /// behind, or storage failed: resume from the last cursor). Not to be called again after
+    /// an end.
+    pub async fn next(&mut self) -> Result<LiveBatch, LiveEnd> {
         if let Some(first) = self.first.take() {
-            return Some(first);
+            return Ok(first);
         }
         while let Some(reader) = &mut self.catch_up {
             if *self.closing.borrow() {
-                self.ended = Some(LiveEnd::Closing);
-                return None;
+                return Err(LiveEnd::Closing);
             }
             if reader.position >= self.joined_at {
                 self.catch_up = None;
@@ -246,13 +238,12 @@ impl LiveStream {
                         self.catch_up = None;
                     }
                     if let Some(batch) = batch.and_then(|b| keep(&b, &self.wanted, 0)) {
-                        return Some(batch);
+                        return Ok(batch);
                     }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "live stream ends: reading the change log failed");
-                    self.ended = Some(LiveEnd::Failed);
-                    return None;
+                    return Err(LiveEnd::Failed);
                 }
             }
         }
@@ -261,25 +252,22 @@ impl LiveStream {
                 Ok(read) => {
                     let kept = keep(&read, &self.wanted, self.position);
                     self.position = self.position.max(read.reached);
-                    if kept.is_some() {
-                        return kept;
+                    if let Some(batch) = kept {
+                        return Ok(batch);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     tracing::info!("live stream ends: its consumer fell too far behind");
                     metrics::counter!("gazette_live_slow_consumers_total").increment(1);
-                    self.ended = Some(LiveEnd::Behind);
-                    return None;
+                    return Err(LiveEnd::Behind);
                 }
                 // The hub stopped: storage failed or the process is closing.
                 Err(broadcast::error::RecvError::Closed) => {
-                    let closing = *self.closing.borrow();
-                    self.ended = Some(if closing {
+                    return Err(if *self.closing.borrow() {
                         LiveEnd::Closing
                     } else {
                         LiveEnd::Failed
                     });
-                    return None;
                 }
             }
         }
@@ -477,7 +465,6 @@ impl Live {
             batches,
             wanted,
             closing: live.closing.subscribe(),
-            ended: None,
             _slot: slot,
         })
     }

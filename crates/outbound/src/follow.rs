@@ -325,7 +325,7 @@ async fn follow<A: Announce>(
                 batch = stream.next() => batch,
                 () = stopped(&mut stop) => return,
             };
-            let Some(batch) = batch else { break };
+            let Ok(batch) = batch else { break };
             failures = 0;
             for key in announce.keys(&batch).await {
                 queue_key::<A>(&queue, key);

@@ -62,8 +62,8 @@ pub(crate) fn batches_then_end(
     stream::unfold(Some(batches), |s| async move {
         let mut s = s?;
         match s.next().await {
-            Some(batch) => Some((Ok(batch), Some(s))),
-            None => Some((Err(s.ended().unwrap_or(LiveEnd::Failed)), None)),
+            Ok(batch) => Some((Ok(batch), Some(s))),
+            Err(end) => Some((Err(end), None)),
         }
     })
 }
