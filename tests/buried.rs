@@ -440,27 +440,11 @@ async fn record_related(app: &TestApp, corpus: &serde_json::Value, path: &str) {
             .await
             .unwrap()
             .unwrap();
-        let keywords = app
-            .store
-            .keyword_profile(article.id)
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        let at = article.published_at.unwrap_or(article.created_at);
-        let candidates = app
-            .store
-            .related_candidates(article.id, at, &keywords, now)
+        let (source, candidates) = gazette_app::related::ranking_inputs(&app.store, &article, now)
             .await
             .unwrap();
         let ids: Vec<_> = candidates.profiles.iter().map(|p| p.id).collect();
         let articles = app.store.articles_by_ids(&ids, visibility).await.unwrap();
-        let source = Profile {
-            id: article.id,
-            primary_topic: article.primary_topic_id,
-            topics: candidates.source_topics.clone(),
-            keywords,
-            published_at: at,
-        };
         let counts: serde_json::Map<String, serde_json::Value> = candidates
             .rarity
             .counts()

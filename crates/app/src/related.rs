@@ -7,13 +7,36 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use gazette_domain::related::{Profile, rank};
 use gazette_domain::{Article, Visibility};
-use gazette_persistence::{Store, StoreError};
+use gazette_persistence::{Candidates, Store, StoreError};
 use uuid::Uuid;
 
 /// Most related articles a list may ask for.
 pub const MAX_RELATED: usize = 20;
 
 type Ranked = Arc<Vec<(Uuid, f64)>>;
+
+/// What [`rank`] reads for `source` at `now`: its profile (stored keywords, topics, publish
+/// time; the candidates' `source_topics` are moved into it) and its candidates with the
+/// rarity of its words, as storage gives them.
+pub async fn ranking_inputs(
+    store: &Store,
+    source: &Article,
+    now: DateTime<Utc>,
+) -> Result<(Profile, Candidates), StoreError> {
+    let keywords = store.keyword_profile(source.id).await?.unwrap_or_default();
+    let at = source.published_at.unwrap_or(source.created_at);
+    let mut candidates = store
+        .related_candidates(source.id, at, &keywords, now)
+        .await?;
+    let profile = Profile {
+        id: source.id,
+        primary_topic: source.primary_topic_id,
+        topics: std::mem::take(&mut candidates.source_topics),
+        keywords,
+        published_at: at,
+    };
+    Ok((profile, candidates))
+}
 
 /// Related-article lists, cached per article for a short time.
 pub struct Related {
@@ -73,23 +96,7 @@ impl Related {
         if !self.ttl.is_zero() {
             crate::metrics::cache_lookup("related", false);
         }
-        let keywords = self
-            .store
-            .keyword_profile(source.id)
-            .await?
-            .unwrap_or_default();
-        let at = source.published_at.unwrap_or(source.created_at);
-        let candidates = self
-            .store
-            .related_candidates(source.id, at, &keywords, now)
-            .await?;
-        let source_profile = Profile {
-            id: source.id,
-            primary_topic: source.primary_topic_id,
-            topics: candidates.source_topics,
-            keywords,
-            published_at: at,
-        };
+        let (source_profile, candidates) = ranking_inputs(&self.store, source, now).await?;
         let ranked = Arc::new(rank(
             &source_profile,
             &candidates.rarity,
