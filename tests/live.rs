@@ -56,6 +56,16 @@ impl Ws {
         (ws, first["type"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// Starts operation `id`: `query` with `variables` (`null`: none).
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({
+            "id": id,
+            "type": "subscribe",
+            "payload": { "query": query, "variables": variables },
+        }))
+        .await;
+    }
+
     async fn send(&mut self, message: Value) {
         self.socket
             .send(Message::Text(message.to_string().into()))
@@ -131,14 +141,11 @@ on_both_databases!(
         let since = log_end(&app).await;
         let (mut ws, ack) = Ws::connect(&app, json!({})).await;
         assert_eq!(ack, "connection_ack");
-        ws.send(json!({
-            "id": "1",
-            "type": "subscribe",
-            "payload": {
-                "query": SUBSCRIPTION,
-                "variables": { "topics": ["markets"], "since": since },
-            },
-        }))
+        ws.subscribe(
+            "1",
+            SUBSCRIPTION,
+            json!({ "topics": ["markets"], "since": since }),
+        )
         .await;
         publish(&app, "live-markets-rally", "markets").await;
         publish(&app, "live-health-news", "health").await;
@@ -156,12 +163,8 @@ on_both_databases!(
         );
 
         // Only subscriptions are served on this socket.
-        ws.send(json!({
-            "id": "2",
-            "type": "subscribe",
-            "payload": { "query": "{ articles(first: 1) { edges { cursor } } }" },
-        }))
-        .await;
+        let query = "{ articles(first: 1) { edges { cursor } } }";
+        ws.subscribe("2", query, Value::Null).await;
         let refused = ws.receive().await;
         assert_eq!(refused["id"], "2");
         assert!(refused["payload"]["data"].is_null(), "{refused}");
@@ -187,12 +190,8 @@ async fn a_websocket_with_a_bad_token_is_closed_and_a_good_one_sees_as_its_calle
     )
     .await;
     assert_eq!(ack, "connection_ack");
-    ws.send(json!({
-        "id": "p",
-        "type": "subscribe",
-        "payload": { "query": SUBSCRIPTION, "variables": { "since": since } },
-    }))
-    .await;
+    ws.subscribe("p", SUBSCRIPTION, json!({ "since": since }))
+        .await;
     let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let held = app
         .draft("live-embargoed", json!({ "embargoUntil": until }))
@@ -496,15 +495,8 @@ on_both_databases!(
         let since = log_end(&app).await;
         let (mut ws, ack) = Ws::connect(&app, json!({})).await;
         assert_eq!(ack, "connection_ack");
-        ws.send(json!({
-            "id": "slow",
-            "type": "subscribe",
-            "payload": {
-                "query": FLOOD_SUBSCRIPTION,
-                "variables": { "since": since },
-            },
-        }))
-        .await;
+        ws.subscribe("slow", FLOOD_SUBSCRIPTION, json!({ "since": since }))
+            .await;
         let mut slow = Sse::open(&app, "", None, None).await;
         let mut reading = Sse::open(&app, "", None, None).await;
         let mut published = Vec::new();
@@ -578,12 +570,8 @@ on_both_databases!(
         assert_eq!(reading.next_change().await.0, "after-the-flood");
         let mut resumed = Sse::open(&app, "", slow.last_id.as_deref(), None).await;
         assert_eq!(resumed.next_change().await.0, published[received.len()]);
-        ws.send(json!({
-            "id": "again",
-            "type": "subscribe",
-            "payload": { "query": SUBSCRIPTION, "variables": { "since": ws_last } },
-        }))
-        .await;
+        ws.subscribe("again", SUBSCRIPTION, json!({ "since": ws_last }))
+            .await;
         let event = ws.next_event("again").await;
         assert_eq!(
             event["article"]["slug"],
