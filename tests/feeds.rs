@@ -438,38 +438,40 @@ on_both_databases!(
 
 on_both_databases!(bad_feed_requests_get_problem_bodies, |db| async move {
     let app = spawn_seeded_app(db, 0).await;
+    // A well-formed name that names nothing, or no feed route at all: not found.
     for path in [
         "/feeds/topics/no-such-topic.atom",
         "/feeds/topics/no-such-topic.json",
-        "/feeds/topics/Not_A_Slug.rss",
-        "/feeds/topics/korean-peninsula.xml",
-        "/feeds/topics/korean-peninsula",
         "/feeds/latest.xml",
     ] {
         let fetched = fetch(&app, path, None).await;
         assert_eq!(fetched.status, 404, "{path}");
         assert_eq!(fetched.problem()["code"], "NOT_FOUND", "{path}");
     }
-    for query in [
-        "limit=0",
-        "limit=101",
-        "limit=-3",
-        "limit=ten",
-        "limit=",
-        "content=everything",
+    // A file name that is not a slug and a feed extension, or a bad parameter: refused, naming
+    // it, as the OpenAPI document states.
+    for (path, field) in [
+        ("/feeds/topics/Not_A_Slug.rss", "file"),
+        ("/feeds/topics/korean-peninsula.xml", "file"),
+        ("/feeds/topics/korean-peninsula", "file"),
+        ("/feeds/latest.rss?limit=0", "limit"),
+        ("/feeds/latest.rss?limit=101", "limit"),
+        ("/feeds/latest.rss?limit=-3", "limit"),
+        ("/feeds/latest.rss?limit=ten", "limit"),
+        ("/feeds/latest.rss?limit=", "limit"),
+        ("/feeds/latest.rss?content=everything", "content"),
+        ("/feeds/latest.rss?content=", "content"),
+        ("/feeds/topics/korean-peninsula.json?content=%20", "content"),
     ] {
-        let path = format!("/feeds/latest.rss?{query}");
-        let fetched = fetch(&app, &path, None).await;
+        let fetched = fetch(&app, path, None).await;
         assert_eq!(fetched.status, 400, "{path}");
         let problem = fetched.problem();
         assert_eq!(problem["code"], "BAD_USER_INPUT", "{path}");
-        let field = if query.starts_with("limit") {
-            "limit"
-        } else {
-            "content"
-        };
         assert_eq!(problem["field"], field, "{path}");
     }
+    // The members in any case, as every enum parameter.
+    let summary = fetch(&app, "/feeds/latest.rss?content=Summary", None).await;
+    assert_eq!(summary.status, 200);
 });
 
 on_both_databases!(

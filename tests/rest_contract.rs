@@ -1,8 +1,11 @@
-//! The OpenAPI 3.1 document at `/openapi.json` is the contract of `/v1`: it names every route
-//! the router serves, and every response the real server gives (success and problem) is valid
-//! against the schema the document declares for that path, method and status, sends no field
-//! the schema does not name, and leaves an optional field out rather than sending it as null.
-//! (That every value the document allows is served is in `openapi_values`.)
+//! The OpenAPI 3.1 document at `/openapi.json` is the contract of the public routes (`/v1`, the
+//! feeds, the sitemaps, the health checks): it names every route the router serves but the
+//! few [`UNDOCUMENTED`] ones, and every response the real server gives (success and problem)
+//! is valid against the schema the document declares for that path, method, status and media
+//! type, sends no field the schema does not name, and leaves an optional field out rather than
+//! sending it as null. An XML document is well-formed and has the root element its schema's
+//! `xml` object names. (That every value the document allows is served is in
+//! `openapi_values`.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,15 +19,24 @@ use crate::rest::{SAMPLE, rest};
 /// The router's source: the test reads its `.route(...)` calls to learn every served route.
 const ROUTER_SOURCE: &str = include_str!("../crates/api/src/http/mod.rs");
 
-/// `(METHOD, path)` of every `.route("/v1…", …)` in the router, axum's `{param}` syntax being
-/// OpenAPI's.
-fn routed_v1_operations() -> BTreeSet<(String, String)> {
+/// The routes the document leaves out: GraphQL (described by its own schema), the document
+/// itself, and GraphiQL's scripts and styles.
+const UNDOCUMENTED: &[&str] = &[
+    "/graphql",
+    "/graphql/ws",
+    "/openapi.json",
+    "/graphiql/{file}",
+];
+
+/// `(METHOD, path)` of every `.route("/…", …)` in the router but the [`UNDOCUMENTED`] ones,
+/// axum's `{param}` syntax being OpenAPI's.
+fn routed_operations() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for call in ROUTER_SOURCE.split(".route(").skip(1) {
         let Some(path) = call.split('"').nth(1) else {
             continue;
         };
-        if !path.starts_with("/v1") {
+        if !path.starts_with('/') || UNDOCUMENTED.contains(&path) {
             continue;
         }
         // The method router is the rest of the call, up to the next `.route(`/`.fallback(`.
@@ -62,27 +74,48 @@ impl Contract {
         }
     }
 
-    pub(crate) fn v1_operations(&self) -> BTreeSet<(String, String)> {
+    /// Every documented `(METHOD, path)`.
+    pub(crate) fn operations(&self) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
             for method in item.as_object().unwrap().keys() {
-                if path.starts_with("/v1") {
-                    out.insert((method.to_uppercase(), path.clone()));
-                }
+                out.insert((method.to_uppercase(), path.clone()));
             }
         }
         out
     }
 
-    /// The `/v1` operations answering JSON: all but the event streams (`/v1/live`, whose
-    /// never-ending body tests/live.rs reads as a client does).
-    pub(crate) fn v1_json_operations(&self) -> BTreeSet<(String, String)> {
-        let mut out = self.v1_operations();
+    /// The operations answering a whole document: all but the event streams (`/v1/live`,
+    /// whose never-ending body tests/live.rs reads as a client does).
+    pub(crate) fn document_operations(&self) -> BTreeSet<(String, String)> {
+        let mut out = self.operations();
         out.retain(|(method, path)| {
             let op = &self.doc["paths"][path][method.to_lowercase()];
             op["responses"]["200"]["content"]["text/event-stream"].is_null()
         });
         out
+    }
+
+    /// Whether `method path` reads a bearer token: it names no `security` of its own (the
+    /// document's optional bearer), or one that requires the bearer.
+    pub(crate) fn reads_token(&self, method: &str, path: &str) -> bool {
+        let op = &self.doc["paths"][path][method.to_lowercase()];
+        op.get("security").is_none_or(|requirements| {
+            requirements
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r.get("bearer").is_some())
+        })
+    }
+
+    /// Whether `method path` needs a bearer token: its own `security` requires the bearer in
+    /// every alternative.
+    pub(crate) fn needs_token(&self, method: &str, path: &str) -> bool {
+        let op = &self.doc["paths"][path][method.to_lowercase()];
+        op["security"]
+            .as_array()
+            .is_some_and(|rs| !rs.is_empty() && rs.iter().all(|r| r.get("bearer").is_some()))
     }
 
     /// Every `$ref` in the document that names no component.
@@ -320,6 +353,9 @@ impl Contract {
             .iter_errors(body)
             .map(|e| format!("{e} at `{}`", e.instance_path()))
             .collect();
+        if let Some(xml) = self.resolve(schema).get("xml") {
+            errors.extend(xml_violation(xml, body));
+        }
         self.undocumented_fields(schema, body, "", &mut errors);
         errors
             .into_iter()
@@ -350,6 +386,29 @@ impl Contract {
     }
 }
 
+/// What is wrong with `body` as the XML document an `xml` object describes: text that does not
+/// parse, or a root element of another name or namespace.
+fn xml_violation(xml: &Value, body: &Value) -> Option<String> {
+    let Some(text) = body.as_str() else {
+        return Some(format!("an XML document is text, not {body}"));
+    };
+    let document = match roxmltree::Document::parse(text) {
+        Ok(document) => document,
+        Err(error) => return Some(format!("not well-formed XML: {error}")),
+    };
+    let root = document.root_element().tag_name();
+    let (name, namespace) = (xml["name"].as_str(), xml["namespace"].as_str());
+    (Some(root.name()) != name || root.namespace() != namespace).then(|| {
+        format!(
+            "the root element is {{{}}}{}, the document names {{{}}}{}",
+            root.namespace().unwrap_or_default(),
+            root.name(),
+            namespace.unwrap_or_default(),
+            name.unwrap_or_default()
+        )
+    })
+}
+
 /// `value` with the member at `pointer` replaced by `replacement`.
 fn with(value: &Value, pointer: &str, replacement: Value) -> Value {
     let mut value = value.clone();
@@ -359,13 +418,14 @@ fn with(value: &Value, pointer: &str, replacement: Value) -> Value {
     value
 }
 
-/// One documented operation called against the real server: a request that succeeds and one
-/// that fails.
+/// One documented operation called against the real server: a request that succeeds (its
+/// answer of `media`) and, where one can be provoked here, one that fails.
 struct Case {
     method: &'static str,
     path: &'static str,
+    media: &'static str,
     ok: Call,
-    problem: Call,
+    problem: Option<Call>,
 }
 
 struct Call {
@@ -404,8 +464,9 @@ fn webhook_cases(partner: &str, id: &str, cursor: &Value, doomed: &str) -> Vec<C
     let case = |method, path, ok, problem| Case {
         method,
         path,
+        media: "application/json",
         ok,
-        problem,
+        problem: Some(problem),
     };
     let hook = json!({ "url": "http://127.0.0.1:9/hook", "topics": ["markets"] });
     vec![
@@ -484,8 +545,9 @@ fn cases() -> Vec<Case> {
     let case = |path, ok, problem| Case {
         method: "GET",
         path,
+        media: "application/json",
         ok,
-        problem,
+        problem: Some(problem),
     };
     vec![
         case(
@@ -546,24 +608,90 @@ fn cases() -> Vec<Case> {
         Case {
             method: "POST",
             path: "/v1/views",
+            media: "application/json",
             ok: Call {
                 url: "/v1/views".to_owned(),
                 body: Some(json!({ "slug": SAMPLE, "visitorId": "contract" })),
                 status: 202,
                 token: None,
             },
-            problem: Call {
+            problem: Some(Call {
                 url: "/v1/views".to_owned(),
                 body: Some(json!({ "visitorId": "contract" })),
                 status: 400,
                 token: None,
-            },
+            }),
         },
     ]
 }
 
+/// The feeds, the sitemaps and the health checks. The news sitemap's one refusal besides the
+/// layers' (a bad token's 401) is called with every token-reading case below.
+fn document_cases() -> Vec<Case> {
+    let case = |path, media, ok, problem| Case {
+        method: "GET",
+        path,
+        media,
+        ok,
+        problem,
+    };
+    let unscoped = token("partner", "wire");
+    vec![
+        case(
+            "/feeds/latest.atom",
+            "application/atom+xml",
+            get("/feeds/latest.atom?limit=5", 200),
+            Some(get("/feeds/latest.atom?limit=0", 400)),
+        ),
+        case(
+            "/feeds/latest.rss",
+            "application/rss+xml",
+            get("/feeds/latest.rss?content=summary", 200),
+            Some(get("/feeds/latest.rss?content=full", 401)),
+        ),
+        case(
+            "/feeds/latest.json",
+            "application/feed+json",
+            get("/feeds/latest.json?limit=3", 200),
+            Some(call(
+                &unscoped,
+                "/feeds/latest.json?content=full",
+                None,
+                403,
+            )),
+        ),
+        case(
+            "/feeds/topics/{file}",
+            "application/feed+json",
+            get("/feeds/topics/markets.json", 200),
+            Some(get("/feeds/topics/no-such-topic.atom", 404)),
+        ),
+        case(
+            "/sitemap-news.xml",
+            "application/xml",
+            get("/sitemap-news.xml", 200),
+            None,
+        ),
+        case(
+            "/sitemap.xml",
+            "application/xml",
+            get("/sitemap.xml", 200),
+            None,
+        ),
+        case(
+            "/sitemaps/{file}",
+            "application/xml",
+            get("/sitemaps/articles-1.xml", 200),
+            Some(get("/sitemaps/articles-01.xml", 400)),
+        ),
+        case("/healthz", "application/json", get("/healthz", 200), None),
+        case("/readyz", "application/json", get("/readyz", 200), None),
+    ]
+}
+
 /// Calls `call` as `token` (else as the call's own token); returns the status, content type
-/// and JSON body (null and no content type for an empty answer).
+/// and body: JSON, or the text of any other document (null and no content type for an empty
+/// answer).
 async fn send(
     app: &TestApp,
     method: &str,
@@ -586,10 +714,13 @@ async fn send(
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let bytes = response.bytes().await.expect("a body");
+    let json = content_type.starts_with("application/") && content_type.contains("json");
     let body = if bytes.is_empty() {
         Value::Null
-    } else {
+    } else if json {
         serde_json::from_slice(&bytes).expect("JSON body")
+    } else {
+        Value::String(String::from_utf8(bytes.to_vec()).expect("UTF-8 text"))
     };
     (status, content_type, body)
 }
@@ -634,7 +765,7 @@ on_both_databases!(
             &made[0]["cursor"],
             made[1]["id"].as_str().unwrap(),
         );
-        let public = cases();
+        let public: Vec<Case> = cases().into_iter().chain(document_cases()).collect();
         let cases: Vec<&Case> = public.iter().chain(&hooks).collect();
         let exercised: BTreeSet<(String, String)> = cases
             .iter()
@@ -642,15 +773,17 @@ on_both_databases!(
             .collect();
         assert_eq!(
             exercised,
-            contract.v1_json_operations(),
-            "every documented /v1 operation has a case here, and every case is documented"
+            contract.document_operations(),
+            "every documented operation has a case here, and every case is documented"
         );
 
         for case in &cases {
-            for (call, expected_type) in [
-                (&case.ok, "application/json"),
-                (&case.problem, "application/problem+json"),
-            ] {
+            let calls = [
+                (Some(&case.ok), case.media),
+                (case.problem.as_ref(), "application/problem+json"),
+            ];
+            for (call, expected_type) in calls {
+                let Some(call) = call else { continue };
                 let (status, content_type, body) = send(&app, case.method, call, None).await;
                 assert_eq!(status, call.status, "{} {}: {body}", case.method, call.url);
                 if status == 204 {
@@ -658,8 +791,9 @@ on_both_databases!(
                     contract.response(case.method, case.path, 204);
                     continue;
                 }
-                assert_eq!(content_type, expected_type, "{} {}", case.method, call.url);
-                contract.check(case.method, case.path, status, &content_type, &body);
+                let media = content_type.split(';').next().unwrap_or_default();
+                assert_eq!(media, expected_type, "{} {}", case.method, call.url);
+                contract.check(case.method, case.path, status, media, &body);
             }
         }
         // The webhook routes need a token (no anonymous access is documented), and refuse a
@@ -680,7 +814,21 @@ on_both_databases!(
         let (_, _, article) = rest(&app, None, &format!("/v1/articles/{SAMPLE}")).await;
         let (_, _, list) = rest(&app, None, "/v1/articles?first=2").await;
         let (_, _, problem) = rest(&app, None, "/v1/articles/no-such-story").await;
-        let broken: [(&str, u16, &str, Value); 5] = [
+        let (_, _, atom) = send(&app, "GET", &get("/feeds/latest.atom", 200), None).await;
+        let broken: [(&str, u16, &str, Value); 7] = [
+            // An Atom feed served as RSS; a document cut short.
+            (
+                "/feeds/latest.rss",
+                200,
+                "application/rss+xml",
+                atom.clone(),
+            ),
+            (
+                "/feeds/latest.atom",
+                200,
+                "application/atom+xml",
+                Value::String(atom.as_str().unwrap()[..100].to_owned()),
+            ),
             (
                 "/v1/articles/{slug}",
                 200,
@@ -717,26 +865,33 @@ on_both_databases!(
         }
 
         // Every token-reading operation documents the optional bearer scheme, and a bad
-        // token's 401 matches its schema.
+        // token's 401 matches its schema; the others say they read none, and ignore one.
         assert_eq!(
             contract.doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
         );
+        let security = contract.doc["security"].as_array().unwrap();
+        assert!(
+            security.iter().any(|s| s.get("bearer").is_some())
+                && security.iter().any(|s| s == &json!({})),
+            "the bearer token is optional"
+        );
         for case in public.iter().filter(|c| c.method == "GET") {
             let (status, content_type, body) =
                 send(&app, "GET", &case.ok, Some("not-a-token")).await;
-            assert_eq!(status, 401, "{}", case.ok.url);
-            contract.check("GET", case.path, status, &content_type, &body);
-            let security = contract.doc["security"].as_array().unwrap();
-            assert!(
-                contract.doc["paths"][case.path]["get"]
-                    .get("security")
-                    .is_none()
-                    && security.iter().any(|s| s.get("bearer").is_some())
-                    && security.iter().any(|s| s == &json!({})),
-                "{}: the bearer token is optional",
-                case.path
-            );
+            let op = &contract.doc["paths"][case.path]["get"];
+            if contract.reads_token("GET", case.path) {
+                assert_eq!(status, 401, "{}", case.ok.url);
+                contract.check("GET", case.path, status, &content_type, &body);
+                assert!(op.get("security").is_none(), "{}", case.path);
+            } else {
+                assert_eq!(
+                    status, case.ok.status,
+                    "{}: the token is ignored",
+                    case.ok.url
+                );
+                assert_eq!(op["security"], json!([{}]), "{}", case.path);
+            }
         }
 
         // The views of editors and partners fit the same schema (drafts have no publish time;
@@ -773,16 +928,16 @@ on_both_databases!(
 );
 
 on_both_databases!(
-    every_v1_route_of_the_router_is_documented,
+    every_public_route_of_the_router_is_documented,
     |db| async move {
-        let routed = routed_v1_operations();
+        let routed = routed_operations();
         assert!(
-            routed.len() >= 11,
-            "the router's `.route(\"/v1…\")` calls were not found: {routed:?}"
+            routed.len() >= 20,
+            "the router's `.route(\"/…\")` calls were not found: {routed:?}"
         );
         let app = spawn_seeded_app(db, 0).await;
         let contract = Contract::fetch(&app).await;
-        let documented = contract.v1_operations();
+        let documented = contract.operations();
         let missing: Vec<_> = routed.difference(&documented).collect();
         assert!(missing.is_empty(), "routed but not documented: {missing:?}");
         let phantom: Vec<_> = documented.difference(&routed).collect();
@@ -791,7 +946,9 @@ on_both_databases!(
         for (method, path) in &routed {
             let url = path
                 .replace("{slug}", "kim-min-ji")
-                .replace("{id}", "00000000-0000-0000-0000-000000000000");
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("topics/{file}", "topics/korean-peninsula.atom")
+                .replace("sitemaps/{file}", "sitemaps/articles-1.xml");
             let request = match method.as_str() {
                 "GET" => app.client.get(app.url(&url)),
                 "POST" => app.client.post(app.url(&url)).json(&json!({})),

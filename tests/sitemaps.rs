@@ -203,22 +203,28 @@ on_both_databases!(
         let whole = format!("{pages:?}");
         assert!(!whole.contains(&draft) && !whole.contains("archive-draft"));
 
-        // Past the end, or any other name: not found.
-        for path in [
-            "/sitemaps/articles-4.xml",
-            "/sitemaps/articles-0.xml",
-            "/sitemaps/articles-01.xml",
-            "/sitemaps/articles-99999999999999999999.xml",
-            "/sitemaps/articles-1.json",
-            "/sitemaps/topics.xml",
+        // Past the end: not found; any other name: refused, naming `file`.
+        for (path, status) in [
+            ("/sitemaps/articles-4.xml", 404),
+            ("/sitemaps/articles-50000.xml", 404),
+            ("/sitemaps/articles-0.xml", 400),
+            ("/sitemaps/articles-01.xml", 400),
+            ("/sitemaps/articles-50001.xml", 400),
+            ("/sitemaps/articles-99999999999999999999.xml", 400),
+            ("/sitemaps/articles-1.json", 400),
+            ("/sitemaps/topics.xml", 400),
         ] {
             let response = app.get(path).await;
-            assert_eq!(response.status(), 404, "{path}");
+            assert_eq!(response.status(), status, "{path}");
             assert_eq!(
                 response.headers()["content-type"],
                 "application/problem+json",
                 "{path}"
             );
+            if status == 400 {
+                let problem: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(problem["field"], "file", "{path}");
+            }
         }
 
         // The news sitemap validates against sitemap.xsd with Google's news extension.

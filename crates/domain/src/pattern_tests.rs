@@ -1,5 +1,5 @@
 //! The regular expressions the OpenAPI document states ([`SLUG_PATTERN`], [`CURSOR_PATTERN`],
-//! [`BALANCED_QUOTES_PATTERN`]) against the hand-written parsers they describe: a string the
+//! [`BALANCED_QUOTES_PATTERN`], the feed and sitemap file names) against the hand-written parsers they describe: a string the
 //! pattern allows is accepted and one it refuses is refused, so the document cannot drift from
 //! the rules.
 
@@ -9,6 +9,10 @@ use regex::Regex;
 use crate::changes::ChangeCursor;
 use crate::pagination::{CURSOR_PATTERN, CursorKey, OffsetCursor, SlugCursor};
 use crate::search::{BALANCED_QUOTES_PATTERN, SearchQuery};
+use crate::syndication::{
+    ARCHIVE_SITEMAP_FILE_PATTERN, MAX_SITEMAP_PAGES, TOPIC_FEED_FILE_PATTERN, archive_sitemap_page,
+    topic_feed_file,
+};
 use crate::values::{MAX_SLUG_LEN, SLUG_PATTERN};
 use crate::{ArticleCursor, Slug};
 
@@ -60,6 +64,40 @@ proptest! {
         let quoting_error = SearchQuery::parse("q", &raw)
             .is_err_and(|e| e.message.contains("quote"));
         prop_assert_eq!(quoting_error, !regex(BALANCED_QUOTES_PATTERN).is_match(&raw), "{:?}", raw);
+    }
+
+    #[test]
+    fn a_sitemap_page_name_parses_exactly_when_the_pattern_allows_it(raw in "(articles-)?[0-9+]{0,6}(\\.xml)?") {
+        prop_assert_eq!(archive_sitemap_page("file", &raw).is_ok(), regex(ARCHIVE_SITEMAP_FILE_PATTERN).is_match(&raw), "{:?}", raw);
+    }
+
+    #[test]
+    fn a_topic_feed_name_parses_exactly_when_the_pattern_allows_it(raw in "[a-zA-Z0-9 _-]{0,8}(\\.(atom|rss|json|xml|))?(\\.rss)?") {
+        prop_assert_eq!(topic_feed_file("file", &raw).is_ok(), regex(TOPIC_FEED_FILE_PATTERN).is_match(&raw), "{:?}", raw);
+    }
+}
+
+#[test]
+fn the_sitemap_page_pattern_ends_at_the_last_page() {
+    let pattern = regex(ARCHIVE_SITEMAP_FILE_PATTERN);
+    for page in [
+        1,
+        9,
+        10,
+        9999,
+        10_000,
+        49_999,
+        MAX_SITEMAP_PAGES,
+        MAX_SITEMAP_PAGES + 1,
+        99_999,
+    ] {
+        let name = format!("articles-{page}.xml");
+        assert_eq!(
+            pattern.is_match(&name),
+            archive_sitemap_page("file", &name).is_ok(),
+            "{name}"
+        );
+        assert_eq!(pattern.is_match(&name), page <= MAX_SITEMAP_PAGES, "{name}");
     }
 }
 

@@ -20,20 +20,105 @@ pub const MAX_SITEMAP_PAGE_URLS: u64 = 50_000;
 /// Most pages one sitemap index lists (sitemaps.org's limit per `sitemapindex`).
 pub const MAX_SITEMAP_PAGES: u64 = 50_000;
 
+/// What [`archive_sitemap_page`] accepts, as a regular expression in the common subset of
+/// ECMA-262 and Rust's `regex`: `articles-{n}.xml`, `n` from 1 to [`MAX_SITEMAP_PAGES`] in plain
+/// decimal digits without a leading zero. The OpenAPI document states it; a test holds the
+/// parser to it.
+pub const ARCHIVE_SITEMAP_FILE_PATTERN: &str =
+    "^articles-(?:[1-9][0-9]{0,3}|[1-4][0-9]{4}|50000)\\.xml$";
+
 /// The page number of an archive sitemap file name, `articles-{n}.xml` with `n` from 1 to
-/// [`MAX_SITEMAP_PAGES`] written in plain decimal digits without a leading zero; `None` for
-/// any other name (the route answers 404).
-pub fn archive_sitemap_page(file: &str) -> Option<u64> {
-    let digits = file.strip_prefix("articles-")?.strip_suffix(".xml")?;
+/// [`MAX_SITEMAP_PAGES`] written in plain decimal digits without a leading zero; any other name
+/// is refused, naming `field` (a page past the end of the archive is the caller's to find).
+pub fn archive_sitemap_page(field: &str, file: &str) -> Result<u64, ValidationError> {
+    let refused = || {
+        ValidationError::new(
+            field,
+            format!(
+                "must be `articles-{{n}}.xml`, `n` from 1 to {MAX_SITEMAP_PAGES} without a leading zero"
+            ),
+        )
+    };
+    let digits = file
+        .strip_prefix("articles-")
+        .and_then(|rest| rest.strip_suffix(".xml"))
+        .ok_or_else(refused)?;
     if digits.is_empty()
         || digits.len() > 5
         || digits.starts_with('0')
         || !digits.bytes().all(|b| b.is_ascii_digit())
     {
-        return None;
+        return Err(refused());
     }
-    let page: u64 = digits.parse().ok()?;
-    (page <= MAX_SITEMAP_PAGES).then_some(page)
+    digits
+        .parse::<u64>()
+        .ok()
+        .filter(|page| *page <= MAX_SITEMAP_PAGES)
+        .ok_or_else(refused)
+}
+
+/// What [`topic_feed_file`] accepts, as a regular expression in the common subset of ECMA-262
+/// and Rust's `regex`: a slug's shape ([`crate::values::SLUG_PATTERN`]) and `.atom`, `.rss` or
+/// `.json`. The OpenAPI document states it; a test holds the parser to it.
+pub const TOPIC_FEED_FILE_PATTERN: &str = "^[a-z0-9]+(?:-[a-z0-9]+)*\\.(?:atom|rss|json)$";
+
+/// A feed format, named by a feed file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    /// `.atom`: Atom 1.0.
+    Atom,
+    /// `.rss`: RSS 2.0.
+    Rss,
+    /// `.json`: JSON Feed 1.1.
+    Json,
+}
+
+impl FeedFormat {
+    /// The format `extension` names, if any.
+    pub fn of_extension(extension: &str) -> Option<Self> {
+        match extension {
+            "atom" => Some(Self::Atom),
+            "rss" => Some(Self::Rss),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The file extension, without its dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Atom => "atom",
+            Self::Rss => "rss",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// Splits a topic feed's file name (`korea.atom`) into its stem and its format; any other shape
+/// is refused, naming `field`. The stem has a slug's shape but is not held to a slug's length:
+/// a longer one names no topic (the caller's 404).
+pub fn topic_feed_file<'a>(
+    field: &str,
+    file: &'a str,
+) -> Result<(&'a str, FeedFormat), ValidationError> {
+    let refused = || {
+        ValidationError::new(
+            field,
+            "must be a topic's slug followed by `.atom`, `.rss` or `.json`",
+        )
+    };
+    let (stem, extension) = file.rsplit_once('.').ok_or_else(refused)?;
+    let format = FeedFormat::of_extension(extension).ok_or_else(refused)?;
+    let slug_shaped = stem.split('-').all(|word| {
+        !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    if !slug_shaped {
+        return Err(refused());
+    }
+    Ok((stem, format))
 }
 
 /// Whether `viewer` gets the full text of `article` at `now` in a syndication context (feeds,
@@ -149,16 +234,6 @@ pub enum FullTextRefusal {
 }
 
 impl FeedContent {
-    /// Parses `?content=` (`full` or `summary`; absent: as granted).
-    pub fn parse(field: &str, raw: Option<&str>) -> Result<Self, ValidationError> {
-        match raw.map(str::trim) {
-            None | Some("") => Ok(Self::AsGranted),
-            Some("full") => Ok(Self::Full),
-            Some("summary") => Ok(Self::Summary),
-            Some(_) => Err(ValidationError::new(field, "must be `full` or `summary`")),
-        }
-    }
-
     /// Whether `viewer` may make this request at all: explicitly asking for full text needs a
     /// token that can have it (the newsroom, or a partner with the `syndication` scope).
     pub fn check(self, viewer: &Viewer) -> Result<(), FullTextRefusal> {
@@ -205,8 +280,11 @@ mod tests {
 
     #[test]
     fn archive_sitemap_pages_are_named_by_plain_numbers_in_range() {
-        assert_eq!(archive_sitemap_page("articles-1.xml"), Some(1));
-        assert_eq!(archive_sitemap_page("articles-50000.xml"), Some(50_000));
+        assert_eq!(archive_sitemap_page("file", "articles-1.xml"), Ok(1));
+        assert_eq!(
+            archive_sitemap_page("file", "articles-50000.xml"),
+            Ok(50_000)
+        );
         for bad in [
             "articles-0.xml",
             "articles-01.xml",
@@ -217,11 +295,39 @@ mod tests {
             "articles-1.xml.gz",
             "articles-1",
             "topics-1.xml",
-            "articles-١.xml",
+            "articles-\u{661}.xml",
         ] {
-            assert_eq!(archive_sitemap_page(bad), None, "{bad}");
+            let error = archive_sitemap_page("file", bad).unwrap_err();
+            assert_eq!(error.field, "file", "{bad}");
         }
     }
+
+    #[test]
+    fn topic_feed_files_are_a_slug_and_a_feed_extension() {
+        assert_eq!(
+            topic_feed_file("file", "korea.atom"),
+            Ok(("korea", FeedFormat::Atom))
+        );
+        assert_eq!(
+            topic_feed_file("file", "north-korea-2025.json"),
+            Ok(("north-korea-2025", FeedFormat::Json))
+        );
+        for bad in [
+            "korea",
+            "korea.xml",
+            "Korea.rss",
+            "korea.rss.atom",
+            "a--b.rss",
+            "-a.rss",
+            ".rss",
+            "korea.",
+            "korea.ATOM",
+        ] {
+            let error = topic_feed_file("file", bad).unwrap_err();
+            assert_eq!(error.field, "file", "{bad}");
+        }
+    }
+
     use crate::article::tests::article;
     use crate::{ArticleStatus, Syndication};
     use chrono::TimeZone;
@@ -346,7 +452,7 @@ mod tests {
 
     #[test]
     fn asking_for_full_text_needs_the_scope() {
-        let full = FeedContent::parse("content", Some("full")).unwrap();
+        let full = FeedContent::Full;
         assert_eq!(
             full.check(&Viewer::Anonymous),
             Err(FullTextRefusal::Unauthenticated)
@@ -367,19 +473,6 @@ mod tests {
         assert!(FeedContent::Full.includes_full_text(&scoped, &open, now));
         assert!(!FeedContent::Summary.includes_full_text(&scoped, &open, now));
         assert!(!FeedContent::Full.includes_full_text(&scoped, &story(false, None), now));
-    }
-
-    #[test]
-    fn content_parameter_parses() {
-        assert_eq!(
-            FeedContent::parse("content", None),
-            Ok(FeedContent::AsGranted)
-        );
-        assert_eq!(
-            FeedContent::parse("content", Some("summary")),
-            Ok(FeedContent::Summary)
-        );
-        assert!(FeedContent::parse("content", Some("everything")).is_err());
     }
 
     #[test]

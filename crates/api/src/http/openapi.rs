@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::rest;
+use super::{feeds, health, rest};
 use crate::error::Problem;
 
 /// Gazette's HTTP API, as OpenAPI 3.1.
@@ -20,7 +20,8 @@ use crate::error::Problem;
 #[openapi(
     info(
         title = "Gazette",
-        description = "Headless news content API: JSON reads under `/v1`. Errors are \
+        description = "Headless news content API: JSON reads under `/v1`, Atom, RSS and JSON \
+            feeds under `/feeds`, the sitemaps, and the health checks. Errors are \
             `application/problem+json` (RFC 9457) with a stable `code` and, for bad input, the \
             `field` at fault. Send `Authorization: Bearer <JWT>` to read as a partner or an \
             editor; without it you read as the public. Unknown query parameters are ignored."
@@ -47,6 +48,15 @@ use crate::error::Problem;
         rest::webhooks::rotate_secret,
         rest::webhooks::replay,
         rest::webhooks::deliveries,
+        feeds::latest_atom,
+        feeds::latest_rss,
+        feeds::latest_json,
+        feeds::topic,
+        feeds::news_sitemap,
+        feeds::sitemap_index,
+        feeds::archive_sitemap,
+        health::healthz,
+        health::readyz,
         // Further routes: one handler path per line here.
     ),
     components(schemas(
@@ -55,6 +65,8 @@ use crate::error::Problem;
         rest::params::CursorSchema,
         rest::webhooks::EventSchema,
         rest::webhooks::TargetUrlSchema,
+        feeds::schemas::TopicFeedFile,
+        feeds::schemas::ArchiveSitemapFile,
     )),
     modifiers(&BearerAuth),
     security((), ("bearer" = [])),
@@ -65,6 +77,9 @@ use crate::error::Problem;
         (name = "trending", description = "Most-read articles and the view beacon"),
         (name = "search", description = "Full-text search"),
         (name = "webhooks", description = "Partner webhook subscriptions (a partner or admin token)"),
+        (name = "feeds", description = "Atom, RSS and JSON Feed documents of the latest articles and of each topic"),
+        (name = "sitemaps", description = "The Google News sitemap and the archive sitemap"),
+        (name = "health", description = "Liveness and readiness: never cached, never rate limited"),
     ),
 )]
 pub struct ApiDoc;

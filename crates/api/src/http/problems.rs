@@ -128,6 +128,21 @@ pub enum StreamProblems {
     Unavailable(Problem),
 }
 
+/// What the readiness check can answer besides its 200: never stored, never rate limited.
+#[derive(IntoResponses)]
+pub enum ReadinessProblems {
+    /// The server failed; the problem's `detail` carries an id to quote.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database does not answer, or its pool is saturated.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("retry-after" = u64, description = "Seconds to wait"))
+    )]
+    Unavailable(Problem),
+}
+
 /// What the view beacon can answer besides its 202.
 #[derive(IntoResponses)]
 pub enum BeaconProblems {

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use gazette_app::feeds::Feed;
 
@@ -16,53 +17,89 @@ pub const CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 /// The version URL a 1.1 feed names.
 pub const VERSION_1_1: &str = "https://jsonfeed.org/version/1.1";
 
-/// A JSON Feed document.
-#[derive(Debug, Serialize)]
+/// A JSON Feed 1.1 document (<https://www.jsonfeed.org/version/1.1/>), newest item first.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JsonFeed<'a> {
+    /// `https://jsonfeed.org/version/1.1`.
+    #[schema(value_type = String)]
     version: &'static str,
+    /// The site's name and the feed's subject.
     title: &'a str,
+    /// The site's home page.
+    #[schema(value_type = String)]
     home_page_url: &'a str,
+    /// This feed's own URL.
+    #[schema(value_type = String)]
     feed_url: &'a str,
+    /// What the feed holds.
     description: &'a str,
+    /// The publication's language tag.
     language: &'a str,
-    /// WebSub hubs (JSON Feed 1.1 `hubs`), when one is configured.
+    /// WebSub hubs (JSON Feed 1.1 `hubs`), when one is configured; left out otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<JsonHub>)]
     hubs: Vec<JsonHub<'a>>,
+    /// The articles, newest first.
+    #[schema(value_type = Vec<JsonItem>)]
     items: Vec<JsonItem<'a>>,
 }
 
 /// A JSON Feed hub: `{"type": "WebSub", "url": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JsonFeedHub)]
 pub struct JsonHub<'a> {
+    /// `WebSub`.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: &'static str,
+    /// The hub's URL.
+    #[schema(value_type = String)]
     url: &'a str,
 }
 
 /// A JSON Feed item. The spec requires `content_html` or `content_text`: an item without full
 /// text carries its dek as `content_text` (the same words as `summary`, no body).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JsonFeedItem)]
 pub struct JsonItem<'a> {
+    /// The article's unique, permanent id.
     id: &'a str,
+    /// The article's page.
+    #[schema(value_type = String)]
     url: &'a str,
+    /// The headline.
     title: &'a str,
+    /// The dek.
     summary: &'a str,
+    /// The full text as HTML, where the caller is granted it; left out otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     content_html: Option<&'a str>,
+    /// The dek again, when the item has no `content_html`; left out otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     content_text: Option<&'a str>,
+    /// When the article was published.
     date_published: DateTime<Utc>,
+    /// Its last change in substance, else its publication.
     date_modified: DateTime<Utc>,
+    /// The writers, when any are named; left out otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<JsonAuthor>)]
     authors: Vec<JsonAuthor<'a>>,
+    /// The names of the article's topics, when it has any; left out otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
     tags: Vec<&'a str>,
+    /// The article's language tag.
     language: &'a str,
 }
 
 /// A JSON Feed author.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JsonFeedAuthor)]
 pub struct JsonAuthor<'a> {
+    /// The writer's name.
     name: &'a str,
 }
 

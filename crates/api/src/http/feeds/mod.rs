@@ -5,122 +5,211 @@
 //!
 //! Storage picks the articles the caller may see (partners never get embargoed ones); the
 //! domain decides, item by item, whether the caller gets the full text or the dek. Errors are
-//! problem documents, like every other REST error.
+//! problem documents, like every other REST error: a `{file}` that is not a feed's or a page's
+//! name is a 400 naming `file` (the OpenAPI document states both patterns), a well-formed one
+//! that names nothing a 404.
 
 mod atom;
 mod json_feed;
+pub mod problems;
 mod rss;
+pub mod schemas;
 mod sitemap;
 mod xml;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use gazette_domain::syndication::{FeedContent, feed_limit};
+use gazette_domain::syndication::{
+    FeedContent, FeedFormat as Format, archive_sitemap_page, feed_limit, topic_feed_file,
+};
 use gazette_domain::{Article, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use self::json_feed::JsonFeed;
+use self::problems::{
+    ArchiveSitemapProblems, FeedProblems, NewsSitemapProblems, SitemapIndexProblems,
+    TopicFeedProblems,
+};
+use self::schemas::{
+    ArchiveSitemapFile, AtomFeed, FeedContentJson, FeedSize, RssFeed, SitemapIndex, SitemapUrlset,
+    TopicFeedFile,
+};
 use super::HttpState;
 use super::cache::{AttachTags as _, CacheTags};
 use super::caller::Caller;
+use super::rest::params::enum_param;
 use crate::ApiError;
 
-/// A feed format, named by the path's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `.atom`
-    Atom,
-    /// `.rss`
-    Rss,
-    /// `.json`
-    Json,
-}
-
-impl Format {
-    /// Splits `korea.atom` into the slug and the format; `None` for any other extension.
-    fn split(file: &str) -> Option<(&str, Self)> {
-        let (stem, extension) = file.rsplit_once('.')?;
-        let format = match extension {
-            "atom" => Self::Atom,
-            "rss" => Self::Rss,
-            "json" => Self::Json,
-            _ => return None,
-        };
-        Some((stem, format))
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Self::Atom => "atom",
-            Self::Rss => "rss",
-            Self::Json => "json",
-        }
-    }
-}
-
-/// `?limit=` and `?content=`.
-#[derive(Debug, Deserialize)]
+/// `?limit=` and `?content=` of every feed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedParams {
+    /// How many articles, newest first: 1 to 100 (the server's `GAZETTE_FEED_ITEMS` when left
+    /// out, 50 unless set).
+    #[param(value_type = Option<FeedSize>, inline)]
     limit: Option<String>,
+    /// `full` or `summary`, in any case. Left out, each item carries the full text where the
+    /// caller is granted it (the newsroom; a partner with the `syndication` scope, for
+    /// syndicatable stories out of embargo) and the dek elsewhere. `full` needs such a token
+    /// (401 without one, 403 with a token that lacks the scope).
+    #[param(value_type = Option<FeedContentJson>, inline)]
     content: Option<String>,
 }
 
 type Params = Result<Query<FeedParams>, axum::extract::rejection::QueryRejection>;
 
-/// `GET /feeds/latest.atom`
+/// The latest articles as Atom
+///
+/// The newest public articles, as Atom 1.0. Each entry carries the dek as `summary` and, where
+/// the caller is granted it, the full text as `content`. With a WebSub hub configured, the
+/// feed names it (`atom:link rel="hub"` and the `Link` header).
+#[utoipa::path(
+    get,
+    path = "/feeds/latest.atom",
+    tag = "feeds",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed", content((AtomFeed = "application/atom+xml")),
+            headers(("link" = String, description = "With a WebSub hub configured: `<{hub}>; rel=\"hub\"` and `<{this feed's URL}>; rel=\"self\"`, as two values"))),
+        FeedProblems,
+    ),
+)]
 pub async fn latest_atom(state: State<HttpState>, caller: Caller, params: Params) -> Response {
     respond(feed(state, caller, None, Format::Atom, params).await)
 }
 
-/// `GET /feeds/latest.rss`
+/// The latest articles as RSS
+///
+/// The newest public articles, as RSS 2.0: the dek as `description` and, where the caller is
+/// granted it, the full text as `content:encoded`.
+#[utoipa::path(
+    get,
+    path = "/feeds/latest.rss",
+    tag = "feeds",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed", content((RssFeed = "application/rss+xml")),
+            headers(("link" = String, description = "With a WebSub hub configured: `<{hub}>; rel=\"hub\"` and `<{this feed's URL}>; rel=\"self\"`, as two values"))),
+        FeedProblems,
+    ),
+)]
 pub async fn latest_rss(state: State<HttpState>, caller: Caller, params: Params) -> Response {
     respond(feed(state, caller, None, Format::Rss, params).await)
 }
 
-/// `GET /feeds/latest.json`
+/// The latest articles as JSON Feed
+///
+/// The newest public articles, as JSON Feed 1.1: the dek as `summary` and `content_text`, or,
+/// where the caller is granted it, the full text as `content_html`.
+#[utoipa::path(
+    get,
+    path = "/feeds/latest.json",
+    tag = "feeds",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed", content((JsonFeed = "application/feed+json")),
+            headers(("link" = String, description = "With a WebSub hub configured: `<{hub}>; rel=\"hub\"` and `<{this feed's URL}>; rel=\"self\"`, as two values"))),
+        FeedProblems,
+    ),
+)]
 pub async fn latest_json(state: State<HttpState>, caller: Caller, params: Params) -> Response {
     respond(feed(state, caller, None, Format::Json, params).await)
 }
 
-/// `GET /feeds/topics/{slug}.atom|.rss|.json`: one topic's articles (primary or further).
+/// One topic's articles as a feed
+///
+/// The newest public articles of a topic (primary or further), in the format the file's
+/// extension names: Atom 1.0, RSS 2.0 or JSON Feed 1.1, as the latest feeds.
+#[utoipa::path(
+    get,
+    path = "/feeds/topics/{file}",
+    tag = "feeds",
+    params(
+        ("file" = TopicFeedFile, Path, description = "The topic's slug and the format"),
+        FeedParams,
+    ),
+    responses(
+        (status = 200, description = "The topic's feed", content(
+            (AtomFeed = "application/atom+xml"),
+            (RssFeed = "application/rss+xml"),
+            (JsonFeed = "application/feed+json"),
+        ), headers(("link" = String, description = "With a WebSub hub configured: `<{hub}>; rel=\"hub\"` and `<{this feed's URL}>; rel=\"self\"`, as two values"))),
+        TopicFeedProblems,
+    ),
+)]
 pub async fn topic(
     state: State<HttpState>,
     caller: Caller,
     Path(file): Path<String>,
     params: Params,
 ) -> Response {
-    let Some((slug, format)) = Format::split(&file) else {
-        return ApiError::NotFound(format!(
-            "feed `{file}` (a topic feed ends in .atom, .rss or .json)"
-        ))
-        .into_response();
-    };
-    respond(feed(state, caller, Some(slug), format, params).await)
+    match topic_feed_file("file", &file) {
+        Ok((slug, format)) => respond(feed(state, caller, Some(slug), format, params).await),
+        Err(error) => respond(Err(error.into())),
+    }
 }
 
-/// `GET /sitemap-news.xml`: articles published in the last two days, newest first, at most
-/// 1,000, with `news:publication`, `news:publication_date` and `news:title`.
+/// The Google News sitemap
+///
+/// Articles published in the last two days, newest first, at most 1,000, with
+/// `news:publication`, `news:publication_date` and `news:title`. With none in the window it
+/// lists the newest article without news metadata (or the site's home page), as a `urlset`
+/// must hold one `url`.
+#[utoipa::path(
+    get,
+    path = "/sitemap-news.xml",
+    tag = "sitemaps",
+    responses(
+        (status = 200, description = "The news sitemap", content((SitemapUrlset = "application/xml"))),
+        NewsSitemapProblems,
+    ),
+)]
 pub async fn news_sitemap(State(http): State<HttpState>, Caller(viewer): Caller) -> Response {
     respond(news_sitemap_document(&http, &viewer).await)
 }
 
-/// `GET /sitemap.xml`: the archive sitemap's index, one `<sitemap>` a page of
-/// `/sitemaps/articles-{n}.xml`, each with the latest `lastmod` of its URLs.
+/// The archive sitemap's index
+///
+/// One `<sitemap>` a page of `/sitemaps/articles-{n}.xml`, each with the latest `lastmod` of
+/// its URLs. The same for every caller: no token is read.
+#[utoipa::path(
+    get,
+    path = "/sitemap.xml",
+    tag = "sitemaps",
+    security(()),
+    responses(
+        (status = 200, description = "The sitemap index", content((SitemapIndex = "application/xml"))),
+        SitemapIndexProblems,
+    ),
+)]
 pub async fn sitemap_index(State(http): State<HttpState>) -> Response {
     respond(sitemap_index_document(&http).await)
 }
 
-/// `GET /sitemaps/articles-{n}.xml`: page `n` (from 1) of the archive sitemap; 404 for any
-/// other name or a page past the end.
+/// A page of the archive sitemap
+///
+/// Every public article once, in publish order, a page at a time (`GAZETTE_SITEMAP_PAGE_SIZE`
+/// URLs a page), each with its `lastmod`. An empty archive's first page lists the site's home
+/// page. The same for every caller: no token is read.
+#[utoipa::path(
+    get,
+    path = "/sitemaps/{file}",
+    tag = "sitemaps",
+    security(()),
+    params(("file" = ArchiveSitemapFile, Path, description = "The page's file name")),
+    responses(
+        (status = 200, description = "The page", content((SitemapUrlset = "application/xml"))),
+        ArchiveSitemapProblems,
+    ),
+)]
 pub async fn archive_sitemap(State(http): State<HttpState>, Path(file): Path<String>) -> Response {
-    let Some(number) = gazette_domain::syndication::archive_sitemap_page(&file) else {
-        return ApiError::NotFound(format!(
-            "sitemap `{file}` (pages are named articles-1.xml, articles-2.xml, …)"
-        ))
-        .into_response();
-    };
-    respond(archive_sitemap_document(&http, number).await)
+    match archive_sitemap_page("file", &file) {
+        Ok(number) => respond(archive_sitemap_document(&http, number).await),
+        Err(error) => respond(Err(error.into())),
+    }
 }
 
 /// A rendered document with its type and cache tags, or a problem.
@@ -179,7 +268,10 @@ async fn feed(
     };
     let site = &http.app.config().feeds;
     let limit = feed_limit("limit", params.limit.as_deref(), site.default_items)?;
-    let content = FeedContent::parse("content", params.content.as_deref())?;
+    let content = match params.content.as_deref() {
+        None => FeedContent::AsGranted,
+        Some(raw) => enum_param::<FeedContentJson>("content", raw)?.into(),
+    };
     let feed = http
         .app
         .app()
