@@ -359,10 +359,10 @@ struct Match {
 
 impl Store {
     /// Runs a read whose best plan depends on its parameters (how common the searched words
-    /// are). PostgreSQL plans a prepared statement for its actual values only for its first
-    /// five runs and may then switch to a generic plan, which cannot tell a rare word from a
-    /// common one; on PostgreSQL the statement therefore runs in a read transaction with
-    /// `plan_cache_mode = force_custom_plan`.
+    /// are). The store's PostgreSQL connections run prepared statements on their generic plan
+    /// (`Store::connect`), which cannot tell a rare word from a common one; on PostgreSQL the
+    /// statement therefore runs in a read transaction with `plan_cache_mode =
+    /// force_custom_plan`.
     pub(crate) async fn query_planned_for_values(
         &self,
         statement: Statement,
