@@ -448,10 +448,17 @@ impl Scratch {
                 conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await?;
                 conn.close().await?;
-                let cut = admin
+                // The scratch database replaces the URL's database; its options (`?sslmode=…`)
+                // are kept.
+                let (base, options) = admin.split_once('?').unwrap_or((admin, ""));
+                let cut = base
                     .rfind('/')
                     .ok_or("the PostgreSQL URL needs a database path")?;
-                let url = format!("{}/{name}", &admin[..cut]);
+                let url = if options.is_empty() {
+                    format!("{}/{name}", &base[..cut])
+                } else {
+                    format!("{}/{name}?{options}", &base[..cut])
+                };
                 Ok((
                     Self::Postgres {
                         admin: admin.to_owned(),

@@ -286,8 +286,13 @@ async fn one_database(
         conn.close().await?;
     }
     let result = async {
+        // Connection options change the figures (TLS to PostgreSQL, BENCHMARKS.md): shown.
+        let options = url
+            .split_once('?')
+            .map(|(_, o)| format!(" (`?{o}`)"))
+            .unwrap_or_default();
         println!(
-            "### Reads, {label}, {articles} generated articles + the samples (seeded in {:.0} s)\n",
+            "### Reads, {label}{options}, {articles} generated articles + the samples (seeded in {:.0} s)\n",
             seeded_in.as_secs_f64()
         );
         let typename = Shape::Graphql("{ __typename }".to_owned());
