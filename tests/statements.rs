@@ -199,3 +199,61 @@ on_both_databases!(
         );
     }
 );
+
+// Readers asking at once for the related list of a story whose ranking is not cached rank it
+// once: the others wait for that ranking instead of each reading the candidates again. The
+// requests are polled on one task, so the second starts while the first waits on storage.
+on_both_databases!(concurrent_related_misses_rank_once, |db| async move {
+    use gazette_app::related::Related;
+    use gazette_domain::{Slug, Visibility};
+    use gazette_persistence::{Store, StoreOptions};
+
+    let app = spawn_seeded_app(db, 40).await;
+    // A store of the test's own: its statement count is this test's reads alone.
+    let store = Store::connect(app.database_url(), &StoreOptions::default())
+        .await
+        .unwrap();
+    let slug = Slug::parse("brief-000011").unwrap();
+    let source = store
+        .article_by_slug(&slug, Visibility::Everything)
+        .await
+        .unwrap()
+        .expect("seeded");
+    let now = chrono::Utc::now();
+    let ttl = std::time::Duration::from_secs(600);
+
+    // The store keeps how common words are: counted once here, so both runs below find them.
+    Related::new(store.clone(), ttl)
+        .of(&source, 5, Visibility::PublicAt(now), now)
+        .await
+        .unwrap();
+    let alone = Related::new(store.clone(), ttl);
+    let before = store.statements_executed();
+    let expected = alone
+        .of(&source, 5, Visibility::PublicAt(now), now)
+        .await
+        .unwrap();
+    let one_reader = store.statements_executed() - before;
+    assert!(!expected.is_empty());
+
+    let readers = 8;
+    let shared = Related::new(store.clone(), ttl);
+    let before = store.statements_executed();
+    let lists = futures_util::future::join_all(
+        (0..readers).map(|_| shared.of(&source, 5, Visibility::PublicAt(now), now)),
+    )
+    .await;
+    let all_readers = store.statements_executed() - before;
+    let ids = |list: &[(gazette_domain::Article, f64)]| {
+        list.iter().map(|(a, _)| a.id).collect::<Vec<_>>()
+    };
+    for list in lists {
+        assert_eq!(ids(&list.unwrap()), ids(&expected));
+    }
+    // One ranking, then each reader's own read of the chosen articles (one statement).
+    assert_eq!(
+        all_readers,
+        one_reader + (readers - 1),
+        "{readers} readers at once: {all_readers} statements; one alone: {one_reader}"
+    );
+});

@@ -1,17 +1,23 @@
 //! Related articles: candidates from storage, ranked by the domain's rules, cached briefly.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gazette_domain::related::{Profile, rank};
 use gazette_domain::{Article, Visibility};
 use gazette_persistence::{Candidates, Store, StoreError};
+use lru::LruCache;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 /// Most related articles a list may ask for.
 pub const MAX_RELATED: usize = 20;
+
+/// Most articles whose ranking is kept (least recently asked for forgotten first); one is
+/// about a kilobyte.
+pub const MAX_CACHED: usize = 10_000;
 
 type Ranked = Arc<Vec<(Uuid, f64)>>;
 
@@ -38,11 +44,21 @@ pub async fn ranking_inputs(
     Ok((profile, candidates))
 }
 
-/// Related-article lists, cached per article for a short time.
+/// Related-article lists, cached per article for a short time, in a map bounded by
+/// [`MAX_CACHED`], and single flight: concurrent misses of one article rank it once, the
+/// others wait for that ranking (a ranking reads several statements' worth of candidates, and
+/// a popular story's page asked by many readers at once would otherwise rank it once each).
 pub struct Related {
     store: Store,
     ttl: Duration,
-    cache: Mutex<HashMap<Uuid, (Instant, Ranked)>>,
+    cache: Mutex<LruCache<Uuid, Arc<Slot>>>,
+}
+
+/// One article's ranking: computed once by whichever request gets there first (a failed or
+/// abandoned computation leaves it empty for the next), served until `born + ttl`.
+struct Slot {
+    born: Instant,
+    ranked: OnceCell<Ranked>,
 }
 
 impl std::fmt::Debug for Related {
@@ -57,7 +73,9 @@ impl Related {
         Self {
             store,
             ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(LruCache::new(
+                NonZeroUsize::new(MAX_CACHED).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
@@ -82,37 +100,42 @@ impl Related {
     }
 
     async fn ranked(&self, source: &Article, now: DateTime<Utc>) -> Result<Ranked, StoreError> {
-        if !self.ttl.is_zero()
-            && let Some((at, ranked)) = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(&source.id)
-            && at.elapsed() < self.ttl
-        {
-            crate::metrics::cache_lookup("related", true);
-            return Ok(Arc::clone(ranked));
+        let compute = || async {
+            let (source_profile, candidates) = ranking_inputs(&self.store, source, now).await?;
+            Ok::<_, StoreError>(Arc::new(rank(
+                &source_profile,
+                &candidates.rarity,
+                &candidates.profiles,
+                MAX_RELATED + 5,
+            )))
+        };
+        if self.ttl.is_zero() {
+            return compute().await;
         }
-        if !self.ttl.is_zero() {
-            crate::metrics::cache_lookup("related", false);
-        }
-        let (source_profile, candidates) = ranking_inputs(&self.store, source, now).await?;
-        let ranked = Arc::new(rank(
-            &source_profile,
-            &candidates.rarity,
-            &candidates.profiles,
-            MAX_RELATED + 5,
-        ));
-        if !self.ttl.is_zero() {
-            let mut cache = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if cache.len() > 10_000 {
-                cache.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            match cache.get(&source.id) {
+                Some(slot) if slot.born.elapsed() < self.ttl => Arc::clone(slot),
+                _ => {
+                    let slot = Arc::new(Slot {
+                        born: Instant::now(),
+                        ranked: OnceCell::new(),
+                    });
+                    cache.put(source.id, Arc::clone(&slot));
+                    slot
+                }
             }
-            cache.insert(source.id, (Instant::now(), Arc::clone(&ranked)));
-        }
-        Ok(ranked)
+        };
+        // A request that finds the ranking done, or in progress and waits for it, is a hit.
+        let mut computed_here = false;
+        let ranked = slot
+            .ranked
+            .get_or_try_init(|| {
+                computed_here = true;
+                compute()
+            })
+            .await;
+        crate::metrics::cache_lookup("related", !computed_here);
+        Ok(Arc::clone(ranked?))
     }
 }
