@@ -3,17 +3,48 @@
 //! builder both depend on it and not on each other).
 
 use crate::error::Problem;
-use utoipa::IntoResponses;
+use utoipa::{IntoResponses, ToResponse};
 
 // The answers below are those the layers around every read give as well as the handler's:
-// the caching layer's 304, the rate-limit layer's 429, the store's 503. Each read lists them.
+// the caching layer's 304, the rate-limit layer's 429, the store's 503. Each read lists them;
+// the ones worded alike everywhere are written once here and placed with `#[to_response]`.
+
+/// The `If-None-Match` ETag still matches: nothing changed since.
+#[derive(ToResponse)]
+#[response(headers(("etag" = String, description = "The representation's ETag")))]
+pub struct NotModified;
+
+/// This caller (an address, or a partner's token) has spent its request budget.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(
+        ("retry-after" = u64, description = "Seconds to wait"),
+        ("ratelimit-limit" = u64, description = "The budget's burst size"),
+        ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
+        ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
+    )
+)]
+pub struct BudgetSpent(pub Problem);
+
+/// The server failed; the problem's `detail` carries an id to quote.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct ServerFailed(pub Problem);
+
+/// The database is unavailable for the moment.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("retry-after" = u64, description = "Seconds to wait"))
+)]
+pub struct StorageUnavailable(pub Problem);
 
 /// What any list read can answer besides its 200.
 #[derive(IntoResponses)]
 pub enum ListProblems {
-    /// The `If-None-Match` ETag still matches: nothing changed since.
-    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
-    NotModified,
+    #[response(status = 304)]
+    NotModified(#[to_response] NotModified),
     /// A parameter is malformed or out of range (`field` names it), or a combination of them
     /// is not allowed.
     #[response(status = 400, content_type = "application/problem+json")]
@@ -25,36 +56,19 @@ pub enum ListProblems {
         headers(("www-authenticate" = String, description = "The bearer challenge"))
     )]
     Unauthenticated(Problem),
-    /// This caller (an address, or a partner's token) has spent its request budget.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("retry-after" = u64, description = "Seconds to wait"),
-            ("ratelimit-limit" = u64, description = "The budget's burst size"),
-            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
-            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
-        )
-    )]
-    RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 429)]
+    RateLimited(#[to_response] BudgetSpent),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
 
 /// What a read of one named thing can answer besides its 200.
 #[derive(IntoResponses)]
 pub enum LookupProblems {
-    /// The `If-None-Match` ETag still matches: nothing changed since.
-    #[response(status = 304, headers(("etag" = String, description = "The representation's ETag")))]
-    NotModified,
+    #[response(status = 304)]
+    NotModified(#[to_response] NotModified),
     /// A parameter is malformed or out of range (`field` names it).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
@@ -68,28 +82,12 @@ pub enum LookupProblems {
     /// Nothing by that name, or nothing the caller may see.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// This caller (an address, or a partner's token) has spent its request budget.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(
-            ("retry-after" = u64, description = "Seconds to wait"),
-            ("ratelimit-limit" = u64, description = "The budget's burst size"),
-            ("ratelimit-remaining" = u64, description = "Requests left now: 0"),
-            ("ratelimit-reset" = u64, description = "Seconds until a request is allowed")
-        )
-    )]
-    RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 429)]
+    RateLimited(#[to_response] BudgetSpent),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
 
 /// What a live stream (`GET /v1/live`) can answer instead of its event stream: no 304 (a
@@ -116,9 +114,8 @@ pub enum StreamProblems {
         headers(("retry-after" = u64, description = "Seconds to wait"))
     )]
     RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
     /// The process holds its most streams at once or is stopping, or storage is unavailable.
     #[response(
         status = 503,
@@ -131,9 +128,8 @@ pub enum StreamProblems {
 /// What the readiness check can answer besides its 200: never stored, never rate limited.
 #[derive(IntoResponses)]
 pub enum ReadinessProblems {
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
     /// The database does not answer, or its pool is saturated.
     #[response(
         status = 503,
@@ -159,16 +155,10 @@ pub enum BeaconProblems {
         headers(("retry-after" = u64, description = "Seconds to wait"))
     )]
     RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
 
 /// What a webhook read, a delete or a secret rotation (no body) can answer besides its
@@ -203,16 +193,10 @@ pub enum WebhookProblems {
         )
     )]
     RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
 
 /// What listing webhook subscriptions can answer besides its success (it takes no input).
@@ -240,16 +224,10 @@ pub enum WebhookListProblems {
         )
     )]
     RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
 
 /// What a webhook write can answer besides its success.
@@ -294,14 +272,8 @@ pub enum WebhookWriteProblems {
         )
     )]
     RateLimited(Problem),
-    /// The server failed; the problem's `detail` carries an id to quote.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is unavailable for the moment.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("retry-after" = u64, description = "Seconds to wait"))
-    )]
-    Unavailable(Problem),
+    #[response(status = 500)]
+    Internal(#[to_response] ServerFailed),
+    #[response(status = 503)]
+    Unavailable(#[to_response] StorageUnavailable),
 }
