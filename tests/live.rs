@@ -2,19 +2,24 @@
 //! `changes` would give them, as it happens: a topic filter leaves other stories out, a
 //! reconnection with `Last-Event-ID` gets exactly what it missed, a scheduled story arrives
 //! when the (moved) clock reaches it, an embargoed one reaches a partner only at its instant,
-//! a write on one process reaches a stream on another (PostgreSQL), and streams over the limits
-//! are refused with 429 / 503. Arrivals are polled with a deadline; time is moved, never waited.
+//! a write on one process reaches a stream on another (PostgreSQL), streams over the limits
+//! are refused with 429 / 503, and a stream the server ends says why (`behind`, `closing`,
+//! `failed`). Arrivals are polled with a deadline; time is moved, never waited.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use gazette_app::{Clock as _, ManualClock};
-use gazette_tests::{Db, TestApp, on_both_databases, partner, spawn_app_with, spawn_seeded_app};
+use gazette_tests::{
+    Db, TestApp, on_both_databases, partner, pg_admin_url, spawn_app_with, spawn_seeded_app,
+    spawn_seeded_app_with,
+};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
+use crate::outage::{Proxy, host_port, via};
 use crate::push_clients::{ARRIVAL, Sse, open_raw};
 
 /// Creates and publishes an article under `topic`; returns its id.
@@ -582,3 +587,117 @@ on_both_databases!(
         app.stop().await;
     }
 );
+
+/// How long a stream may take to end once the server has a reason to end it.
+const PROMPT: Duration = Duration::from_secs(5);
+
+/// Reads `sse` to its end within `limit`: the data of its last event, `end` (nothing follows
+/// it, and the response ends).
+async fn sse_end(sse: &mut Sse, limit: Duration) -> Value {
+    let end = tokio::time::timeout(limit, sse.next_or_end())
+        .await
+        .expect("the stream ends within the limit")
+        .expect("the stream's last event is `end`");
+    assert_eq!(end.event, "end", "{end:?}");
+    let after = tokio::time::timeout(limit, sse.next_or_end())
+        .await
+        .expect("the response ends after `end`");
+    assert!(after.is_none(), "nothing follows `end`: {after:?}");
+    end.data
+}
+
+/// Reads subscription `id` to its end within `limit`: the extensions of the error it ends
+/// with, then `complete`.
+async fn subscription_end(ws: &mut Ws, id: &str, limit: Duration) -> Value {
+    let ended = tokio::time::timeout(limit, ws.receive())
+        .await
+        .expect("the subscription ends within the limit");
+    assert_eq!(
+        (&ended["type"], &ended["id"]),
+        (&json!("next"), &json!(id)),
+        "{ended}"
+    );
+    let complete = tokio::time::timeout(limit, ws.receive())
+        .await
+        .expect("`complete` follows the error");
+    assert_eq!(
+        (&complete["type"], &complete["id"]),
+        (&json!("complete"), &json!(id)),
+        "{complete}"
+    );
+    ended["payload"]["errors"][0]["extensions"].clone()
+}
+
+/// An SSE stream and a subscription (`live`) on `app`, each shown to be following the log by
+/// receiving a story published after both were asked for.
+async fn open_both(app: &TestApp) -> (Sse, Ws) {
+    let since = log_end(app).await;
+    let (mut ws, ack) = Ws::connect(app, json!({})).await;
+    assert_eq!(ack, "connection_ack");
+    ws.subscribe("live", SUBSCRIPTION, json!({ "since": since }))
+        .await;
+    let mut sse = Sse::open(app, "", None, None).await;
+    publish(app, "live-before-the-end", "markets").await;
+    assert_eq!(sse.next_change().await.0, "live-before-the-end");
+    let event = ws.next_event("live").await;
+    assert_eq!(event["article"]["slug"], "live-before-the-end");
+    (sse, ws)
+}
+
+// Shutdown ends every open stream at once, saying why (SSE: `end` with `closing`, then the
+// response ends; GraphQL: `STREAM_ENDED` with `closing`, then `complete`), and does not wait
+// for them: the drain deadline here is a minute, yet the server stops within seconds.
+on_both_databases!(
+    shutdown_ends_open_streams_as_closing_without_waiting_for_them,
+    |db| async move {
+        let mut app = spawn_seeded_app_with(db, 0, |args| {
+            args.serving.shutdown_deadline_secs = 60;
+        })
+        .await;
+        let (mut sse, mut ws) = open_both(&app).await;
+
+        app.begin_shutdown();
+        assert_eq!(
+            sse_end(&mut sse, PROMPT).await,
+            json!({ "reason": "closing" })
+        );
+        assert_eq!(
+            subscription_end(&mut ws, "live", PROMPT).await,
+            json!({ "code": "STREAM_ENDED", "reason": "closing" })
+        );
+        assert!(
+            app.wait_stopped(PROMPT).await,
+            "shutdown waited for the live streams"
+        );
+    }
+);
+
+// When the change log cannot be read (PostgreSQL goes away: the server reaches it through a
+// proxy the test takes down), open streams end saying so (`failed`) rather than falling
+// silent, and the client resumes from its last cursor later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_end_as_failed_when_the_change_log_cannot_be_read() {
+    let proxy = Proxy::start(host_port(&pg_admin_url())).await;
+    let proxy_addr = proxy.addr;
+    let app = spawn_seeded_app_with(Db::Postgres, 0, move |args| {
+        args.db.database_url = via(&args.db.database_url, proxy_addr);
+        args.pool.db_acquire_timeout_ms = 1_000;
+    })
+    .await;
+    let (mut sse, mut ws) = open_both(&app).await;
+
+    proxy.set_up(false);
+    // Noticed at the next look at the log (the due ticker's, each second, or the listener's
+    // reconnection), after a failed connection attempt.
+    assert_eq!(
+        sse_end(&mut sse, ARRIVAL).await,
+        json!({ "reason": "failed" })
+    );
+    assert_eq!(
+        subscription_end(&mut ws, "live", ARRIVAL).await,
+        json!({ "code": "STREAM_ENDED", "reason": "failed" })
+    );
+    proxy.set_up(true);
+    drop((sse, ws));
+    app.stop().await;
+}

@@ -24,14 +24,14 @@ const CREATE: &str = "mutation($i: CreateArticleInput!) { createArticle(input: $
 const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A TCP proxy to PostgreSQL that can be taken down and brought back on the same port.
-struct Proxy {
-    addr: SocketAddr,
+pub(crate) struct Proxy {
+    pub(crate) addr: SocketAddr,
     up: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Proxy {
-    async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy address");
         let (up, mut state) = watch::channel(true);
@@ -70,7 +70,7 @@ impl Proxy {
         Self { addr, up, task }
     }
 
-    fn set_up(&self, up: bool) {
+    pub(crate) fn set_up(&self, up: bool) {
         self.up.send_replace(up);
     }
 }
@@ -101,7 +101,7 @@ async fn pipe(mut client: TcpStream, upstream: SocketAddr) {
 }
 
 /// `host:port` of a PostgreSQL URL (`postgres://user@host:port/db`).
-fn host_port(url: &str) -> SocketAddr {
+pub(crate) fn host_port(url: &str) -> SocketAddr {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
     let authority = rest.split(['/', '?']).next().unwrap_or(rest);
@@ -115,7 +115,7 @@ fn host_port(url: &str) -> SocketAddr {
 }
 
 /// `url` with its host and port replaced by `addr`.
-fn via(url: &str, addr: SocketAddr) -> String {
+pub(crate) fn via(url: &str, addr: SocketAddr) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (user, rest) = match rest.rsplit_once('@') {
         Some((user, rest)) => (format!("{user}@"), rest),
