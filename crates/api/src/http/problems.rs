@@ -14,6 +14,14 @@ use utoipa::{IntoResponses, ToResponse};
 #[response(headers(("etag" = String, description = "The representation's ETag")))]
 pub struct NotModified;
 
+/// The bearer token is invalid, expired or not for this service.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("www-authenticate" = String, description = "The bearer challenge"))
+)]
+pub struct BadToken(pub Problem);
+
 /// This caller (an address, or a partner's token) has spent its request budget.
 #[derive(ToResponse)]
 #[response(
@@ -49,13 +57,8 @@ pub enum ListProblems {
     /// is not allowed.
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] BadToken),
     #[response(status = 429)]
     RateLimited(#[to_response] BudgetSpent),
     #[response(status = 500)]
@@ -72,13 +75,8 @@ pub enum LookupProblems {
     /// A parameter is malformed or out of range (`field` names it).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] BadToken),
     /// Nothing by that name, or nothing the caller may see.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
@@ -97,13 +95,8 @@ pub enum StreamProblems {
     /// The topic filter or the cursor is malformed, or the cursor is from another log.
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] BadToken),
     /// A topic of the filter does not exist.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),

@@ -4,8 +4,23 @@
 //! (caching, rate limits, the store's admission).
 
 use crate::error::Problem;
-use crate::http::problems::{BudgetSpent, NotModified, ServerFailed, StorageUnavailable};
-use utoipa::IntoResponses;
+use crate::http::problems::{BadToken, BudgetSpent, NotModified, ServerFailed, StorageUnavailable};
+use utoipa::{IntoResponses, ToResponse};
+
+/// The bearer token is invalid, expired or not for this service, or `content=full` was
+/// asked for without one.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("www-authenticate" = String, description = "The bearer challenge"))
+)]
+pub struct FullTextUnauthenticated(pub Problem);
+
+/// `content=full` with a token that can never have full text (a partner's without the
+/// `syndication` scope).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct FullTextForbidden(pub Problem);
 
 /// What the latest feeds can answer besides their 200.
 #[derive(IntoResponses)]
@@ -16,18 +31,10 @@ pub enum FeedProblems {
     /// string cannot be read (a repeated parameter).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service, or `content=full` was
-    /// asked for without one.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
-    /// `content=full` with a token that can never have full text (a partner's without the
-    /// `syndication` scope).
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] FullTextUnauthenticated),
+    #[response(status = 403)]
+    Forbidden(#[to_response] FullTextForbidden),
     #[response(status = 429)]
     RateLimited(#[to_response] BudgetSpent),
     #[response(status = 500)]
@@ -45,18 +52,10 @@ pub enum TopicFeedProblems {
     /// and a feed extension (`field` names it: `limit`, `content`, `file`).
     #[response(status = 400, content_type = "application/problem+json")]
     BadInput(Problem),
-    /// The bearer token is invalid, expired or not for this service, or `content=full` was
-    /// asked for without one.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
-    /// `content=full` with a token that can never have full text (a partner's without the
-    /// `syndication` scope).
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] FullTextUnauthenticated),
+    #[response(status = 403)]
+    Forbidden(#[to_response] FullTextForbidden),
     /// No topic has that slug.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
@@ -73,13 +72,8 @@ pub enum TopicFeedProblems {
 pub enum NewsSitemapProblems {
     #[response(status = 304)]
     NotModified(#[to_response] NotModified),
-    /// The bearer token is invalid, expired or not for this service.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("www-authenticate" = String, description = "The bearer challenge"))
-    )]
-    Unauthenticated(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[to_response] BadToken),
     #[response(status = 429)]
     RateLimited(#[to_response] BudgetSpent),
     #[response(status = 500)]
