@@ -120,14 +120,14 @@ impl Store {
             // and replaced, so a database that comes back is used at once; connections in
             // steady use skip the round trip. (SQLite connections cannot be dropped.)
             opts.test_before_acquire_if_idle_for(Duration::from_secs(1));
-            // Names this store in the notifications its writes send (`Store::session_tag`).
-            // Prepared statements run on their generic plan from the first execution: by
-            // default PostgreSQL plans each run of a statement for its values whenever that
-            // plan is estimated cheaper, and the article list's is always (it knows every
-            // article was published before now; the generic plan assumes a third), so the
-            // list was planned anew on every request: 0.13 ms of planning for 0.12 ms of
-            // execution (`pg_stat_statements`, BENCHMARKS.md). Reads whose best plan depends on
-            // their values (full-text matches) ask for that plan explicitly
+            // `gazette.process` names this store in the notifications its writes send
+            // (`Store::session_tag`). Prepared statements run on their generic plan from the
+            // first execution: by default PostgreSQL plans each run of a statement for its
+            // values whenever that plan is estimated cheaper, and the article list's is always
+            // (it knows every article was published before now; the generic plan assumes a
+            // third), so the list was planned anew on every request: 0.13 ms of planning for
+            // 0.12 ms of execution (`pg_stat_statements`, BENCHMARKS.md). Reads whose best plan
+            // depends on their values (full-text matches) ask for that plan explicitly
             // (`Store::query_planned_for_values`).
             let tag = Arc::clone(&session_tag);
             opts.map_sqlx_postgres_opts(move |o| {
