@@ -44,7 +44,8 @@ test: pg redis
 ## both, nothing lost (BENCH_CLIENTS, BENCH_SUBSCRIBERS, BENCH_PUBLICATIONS for smaller runs).
 ## BENCH=reads (not part of the default run) measures read throughput with `wrk`
 ## (apt-get install -y wrk) on SQLite and on PostgreSQL (BENCH_PG_URL, default the local
-## server), each row against `{ __typename }`. Record them in BENCHMARKS.md.
+## server; its options are kept, e.g. `?sslmode=disable` to measure without TLS), each row
+## against `{ __typename }`. Record them in BENCHMARKS.md.
 bench:
 	$(CARGO) build --release -p gazette-server -p gazette-bench
 	./target/release/gazette-bench $(BENCH)
