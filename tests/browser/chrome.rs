@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
-/// Longest wait for chromedriver to answer, the browser to start, or an element to appear.
+/// Longest wait for chromedriver to answer, an element to appear or a page to change.
 pub const WAIT: Duration = Duration::from_secs(15);
+/// Longest Chromium may take to start (the WebDriver session's creation). Started while the
+/// whole suite runs on two cores, it once took longer than [`WAIT`] in CI.
+const START: Duration = Duration::from_secs(60);
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -50,7 +53,8 @@ struct DriverProcess {
 impl Chrome {
     /// Starts chromedriver (`GAZETTE_TEST_CHROMEDRIVER`, default `chromedriver` on the PATH) and
     /// a headless Chromium (`GAZETTE_TEST_CHROMIUM`, default `/usr/bin/chromium` when present).
-    /// Panics with what is missing when either cannot start within [`WAIT`].
+    /// Panics with what is missing when either cannot start in time (chromedriver within
+    /// [`WAIT`], Chromium within [`START`]).
     pub async fn start(artifacts: &Path) -> Chrome {
         let driver_bin =
             std::env::var("GAZETTE_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
@@ -249,12 +253,12 @@ async fn open_session(port: u16, profile: &Path) -> WebDriver {
     )
     .expect("logging capability");
     let session = WebDriver::builder(format!("http://127.0.0.1:{port}"), caps)
-        .request_timeout(WAIT)
+        .request_timeout(START)
         .connect();
-    let driver = match tokio::time::timeout(WAIT + Duration::from_secs(5), session).await {
+    let driver = match tokio::time::timeout(START + Duration::from_secs(5), session).await {
         Ok(Ok(driver)) => driver,
         Ok(Err(e)) => panic!("Chromium did not start ({binary:?}): {e}; {INSTALL_HINT}"),
-        Err(_) => panic!("Chromium did not start within {WAIT:?} ({binary:?}); {INSTALL_HINT}"),
+        Err(_) => panic!("Chromium did not start within {START:?} ({binary:?}); {INSTALL_HINT}"),
     };
     driver
         .update_timeouts(TimeoutConfiguration::new(
