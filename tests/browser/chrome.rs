@@ -14,7 +14,7 @@ use thirtyfour::prelude::*;
 pub const WAIT: Duration = Duration::from_secs(15);
 /// Longest Chromium may take to start (the WebDriver session's creation). Started while the
 /// whole suite runs on two cores, it once took longer than [`WAIT`] in CI.
-const START: Duration = Duration::from_secs(60);
+pub const START: Duration = Duration::from_secs(60);
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(50);
 
