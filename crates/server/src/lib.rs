@@ -65,10 +65,17 @@ pub enum StartError {
     },
 }
 
+/// Longest the startup pool (migrations, seeding) waits for a connection.
+pub const STARTUP_ACQUIRE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens the database named by `db` with no statement time limit (migrations, seeding).
+/// Nothing waits on it but the process starting, so it waits up to [`STARTUP_ACQUIRE`] for a
+/// connection rather than a request's second: on a loaded host, opening (and creating) the
+/// SQLite file took longer than that once in CI, and the server then refused to start.
 pub async fn open_store(db: &DatabaseArgs) -> Result<Store, StoreError> {
     let options = StoreOptions {
         max_connections: db.db_max_connections,
+        acquire_timeout: STARTUP_ACQUIRE,
         ..StoreOptions::default()
     };
     Store::connect(db.database_url(), &options).await
