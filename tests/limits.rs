@@ -235,8 +235,13 @@ on_both_databases!(
                 assert!(key.starts_with('t') && i < topics.len());
             }
         }
-        // One lookup for all the topics of a request; no trending read for a made-up one.
-        assert_eq!(statements, [1, 1], "statements for 1 and 15 made-up topics");
+        // At most one lookup for all the topics of a request (the first reads the taxonomy
+        // the process keeps in memory, which then answers alone); no trending read for a
+        // made-up one.
+        assert!(
+            statements.iter().all(|&n| n <= 1),
+            "statements for 1 and 15 made-up topics: {statements:?}"
+        );
         // The rest of the page is still answered, and a real topic has its list.
         let (status, body) = app
             .gql(

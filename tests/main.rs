@@ -45,6 +45,7 @@ mod snapshots;
 mod statements;
 mod structured_data;
 mod takedown;
+mod topics_in_memory;
 mod view_guard;
 mod views;
 mod visibility;

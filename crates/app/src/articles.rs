@@ -8,11 +8,11 @@ use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Body, Correction, CursorKey as _, PageRequest,
     Slug, Topic, ValidationError, Viewer,
 };
-use gazette_persistence::{ArticleFilter, Page, Store, StoreError};
+use gazette_persistence::{ArticleFilter, ArticleList, Store, StoreError};
 use uuid::Uuid;
 
 use crate::related::MAX_RELATED;
-use crate::{App, AppError};
+use crate::{App, AppError, TopicDirectory};
 
 /// How an article is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,13 +87,13 @@ impl Relations {
     }
 }
 
-/// Loads the topics and authors of `articles`: each joined to its rows, side by side (two
-/// statements, whatever their number), then the primary topics not among them (a third, only
-/// when one is missing).
-pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations, StoreError> {
-    if articles.is_empty() {
-        return Ok(Relations::default());
-    }
+/// Loads the topics and authors of `articles` from the database: each joined to its rows,
+/// side by side (two statements, whatever their number), then the primary topics not among
+/// them (a third, only when one is missing).
+async fn relations_from_store(
+    store: &Store,
+    articles: &[Article],
+) -> Result<Relations, StoreError> {
     let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
     let (topics_of, authors_of) = tokio::try_join!(
         store.topics_of_articles(&ids),
@@ -107,24 +107,89 @@ pub async fn relations(store: &Store, articles: &[Article]) -> Result<Relations,
             .topics
             .extend(listed.into_iter().map(|t| (t.id, t)));
     }
-    for (article, listed) in authors_of {
-        let ids = listed.iter().map(|a| a.id).collect();
-        relations.author_ids.insert(article, ids);
-        relations
-            .authors
-            .extend(listed.into_iter().map(|a| (a.id, a)));
-    }
-    let mut missing: Vec<Uuid> = articles
-        .iter()
-        .filter_map(|a| a.primary_topic_id)
-        .filter(|id| !relations.topics.contains_key(id))
-        .collect();
-    missing.sort_unstable();
-    missing.dedup();
-    relations
-        .topics
-        .extend(store.topics_by_ids(&missing).await?);
+    relations.add_authors(authors_of);
+    relations.add_missing_topics(store, articles, None).await?;
     Ok(relations)
+}
+
+impl Relations {
+    fn add_authors(&mut self, authors_of: HashMap<Uuid, Vec<Author>>) {
+        for (article, listed) in authors_of {
+            let ids = listed.iter().map(|a| a.id).collect();
+            self.author_ids.insert(article, ids);
+            self.authors.extend(listed.into_iter().map(|a| (a.id, a)));
+        }
+    }
+
+    /// Adds the listed topics and primary topics of `articles` not loaded yet: from
+    /// `directory` where it holds them, the rest from the database (one statement, only when
+    /// one is missing).
+    async fn add_missing_topics(
+        &mut self,
+        store: &Store,
+        articles: &[Article],
+        directory: Option<&TopicDirectory>,
+    ) -> Result<(), StoreError> {
+        let wanted = self
+            .topic_ids
+            .values()
+            .flatten()
+            .chain(articles.iter().filter_map(|a| a.primary_topic_id.as_ref()));
+        let mut missing = Vec::new();
+        for id in wanted {
+            if self.topics.contains_key(id) {
+                continue;
+            }
+            match directory.and_then(|d| d.get(id)) {
+                Some(topic) => {
+                    self.topics.insert(*id, topic.clone());
+                }
+                None => missing.push(*id),
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        self.topics.extend(store.topics_by_ids(&missing).await?);
+        Ok(())
+    }
+}
+
+impl App {
+    /// The topics and authors of `articles`: the authors joined to their rows (one
+    /// statement), the topics from the [`TopicDirectory`] when there is one. `topic_ids` are
+    /// the articles' topic ids when the list that found them read them too
+    /// ([`gazette_persistence::ArticleList`]); otherwise they are read beside the authors.
+    /// Without a directory, as [`relations_from_store`].
+    pub async fn relations(
+        &self,
+        articles: &[Article],
+        topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    ) -> Result<Relations, StoreError> {
+        if articles.is_empty() {
+            return Ok(Relations::default());
+        }
+        let store = self.store();
+        let Some(directory) = self.topic_directory().await? else {
+            return relations_from_store(store, articles).await;
+        };
+        let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
+        let listed = async {
+            match topic_ids {
+                Some(known) => Ok(known),
+                None => store.topic_ids_of_articles(&ids).await,
+            }
+        };
+        let (topic_ids, authors_of) = tokio::try_join!(listed, store.authors_of_articles(&ids))?;
+        let mut relations = Relations {
+            topic_ids,
+            ..Relations::default()
+        };
+        relations.add_authors(authors_of);
+        relations
+            .add_missing_topics(store, articles, Some(&directory))
+            .await?;
+        Ok(relations)
+    }
 }
 
 /// The cursor of an article in a list: its publish time (creation time for an undated one)
@@ -180,7 +245,7 @@ impl App {
         let store = self.store();
         let one = [article.id];
         let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
-            relations(store, std::slice::from_ref(&article)),
+            self.relations(std::slice::from_ref(&article), None),
             store.corrections_of_articles(&one),
             store.previous_slugs_of_articles(&one),
         )?;
@@ -193,7 +258,8 @@ impl App {
     }
 
     /// A page of the article list under `filter`, in `order`, as `viewer` may see it at
-    /// `now` (editors also see scheduled and archived articles).
+    /// `now` (editors also see scheduled and archived articles); with each article's topic ids,
+    /// read in the same statement, when `with_topic_ids`.
     pub async fn articles(
         &self,
         viewer: &Viewer,
@@ -201,10 +267,11 @@ impl App {
         order: ArticleOrder,
         page: &PageRequest<ArticleCursor>,
         now: DateTime<Utc>,
-    ) -> Result<Page<Article>, AppError> {
+        with_topic_ids: bool,
+    ) -> Result<ArticleList, AppError> {
         Ok(self
             .store()
-            .list_articles(filter, order, page, viewer.visibility(now))
+            .list_articles(filter, order, page, viewer.visibility(now), with_topic_ids)
             .await?)
     }
 

@@ -140,7 +140,7 @@ impl crate::App {
     ) -> Result<(ChangesPage, crate::Relations), AppError> {
         let page = self.changes_page(viewer, since, first, now).await?;
         let upserted: Vec<Article> = page.upserted().cloned().collect();
-        let relations = crate::articles::relations(self.store(), &upserted).await?;
+        let relations = self.relations(&upserted, None).await?;
         Ok((page, relations))
     }
 }

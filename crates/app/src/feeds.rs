@@ -8,7 +8,7 @@ use gazette_domain::syndication::{
 use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Body, Direction, PageRequest, Slug, Viewer,
 };
-use gazette_persistence::ArticleFilter;
+use gazette_persistence::{ArticleFilter, ArticleList};
 
 mod model;
 mod sitemaps;
@@ -28,7 +28,7 @@ pub fn feed_url(site: &FeedsConfig, topic: Option<&str>, extension: &str) -> Str
     }
 }
 
-use crate::articles::{Relations, relations};
+use crate::articles::Relations;
 use crate::{App, AppError};
 
 /// A feed's articles, newest first, with their topics and authors.
@@ -61,21 +61,38 @@ impl App {
         limit: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<Article>, AppError> {
+        Ok(self
+            .newest_public_list(viewer, filter, limit, now, false)
+            .await?
+            .page
+            .items)
+    }
+
+    /// [`App::newest_public`], with each article's topic ids when `with_topic_ids`.
+    async fn newest_public_list(
+        &self,
+        viewer: &Viewer,
+        filter: &ArticleFilter,
+        limit: u64,
+        now: DateTime<Utc>,
+        with_topic_ids: bool,
+    ) -> Result<ArticleList, AppError> {
         let page = PageRequest::<ArticleCursor> {
             direction: Direction::Forward,
             limit,
             cursor: None,
         };
+        let visibility = viewer.public_visibility(now);
         Ok(self
             .store()
             .list_articles(
                 filter,
                 ArticleOrder::Newest,
                 &page,
-                viewer.public_visibility(now),
+                visibility,
+                with_topic_ids,
             )
-            .await?
-            .items)
+            .await?)
     }
 
     /// A feed's items: the newest `limit` public articles under `filter`, each with whether
@@ -89,7 +106,10 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<FeedItems, AppError> {
         Self::check_feed_content(viewer, content)?;
-        let articles = self.newest_public(viewer, filter, limit, now).await?;
+        let listed = self
+            .newest_public_list(viewer, filter, limit, now, true)
+            .await?;
+        let articles = listed.page.items;
         let full_text: Vec<uuid::Uuid> = articles
             .iter()
             .filter(|a| content.includes_full_text(viewer, a, now))
@@ -97,7 +117,7 @@ impl App {
             .collect();
         // Only the full-text items' bodies are read, in one statement beside the relations.
         let (relations, bodies) = tokio::try_join!(
-            relations(self.store(), &articles),
+            self.relations(&articles, listed.topic_ids),
             self.store().article_bodies(&full_text)
         )?;
         let articles = articles

@@ -88,6 +88,16 @@ impl App {
         self.inner.generation.value.load(Ordering::Acquire)
     }
 
+    /// The content generation, when it can be trusted to have moved on every change (not
+    /// while the cross-process listener is disconnected).
+    pub(crate) fn trusted_generation(&self) -> Option<u64> {
+        let generation = &self.inner.generation;
+        generation
+            .trusted
+            .load(Ordering::Acquire)
+            .then(|| generation.value.load(Ordering::Acquire))
+    }
+
     /// Content changed: every answer computed before is out of date. Called by the write use
     /// cases after their transaction committed; also by whoever writes content behind the
     /// application's back on a database that cannot signal it (SQLite).

@@ -24,6 +24,7 @@ pub mod related;
 pub mod search;
 pub mod tags;
 pub mod taxonomy;
+pub mod topic_directory;
 pub mod trending;
 pub mod views;
 pub mod webhooks;
@@ -38,6 +39,7 @@ pub use articles::Relations;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use freshness::Freshness;
+pub use topic_directory::TopicDirectory;
 pub use views::{Views, ViewsConfig};
 
 /// The application: storage, the clock, and the in-memory engines. Cheap to clone; built once
@@ -54,6 +56,7 @@ struct Inner {
     views: Views,
     related: related::Related,
     generation: freshness::Generation,
+    topics: topic_directory::Directory,
 }
 
 impl App {
@@ -70,6 +73,7 @@ impl App {
                 views: Views::new(store.clone(), views, Arc::clone(&clock)),
                 related: related::Related::new(store.clone(), related_cache_ttl),
                 generation: freshness::Generation::new(),
+                topics: topic_directory::Directory::default(),
                 store,
                 clock,
             }),

@@ -10,13 +10,14 @@ use gazette_domain::{
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, Order,
+    PartialModelTrait as _, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
 use crate::convert::{all, stored_body};
 use crate::entities::articles::{self, Column};
-use crate::limit::first_rows;
+use crate::limit::{first_rows, selected_rows};
 use crate::{Store, StoreError};
 
 /// Filters of an article list; all optional, combined with AND.
@@ -43,6 +44,70 @@ pub struct Page<T> {
     pub has_next: bool,
     /// Items precede the first one.
     pub has_previous: bool,
+}
+
+/// A page of the article list, with each listed article's topic ids (primary first) when they
+/// were asked for: read in the list's own statement, so a list that shows topics needs no
+/// second round for them.
+#[derive(Debug, Clone)]
+pub struct ArticleList {
+    /// The articles.
+    pub page: Page<Article>,
+    /// Article → topic ids in order, for every listed article (empty for one without topics);
+    /// `None` when not asked for.
+    pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+}
+
+/// A list row: the lean columns, then the article's topics as `position=id` pairs joined by
+/// commas (NULL for none), aggregated by a subquery per row.
+struct Listed {
+    lean: articles::Lean,
+    topics: Option<String>,
+}
+
+impl sea_orm::FromQueryResult for Listed {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        let lean = articles::Lean::from_query_result(res, pre)?;
+        let topics = res.try_get_by_index::<Option<String>>(articles::LEAN_COLUMNS.len())?;
+        Ok(Self { lean, topics })
+    }
+}
+
+/// The subquery that lists an article's topics in its list row. Both databases aggregate
+/// `position=id` pairs without an order (an ordered aggregate costs SQLite a sorter per row);
+/// [`topic_id_list`] puts them in order.
+fn topic_ids_column(backend: DbBackend) -> Expr {
+    let id = match backend {
+        // Uuids are 16-byte blobs in SQLite.
+        DbBackend::Sqlite => r#"hex("article_topics"."topic_id")"#,
+        _ => r#"CAST("article_topics"."topic_id" AS TEXT)"#,
+    };
+    let aggregate = match backend {
+        DbBackend::Sqlite => "group_concat",
+        _ => "string_agg",
+    };
+    Expr::cust(format!(
+        r#"(SELECT {aggregate}(CAST("article_topics"."position" AS TEXT) || '=' || {id}, ',') FROM "article_topics" WHERE "article_topics"."article_id" = "articles"."id")"#
+    ))
+}
+
+/// An article's topic ids in position order, from [`topic_ids_column`]'s text.
+fn topic_id_list(article: Uuid, raw: Option<&str>) -> Result<Vec<Uuid>, StoreError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let corrupt = || StoreError::Corrupt(format!("article {article}: topic list {raw:?}"));
+    let mut listed = raw
+        .split(',')
+        .map(|pair| {
+            let (position, id) = pair.split_once('=').ok_or_else(corrupt)?;
+            let position: i32 = position.parse().map_err(|_| corrupt())?;
+            let id = Uuid::try_parse(id).map_err(|_| corrupt())?;
+            Ok((position, id))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    listed.sort_unstable_by_key(|(position, _)| *position);
+    Ok(listed.into_iter().map(|(_, id)| id).collect())
 }
 
 /// Restricts a query to what `visibility` allows.
@@ -282,14 +347,16 @@ impl Store {
     }
 
     /// A page of articles with a publish time, newest or oldest first, keyset-paginated on
-    /// (publish time, id) so that inserts never make a reader skip or repeat one.
+    /// (publish time, id) so that inserts never make a reader skip or repeat one; with each
+    /// article's topic ids, read in the same statement, when `with_topic_ids`.
     pub async fn list_articles(
         &self,
         filter: &ArticleFilter,
         order: ArticleOrder,
         page: &PageRequest<ArticleCursor>,
         visibility: Visibility,
-    ) -> Result<Page<Article>, StoreError> {
+        with_topic_ids: bool,
+    ) -> Result<ArticleList, StoreError> {
         let mut select =
             visible(articles::Entity::find(), visibility).filter(Column::PublishedAt.is_not_null());
         if let Some(topic) = &filter.topic {
@@ -345,12 +412,27 @@ impl Store {
         let select = select
             .order_by(Column::PublishedAt, sql_order.clone())
             .order_by(Column::Id, sql_order);
-        let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
-        let mut items: Vec<Article> = all(rows)?;
+        let (mut items, topic_ids): (Vec<Article>, _) = if with_topic_ids {
+            let backend = self.db.get_database_backend();
+            let select = articles::Lean::select_cols(select.select_only())
+                .expr_as(topic_ids_column(backend), "topic_ids");
+            let rows: Vec<Listed> = selected_rows(&self.db, select, page.limit + 1).await?;
+            let mut topic_ids = HashMap::with_capacity(rows.len());
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id = row.lean.id;
+                topic_ids.insert(id, topic_id_list(id, row.topics.as_deref())?);
+                items.push(Article::try_from(row.lean)?);
+            }
+            (items, Some(topic_ids))
+        } else {
+            let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
+            (all(rows)?, None)
+        };
         let more = items.len() as u64 > page.limit;
         items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
         let came_from_cursor = page.cursor.is_some();
-        Ok(match page.direction {
+        let page = match page.direction {
             Direction::Forward => Page {
                 items,
                 has_next: more,
@@ -364,6 +446,7 @@ impl Store {
                     has_previous: more,
                 }
             }
-        })
+        };
+        Ok(ArticleList { page, topic_ids })
     }
 }

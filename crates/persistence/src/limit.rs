@@ -30,6 +30,21 @@ where
     C: ConnectionTrait,
 {
     let select = M::select_cols(QuerySelect::select_only(select));
+    selected_rows(db, select, limit).await
+}
+
+/// The rows of `select`, whose columns are already chosen, read as `M`: at most `limit` of
+/// them, with the limit written as a literal.
+pub(crate) async fn selected_rows<E, M, C>(
+    db: &C,
+    select: Select<E>,
+    limit: u64,
+) -> Result<Vec<M>, StoreError>
+where
+    E: EntityTrait,
+    M: FromQueryResult,
+    C: ConnectionTrait,
+{
     let mut statement = select.build(db.get_database_backend());
     statement.sql.push_str(&format!(" LIMIT {limit}"));
     Ok(M::find_by_statement(statement).all(db).await?)

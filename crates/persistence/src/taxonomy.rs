@@ -105,6 +105,12 @@ impl Store {
             .collect())
     }
 
+    /// Every topic, at most `limit` of them in no particular order (one statement): what a
+    /// process keeps of the taxonomy in memory.
+    pub async fn all_topics(&self, limit: u64) -> Result<Vec<Topic>, StoreError> {
+        all(crate::limit::first_models(&self.db, topics::Entity::find(), limit).await?)
+    }
+
     /// Topics by slug (one statement); slugs with no topic are absent from the map.
     pub async fn topics_by_slugs(
         &self,
@@ -146,16 +152,25 @@ impl Store {
         if article_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = article_topics::Entity::find()
+        // Three columns read as a tuple, put in order here (see `in_position_order`).
+        let rows: Vec<(Uuid, Uuid, i32)> = article_topics::Entity::find()
+            .select_only()
+            .columns([
+                article_topics::Column::ArticleId,
+                article_topics::Column::TopicId,
+                article_topics::Column::Position,
+            ])
             .filter(article_topics::Column::ArticleId.is_in(article_ids.iter().copied()))
-            .order_by_asc(article_topics::Column::Position)
+            .into_tuple()
             .all(&self.db)
             .await?;
-        let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for row in rows {
-            out.entry(row.article_id).or_default().push(row.topic_id);
+        let mut out: HashMap<Uuid, Vec<(i32, Uuid)>> = HashMap::new();
+        for (article_id, topic_id, position) in rows {
+            out.entry(article_id)
+                .or_default()
+                .push((position, topic_id));
         }
-        Ok(out)
+        Ok(in_position_order(out))
     }
 
     /// Each article's topics in order, primary first, read with the topics themselves (one

@@ -5,6 +5,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use gazette_app::App;
 use gazette_domain::{Author, Body, Correction, Slug, Topic};
 use gazette_persistence::{Store, StoreError, spawn_in_request};
 use uuid::Uuid;
@@ -12,10 +13,13 @@ use uuid::Uuid;
 /// Shared error type of the loaders (DataLoader needs `Clone`).
 pub type LoadError = Arc<StoreError>;
 
-/// Topics by id.
-pub struct TopicById(pub Store);
-/// Topics by slug.
-pub struct TopicBySlug(pub Store);
+/// Topics by id: from the application's [`gazette_app::TopicDirectory`] when it has one, the rest from
+/// the database.
+pub struct TopicById(pub App);
+/// Topics by slug: from the application's [`gazette_app::TopicDirectory`] alone when it has one (a slug it
+/// lacks names no topic as of the current content generation: a made-up slug costs no
+/// statement), from the database otherwise.
+pub struct TopicBySlug(pub App);
 /// Authors by id.
 pub struct AuthorById(pub Store);
 /// An article's topic ids (primary first), keyed by article id.
@@ -43,7 +47,22 @@ impl Loader<Uuid> for TopicById {
     type Value = Topic;
     type Error = LoadError;
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Topic>, LoadError> {
-        self.0.topics_by_ids(keys).await.map_err(Arc::new)
+        let directory = self.0.topic_directory().await.map_err(Arc::new)?;
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        for id in keys {
+            match directory.as_deref().and_then(|d| d.get(id)) {
+                Some(topic) => {
+                    found.insert(*id, topic.clone());
+                }
+                // Not in memory: no directory, or a topic id read after it (an article row
+                // newer than the directory's generation).
+                None => missing.push(*id),
+            }
+        }
+        let store = self.0.store();
+        found.extend(store.topics_by_ids(&missing).await.map_err(Arc::new)?);
+        Ok(found)
     }
 }
 
@@ -51,7 +70,13 @@ impl Loader<Slug> for TopicBySlug {
     type Value = Topic;
     type Error = LoadError;
     async fn load(&self, keys: &[Slug]) -> Result<HashMap<Slug, Topic>, LoadError> {
-        self.0.topics_by_slugs(keys).await.map_err(Arc::new)
+        match self.0.topic_directory().await.map_err(Arc::new)? {
+            Some(directory) => Ok(keys
+                .iter()
+                .filter_map(|slug| Some((slug.clone(), directory.by_slug(slug)?.clone())))
+                .collect()),
+            None => self.0.store().topics_by_slugs(keys).await.map_err(Arc::new),
+        }
     }
 }
 
@@ -180,17 +205,18 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loaders over `store`. Their batches run as tasks of their own, under the request's
-    /// database pool share.
-    pub fn new(store: &Store) -> Self {
+    /// Loaders over `app`'s store (topics from its directory). Their batches run as tasks of
+    /// their own, under the request's database pool share.
+    pub fn new(app: &App) -> Self {
+        let store = app.store();
         Self {
             topic: DataLoader::with_cache(
-                TopicById(store.clone()),
+                TopicById(app.clone()),
                 spawn_in_request,
                 HashMapCache::default(),
             ),
             topic_by_slug: DataLoader::with_cache(
-                TopicBySlug(store.clone()),
+                TopicBySlug(app.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             ),
@@ -236,8 +262,8 @@ impl Loaders {
 impl Loaders {
     /// As [`Loaders::new`], keeping nothing between loads: a subscription lives long, and each
     /// of its events reads afresh.
-    pub fn uncached(store: &Store) -> Self {
-        let loaders = Self::new(store);
+    pub fn uncached(app: &App) -> Self {
+        let loaders = Self::new(app);
         loaders.topic.enable_all_cache(false);
         loaders.topic_by_slug.enable_all_cache(false);
         loaders.author.enable_all_cache(false);
@@ -301,15 +327,49 @@ fn sorted_unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 impl Loaders {
-    /// The topics of `keys` with their rows in one statement, fed to both the article→topics
-    /// and the topic caches.
+    /// The topics of `keys`, fed to both the article→topics and the topic caches; answers
+    /// each loaded topic's parent. With the application's topic directory, only the articles'
+    /// topic ids are read (none when `known`: the list read them), the topics come from the
+    /// directory; without it, the topics are read with their rows (one statement, a join).
     async fn fetch_topics_of(
         &self,
         keys: &[ArticleKey],
-    ) -> Result<HashMap<Uuid, Vec<Topic>>, LoadError> {
+        known: Option<HashMap<Uuid, Vec<Uuid>>>,
+    ) -> Result<HashMap<Uuid, Option<Uuid>>, LoadError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
+        let app = &self.topic.loader().0;
+        let mut listed = match known {
+            Some(known) => known,
+            None if app.topic_directory().await.map_err(Arc::new)?.is_some() => app
+                .store()
+                .topic_ids_of_articles(&article_keys(keys))
+                .await
+                .map_err(Arc::new)?,
+            None => return self.fetch_topic_rows_of(keys).await,
+        };
+        let listed: Vec<(ArticleKey, Vec<Uuid>)> = keys
+            .iter()
+            .map(|key| (*key, listed.remove(&key.0).unwrap_or_default()))
+            .collect();
+        let ids = sorted_unique(
+            listed
+                .iter()
+                .flat_map(|(_, ids)| ids.iter().copied())
+                .collect(),
+        );
+        let topics = fetch(&self.topic, &ids).await?;
+        self.article_topics.feed_many(listed).await;
+        Ok(topics.values().map(|t| (t.id, t.parent_id)).collect())
+    }
+
+    /// [`Loaders::fetch_topics_of`] without a directory: the topics with their rows in one
+    /// statement.
+    async fn fetch_topic_rows_of(
+        &self,
+        keys: &[ArticleKey],
+    ) -> Result<HashMap<Uuid, Option<Uuid>>, LoadError> {
         let store = &self.article_topics.loader().0;
         let found = store
             .topics_of_articles(&article_keys(keys))
@@ -320,10 +380,15 @@ impl Loaders {
             (*key, listed.iter().map(|t| t.id).collect::<Vec<_>>())
         });
         self.article_topics.feed_many(ids).await;
+        let parents = found
+            .values()
+            .flatten()
+            .map(|t| (t.id, t.parent_id))
+            .collect();
         self.topic
-            .feed_many(found.values().flatten().map(|t| (t.id, t.clone())))
+            .feed_many(found.into_values().flatten().map(|t| (t.id, t)))
             .await;
-        Ok(found)
+        Ok(parents)
     }
 
     /// The authors of `keys` with their rows in one statement, fed to both the
@@ -361,6 +426,18 @@ impl Loaders {
         node: async_graphql::Lookahead<'_>,
         articles: &[&gazette_domain::Article],
     ) -> Result<(), LoadError> {
+        self.prefetch_listed(node, articles, None).await
+    }
+
+    /// [`Loaders::prefetch_for_articles`] for articles whose topic ids are known (read by the
+    /// list that found them): their topics come from the topic loader (the application's
+    /// directory), with no statement for the relation.
+    pub async fn prefetch_listed(
+        &self,
+        node: async_graphql::Lookahead<'_>,
+        articles: &[&gazette_domain::Article],
+        topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    ) -> Result<(), LoadError> {
         Box::pin(async move {
             if articles.is_empty() {
                 return Ok(());
@@ -389,17 +466,13 @@ impl Loaders {
             // An article's topics and authors come with their rows (a join), so the resolvers
             // need no second round for them.
             let (topics_of, _, _, _, _) = tokio::try_join!(
-                self.fetch_topics_of(wanted("topics")),
+                self.fetch_topics_of(wanted("topics"), topic_ids),
                 self.fetch_authors_of(wanted("authors")),
                 fetch_lists(&self.corrections, wanted("corrections")),
                 fetch_lists(&self.previous_slugs, wanted("previousSlugs")),
                 fetch(&self.body, bodies),
             )?;
-            let mut known: HashMap<Uuid, Option<Uuid>> = topics_of
-                .values()
-                .flatten()
-                .map(|t| (t.id, t.parent_id))
-                .collect();
+            let mut known: HashMap<Uuid, Option<Uuid>> = topics_of;
             if primary.exists() {
                 let missing = sorted_unique(
                     articles

@@ -529,15 +529,24 @@ pub async fn article_connection(
             ArticleOrderBy::Newest => ArticleOrder::Newest,
             ArticleOrderBy::Oldest => ArticleOrder::Oldest,
         };
-        let result = state
+        let node = ctx.look_ahead().field("edges").field("node");
+        let listed = state
             .app()
-            .articles(&request.viewer, &filter, order, &page, request.now())
+            .articles(
+                &request.viewer,
+                &filter,
+                order,
+                &page,
+                request.now(),
+                node.field("topics").exists(),
+            )
             .await
             .gql()?;
+        let result = listed.page;
         let articles: Vec<&Article> = result.items.iter().collect();
         super::tags(ctx).articles(articles.iter().copied());
         ctx.loaders()
-            .prefetch_for_articles(ctx.look_ahead().field("edges").field("node"), &articles)
+            .prefetch_listed(node, &articles, listed.topic_ids)
             .await
             .map_err(load_error)?;
         Ok(connection(

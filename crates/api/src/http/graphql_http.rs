@@ -556,7 +556,7 @@ async fn run(
     });
     let request = request
         .data(context)
-        .data(Loaders::new(http.app.store()))
+        .data(Loaders::new(http.app.app()))
         .data(meter.clone());
     let started = std::time::Instant::now();
     let mut response = match retry {
@@ -564,9 +564,7 @@ async fn run(
         Some(again) => {
             let response = http.lean.execute(request).await;
             if crate::graphql::over_lean_limit(&response) {
-                let again = again
-                    .data(Loaders::new(http.app.store()))
-                    .data(meter.clone());
+                let again = again.data(Loaders::new(http.app.app())).data(meter.clone());
                 http.schema.execute(again).await
             } else {
                 meter.set_validated(!request_failed(&response));

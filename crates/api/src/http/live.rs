@@ -226,7 +226,7 @@ impl Executor for LiveExecutor {
             client_ip: self.client,
             tags: crate::graphql::ResponseTags::default(),
         };
-        let request = request.data(context).data(Loaders::uncached(app.store()));
+        let request = request.data(context).data(Loaders::uncached(app.app()));
         let schema = &self.http.schema;
         schema.execute_stream_with_session_data(request, session.unwrap_or_default())
     }

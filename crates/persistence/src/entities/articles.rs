@@ -78,7 +78,7 @@ pub struct Lean {
 }
 
 /// The columns of [`Lean`], in the order they are selected and read.
-const LEAN_COLUMNS: [Column; 21] = [
+pub(crate) const LEAN_COLUMNS: [Column; 21] = [
     Column::Id,
     Column::Slug,
     Column::Headline,

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gazette_app::App;
-use gazette_app::articles::{ArticleKey, FullArticle, article_cursor, article_filter, relations};
+use gazette_app::articles::{ArticleKey, FullArticle, article_cursor, article_filter};
 use gazette_domain::{Article, ArticleCursor, ArticleOrder, Body, ValidationError, Viewer};
 use gazette_persistence::ArticleFilter;
 use serde::Deserialize;
@@ -125,8 +125,11 @@ async fn article_page(
     let request = page.page_request::<ArticleCursor>()?;
     let now = http.app.now();
     let app = http.app.app();
-    let result = app.articles(viewer, filter, order, &request, now).await?;
-    let relations = relations(app.store(), &result.items).await?;
+    let listed = app
+        .articles(viewer, filter, order, &request, now, true)
+        .await?;
+    let result = listed.page;
+    let relations = app.relations(&result.items, listed.topic_ids).await?;
     tag_articles(&mut tags, &result.items, &relations);
     let page_info = PageInfo::of(&result, article_cursor);
     if format == ListFormatJson::Ninjs {

@@ -1,0 +1,111 @@
+//! The taxonomy in memory: every topic, read in one statement once per content generation.
+//!
+//! Nearly every read shows topics (a list's items, an article's section, a feed's categories),
+//! and the topics are few and change seldom. Reading their rows from the database for every
+//! request was half of the front page's list ("BENCHMARKS.md", "Topics from memory"). The
+//! directory is valid for the content generation it was read at: a topic written on this
+//! process, or on another one sharing PostgreSQL, moves the generation, and the next read
+//! builds the directory again. While the generation cannot be trusted (the cross-process
+//! listener is not connected), or when the taxonomy holds more than [`MAX_TOPICS_IN_MEMORY`]
+//! topics, there is no directory and reads go to the database as before.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use gazette_domain::{Slug, Topic};
+use gazette_persistence::StoreError;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::App;
+
+/// The most topics kept in memory (about 3 MB of them); a larger taxonomy is read from the
+/// database on every request.
+pub const MAX_TOPICS_IN_MEMORY: usize = 10_000;
+
+/// Every topic, as of one content generation.
+#[derive(Debug)]
+pub struct TopicDirectory {
+    by_id: HashMap<Uuid, Topic>,
+    by_slug: HashMap<Slug, Uuid>,
+}
+
+impl TopicDirectory {
+    fn new(topics: Vec<Topic>) -> Self {
+        let by_slug = topics.iter().map(|t| (t.slug.clone(), t.id)).collect();
+        let by_id = topics.into_iter().map(|t| (t.id, t)).collect();
+        Self { by_id, by_slug }
+    }
+
+    /// The topic with this id. A topic created after the directory was read is absent: ask
+    /// the database for what is missing.
+    pub fn get(&self, id: &Uuid) -> Option<&Topic> {
+        self.by_id.get(id)
+    }
+
+    /// The topic with this slug (as [`TopicDirectory::get`]).
+    pub fn by_slug(&self, slug: &Slug) -> Option<&Topic> {
+        self.by_slug.get(slug).and_then(|id| self.by_id.get(id))
+    }
+
+    /// How many topics it holds.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+/// The last directory read and the generation it was read at (`None` inside: the taxonomy
+/// was too large to keep).
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    last: RwLock<Option<(u64, Option<Arc<TopicDirectory>>)>>,
+    /// One read of the taxonomy at a time; the others wait for it (at most as long as the
+    /// reader's statement may take).
+    load: Mutex<()>,
+}
+
+impl Directory {
+    fn current(&self, generation: u64) -> Option<Option<Arc<TopicDirectory>>> {
+        let last = self.last.read().unwrap_or_else(PoisonError::into_inner);
+        match &*last {
+            Some((at, directory)) if *at == generation => Some(directory.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    /// Every topic as of the current content generation, read from the database when the
+    /// generation moved since the last read (one statement, one reader at a time). `None`
+    /// when the generation cannot be trusted or the taxonomy is larger than
+    /// [`MAX_TOPICS_IN_MEMORY`]: read topics from the database then.
+    pub async fn topic_directory(&self) -> Result<Option<Arc<TopicDirectory>>, StoreError> {
+        let Some(generation) = self.trusted_generation() else {
+            return Ok(None);
+        };
+        let directory = &self.inner.topics;
+        if let Some(current) = directory.current(generation) {
+            return Ok(current);
+        }
+        let _one = directory.load.lock().await;
+        if let Some(current) = directory.current(generation) {
+            return Ok(current);
+        }
+        // The generation read before the topics: a write committed meanwhile moves it past
+        // this one, and the next read builds the directory again.
+        let limit = MAX_TOPICS_IN_MEMORY as u64 + 1;
+        let topics = self.store().all_topics(limit).await?;
+        let read =
+            (topics.len() <= MAX_TOPICS_IN_MEMORY).then(|| Arc::new(TopicDirectory::new(topics)));
+        *directory
+            .last
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some((generation, read.clone()));
+        Ok(read)
+    }
+}
