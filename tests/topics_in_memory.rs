@@ -112,11 +112,26 @@ on_both_databases!(
         assert_eq!(rest, graphql);
         assert_eq!(feed, graphql);
 
-        // A lookup by slug (the topic page) reads the same taxonomy.
-        let topic = app
-            .gql_ok("{ topic(slug: \"world\") { name } }", json!({}))
-            .await;
-        assert_eq!(topic["topic"]["name"], "Abroad");
+        // The topic pages read the same taxonomy: a section front is its list alone.
+        let front = r#"{ topic(slug: "world") { name articles(first: 5) { edges { node { slug topics { name } } } } } }"#;
+        app.gql_ok(front, json!({})).await;
+        app.store.record_statements();
+        let data = app.gql_ok(front, json!({})).await;
+        assert_eq!(data["topic"]["name"], "Abroad");
+        assert_eq!(
+            data["topic"]["articles"]["edges"][0]["node"]["topics"][2]["name"],
+            "Abroad"
+        );
+        let sent = app.store.take_recorded_statements();
+        assert_eq!(sent.len(), 1, "a section front: {sent:#?}");
+        let rest: Value = app.get("/v1/topics/asia").await.json().await.unwrap();
+        assert_eq!(rest["parent"]["name"], "Abroad", "{rest}");
+        let gone = app.get("/v1/topics/no-such-topic").await;
+        assert_eq!(
+            gone.status(),
+            404,
+            "a slug not in the taxonomy names nothing"
+        );
     }
 );
 

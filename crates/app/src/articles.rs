@@ -12,7 +12,7 @@ use gazette_persistence::{ArticleFilter, ArticleList, Store, StoreError};
 use uuid::Uuid;
 
 use crate::related::MAX_RELATED;
-use crate::{App, AppError, TopicDirectory};
+use crate::{App, AppError};
 
 /// How an article is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,10 @@ async fn relations_from_store(
             .extend(listed.into_iter().map(|t| (t.id, t)));
     }
     relations.add_authors(authors_of);
-    relations.add_missing_topics(store, articles, None).await?;
+    let missing = relations.missing_topics(articles);
+    relations
+        .topics
+        .extend(store.topics_by_ids(&missing).await?);
     Ok(relations)
 }
 
@@ -121,45 +124,27 @@ impl Relations {
         }
     }
 
-    /// Adds the listed topics and primary topics of `articles` not loaded yet: from
-    /// `directory` where it holds them, the rest from the database (one statement, only when
-    /// one is missing).
-    async fn add_missing_topics(
-        &mut self,
-        store: &Store,
-        articles: &[Article],
-        directory: Option<&TopicDirectory>,
-    ) -> Result<(), StoreError> {
-        let wanted = self
-            .topic_ids
-            .values()
-            .flatten()
-            .chain(articles.iter().filter_map(|a| a.primary_topic_id.as_ref()));
-        let mut missing = Vec::new();
-        for id in wanted {
-            if self.topics.contains_key(id) {
-                continue;
-            }
-            match directory.and_then(|d| d.get(id)) {
-                Some(topic) => {
-                    self.topics.insert(*id, topic.clone());
-                }
-                None => missing.push(*id),
-            }
-        }
+    /// The ids of the listed and primary topics of `articles` not loaded yet.
+    fn missing_topics(&self, articles: &[Article]) -> Vec<Uuid> {
+        let listed = self.topic_ids.values().flatten();
+        let primary = articles.iter().filter_map(|a| a.primary_topic_id.as_ref());
+        let mut missing: Vec<Uuid> = listed
+            .chain(primary)
+            .filter(|id| !self.topics.contains_key(id))
+            .copied()
+            .collect();
         missing.sort_unstable();
         missing.dedup();
-        self.topics.extend(store.topics_by_ids(&missing).await?);
-        Ok(())
+        missing
     }
 }
 
 impl App {
     /// The topics and authors of `articles`: the authors joined to their rows (one
-    /// statement), the topics from the [`TopicDirectory`] when there is one. `topic_ids` are
-    /// the articles' topic ids when the list that found them read them too
-    /// ([`gazette_persistence::ArticleList`]); otherwise they are read beside the authors.
-    /// Without a directory, as [`relations_from_store`].
+    /// statement), the topics from the [`crate::TopicDirectory`] when there is one
+    /// ([`App::topics_by_ids`]). `topic_ids` are the articles' topic ids when the list that
+    /// found them read them too ([`gazette_persistence::ArticleList`]); otherwise they are
+    /// read beside the authors. Without a directory, as [`relations_from_store`].
     pub async fn relations(
         &self,
         articles: &[Article],
@@ -169,9 +154,9 @@ impl App {
             return Ok(Relations::default());
         }
         let store = self.store();
-        let Some(directory) = self.topic_directory().await? else {
+        if self.topic_directory().await?.is_none() {
             return relations_from_store(store, articles).await;
-        };
+        }
         let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
         let listed = async {
             match topic_ids {
@@ -185,8 +170,8 @@ impl App {
             ..Relations::default()
         };
         relations.add_authors(authors_of);
-        relations
-            .add_missing_topics(store, articles, Some(&directory))
+        relations.topics = self
+            .topics_by_ids(&relations.missing_topics(articles))
             .await?;
         Ok(relations)
     }

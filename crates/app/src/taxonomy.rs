@@ -31,8 +31,7 @@ pub struct TopicDetail {
 impl App {
     /// The topic named `slug`; an unknown topic is [`AppError::unknown_topic`].
     pub async fn topic(&self, slug: &Slug) -> Result<Topic, AppError> {
-        self.store()
-            .topic_by_slug(slug)
+        self.topic_by_slug(slug)
             .await?
             .ok_or_else(|| AppError::unknown_topic(slug))
     }
@@ -59,7 +58,7 @@ impl App {
         let mut parents: Vec<Uuid> = page.items.iter().filter_map(|t| t.parent_id).collect();
         parents.sort_unstable();
         parents.dedup();
-        let parents = self.store().topics_by_ids(&parents).await?;
+        let parents = self.topics_by_ids(&parents).await?;
         Ok(TopicPage { page, parents })
     }
 
@@ -70,7 +69,7 @@ impl App {
         let parent_ids: Vec<Uuid> = topic.parent_id.into_iter().collect();
         let own_id = [topic.id];
         let (parents, mut children) = tokio::try_join!(
-            store.topics_by_ids(&parent_ids),
+            self.topics_by_ids(&parent_ids),
             store.children_of_topics(&own_id),
         )?;
         let children = children.remove(&topic.id).unwrap_or_default();

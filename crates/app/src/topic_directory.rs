@@ -14,6 +14,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use gazette_domain::{Slug, Topic};
 use gazette_persistence::StoreError;
+
+use crate::AppError;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -107,5 +109,32 @@ impl App {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some((generation, read.clone()));
         Ok(read)
+    }
+    /// Topics by id: from the directory where it holds them, the rest from the database (one
+    /// statement, only when one is missing: no directory, or an id read after it).
+    pub async fn topics_by_ids(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Topic>, StoreError> {
+        let directory = self.topic_directory().await?;
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match directory.as_deref().and_then(|d| d.get(id)) {
+                Some(topic) => {
+                    found.insert(*id, topic.clone());
+                }
+                None => missing.push(*id),
+            }
+        }
+        found.extend(self.store().topics_by_ids(&missing).await?);
+        Ok(found)
+    }
+
+    /// The topic named `slug`, or `None`: from the directory alone when there is one (a slug
+    /// it lacks names no topic as of the current content generation), from the database
+    /// otherwise.
+    pub async fn topic_by_slug(&self, slug: &Slug) -> Result<Option<Topic>, AppError> {
+        Ok(match self.topic_directory().await? {
+            Some(directory) => directory.by_slug(slug).cloned(),
+            None => self.store().topic_by_slug(slug).await?,
+        })
     }
 }

@@ -13,12 +13,11 @@ use uuid::Uuid;
 /// Shared error type of the loaders (DataLoader needs `Clone`).
 pub type LoadError = Arc<StoreError>;
 
-/// Topics by id: from the application's [`gazette_app::TopicDirectory`] when it has one, the rest from
-/// the database.
+/// Topics by id ([`App::topics_by_ids`]: the taxonomy in memory, then the database).
 pub struct TopicById(pub App);
-/// Topics by slug: from the application's [`gazette_app::TopicDirectory`] alone when it has one (a slug it
-/// lacks names no topic as of the current content generation: a made-up slug costs no
-/// statement), from the database otherwise.
+/// Topics by slug: from the application's [`gazette_app::TopicDirectory`] alone when it has
+/// one (a slug it lacks names no topic as of the current content generation: a made-up slug
+/// costs no statement), from the database otherwise.
 pub struct TopicBySlug(pub App);
 /// Authors by id.
 pub struct AuthorById(pub Store);
@@ -47,22 +46,7 @@ impl Loader<Uuid> for TopicById {
     type Value = Topic;
     type Error = LoadError;
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Topic>, LoadError> {
-        let directory = self.0.topic_directory().await.map_err(Arc::new)?;
-        let mut found = HashMap::with_capacity(keys.len());
-        let mut missing = Vec::new();
-        for id in keys {
-            match directory.as_deref().and_then(|d| d.get(id)) {
-                Some(topic) => {
-                    found.insert(*id, topic.clone());
-                }
-                // Not in memory: no directory, or a topic id read after it (an article row
-                // newer than the directory's generation).
-                None => missing.push(*id),
-            }
-        }
-        let store = self.0.store();
-        found.extend(store.topics_by_ids(&missing).await.map_err(Arc::new)?);
-        Ok(found)
+        self.0.topics_by_ids(keys).await.map_err(Arc::new)
     }
 }
 
