@@ -60,7 +60,5 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let mut statement = select.build(db.get_database_backend());
-    statement.sql.push_str(&format!(" LIMIT {limit}"));
-    Ok(E::Model::find_by_statement(statement).all(db).await?)
+    selected_rows(db, select, limit).await
 }
