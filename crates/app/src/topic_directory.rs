@@ -14,12 +14,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use gazette_domain::{Slug, Topic};
 use gazette_persistence::StoreError;
-
-use crate::AppError;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::App;
+use crate::{App, AppError};
 
 /// The most topics kept in memory (about 3 MB of them); a larger taxonomy is read from the
 /// database on every request.
@@ -110,6 +108,7 @@ impl App {
             .unwrap_or_else(PoisonError::into_inner) = Some((generation, read.clone()));
         Ok(read)
     }
+
     /// Topics by id: from the directory where it holds them, the rest from the database (one
     /// statement, only when one is missing: no directory, or an id read after it).
     pub async fn topics_by_ids(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Topic>, StoreError> {
