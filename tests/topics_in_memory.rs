@@ -34,6 +34,16 @@ async fn rename_topic(app: &TestApp, id: &str, name: &str) {
     .await;
 }
 
+/// Runs `query` twice (the first reads what the process keeps in memory) and answers the
+/// second's data with the statements it sent.
+async fn statements_of(app: &TestApp, query: &str) -> (Value, Vec<String>) {
+    app.gql_ok(query, json!({})).await;
+    app.store.record_statements();
+    app.store.take_recorded_statements();
+    let data = app.gql_ok(query, json!({})).await;
+    (data, app.store.take_recorded_statements())
+}
+
 /// The names of the first listed article's topics, in GraphQL, in REST and in the JSON feed
 /// (its tags), and its primary topic's and that one's parent's names (GraphQL).
 async fn shown(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>, Value) {
@@ -89,6 +99,28 @@ on_both_databases!(
         assert_eq!(feed, graphql);
         assert_eq!(primary["parent"]["name"], "Abroad", "a parent too");
 
+        // The article page: its row carries its topic ids, its topics come from memory.
+        let page = r#"{ article(slug: "in-memory") { headline topics { name } } }"#;
+        let (data, sent) = statements_of(&app, page).await;
+        assert_eq!(
+            data["article"]["topics"],
+            json!([{ "name": "Asia" }, { "name": "Abroad" }])
+        );
+        assert_eq!(sent.len(), 1, "an article with its topics: {sent:#?}");
+        let rest: Value = app
+            .get("/v1/articles/in-memory")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let rest: Vec<&str> = rest["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(rest, ["Asia", "Abroad"], "REST's article too");
+
         // A topic created after the taxonomy was last read, then given to the story.
         create_topic(&app, "science", "Science", None).await;
         let version = app
@@ -114,15 +146,12 @@ on_both_databases!(
 
         // The topic pages read the same taxonomy: a section front is its list alone.
         let front = r#"{ topic(slug: "world") { name articles(first: 5) { edges { node { slug topics { name } } } } } }"#;
-        app.gql_ok(front, json!({})).await;
-        app.store.record_statements();
-        let data = app.gql_ok(front, json!({})).await;
+        let (data, sent) = statements_of(&app, front).await;
         assert_eq!(data["topic"]["name"], "Abroad");
         assert_eq!(
             data["topic"]["articles"]["edges"][0]["node"]["topics"][2]["name"],
             "Abroad"
         );
-        let sent = app.store.take_recorded_statements();
         assert_eq!(sent.len(), 1, "a section front: {sent:#?}");
         let rest: Value = app.get("/v1/topics/asia").await.json().await.unwrap();
         assert_eq!(rest["parent"]["name"], "Abroad", "{rest}");
@@ -180,18 +209,10 @@ on_both_databases!(
         let id = app.draft("crowded", json!({ "topics": ["world"] })).await;
         app.publish(&id).await;
         let list = "{ articles(first: 1) { edges { node { topics { name } } } } }";
-        let names = |data: Value| data["articles"]["edges"][0]["node"]["topics"].clone();
-        app.gql_ok(list, json!({})).await;
-        app.store.record_statements();
-        assert_eq!(
-            names(app.gql_ok(list, json!({})).await),
-            json!([{ "name": "World" }])
-        );
-        assert_eq!(
-            app.store.take_recorded_statements().len(),
-            1,
-            "topics from memory"
-        );
+        let names = |data: &Value| data["articles"]["edges"][0]["node"]["topics"].clone();
+        let (data, sent) = statements_of(&app, list).await;
+        assert_eq!(names(&data), json!([{ "name": "World" }]));
+        assert_eq!(sent.len(), 1, "topics from memory: {sent:#?}");
 
         // Enough topics behind the application's back to pass the bound, then a write through
         // it so that every process reads the taxonomy again.
@@ -209,13 +230,8 @@ on_both_databases!(
         .await
         .unwrap();
         create_topic(&app, "one-more", "One more", None).await;
-        app.gql_ok(list, json!({})).await;
-        app.store.take_recorded_statements();
-        assert_eq!(
-            names(app.gql_ok(list, json!({})).await),
-            json!([{ "name": "World" }])
-        );
-        let sent = app.store.take_recorded_statements();
+        let (data, sent) = statements_of(&app, list).await;
+        assert_eq!(names(&data), json!([{ "name": "World" }]));
         assert_eq!(sent.len(), 2, "the list, then its topics: {sent:#?}");
     }
 );

@@ -8,7 +8,7 @@ use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Body, Correction, CursorKey as _, PageRequest,
     Slug, Topic, ValidationError, Viewer,
 };
-use gazette_persistence::{ArticleFilter, ArticleList, Store, StoreError};
+use gazette_persistence::{ArticleFilter, ArticleList, LookedUp, Store, StoreError};
 use uuid::Uuid;
 
 use crate::related::MAX_RELATED;
@@ -203,18 +203,28 @@ pub struct FullArticle {
 
 impl App {
     /// One article as `viewer` may see it at `now` (editors: any status; others: public;
-    /// partners: out of embargo), or `None`.
+    /// partners: out of embargo), or `None`; with its topic ids, read in the same statement,
+    /// when `with_topic_ids`.
     pub async fn article(
         &self,
         viewer: &Viewer,
         key: &ArticleKey,
         now: DateTime<Utc>,
-    ) -> Result<Option<Article>, AppError> {
+        with_topic_ids: bool,
+    ) -> Result<Option<LookedUp>, AppError> {
         let visibility = viewer.visibility(now);
         let store = self.store();
         Ok(match key {
-            ArticleKey::Slug(slug) => store.article_by_slug(slug, visibility).await?,
-            ArticleKey::Id(id) => store.article_by_id(*id, visibility).await?,
+            ArticleKey::Slug(slug) => {
+                store
+                    .article_by_slug_with(slug, visibility, with_topic_ids)
+                    .await?
+            }
+            ArticleKey::Id(id) => {
+                store
+                    .article_by_id_with(*id, visibility, with_topic_ids)
+                    .await?
+            }
         })
     }
 
@@ -224,13 +234,18 @@ impl App {
         Ok(self.store().article_bodies(ids).await?)
     }
 
-    /// `article` with its topics, authors, corrections and earlier slugs (four statements
-    /// more, run together; a fifth only for a primary topic not among its topics).
-    pub async fn full_article(&self, article: Article) -> Result<FullArticle, AppError> {
+    /// `article` with its topics, authors, corrections and earlier slugs (three or four
+    /// statements more, run together: its topic ids are read unless given).
+    pub async fn full_article(
+        &self,
+        article: Article,
+        topic_ids: Option<Vec<Uuid>>,
+    ) -> Result<FullArticle, AppError> {
         let store = self.store();
         let one = [article.id];
+        let topic_ids = topic_ids.map(|ids| HashMap::from([(article.id, ids)]));
         let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
-            self.relations(std::slice::from_ref(&article), None),
+            self.relations(std::slice::from_ref(&article), topic_ids),
             store.corrections_of_articles(&one),
             store.previous_slugs_of_articles(&one),
         )?;

@@ -58,6 +58,9 @@ pub struct ArticleList {
     pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
 }
 
+/// An article found by key, with its topic ids (primary first) when they were asked for.
+pub type LookedUp = (Article, Option<Vec<Uuid>>);
+
 /// A list row: the lean columns, then the article's topics as `position=id` pairs joined by
 /// commas (NULL for none), aggregated by a subquery per row.
 struct Listed {
@@ -184,16 +187,25 @@ impl Store {
         id: Uuid,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        // By primary key, so at most one row: no `LIMIT` (see [`crate::limit`]).
-        let row = articles::Entity::find_by_id(id)
-            .into_partial_model::<articles::Lean>()
-            .all(&self.db)
+        Ok(self
+            .article_by_id_with(id, visibility, false)
             .await?
-            .pop();
-        Ok(row
-            .map(Article::try_from)
-            .transpose()?
-            .filter(|a| allowed(a, visibility)))
+            .map(|(a, _)| a))
+    }
+
+    /// [`Store::article_by_id`], with the article's topic ids (primary first) read in the same
+    /// statement when `with_topic_ids`.
+    pub async fn article_by_id_with(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+        with_topic_ids: bool,
+    ) -> Result<Option<LookedUp>, StoreError> {
+        // By primary key, so at most one row: no `LIMIT` (see [`crate::limit`]).
+        let found = self
+            .look_up(articles::Entity::find_by_id(id), with_topic_ids)
+            .await?;
+        Ok(found.filter(|(a, _)| allowed(a, visibility)))
     }
 
     /// The article with this slug, or whose earlier slug this is (a renamed published
@@ -205,30 +217,60 @@ impl Store {
         slug: &Slug,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        // By the unique slug, so at most one row: no `LIMIT` (see [`crate::limit`]).
-        let mut row = articles::Entity::find()
-            .filter(Column::Slug.eq(slug.as_str()))
-            .into_partial_model::<articles::Lean>()
-            .all(&self.db)
+        Ok(self
+            .article_by_slug_with(slug, visibility, false)
             .await?
-            .pop();
-        if row.is_none() {
-            // (A single `slug = ? OR id IN (redirects)` makes PostgreSQL scan the table.)
+            .map(|(a, _)| a))
+    }
+
+    /// [`Store::article_by_slug`], with the article's topic ids (primary first) read in the
+    /// same statement when `with_topic_ids`.
+    pub async fn article_by_slug_with(
+        &self,
+        slug: &Slug,
+        visibility: Visibility,
+        with_topic_ids: bool,
+    ) -> Result<Option<LookedUp>, StoreError> {
+        // By the unique slug, so at most one row: no `LIMIT` (see [`crate::limit`]).
+        let by_slug = articles::Entity::find().filter(Column::Slug.eq(slug.as_str()));
+        let mut found = self.look_up(by_slug, with_topic_ids).await?;
+        if found.is_none() {
+            // (A single `slug = ? OR id IN (redirects)` makes PostgreSQL scan the table.) The
+            // redirect's slug is its primary key: one row at most.
             let moved_here = Query::select()
                 .column("article_id")
                 .from("slug_redirects")
                 .and_where(Expr::col("slug").eq(slug.as_str()))
                 .to_owned();
-            row = articles::Entity::find()
-                .filter(Column::Id.in_subquery(moved_here))
-                .into_partial_model::<articles::Lean>()
-                .one(&self.db)
-                .await?;
+            let moved = articles::Entity::find().filter(Column::Id.in_subquery(moved_here));
+            found = self.look_up(moved, with_topic_ids).await?;
         }
-        Ok(row
-            .map(Article::try_from)
+        Ok(found.filter(|(a, _)| allowed(a, visibility)))
+    }
+
+    /// The one article `select` finds (its light columns), with its topic ids when
+    /// `with_topic_ids`.
+    async fn look_up(
+        &self,
+        select: Select<articles::Entity>,
+        with_topic_ids: bool,
+    ) -> Result<Option<LookedUp>, StoreError> {
+        let select = articles::Lean::select_cols(select.select_only());
+        let row = if with_topic_ids {
+            let backend = self.db.get_database_backend();
+            let select = select.expr_as(topic_ids_column(backend), "topic_ids");
+            let row = select.into_model::<Listed>().all(&self.db).await?.pop();
+            row.map(|row| {
+                let ids = topic_id_list(row.lean.id, row.topics.as_deref())?;
+                Ok::<_, StoreError>((row.lean, Some(ids)))
+            })
             .transpose()?
-            .filter(|a| allowed(a, visibility)))
+        } else {
+            let row = select.into_model::<articles::Lean>().all(&self.db).await?;
+            row.into_iter().next_back().map(|lean| (lean, None))
+        };
+        row.map(|(lean, ids)| Ok((Article::try_from(lean)?, ids)))
+            .transpose()
     }
 
     /// The visible articles among `ids`, keyed by id (one statement).

@@ -41,17 +41,22 @@ impl ArticleQuery {
                 .into_graphql());
             }
         };
+        let topics = ctx.look_ahead().field("topics").exists();
         let found = state
             .app()
-            .article(&request.viewer, &key, request.now())
+            .article(&request.viewer, &key, request.now(), topics)
             .await
             .gql()?;
+        let (found, topic_ids) = found.unzip();
         match &found {
             Some(article) => {
                 super::tags(ctx).article(article.id);
-                // Its topics, authors, body… each in one statement, at once.
+                // Its authors, body… each in one statement, at once; its topic ids came with it.
+                let topic_ids = topic_ids
+                    .flatten()
+                    .map(|ids| std::collections::HashMap::from([(article.id, ids)]));
                 ctx.loaders()
-                    .prefetch_for_articles(ctx.look_ahead(), &[article])
+                    .prefetch_listed(ctx.look_ahead(), &[article], topic_ids)
                     .await
                     .map_err(load_error)?;
             }

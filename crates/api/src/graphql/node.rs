@@ -30,12 +30,13 @@ impl NodeQuery {
         let uuid = parse_uuid("id", &id).gql()?;
         let state = ctx.app_state();
         let request = ctx.request_context();
-        if let Some(article) = state
+        if let Some((article, _)) = state
             .app()
             .article(
                 &request.viewer,
                 &gazette_app::articles::ArticleKey::Id(uuid),
                 request.now(),
+                false,
             )
             .await
             .gql()?

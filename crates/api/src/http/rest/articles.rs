@@ -219,11 +219,11 @@ pub async fn get_article(
     };
     let now = http.app.now();
     let app = http.app.app();
-    let article = match app
-        .article(&viewer, &ArticleKey::Slug(asked.clone()), now)
+    let (article, topic_ids) = match app
+        .article(&viewer, &ArticleKey::Slug(asked.clone()), now, true)
         .await
     {
-        Ok(Some(article)) => article,
+        Ok(Some(found)) => found,
         Ok(None) => return ApiError::NotFound(format!("article `{asked}`")).into_response(),
         Err(error) => return ApiError::from(error).into_response(),
     };
@@ -241,7 +241,7 @@ pub async fn get_article(
         tags.attach(&mut response);
         return response;
     }
-    let answer = full_article(app, &viewer, article, now).await;
+    let answer = full_article(app, &viewer, (article, topic_ids), now).await;
     match answer {
         Ok((full, body)) => {
             let (article, relations) = (&full.article, &full.relations);
@@ -285,14 +285,15 @@ fn format_query(format: ArticleFormatJson) -> Option<&'static str> {
 async fn full_article(
     app: &App,
     viewer: &Viewer,
-    article: Article,
+    (article, topic_ids): (Article, Option<Vec<uuid::Uuid>>),
     now: DateTime<Utc>,
 ) -> Result<(FullArticle, Option<Body>), ApiError> {
     // The body is read (alongside the rest) only for a caller who may read it.
     let readable = gazette_domain::syndication::may_read_body(viewer, &article, now);
     let id = [article.id];
     let wanted: &[uuid::Uuid] = if readable { &id } else { &[] };
-    let (full, mut bodies) = tokio::try_join!(app.full_article(article), app.bodies(wanted))?;
+    let (full, mut bodies) =
+        tokio::try_join!(app.full_article(article, topic_ids), app.bodies(wanted))?;
     let body = bodies.remove(&full.article.id);
     Ok((full, body))
 }
