@@ -99,14 +99,20 @@ on_both_databases!(
         assert_eq!(feed, graphql);
         assert_eq!(primary["parent"]["name"], "Abroad", "a parent too");
 
-        // The article page: its row carries its topic ids, its topics come from memory.
-        let page = r#"{ article(slug: "in-memory") { headline topics { name } } }"#;
+        // The article page: its row carries its topic ids and its body, its topics come
+        // from memory.
+        let page = r#"{ article(slug: "in-memory") { headline bodyText topics { name } } }"#;
         let (data, sent) = statements_of(&app, page).await;
+        assert_eq!(data["article"]["bodyText"], "Text.");
         assert_eq!(
             data["article"]["topics"],
             json!([{ "name": "Asia" }, { "name": "Abroad" }])
         );
-        assert_eq!(sent.len(), 1, "an article with its topics: {sent:#?}");
+        assert_eq!(
+            sent.len(),
+            1,
+            "an article with its topics and body: {sent:#?}"
+        );
         let rest: Value = app
             .get("/v1/articles/in-memory")
             .await

@@ -8,7 +8,7 @@ use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Body, Correction, CursorKey as _, PageRequest,
     Slug, Topic, ValidationError, Viewer,
 };
-use gazette_persistence::{ArticleFilter, ArticleList, LookedUp, Store, StoreError};
+use gazette_persistence::{ArticleFilter, ArticleList, LookedUp, LookupExtras, Store, StoreError};
 use uuid::Uuid;
 
 use crate::related::MAX_RELATED;
@@ -203,28 +203,21 @@ pub struct FullArticle {
 
 impl App {
     /// One article as `viewer` may see it at `now` (editors: any status; others: public;
-    /// partners: out of embargo), or `None`; with its topic ids, read in the same statement,
-    /// when `with_topic_ids`.
+    /// partners: out of embargo), or `None`; with what `extras` asks for (its topic ids, its
+    /// body) read in the same statement. Whether `viewer` may read the body is the caller's
+    /// check (`may_read_body`).
     pub async fn article(
         &self,
         viewer: &Viewer,
         key: &ArticleKey,
         now: DateTime<Utc>,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<Option<LookedUp>, AppError> {
         let visibility = viewer.visibility(now);
         let store = self.store();
         Ok(match key {
-            ArticleKey::Slug(slug) => {
-                store
-                    .article_by_slug_with(slug, visibility, with_topic_ids)
-                    .await?
-            }
-            ArticleKey::Id(id) => {
-                store
-                    .article_by_id_with(*id, visibility, with_topic_ids)
-                    .await?
-            }
+            ArticleKey::Slug(slug) => store.article_by_slug_with(slug, visibility, extras).await?,
+            ArticleKey::Id(id) => store.article_by_id_with(*id, visibility, extras).await?,
         })
     }
 

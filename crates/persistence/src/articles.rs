@@ -10,8 +10,8 @@ use gazette_domain::{
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, Order,
-    PartialModelTrait as _, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, FromQueryResult as _,
+    Order, PartialModelTrait as _, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _, Select,
 };
 use uuid::Uuid;
 
@@ -58,8 +58,25 @@ pub struct ArticleList {
     pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
 }
 
-/// An article found by key, with its topic ids (primary first) when they were asked for.
-pub type LookedUp = (Article, Option<Vec<Uuid>>);
+/// What an article lookup reads besides the article's light columns, in the same statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LookupExtras {
+    /// Its topic ids, primary first.
+    pub topic_ids: bool,
+    /// Its body, parsed (who may read it is the caller's business).
+    pub body: bool,
+}
+
+/// An article found by key, with what [`LookupExtras`] asked for besides.
+#[derive(Debug, Clone)]
+pub struct LookedUp {
+    /// The article.
+    pub article: Article,
+    /// Its topic ids, primary first, when asked for.
+    pub topic_ids: Option<Vec<Uuid>>,
+    /// Its body, when asked for.
+    pub body: Option<Body>,
+}
 
 /// A list row: the lean columns, then the article's topics as `position=id` pairs joined by
 /// commas (NULL for none), aggregated by a subquery per row.
@@ -187,25 +204,24 @@ impl Store {
         id: Uuid,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        Ok(self
-            .article_by_id_with(id, visibility, false)
-            .await?
-            .map(|(a, _)| a))
+        let found = self
+            .article_by_id_with(id, visibility, LookupExtras::default())
+            .await?;
+        Ok(found.map(|found| found.article))
     }
 
-    /// [`Store::article_by_id`], with the article's topic ids (primary first) read in the same
-    /// statement when `with_topic_ids`.
+    /// [`Store::article_by_id`], with what `extras` asks for read in the same statement.
     pub async fn article_by_id_with(
         &self,
         id: Uuid,
         visibility: Visibility,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<Option<LookedUp>, StoreError> {
         // By primary key, so at most one row: no `LIMIT` (see [`crate::limit`]).
         let found = self
-            .look_up(articles::Entity::find_by_id(id), with_topic_ids)
+            .look_up(articles::Entity::find_by_id(id), extras)
             .await?;
-        Ok(found.filter(|(a, _)| allowed(a, visibility)))
+        Ok(found.filter(|found| allowed(&found.article, visibility)))
     }
 
     /// The article with this slug, or whose earlier slug this is (a renamed published
@@ -217,23 +233,22 @@ impl Store {
         slug: &Slug,
         visibility: Visibility,
     ) -> Result<Option<Article>, StoreError> {
-        Ok(self
-            .article_by_slug_with(slug, visibility, false)
-            .await?
-            .map(|(a, _)| a))
+        let found = self
+            .article_by_slug_with(slug, visibility, LookupExtras::default())
+            .await?;
+        Ok(found.map(|found| found.article))
     }
 
-    /// [`Store::article_by_slug`], with the article's topic ids (primary first) read in the
-    /// same statement when `with_topic_ids`.
+    /// [`Store::article_by_slug`], with what `extras` asks for read in the same statement.
     pub async fn article_by_slug_with(
         &self,
         slug: &Slug,
         visibility: Visibility,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<Option<LookedUp>, StoreError> {
         // By the unique slug, so at most one row: no `LIMIT` (see [`crate::limit`]).
         let by_slug = articles::Entity::find().filter(Column::Slug.eq(slug.as_str()));
-        let mut found = self.look_up(by_slug, with_topic_ids).await?;
+        let mut found = self.look_up(by_slug, extras).await?;
         if found.is_none() {
             // (A single `slug = ? OR id IN (redirects)` makes PostgreSQL scan the table.) The
             // redirect's slug is its primary key: one row at most.
@@ -243,34 +258,51 @@ impl Store {
                 .and_where(Expr::col("slug").eq(slug.as_str()))
                 .to_owned();
             let moved = articles::Entity::find().filter(Column::Id.in_subquery(moved_here));
-            found = self.look_up(moved, with_topic_ids).await?;
+            found = self.look_up(moved, extras).await?;
         }
-        Ok(found.filter(|(a, _)| allowed(a, visibility)))
+        Ok(found.filter(|found| allowed(&found.article, visibility)))
     }
 
-    /// The one article `select` finds (its light columns), with its topic ids when
-    /// `with_topic_ids`.
+    /// The one article `select` finds (its light columns), with what `extras` asks for.
     async fn look_up(
         &self,
         select: Select<articles::Entity>,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<Option<LookedUp>, StoreError> {
-        let select = articles::Lean::select_cols(select.select_only());
-        let row = if with_topic_ids {
-            let backend = self.db.get_database_backend();
-            let select = select.expr_as(topic_ids_column(backend), "topic_ids");
-            let row = select.into_model::<Listed>().all(&self.db).await?.pop();
-            row.map(|row| {
-                let ids = topic_id_list(row.lean.id, row.topics.as_deref())?;
-                Ok::<_, StoreError>((row.lean, Some(ids)))
-            })
-            .transpose()?
-        } else {
-            let row = select.into_model::<articles::Lean>().all(&self.db).await?;
-            row.into_iter().next_back().map(|lean| (lean, None))
+        let backend = self.db.get_database_backend();
+        let mut select = articles::Lean::select_cols(select.select_only());
+        if extras.topic_ids {
+            select = select.expr_as(topic_ids_column(backend), "topic_ids");
+        }
+        if extras.body {
+            select = select.column(Column::Body);
+        }
+        let rows = self.db.query_all_raw(select.build(backend)).await?;
+        let Some(row) = rows.last() else {
+            return Ok(None);
         };
-        row.map(|(lean, ids)| Ok((Article::try_from(lean)?, ids)))
-            .transpose()
+        let lean = articles::Lean::from_query_result(row, "")?;
+        let id = lean.id;
+        // The extras follow the light columns, in the order added above.
+        let mut next = articles::LEAN_COLUMNS.len();
+        let topic_ids = if extras.topic_ids {
+            let raw: Option<String> = row.try_get_by_index(next)?;
+            next += 1;
+            Some(topic_id_list(id, raw.as_deref())?)
+        } else {
+            None
+        };
+        let body = if extras.body {
+            let raw: String = row.try_get_by_index(next)?;
+            Some(stored_body(id, &raw)?)
+        } else {
+            None
+        };
+        Ok(Some(LookedUp {
+            article: Article::try_from(lean)?,
+            topic_ids,
+            body,
+        }))
     }
 
     /// The visible articles among `ids`, keyed by id (one statement).

@@ -24,7 +24,7 @@ mod taxonomy;
 mod views;
 pub mod webhooks;
 
-pub use articles::{ArticleFilter, ArticleList, LookedUp, Page};
+pub use articles::{ArticleFilter, ArticleList, LookedUp, LookupExtras, Page};
 pub use changes::CHANGE_LOG_LOCK_KEY;
 pub use editorial::{EditorName, IMPORT_BATCH, Save};
 pub use error::{Conflict, StoreError, UniqueRule};

@@ -1,12 +1,15 @@
 //! The article queries (the `Article` type is in [`super::objects`]).
 
+use std::collections::HashMap;
+
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
 use gazette_domain::{Article, CursorKey, EditedCursor, Slug, ValidationError};
+use gazette_persistence::{LookedUp, LookupExtras};
 
 use super::ContextExt as _;
 
-use super::loaders::load_error;
+use super::loaders::{Known, load_error, selects_body};
 use super::objects::{
     ArticleFilterInput, ArticleNode, ArticleOrderBy, ArticleStatus, article_connection, parse_uuid,
 };
@@ -41,29 +44,39 @@ impl ArticleQuery {
                 .into_graphql());
             }
         };
-        let topics = ctx.look_ahead().field("topics").exists();
+        let node = ctx.look_ahead();
+        let extras = LookupExtras {
+            topic_ids: node.field("topics").exists(),
+            body: selects_body(&node),
+        };
         let found = state
             .app()
-            .article(&request.viewer, &key, request.now(), topics)
+            .article(&request.viewer, &key, request.now(), extras)
             .await
             .gql()?;
-        let (found, topic_ids) = found.unzip();
-        match &found {
-            Some(article) => {
-                super::tags(ctx).article(article.id);
-                // Its authors, body… each in one statement, at once; its topic ids came with it.
-                let topic_ids = topic_ids
-                    .flatten()
-                    .map(|ids| std::collections::HashMap::from([(article.id, ids)]));
-                ctx.loaders()
-                    .prefetch_listed(ctx.look_ahead(), &[article], topic_ids)
-                    .await
-                    .map_err(load_error)?;
-            }
+        let Some(LookedUp {
+            article,
+            topic_ids,
+            body,
+        }) = found
+        else {
             // Purged when an article is published, in case this is the one.
-            None => super::tags(ctx).list("latest"),
-        }
-        Ok(found.map(ArticleNode::from))
+            super::tags(ctx).list("latest");
+            return Ok(None);
+        };
+        super::tags(ctx).article(article.id);
+        // Its authors, corrections… each in one statement, at once; its topic ids and body
+        // came with it.
+        let id = article.id;
+        let known = Known {
+            topic_ids: topic_ids.map(|ids| HashMap::from([(id, ids)])),
+            bodies: body.map(|body| HashMap::from([(id, body)])),
+        };
+        ctx.loaders()
+            .prefetch_known(node, &[&article], known)
+            .await
+            .map_err(load_error)?;
+        Ok(Some(ArticleNode::from(article)))
     }
 
     /// The newsroom's list (editors and admins only): every article in the given statuses

@@ -398,6 +398,22 @@ impl Loaders {
     }
 }
 
+/// What the read that found a level's articles already holds of them.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Article → topic ids, primary first (every article of the level).
+    pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    /// Article → body (every article of the level).
+    pub bodies: Option<HashMap<Uuid, Body>>,
+}
+
+/// Whether `node` (an article's selection) asks for its body in any form.
+pub fn selects_body(node: &async_graphql::Lookahead<'_>) -> bool {
+    ["body", "bodyHtml", "bodyText"]
+        .iter()
+        .any(|field| node.field(field).exists())
+}
+
 impl Loaders {
     /// Loads, in one statement per relation, what the selection under `node` will ask of these
     /// articles (topics with their parents, authors, corrections, earlier slugs, bodies), so
@@ -410,17 +426,17 @@ impl Loaders {
         node: async_graphql::Lookahead<'_>,
         articles: &[&gazette_domain::Article],
     ) -> Result<(), LoadError> {
-        self.prefetch_listed(node, articles, None).await
+        self.prefetch_known(node, articles, Known::default()).await
     }
 
-    /// [`Loaders::prefetch_for_articles`] for articles whose topic ids are known (read by the
-    /// list that found them): their topics come from the topic loader (the application's
-    /// directory), with no statement for the relation.
-    pub async fn prefetch_listed(
+    /// [`Loaders::prefetch_for_articles`] for articles the read that found them already holds
+    /// some of: their topic ids (their topics then come from the topic loader, the
+    /// application's directory, with no statement for the relation), their bodies.
+    pub async fn prefetch_known(
         &self,
         node: async_graphql::Lookahead<'_>,
         articles: &[&gazette_domain::Article],
-        topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+        known: Known,
     ) -> Result<(), LoadError> {
         Box::pin(async move {
             if articles.is_empty() {
@@ -437,20 +453,24 @@ impl Loaders {
             };
             let primary = node.field("primaryTopic");
             let topics = node.field("topics");
-            // The bodies of a level in one statement, only when a body field is selected; a
-            // resolver still refuses a body its viewer may not read.
-            let bodies = if ["body", "bodyHtml", "bodyText"]
-                .iter()
-                .any(|field| node.field(field).exists())
-            {
-                &keys[..]
-            } else {
+            // The bodies of a level in one statement, only when a body field is selected and
+            // the read that found the articles did not bring them; a resolver still refuses a
+            // body its viewer may not read.
+            let bodies = if !selects_body(&node) {
                 none
+            } else if let Some(bodies) = known.bodies {
+                let bodies = bodies
+                    .into_iter()
+                    .map(|(id, b)| (ArticleKey(id), Arc::new(b)));
+                self.body.feed_many(bodies).await;
+                none
+            } else {
+                &keys[..]
             };
             // An article's topics and authors come with their rows (a join), so the resolvers
             // need no second round for them.
             let (topics_of, _, _, _, _) = tokio::try_join!(
-                self.fetch_topics_of(wanted("topics"), topic_ids),
+                self.fetch_topics_of(wanted("topics"), known.topic_ids),
                 self.fetch_authors_of(wanted("authors")),
                 fetch_lists(&self.corrections, wanted("corrections")),
                 fetch_lists(&self.previous_slugs, wanted("previousSlugs")),

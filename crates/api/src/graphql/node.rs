@@ -30,13 +30,13 @@ impl NodeQuery {
         let uuid = parse_uuid("id", &id).gql()?;
         let state = ctx.app_state();
         let request = ctx.request_context();
-        if let Some((article, _)) = state
+        if let Some(gazette_persistence::LookedUp { article, .. }) = state
             .app()
             .article(
                 &request.viewer,
                 &gazette_app::articles::ArticleKey::Id(uuid),
                 request.now(),
-                false,
+                gazette_persistence::LookupExtras::default(),
             )
             .await
             .gql()?

@@ -25,7 +25,7 @@ use gazette_persistence::ArticleFilter;
 use uuid::Uuid;
 
 use super::ContextExt as _;
-use super::loaders::{ArticleKey, ParentKey, load_error};
+use super::loaders::{ArticleKey, Known, ParentKey, load_error};
 use super::pagination::{connection, connection_cost, first_cost, list_cost, page_request, sizes};
 use crate::error::GqlResultExt as _;
 
@@ -546,7 +546,14 @@ pub async fn article_connection(
         let articles: Vec<&Article> = result.items.iter().collect();
         super::tags(ctx).articles(articles.iter().copied());
         ctx.loaders()
-            .prefetch_listed(node, &articles, listed.topic_ids)
+            .prefetch_known(
+                node,
+                &articles,
+                Known {
+                    topic_ids: listed.topic_ids,
+                    bodies: None,
+                },
+            )
             .await
             .map_err(load_error)?;
         Ok(connection(

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use gazette_app::App;
 use gazette_app::articles::{ArticleKey, FullArticle, article_cursor, article_filter};
 use gazette_domain::{Article, ArticleCursor, ArticleOrder, Body, ValidationError, Viewer};
-use gazette_persistence::ArticleFilter;
+use gazette_persistence::{ArticleFilter, LookedUp, LookupExtras};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -219,14 +219,21 @@ pub async fn get_article(
     };
     let now = http.app.now();
     let app = http.app.app();
-    let (article, topic_ids) = match app
-        .article(&viewer, &ArticleKey::Slug(asked.clone()), now, true)
+    // The article with its topic ids and body in one statement (the body is shown only to a
+    // caller who may read it).
+    let extras = LookupExtras {
+        topic_ids: true,
+        body: true,
+    };
+    let found = match app
+        .article(&viewer, &ArticleKey::Slug(asked.clone()), now, extras)
         .await
     {
         Ok(Some(found)) => found,
         Ok(None) => return ApiError::NotFound(format!("article `{asked}`")).into_response(),
         Err(error) => return ApiError::from(error).into_response(),
     };
+    let article = &found.article;
     let mut tags = CacheTags::new();
     tags.article(article.id);
     if article.slug != asked {
@@ -241,7 +248,7 @@ pub async fn get_article(
         tags.attach(&mut response);
         return response;
     }
-    let answer = full_article(app, &viewer, (article, topic_ids), now).await;
+    let answer = full_article(app, &viewer, found, now).await;
     match answer {
         Ok((full, body)) => {
             let (article, relations) = (&full.article, &full.relations);
@@ -285,17 +292,18 @@ fn format_query(format: ArticleFormatJson) -> Option<&'static str> {
 async fn full_article(
     app: &App,
     viewer: &Viewer,
-    (article, topic_ids): (Article, Option<Vec<uuid::Uuid>>),
+    found: LookedUp,
     now: DateTime<Utc>,
 ) -> Result<(FullArticle, Option<Body>), ApiError> {
-    // The body is read (alongside the rest) only for a caller who may read it.
+    let LookedUp {
+        article,
+        topic_ids,
+        body,
+    } = found;
+    // The body only for a caller who may read it.
     let readable = gazette_domain::syndication::may_read_body(viewer, &article, now);
-    let id = [article.id];
-    let wanted: &[uuid::Uuid] = if readable { &id } else { &[] };
-    let (full, mut bodies) =
-        tokio::try_join!(app.full_article(article, topic_ids), app.bodies(wanted))?;
-    let body = bodies.remove(&full.article.id);
-    Ok((full, body))
+    let body = body.filter(|_| readable);
+    Ok((app.full_article(article, topic_ids).await?, body))
 }
 
 /// The JSON of an article in full.
