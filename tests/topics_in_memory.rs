@@ -44,16 +44,18 @@ async fn statements_of(app: &TestApp, query: &str) -> (Value, Vec<String>) {
     (data, app.store.take_recorded_statements())
 }
 
+/// `key` of each object of `list`.
+fn names(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The names of the first listed article's topics, in GraphQL, in REST and in the JSON feed
 /// (its tags), and its primary topic's and that one's parent's names (GraphQL).
 async fn shown(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>, Value) {
-    let names = |list: &Value, key: &str| -> Vec<String> {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t[key].as_str().unwrap().to_owned())
-            .collect()
-    };
     let data = app.gql_ok(LIST, json!({})).await;
     let node = &data["articles"]["edges"][0]["node"];
     let graphql = names(&node["topics"], "name");
@@ -119,13 +121,11 @@ on_both_databases!(
             .json()
             .await
             .unwrap();
-        let rest: Vec<&str> = rest["topics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(rest, ["Asia", "Abroad"], "REST's article too");
+        assert_eq!(
+            names(&rest["topics"], "name"),
+            ["Asia", "Abroad"],
+            "REST's article too"
+        );
 
         // A topic created after the taxonomy was last read, then given to the story.
         create_topic(&app, "science", "Science", None).await;
@@ -215,9 +215,9 @@ on_both_databases!(
         let id = app.draft("crowded", json!({ "topics": ["world"] })).await;
         app.publish(&id).await;
         let list = "{ articles(first: 1) { edges { node { topics { name } } } } }";
-        let names = |data: &Value| data["articles"]["edges"][0]["node"]["topics"].clone();
+        let listed_topics = |data: &Value| data["articles"]["edges"][0]["node"]["topics"].clone();
         let (data, sent) = statements_of(&app, list).await;
-        assert_eq!(names(&data), json!([{ "name": "World" }]));
+        assert_eq!(listed_topics(&data), json!([{ "name": "World" }]));
         assert_eq!(sent.len(), 1, "topics from memory: {sent:#?}");
 
         // Enough topics behind the application's back to pass the bound, then a write through
@@ -237,7 +237,7 @@ on_both_databases!(
         .unwrap();
         create_topic(&app, "one-more", "One more", None).await;
         let (data, sent) = statements_of(&app, list).await;
-        assert_eq!(names(&data), json!([{ "name": "World" }]));
+        assert_eq!(listed_topics(&data), json!([{ "name": "World" }]));
         assert_eq!(sent.len(), 2, "the list, then its topics: {sent:#?}");
     }
 );
