@@ -11,13 +11,14 @@ use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, FromQueryResult as _,
-    Order, PartialModelTrait as _, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _, Select,
+    Order, PartialModelTrait as _, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait as _, Select,
 };
 use uuid::Uuid;
 
 use crate::convert::{all, stored_body};
 use crate::entities::articles::{self, Column};
-use crate::limit::{first_rows, selected_rows};
+use crate::limit::{first_rows, selected_raw_rows};
 use crate::{Store, StoreError};
 
 /// Filters of an article list; all optional, combined with AND.
@@ -78,18 +79,46 @@ pub struct LookedUp {
     pub body: Option<Body>,
 }
 
-/// A list row: the lean columns, then the article's topics as `position=id` pairs joined by
-/// commas (NULL for none), aggregated by a subquery per row.
-struct Listed {
-    lean: articles::Lean,
-    topics: Option<String>,
-}
+impl LookupExtras {
+    /// `select` reading the light columns, then the extras asked for, in this order.
+    fn select(
+        self,
+        select: Select<articles::Entity>,
+        backend: DbBackend,
+    ) -> Select<articles::Entity> {
+        let mut select = articles::Lean::select_cols(select.select_only());
+        if self.topic_ids {
+            select = select.expr_as(topic_ids_column(backend), "topic_ids");
+        }
+        if self.body {
+            select = select.column(Column::Body);
+        }
+        select
+    }
 
-impl sea_orm::FromQueryResult for Listed {
-    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        let lean = articles::Lean::from_query_result(res, pre)?;
-        let topics = res.try_get_by_index::<Option<String>>(articles::LEAN_COLUMNS.len())?;
-        Ok(Self { lean, topics })
+    /// A row [`LookupExtras::select`] read: the light columns by position, then the extras.
+    fn read(self, row: &QueryResult) -> Result<LookedUp, StoreError> {
+        let lean = articles::Lean::from_query_result(row, "")?;
+        let id = lean.id;
+        let mut next = articles::LEAN_COLUMNS.len();
+        let topic_ids = if self.topic_ids {
+            let raw: Option<String> = row.try_get_by_index(next)?;
+            next += 1;
+            Some(topic_id_list(id, raw.as_deref())?)
+        } else {
+            None
+        };
+        let body = if self.body {
+            let raw: String = row.try_get_by_index(next)?;
+            Some(stored_body(id, &raw)?)
+        } else {
+            None
+        };
+        Ok(LookedUp {
+            article: Article::try_from(lean)?,
+            topic_ids,
+            body,
+        })
     }
 }
 
@@ -270,39 +299,9 @@ impl Store {
         extras: LookupExtras,
     ) -> Result<Option<LookedUp>, StoreError> {
         let backend = self.db.get_database_backend();
-        let mut select = articles::Lean::select_cols(select.select_only());
-        if extras.topic_ids {
-            select = select.expr_as(topic_ids_column(backend), "topic_ids");
-        }
-        if extras.body {
-            select = select.column(Column::Body);
-        }
-        let rows = self.db.query_all_raw(select.build(backend)).await?;
-        let Some(row) = rows.last() else {
-            return Ok(None);
-        };
-        let lean = articles::Lean::from_query_result(row, "")?;
-        let id = lean.id;
-        // The extras follow the light columns, in the order added above.
-        let mut next = articles::LEAN_COLUMNS.len();
-        let topic_ids = if extras.topic_ids {
-            let raw: Option<String> = row.try_get_by_index(next)?;
-            next += 1;
-            Some(topic_id_list(id, raw.as_deref())?)
-        } else {
-            None
-        };
-        let body = if extras.body {
-            let raw: String = row.try_get_by_index(next)?;
-            Some(stored_body(id, &raw)?)
-        } else {
-            None
-        };
-        Ok(Some(LookedUp {
-            article: Article::try_from(lean)?,
-            topic_ids,
-            body,
-        }))
+        let statement = extras.select(select, backend).build(backend);
+        let rows = self.db.query_all_raw(statement).await?;
+        rows.last().map(|row| extras.read(row)).transpose()
     }
 
     /// The visible articles among `ids`, keyed by id (one statement).
@@ -486,23 +485,22 @@ impl Store {
         let select = select
             .order_by(Column::PublishedAt, sql_order.clone())
             .order_by(Column::Id, sql_order);
-        let (mut items, topic_ids): (Vec<Article>, _) = if with_topic_ids {
-            let backend = self.db.get_database_backend();
-            let select = articles::Lean::select_cols(select.select_only())
-                .expr_as(topic_ids_column(backend), "topic_ids");
-            let rows: Vec<Listed> = selected_rows(&self.db, select, page.limit + 1).await?;
-            let mut topic_ids = HashMap::with_capacity(rows.len());
-            let mut items = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id = row.lean.id;
-                topic_ids.insert(id, topic_id_list(id, row.topics.as_deref())?);
-                items.push(Article::try_from(row.lean)?);
-            }
-            (items, Some(topic_ids))
-        } else {
-            let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
-            (all(rows)?, None)
+        let extras = LookupExtras {
+            topic_ids: with_topic_ids,
+            body: false,
         };
+        let backend = self.db.get_database_backend();
+        let select = extras.select(select, backend);
+        let rows = selected_raw_rows(&self.db, select, page.limit + 1).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut topic_ids = with_topic_ids.then(|| HashMap::with_capacity(rows.len()));
+        for row in &rows {
+            let found = extras.read(row)?;
+            if let (Some(listed), Some(ids)) = (topic_ids.as_mut(), found.topic_ids) {
+                listed.insert(found.article.id, ids);
+            }
+            items.push(found.article);
+        }
         let more = items.len() as u64 > page.limit;
         items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
         let came_from_cursor = page.cursor.is_some();

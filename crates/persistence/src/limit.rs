@@ -11,8 +11,8 @@
 //! the statement cache holds one statement per size in use.
 
 use sea_orm::{
-    ConnectionTrait, EntityTrait, FromQueryResult, PartialModelTrait, QuerySelect, QueryTrait,
-    Select,
+    ConnectionTrait, EntityTrait, FromQueryResult, PartialModelTrait, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::StoreError;
@@ -45,9 +45,25 @@ where
     M: FromQueryResult,
     C: ConnectionTrait,
 {
+    let rows = selected_raw_rows(db, select, limit).await?;
+    let read = rows.iter().map(|row| M::from_query_result(row, ""));
+    Ok(read.collect::<Result<_, _>>()?)
+}
+
+/// The rows of `select`, whose columns are already chosen, as the driver gives them: at most
+/// `limit` of them, with the limit written as a literal.
+pub(crate) async fn selected_raw_rows<E, C>(
+    db: &C,
+    select: Select<E>,
+    limit: u64,
+) -> Result<Vec<QueryResult>, StoreError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
     let mut statement = select.build(db.get_database_backend());
     statement.sql.push_str(&format!(" LIMIT {limit}"));
-    Ok(M::find_by_statement(statement).all(db).await?)
+    Ok(db.query_all_raw(statement).await?)
 }
 
 /// The whole rows of `select`, at most `limit` of them, with the limit written as a literal.
