@@ -47,8 +47,9 @@ pub fn article_filter(
     })
 }
 
-/// The topics and authors of a set of articles, loaded in two or three statements whatever
-/// their number: what a list, a feed and a changes page show of each article.
+/// The topics and authors of a set of articles, loaded in a constant number of statements
+/// whatever their number ([`App::relations`]): what a list, a feed and a changes page show
+/// of each article.
 #[derive(Debug, Default, Clone)]
 pub struct Relations {
     /// Article → topic ids, primary first.

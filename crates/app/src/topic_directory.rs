@@ -47,16 +47,6 @@ impl TopicDirectory {
     pub fn by_slug(&self, slug: &Slug) -> Option<&Topic> {
         self.by_slug.get(slug).and_then(|id| self.by_id.get(id))
     }
-
-    /// How many topics it holds.
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
 }
 
 /// The last directory read and the generation it was read at (`None` inside: the taxonomy
@@ -127,13 +117,25 @@ impl App {
         Ok(found)
     }
 
-    /// The topic named `slug`, or `None`: from the directory alone when there is one (a slug
-    /// it lacks names no topic as of the current content generation), from the database
-    /// otherwise.
+    /// Topics by slug: from the directory alone when there is one (a slug it lacks names no
+    /// topic as of the current content generation: a made-up slug costs no statement), from
+    /// the database otherwise (one statement). Slugs with no topic are absent from the map.
+    pub async fn topics_by_slugs(
+        &self,
+        slugs: &[Slug],
+    ) -> Result<HashMap<Slug, Topic>, StoreError> {
+        match self.topic_directory().await? {
+            Some(directory) => Ok(slugs
+                .iter()
+                .filter_map(|slug| Some((slug.clone(), directory.by_slug(slug)?.clone())))
+                .collect()),
+            None => self.store().topics_by_slugs(slugs).await,
+        }
+    }
+
+    /// The topic named `slug`, or `None` ([`App::topics_by_slugs`] for one slug).
     pub async fn topic_by_slug(&self, slug: &Slug) -> Result<Option<Topic>, AppError> {
-        Ok(match self.topic_directory().await? {
-            Some(directory) => directory.by_slug(slug).cloned(),
-            None => self.store().topic_by_slug(slug).await?,
-        })
+        let mut found = self.topics_by_slugs(std::slice::from_ref(slug)).await?;
+        Ok(found.remove(slug))
     }
 }

@@ -15,9 +15,8 @@ pub type LoadError = Arc<StoreError>;
 
 /// Topics by id ([`App::topics_by_ids`]: the taxonomy in memory, then the database).
 pub struct TopicById(pub App);
-/// Topics by slug: from the application's [`gazette_app::TopicDirectory`] alone when it has
-/// one (a slug it lacks names no topic as of the current content generation: a made-up slug
-/// costs no statement), from the database otherwise.
+/// Topics by slug ([`App::topics_by_slugs`]: the taxonomy in memory alone when there is one,
+/// else the database).
 pub struct TopicBySlug(pub App);
 /// Authors by id.
 pub struct AuthorById(pub Store);
@@ -54,13 +53,7 @@ impl Loader<Slug> for TopicBySlug {
     type Value = Topic;
     type Error = LoadError;
     async fn load(&self, keys: &[Slug]) -> Result<HashMap<Slug, Topic>, LoadError> {
-        match self.0.topic_directory().await.map_err(Arc::new)? {
-            Some(directory) => Ok(keys
-                .iter()
-                .filter_map(|slug| Some((slug.clone(), directory.by_slug(slug)?.clone())))
-                .collect()),
-            None => self.0.store().topics_by_slugs(keys).await.map_err(Arc::new),
-        }
+        self.0.topics_by_slugs(keys).await.map_err(Arc::new)
     }
 }
 
