@@ -284,9 +284,16 @@ impl App {
             .ok_or_else(|| {
                 ValidationError::new("first", format!("must be between 1 and {MAX_RELATED}"))
             })?;
-        Ok(self
-            .related()
-            .of(source, limit, viewer.public_visibility(now), now)
-            .await?)
+        let ranked = self.related().ranking(source, now).await?;
+        // A few more than asked, for those the viewer may not see.
+        let ids: Vec<Uuid> = ranked.iter().take(limit + 5).map(|r| r.0).collect();
+        let mut articles = self
+            .articles_by_ids(&ids, viewer.public_visibility(now))
+            .await?;
+        Ok(ranked
+            .iter()
+            .filter_map(|(id, score)| articles.remove(id).map(|a| (a, *score)))
+            .take(limit)
+            .collect())
     }
 }

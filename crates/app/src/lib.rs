@@ -9,6 +9,7 @@
 //! holds, so tests move time instead of sleeping on it.
 
 pub mod answers;
+mod article_rows;
 pub mod articles;
 pub mod changes;
 pub mod clock;
@@ -35,6 +36,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use gazette_persistence::Store;
 
+pub use article_rows::MAX_ARTICLE_ROWS;
 pub use articles::Relations;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
@@ -57,6 +59,7 @@ struct Inner {
     related: related::Related,
     generation: freshness::Generation,
     topics: topic_directory::Directory,
+    article_rows: article_rows::ArticleRows,
 }
 
 impl App {
@@ -74,6 +77,7 @@ impl App {
                 related: related::Related::new(store.clone(), related_cache_ttl),
                 generation: freshness::Generation::new(),
                 topics: topic_directory::Directory::default(),
+                article_rows: article_rows::ArticleRows::default(),
                 store,
                 clock,
             }),

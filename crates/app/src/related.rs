@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use gazette_domain::Article;
 use gazette_domain::related::{Profile, rank};
-use gazette_domain::{Article, Visibility};
 use gazette_persistence::{Candidates, Store, StoreError};
 use lru::LruCache;
 use tokio::sync::OnceCell;
@@ -19,7 +19,8 @@ pub const MAX_RELATED: usize = 20;
 /// about a kilobyte.
 pub const MAX_CACHED: usize = 10_000;
 
-type Ranked = Arc<Vec<(Uuid, f64)>>;
+/// A ranking: article ids, best first, with their scores.
+pub type Ranked = Arc<Vec<(Uuid, f64)>>;
 
 /// What [`rank`] reads for `source` at `now`: its profile (stored keywords, topics, publish
 /// time; the candidates' `source_topics` are moved into it) and its candidates with the
@@ -79,27 +80,14 @@ impl Related {
         }
     }
 
-    /// The `limit` articles most related to `source` that `visibility` admits (the viewer's
-    /// public visibility at `now`), best first, with their scores. The ranking is shared by
-    /// every viewer; the filter is each viewer's own.
-    pub async fn of(
+    /// Every article related to `source` (a few more than [`MAX_RELATED`]), best first, with
+    /// its score, whatever its visibility: the ranking is shared by every viewer, the filter
+    /// is each viewer's own ([`App::related_articles`](crate::App::related_articles)).
+    pub async fn ranking(
         &self,
         source: &Article,
-        limit: usize,
-        visibility: Visibility,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Article, f64)>, StoreError> {
-        let ranked = self.ranked(source, now).await?;
-        let ids: Vec<Uuid> = ranked.iter().take(limit + 5).map(|r| r.0).collect();
-        let mut articles = self.store.articles_by_ids(&ids, visibility).await?;
-        Ok(ranked
-            .iter()
-            .filter_map(|(id, score)| articles.remove(id).map(|a| (a, *score)))
-            .take(limit)
-            .collect())
-    }
-
-    async fn ranked(&self, source: &Article, now: DateTime<Utc>) -> Result<Ranked, StoreError> {
+    ) -> Result<Ranked, StoreError> {
         let compute = || async {
             let (source_profile, candidates) = ranking_inputs(&self.store, source, now).await?;
             Ok::<_, StoreError>(Arc::new(rank(

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use gazette_domain::trending::{DEFAULT_TRENDING, TrendingWindow, trending_limit};
 use gazette_domain::{Article, Slug, Topic, Viewer};
+use uuid::Uuid;
 
 use crate::views::{ArticleRef, ViewOutcome, visitor_id};
 use crate::{App, AppError};
@@ -24,7 +25,8 @@ impl App {
     /// The most-read articles of `window` that `viewer` may see in public lists at `now`,
     /// optionally of one `topic`: `first` (default 10) at most 50. The topic is the [`Topic`]
     /// itself: an unknown topic was refused before (see [`App::trending_by_slug`]) and never
-    /// reaches the trending cache.
+    /// reaches the trending cache. The list's ids come from the trending cache, their rows
+    /// from [`App::articles_by_ids`] (kept for the content generation).
     pub async fn trending(
         &self,
         viewer: &Viewer,
@@ -34,16 +36,21 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Vec<TrendingEntry>, AppError> {
         let limit = trending_limit("first", first.unwrap_or(DEFAULT_TRENDING))?;
-        let list = self
-            .views()
-            .trending_articles(window, topic, limit, viewer.public_visibility(now), now)
+        let list = self.views().trending(window, topic, limit, now).await?;
+        let ids: Vec<Uuid> = list.iter().map(|c| c.article_id).collect();
+        // Articles that stopped being public since the list was cached, and embargoed ones
+        // for partners, are left out.
+        let mut articles = self
+            .articles_by_ids(&ids, viewer.public_visibility(now))
             .await?;
         Ok(list
-            .into_iter()
-            .map(|(article, score, views)| TrendingEntry {
-                article,
-                score,
-                views,
+            .iter()
+            .filter_map(|c| {
+                Some(TrendingEntry {
+                    article: articles.remove(&c.article_id)?,
+                    score: c.score,
+                    views: c.views,
+                })
             })
             .collect())
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gazette_domain::trending::{Candidate, TrendingWindow, bucket_hour};
-use gazette_domain::{Article, ArticleStatus, Slug, Topic, ValidationError, Visibility};
+use gazette_domain::{ArticleStatus, Slug, Topic, ValidationError, Visibility};
 use gazette_persistence::{FlushReport, Store, StoreError, ViewCount};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
@@ -518,31 +518,6 @@ impl Views {
             lock(&self.inner.trending).insert(key, (until, Arc::clone(&list)));
         }
         Ok(list)
-    }
-
-    /// The trending list with its articles (loaded in one statement), in rank order, as
-    /// `visibility` (the viewer's public visibility at `now`) admits them: articles that
-    /// stopped being public since the list was cached, and embargoed ones for partners, are
-    /// left out.
-    pub async fn trending_articles(
-        &self,
-        window: TrendingWindow,
-        topic: Option<&Topic>,
-        limit: usize,
-        visibility: Visibility,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Article, f64, i64)>, StoreError> {
-        let list = self.trending(window, topic, limit, now).await?;
-        let ids: Vec<Uuid> = list.iter().map(|c| c.article_id).collect();
-        let mut articles = self.inner.store.articles_by_ids(&ids, visibility).await?;
-        Ok(list
-            .iter()
-            .filter_map(|c| {
-                articles
-                    .remove(&c.article_id)
-                    .map(|a| (a, c.score, c.views))
-            })
-            .collect())
     }
 
     /// Starts the flusher and the expiry task. Call [`ViewTasks::shutdown`] after the HTTP
