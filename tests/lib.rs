@@ -157,6 +157,11 @@ pub async fn admin_exec(admin_url: &str, sql: &str) {
 
 /// A fresh, empty database of the given kind; returns its URL.
 async fn fresh_database(db: Db) -> (String, TestDatabase) {
+    fresh_database_created_with(db, "").await
+}
+
+/// [`fresh_database`], a PostgreSQL one created with `options` (`CREATE DATABASE name options`).
+async fn fresh_database_created_with(db: Db, options: &str) -> (String, TestDatabase) {
     let tag = uuid::Uuid::now_v7().simple().to_string();
     match db {
         Db::Sqlite => {
@@ -169,7 +174,7 @@ async fn fresh_database(db: Db) -> (String, TestDatabase) {
         Db::Postgres => {
             let admin_url = pg_admin_url();
             let name = format!("gazette_test_{tag}");
-            admin_exec(&admin_url, &format!("CREATE DATABASE {name}")).await;
+            admin_exec(&admin_url, &format!("CREATE DATABASE {name} {options}")).await;
             (
                 replace_db_name(&admin_url, &name),
                 TestDatabase::Postgres { admin_url, name },
@@ -223,6 +228,16 @@ async fn start(
     };
     test_app.wait_until_healthy().await;
     test_app
+}
+
+/// Starts Gazette over a fresh PostgreSQL database created with `options` (a collation, for
+/// one), with `configure` applied to the defaults.
+pub async fn spawn_postgres_app_created_with(
+    options: &str,
+    configure: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    let (url, database) = fresh_database_created_with(Db::Postgres, options).await;
+    start(url, database, configure).await
 }
 
 /// Starts Gazette over a fresh database of kind `db` with default settings.

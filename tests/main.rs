@@ -22,6 +22,7 @@ mod graphql_spec;
 mod http_protocol;
 mod input_rules;
 mod judged;
+mod kept_rows;
 mod limits;
 mod live;
 mod migrations;

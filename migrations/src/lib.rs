@@ -21,6 +21,7 @@ mod m20260101_000014_takedown;
 mod m20260201_000015_webhooks;
 mod m20260301_000016_related_keywords_places;
 mod m20260401_000017_related_keywords_more;
+mod m20260501_000018_slug_byte_order;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260201_000015_webhooks::Migration),
             Box::new(m20260301_000016_related_keywords_places::Migration),
             Box::new(m20260401_000017_related_keywords_more::Migration),
+            Box::new(m20260501_000018_slug_byte_order::Migration),
         ]
     }
 }

@@ -44,9 +44,13 @@ impl App {
             .ok_or_else(|| AppError::unknown_author(slug))
     }
 
-    /// A page of topics, by slug.
+    /// A page of topics, by slug: from the taxonomy in memory when there is one, else from
+    /// the database (both in byte order of the slugs).
     pub async fn topics(&self, page: &PageRequest<SlugCursor>) -> Result<Page<Topic>, AppError> {
-        Ok(self.store().list_topics(page).await?)
+        match self.topic_directory().await? {
+            Some(directory) => Ok(directory.page(page)),
+            None => Ok(self.store().list_topics(page).await?),
+        }
     }
 
     /// A page of topics, by slug, with their sections.

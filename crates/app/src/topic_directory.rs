@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use gazette_domain::{Slug, Topic};
-use gazette_persistence::StoreError;
+use gazette_domain::{Direction, PageRequest, Slug, SlugCursor, Topic};
+use gazette_persistence::{Page, StoreError};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -28,13 +28,54 @@ pub const MAX_TOPICS_IN_MEMORY: usize = 10_000;
 pub struct TopicDirectory {
     by_id: HashMap<Uuid, Topic>,
     by_slug: HashMap<Slug, Uuid>,
+    /// Every id, in slug order (byte order: the databases' order of slugs too).
+    in_slug_order: Vec<Uuid>,
 }
 
 impl TopicDirectory {
-    fn new(topics: Vec<Topic>) -> Self {
+    fn new(mut topics: Vec<Topic>) -> Self {
+        topics.sort_unstable_by(|a, b| a.slug.as_str().cmp(b.slug.as_str()));
+        let in_slug_order = topics.iter().map(|t| t.id).collect();
         let by_slug = topics.iter().map(|t| (t.slug.clone(), t.id)).collect();
         let by_id = topics.into_iter().map(|t| (t.id, t)).collect();
-        Self { by_id, by_slug }
+        Self {
+            by_id,
+            by_slug,
+            in_slug_order,
+        }
+    }
+
+    /// A page of topics in slug order, as [`Store::list_topics`] reads it.
+    ///
+    /// [`Store::list_topics`]: gazette_persistence::Store::list_topics
+    pub fn page(&self, page: &PageRequest<SlugCursor>) -> Page<Topic> {
+        let slug_of = |id: &Uuid| self.by_id.get(id).map_or("", |t| t.slug.as_str());
+        let take = usize::try_from(page.limit.saturating_add(1)).unwrap_or(usize::MAX);
+        let ids = &self.in_slug_order;
+        let read: Vec<Topic> = match (page.direction, &page.cursor) {
+            (Direction::Forward, cursor) => {
+                let start = cursor
+                    .as_ref()
+                    .map_or(0, |c| ids.partition_point(|id| slug_of(id) <= c.0.as_str()));
+                ids[start..]
+                    .iter()
+                    .take(take)
+                    .filter_map(|id| self.by_id.get(id).cloned())
+                    .collect()
+            }
+            (Direction::Backward, cursor) => {
+                let end = cursor.as_ref().map_or(ids.len(), |c| {
+                    ids.partition_point(|id| slug_of(id) < c.0.as_str())
+                });
+                ids[..end]
+                    .iter()
+                    .rev()
+                    .take(take)
+                    .filter_map(|id| self.by_id.get(id).cloned())
+                    .collect()
+            }
+        };
+        Page::of_keyset_read(read, page)
     }
 
     /// The topic with this id. A topic created after the directory was read is absent: ask

@@ -47,6 +47,31 @@ pub struct Page<T> {
     pub has_previous: bool,
 }
 
+impl<T> Page<T> {
+    /// The page of `read`: up to `page.limit + 1` items read from the cursor in the request's
+    /// direction (backwards: nearest the cursor first), the extra one telling whether more
+    /// follow; answered in the list's order.
+    pub fn of_keyset_read<C>(mut read: Vec<T>, page: &PageRequest<C>) -> Self {
+        let more = read.len() as u64 > page.limit;
+        read.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        match page.direction {
+            Direction::Forward => Page {
+                items: read,
+                has_next: more,
+                has_previous: page.cursor.is_some(),
+            },
+            Direction::Backward => {
+                read.reverse();
+                Page {
+                    items: read,
+                    has_next: page.cursor.is_some(),
+                    has_previous: more,
+                }
+            }
+        }
+    }
+}
+
 /// A page of the article list, with each listed article's topic ids (primary first) when they
 /// were asked for: read in the list's own statement, so a list that shows topics needs no
 /// second round for them.

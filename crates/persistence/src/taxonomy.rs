@@ -49,26 +49,6 @@ fn in_position_order<T>(lists: HashMap<Uuid, Vec<(i32, T)>>) -> HashMap<Uuid, Ve
         .collect()
 }
 
-fn slug_page<T>(mut items: Vec<T>, page: &PageRequest<SlugCursor>) -> Page<T> {
-    let more = items.len() as u64 > page.limit;
-    items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    match page.direction {
-        Direction::Forward => Page {
-            items,
-            has_next: more,
-            has_previous: page.cursor.is_some(),
-        },
-        Direction::Backward => {
-            items.reverse();
-            Page {
-                items,
-                has_next: page.cursor.is_some(),
-                has_previous: more,
-            }
-        }
-    }
-}
-
 impl Store {
     /// The topic with this slug.
     pub async fn topic_by_slug(&self, slug: &Slug) -> Result<Option<Topic>, StoreError> {
@@ -326,7 +306,7 @@ impl Store {
         }
         let select = select.order_by(slug, if forward { Order::Asc } else { Order::Desc });
         let rows = crate::limit::first_models(&self.db, select, page.limit + 1).await?;
-        Ok(slug_page(all(rows)?, page))
+        Ok(Page::of_keyset_read(all(rows)?, page))
     }
 
     /// Creates a topic; a taken slug is a conflict, an unknown parent invalid.
