@@ -1,8 +1,8 @@
-//! A story page's lists from memory (`gazette_app::article_rows` and the taxonomy in memory):
-//! "Hot this week" and the related stories read their articles' rows once per content
-//! generation, the topic box comes from the taxonomy, and none of them is ever stale. With the
-//! response cache off, so that every answer is computed: an edit, an unpublish and an expiry
-//! show in the very next page, and on PostgreSQL an edit on one process reaches another's page
+//! A story page's lists from memory (`gazette_app::kept` and the taxonomy in memory): "Hot
+//! this week" and the related stories read their articles' rows once per content generation,
+//! and the byline its authors', the topic box comes from the taxonomy, and none of them is
+//! ever stale. With the response cache off, so that every answer is computed: an edit, an
+//! unpublish, an expiry and an author's rename show in the very next page, and on PostgreSQL an edit on one process reaches another's page
 //! within a second. The topic box pages in byte order of the slugs, from memory as from
 //! either database, also on a PostgreSQL database whose collation ignores hyphens.
 
@@ -64,22 +64,34 @@ async fn edit_headline(app: &TestApp, id: &str, headline: &str) {
     .await;
 }
 
-/// Three public stories of one topic: the page, a hot one (most read) and a sibling.
-async fn stories(app: &TestApp) -> (String, String) {
+/// Three public stories of one topic and one author: the page, a hot one (most read) and a
+/// sibling. Answers the hot one's, the sibling's and the author's ids.
+async fn stories(app: &TestApp) -> (String, String, String) {
     app.as_editor(
         "mutation { createTopic(input: { slug: \"world\", name: \"World\" }) { id } }",
         json!({}),
     )
     .await;
+    let author = app
+        .as_editor(
+            "mutation { createAuthor(input: { slug: \"jo\", name: \"Jo\" }) { id } }",
+            json!({}),
+        )
+        .await["createAuthor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut ids = Vec::new();
     for slug in ["the-page", "hot-one", "sibling"] {
-        let id = app.draft(slug, json!({ "topics": ["world"] })).await;
+        let id = app
+            .draft(slug, json!({ "topics": ["world"], "authors": ["jo"] }))
+            .await;
         app.publish(&id).await;
         ids.push(id);
     }
     app.view(&ids[1], 50).await;
     app.view(&ids[2], 5).await;
-    (ids[1].clone(), ids[2].clone())
+    (ids[1].clone(), ids[2].clone(), author)
 }
 
 on_both_databases!(
@@ -92,7 +104,7 @@ on_both_databases!(
             args.clock = Arc::new(moved);
         })
         .await;
-        let (hot, sibling) = stories(&app).await;
+        let (hot, sibling, author) = stories(&app).await;
         let (trending, related) = lists(&page(&app).await);
         assert_eq!(
             trending,
@@ -103,14 +115,32 @@ on_both_databases!(
             "{related:?}"
         );
 
-        // Warm, the page is its article and its byline: the lists' rows and the topic box
-        // come from memory.
+        // Warm, the page is its article's row (with its topic and author ids): the byline,
+        // the lists' rows and the topic box come from memory.
         app.store.record_statements();
         app.store.take_recorded_statements();
         let warm = page(&app).await;
         let sent = app.store.take_recorded_statements();
-        assert_eq!(sent.len(), 2, "the article, its authors: {sent:#?}");
+        assert_eq!(sent.len(), 1, "the article alone: {sent:#?}");
         assert_eq!(warm["topics"]["edges"][0]["node"]["slug"], "world");
+        assert_eq!(warm["article"]["authors"], json!([{ "name": "Jo" }]));
+        let rest = || async {
+            let rest: Value = app.get("/v1/articles/the-page").await.json().await.unwrap();
+            rest["authors"].clone()
+        };
+        assert_eq!(rest().await[0]["name"], "Jo", "REST's article too");
+
+        // An author's rename shows in the very next page, GraphQL and REST.
+        app.as_editor(
+            "mutation($id: ID!) { updateAuthor(id: $id, input: { name: \"Jo Bloggs\" }) { id } }",
+            json!({ "id": author }),
+        )
+        .await;
+        assert_eq!(
+            page(&app).await["article"]["authors"],
+            json!([{ "name": "Jo Bloggs" }])
+        );
+        assert_eq!(rest().await[0]["name"], "Jo Bloggs");
 
         // An edit shows in the very next page, in both lists.
         edit_headline(&app, &sibling, "Sibling, edited").await;
@@ -163,7 +193,7 @@ on_both_databases!(
 async fn an_edit_on_one_process_reaches_another_s_lists_within_a_second() {
     let app = spawn_app_with(Db::Postgres, kept).await;
     let other = app.spawn_sibling_with(kept).await;
-    let (hot, _) = stories(&app).await;
+    let (hot, _, _) = stories(&app).await;
     // The other process hears of the writes asynchronously: read until it lists the hot story,
     // so that it keeps that story's row.
     let deadline = Instant::now() + Duration::from_secs(2);

@@ -140,16 +140,27 @@ impl Relations {
     }
 }
 
+/// What the read that found some articles listed of their relations, so that
+/// [`App::relations`] need not read it again: per article, its topic ids (primary first) and
+/// its author ids (byline order), each for every article or `None`.
+#[derive(Debug, Default, Clone)]
+pub struct ListedIds {
+    /// Article → topic ids.
+    pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    /// Article → author ids.
+    pub author_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+}
+
 impl App {
-    /// The topics and authors of `articles`: the authors joined to their rows (one
-    /// statement), the topics from the [`crate::TopicDirectory`] when there is one
-    /// ([`App::topics_by_ids`]). `topic_ids` are the articles' topic ids when the list that
-    /// found them read them too ([`gazette_persistence::ArticleList`]); otherwise they are
-    /// read beside the authors. Without a directory, as [`relations_from_store`].
+    /// The topics and authors of `articles`: the topics from the [`crate::TopicDirectory`]
+    /// when there is one ([`App::topics_by_ids`]), the authors kept for the content generation
+    /// ([`App::authors_by_ids`]) when `listed` holds their ids, else joined to their rows (one
+    /// statement). Ids `listed` lacks are read beside the authors. Without a directory, as
+    /// [`relations_from_store`].
     pub async fn relations(
         &self,
         articles: &[Article],
-        topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+        listed: ListedIds,
     ) -> Result<Relations, StoreError> {
         if articles.is_empty() {
             return Ok(Relations::default());
@@ -159,18 +170,34 @@ impl App {
             return relations_from_store(store, articles).await;
         }
         let ids: Vec<Uuid> = articles.iter().map(|a| a.id).collect();
-        let listed = async {
-            match topic_ids {
+        let topic_ids = async {
+            match listed.topic_ids {
                 Some(known) => Ok(known),
                 None => store.topic_ids_of_articles(&ids).await,
             }
         };
-        let (topic_ids, authors_of) = tokio::try_join!(listed, store.authors_of_articles(&ids))?;
+        let authors = async {
+            match listed.author_ids {
+                Some(known) => {
+                    let mut wanted: Vec<Uuid> = known.values().flatten().copied().collect();
+                    wanted.sort_unstable();
+                    wanted.dedup();
+                    Ok((known, self.authors_by_ids(&wanted).await?))
+                }
+                None => {
+                    let mut relations = Relations::default();
+                    relations.add_authors(store.authors_of_articles(&ids).await?);
+                    Ok((relations.author_ids, relations.authors))
+                }
+            }
+        };
+        let (topic_ids, (author_ids, authors)) = tokio::try_join!(topic_ids, authors)?;
         let mut relations = Relations {
             topic_ids,
+            author_ids,
+            authors,
             ..Relations::default()
         };
-        relations.add_authors(authors_of);
         relations.topics = self
             .topics_by_ids(&relations.missing_topics(articles))
             .await?;
@@ -228,18 +255,22 @@ impl App {
         Ok(self.store().article_bodies(ids).await?)
     }
 
-    /// `article` with its topics, authors, corrections and earlier slugs (three or four
-    /// statements more, run together: its topic ids are read unless given).
+    /// `article` with its topics, authors, corrections and earlier slugs (two to four
+    /// statements more, run together: its topic and author ids are read unless given).
     pub async fn full_article(
         &self,
         article: Article,
         topic_ids: Option<Vec<Uuid>>,
+        author_ids: Option<Vec<Uuid>>,
     ) -> Result<FullArticle, AppError> {
         let store = self.store();
         let one = [article.id];
-        let topic_ids = topic_ids.map(|ids| HashMap::from([(article.id, ids)]));
+        let listed = ListedIds {
+            topic_ids: topic_ids.map(|ids| HashMap::from([(article.id, ids)])),
+            author_ids: author_ids.map(|ids| HashMap::from([(article.id, ids)])),
+        };
         let (relations, mut corrections, mut previous_slugs) = tokio::try_join!(
-            self.relations(std::slice::from_ref(&article), topic_ids),
+            self.relations(std::slice::from_ref(&article), listed),
             store.corrections_of_articles(&one),
             store.previous_slugs_of_articles(&one),
         )?;

@@ -140,7 +140,9 @@ impl crate::App {
     ) -> Result<(ChangesPage, crate::Relations), AppError> {
         let page = self.changes_page(viewer, since, first, now).await?;
         let upserted: Vec<Article> = page.upserted().cloned().collect();
-        let relations = self.relations(&upserted, None).await?;
+        let relations = self
+            .relations(&upserted, crate::ListedIds::default())
+            .await?;
         Ok((page, relations))
     }
 }

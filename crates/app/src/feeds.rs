@@ -117,7 +117,13 @@ impl App {
             .collect();
         // Only the full-text items' bodies are read, in one statement beside the relations.
         let (relations, bodies) = tokio::try_join!(
-            self.relations(&articles, listed.topic_ids),
+            self.relations(
+                &articles,
+                crate::ListedIds {
+                    topic_ids: listed.topic_ids,
+                    author_ids: None,
+                },
+            ),
             self.store().article_bodies(&full_text)
         )?;
         let articles = articles

@@ -9,7 +9,6 @@
 //! holds, so tests move time instead of sleeping on it.
 
 pub mod answers;
-mod article_rows;
 pub mod articles;
 pub mod changes;
 pub mod clock;
@@ -17,6 +16,7 @@ pub mod editorial;
 mod error;
 pub mod feeds;
 pub mod freshness;
+mod kept;
 pub mod limits;
 pub mod live;
 pub mod metrics;
@@ -36,11 +36,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use gazette_persistence::Store;
 
-pub use article_rows::MAX_ARTICLE_ROWS;
-pub use articles::Relations;
+pub use articles::{ListedIds, Relations};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use freshness::Freshness;
+pub use kept::MAX_KEPT_ROWS;
 pub use topic_directory::TopicDirectory;
 pub use views::{Views, ViewsConfig};
 
@@ -59,7 +59,8 @@ struct Inner {
     related: related::Related,
     generation: freshness::Generation,
     topics: topic_directory::Directory,
-    article_rows: article_rows::ArticleRows,
+    kept_articles: kept::Kept<gazette_domain::Article>,
+    kept_authors: kept::Kept<gazette_domain::Author>,
 }
 
 impl App {
@@ -77,7 +78,8 @@ impl App {
                 related: related::Related::new(store.clone(), related_cache_ttl),
                 generation: freshness::Generation::new(),
                 topics: topic_directory::Directory::default(),
-                article_rows: article_rows::ArticleRows::default(),
+                kept_articles: kept::Kept::new("kept_articles"),
+                kept_authors: kept::Kept::new("kept_authors"),
                 store,
                 clock,
             }),

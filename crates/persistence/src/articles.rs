@@ -89,6 +89,8 @@ pub struct ArticleList {
 pub struct LookupExtras {
     /// Its topic ids, primary first.
     pub topic_ids: bool,
+    /// Its author ids, in byline order.
+    pub author_ids: bool,
     /// Its body, parsed (who may read it is the caller's business).
     pub body: bool,
 }
@@ -100,6 +102,8 @@ pub struct LookedUp {
     pub article: Article,
     /// Its topic ids, primary first, when asked for.
     pub topic_ids: Option<Vec<Uuid>>,
+    /// Its author ids in byline order, when asked for.
+    pub author_ids: Option<Vec<Uuid>>,
     /// Its body, when asked for.
     pub body: Option<Body>,
 }
@@ -113,7 +117,10 @@ impl LookupExtras {
     ) -> Select<articles::Entity> {
         let mut select = articles::Lean::select_cols(select.select_only());
         if self.topic_ids {
-            select = select.expr_as(topic_ids_column(backend), "topic_ids");
+            select = select.expr_as(Listed::Topics.column(backend), "topic_ids");
+        }
+        if self.author_ids {
+            select = select.expr_as(Listed::Authors.column(backend), "author_ids");
         }
         if self.body {
             select = select.column(Column::Body);
@@ -126,13 +133,16 @@ impl LookupExtras {
         let lean = articles::Lean::from_query_result(row, "")?;
         let id = lean.id;
         let mut next = articles::LEAN_COLUMNS.len();
-        let topic_ids = if self.topic_ids {
+        let mut listed = |asked: bool, what: Listed| -> Result<_, StoreError> {
+            if !asked {
+                return Ok(None);
+            }
             let raw: Option<String> = row.try_get_by_index(next)?;
             next += 1;
-            Some(topic_id_list(id, raw.as_deref())?)
-        } else {
-            None
+            what.ids(id, raw.as_deref()).map(Some)
         };
+        let topic_ids = listed(self.topic_ids, Listed::Topics)?;
+        let author_ids = listed(self.author_ids, Listed::Authors)?;
         let body = if self.body {
             let raw: String = row.try_get_by_index(next)?;
             Some(stored_body(id, &raw)?)
@@ -142,46 +152,70 @@ impl LookupExtras {
         Ok(LookedUp {
             article: Article::try_from(lean)?,
             topic_ids,
+            author_ids,
             body,
         })
     }
 }
 
-/// The subquery that lists an article's topics in its list row. Both databases aggregate
-/// `position=id` pairs without an order (an ordered aggregate costs SQLite a sorter per row);
-/// [`topic_id_list`] puts them in order.
-fn topic_ids_column(backend: DbBackend) -> Expr {
-    let id = match backend {
-        // Uuids are 16-byte blobs in SQLite.
-        DbBackend::Sqlite => r#"hex("article_topics"."topic_id")"#,
-        _ => r#"CAST("article_topics"."topic_id" AS TEXT)"#,
-    };
-    let aggregate = match backend {
-        DbBackend::Sqlite => "group_concat",
-        _ => "string_agg",
-    };
-    Expr::cust(format!(
-        r#"(SELECT {aggregate}(CAST("article_topics"."position" AS TEXT) || '=' || {id}, ',') FROM "article_topics" WHERE "article_topics"."article_id" = "articles"."id")"#
-    ))
+/// What an article's row may list of its relations, as ids in position order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Listed {
+    /// Its topics, primary first (`article_topics`).
+    Topics,
+    /// Its authors in byline order (`article_authors`).
+    Authors,
 }
 
-/// An article's topic ids in position order, from [`topic_ids_column`]'s text.
-fn topic_id_list(article: Uuid, raw: Option<&str>) -> Result<Vec<Uuid>, StoreError> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    let corrupt = || StoreError::Corrupt(format!("article {article}: topic list {raw:?}"));
-    let mut listed = raw
-        .split(',')
-        .map(|pair| {
-            let (position, id) = pair.split_once('=').ok_or_else(corrupt)?;
-            let position: i32 = position.parse().map_err(|_| corrupt())?;
-            let id = Uuid::try_parse(id).map_err(|_| corrupt())?;
-            Ok((position, id))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    listed.sort_unstable_by_key(|(position, _)| *position);
-    Ok(listed.into_iter().map(|(_, id)| id).collect())
+impl Listed {
+    /// The join table and its column of the other side's id.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Listed::Topics => ("article_topics", "topic_id"),
+            Listed::Authors => ("article_authors", "author_id"),
+        }
+    }
+
+    /// The subquery that lists the relation in an article's row. Both databases aggregate
+    /// `position=id` pairs without an order (an ordered aggregate costs SQLite a sorter per
+    /// row); [`Listed::ids`] puts them in order.
+    pub(crate) fn column(self, backend: DbBackend) -> Expr {
+        let (table, other) = self.table();
+        let id = match backend {
+            // Uuids are 16-byte blobs in SQLite.
+            DbBackend::Sqlite => format!(r#"hex("{table}"."{other}")"#),
+            _ => format!(r#"CAST("{table}"."{other}" AS TEXT)"#),
+        };
+        let aggregate = match backend {
+            DbBackend::Sqlite => "group_concat",
+            _ => "string_agg",
+        };
+        Expr::cust(format!(
+            r#"(SELECT {aggregate}(CAST("{table}"."position" AS TEXT) || '=' || {id}, ',') FROM "{table}" WHERE "{table}"."article_id" = "articles"."id")"#
+        ))
+    }
+
+    /// The ids in position order, from [`Listed::column`]'s text.
+    pub(crate) fn ids(self, article: Uuid, raw: Option<&str>) -> Result<Vec<Uuid>, StoreError> {
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        let corrupt = || {
+            let (table, _) = self.table();
+            StoreError::Corrupt(format!("article {article}: {table} list {raw:?}"))
+        };
+        let mut listed = raw
+            .split(',')
+            .map(|pair| {
+                let (position, id) = pair.split_once('=').ok_or_else(corrupt)?;
+                let position: i32 = position.parse().map_err(|_| corrupt())?;
+                let id = Uuid::try_parse(id).map_err(|_| corrupt())?;
+                Ok((position, id))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        listed.sort_unstable_by_key(|(position, _)| *position);
+        Ok(listed.into_iter().map(|(_, id)| id).collect())
+    }
 }
 
 /// Restricts a query to what `visibility` allows.
@@ -512,7 +546,7 @@ impl Store {
             .order_by(Column::Id, sql_order);
         let extras = LookupExtras {
             topic_ids: with_topic_ids,
-            body: false,
+            ..LookupExtras::default()
         };
         let backend = self.db.get_database_backend();
         let select = extras.select(select, backend);

@@ -47,6 +47,7 @@ impl ArticleQuery {
         let node = ctx.look_ahead();
         let extras = LookupExtras {
             topic_ids: node.field("topics").exists(),
+            author_ids: node.field("authors").exists(),
             body: selects_body(&node),
         };
         let found = state
@@ -57,6 +58,7 @@ impl ArticleQuery {
         let Some(LookedUp {
             article,
             topic_ids,
+            author_ids,
             body,
         }) = found
         else {
@@ -65,11 +67,12 @@ impl ArticleQuery {
             return Ok(None);
         };
         super::tags(ctx).article(article.id);
-        // Its authors, corrections… each in one statement, at once; its topic ids and body
-        // came with it.
+        // Its corrections… each in one statement, at once; its topic and author ids and its
+        // body came with it.
         let id = article.id;
         let known = Known {
             topic_ids: topic_ids.map(|ids| HashMap::from([(id, ids)])),
+            author_ids: author_ids.map(|ids| HashMap::from([(id, ids)])),
             bodies: body.map(|body| HashMap::from([(id, body)])),
         };
         ctx.loaders()

@@ -18,8 +18,8 @@ pub struct TopicById(pub App);
 /// Topics by slug ([`App::topics_by_slugs`]: the taxonomy in memory alone when there is one,
 /// else the database).
 pub struct TopicBySlug(pub App);
-/// Authors by id.
-pub struct AuthorById(pub Store);
+/// Authors by id ([`App::authors_by_ids`]: kept for the content generation, else the database).
+pub struct AuthorById(pub App);
 /// An article's topic ids (primary first), keyed by article id.
 pub struct TopicIdsOfArticle(pub Store);
 /// An article's author ids in byline order, keyed by article id.
@@ -198,7 +198,7 @@ impl Loaders {
                 HashMapCache::default(),
             ),
             author: DataLoader::with_cache(
-                AuthorById(store.clone()),
+                AuthorById(app.clone()),
                 spawn_in_request,
                 HashMapCache::default(),
             ),
@@ -368,10 +368,30 @@ impl Loaders {
         Ok(parents)
     }
 
-    /// The authors of `keys` with their rows in one statement, fed to both the
-    /// article→authors and the author caches.
-    async fn fetch_authors_of(&self, keys: &[ArticleKey]) -> Result<(), LoadError> {
+    /// The authors of `keys`, fed to both the article→authors and the author caches: by the
+    /// author loader when the read that found the articles listed their author ids (`known`),
+    /// else with their rows in one statement.
+    async fn fetch_authors_of(
+        &self,
+        keys: &[ArticleKey],
+        known: Option<HashMap<Uuid, Vec<Uuid>>>,
+    ) -> Result<(), LoadError> {
         if keys.is_empty() {
+            return Ok(());
+        }
+        if let Some(mut known) = known {
+            let listed: Vec<(ArticleKey, Vec<Uuid>)> = keys
+                .iter()
+                .map(|key| (*key, known.remove(&key.0).unwrap_or_default()))
+                .collect();
+            let ids = sorted_unique(
+                listed
+                    .iter()
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .collect(),
+            );
+            fetch(&self.author, &ids).await?;
+            self.article_authors.feed_many(listed).await;
             return Ok(());
         }
         let store = &self.article_authors.loader().0;
@@ -396,6 +416,8 @@ impl Loaders {
 pub struct Known {
     /// Article → topic ids, primary first (every article of the level).
     pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    /// Article → author ids in byline order (every article of the level).
+    pub author_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
     /// Article → body (every article of the level).
     pub bodies: Option<HashMap<Uuid, Body>>,
 }
@@ -464,7 +486,7 @@ impl Loaders {
             // need no second round for them.
             let (topics_of, _, _, _, _) = tokio::try_join!(
                 self.fetch_topics_of(wanted("topics"), known.topic_ids),
-                self.fetch_authors_of(wanted("authors")),
+                self.fetch_authors_of(wanted("authors"), known.author_ids),
                 fetch_lists(&self.corrections, wanted("corrections")),
                 fetch_lists(&self.previous_slugs, wanted("previousSlugs")),
                 fetch(&self.body, bodies),

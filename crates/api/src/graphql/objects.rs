@@ -551,7 +551,7 @@ pub async fn article_connection(
                 &articles,
                 Known {
                     topic_ids: listed.topic_ids,
-                    bodies: None,
+                    ..Known::default()
                 },
             )
             .await

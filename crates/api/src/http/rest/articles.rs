@@ -129,7 +129,11 @@ async fn article_page(
         .articles(viewer, filter, order, &request, now, true)
         .await?;
     let result = listed.page;
-    let relations = app.relations(&result.items, listed.topic_ids).await?;
+    let listed = gazette_app::ListedIds {
+        topic_ids: listed.topic_ids,
+        author_ids: None,
+    };
+    let relations = app.relations(&result.items, listed).await?;
     tag_articles(&mut tags, &result.items, &relations);
     let page_info = PageInfo::of(&result, article_cursor);
     if format == ListFormatJson::Ninjs {
@@ -219,10 +223,11 @@ pub async fn get_article(
     };
     let now = http.app.now();
     let app = http.app.app();
-    // The article with its topic ids and body in one statement (the body is shown only to a
+    // The article with its topic and author ids and its body in one statement (the body is shown only to a
     // caller who may read it).
     let extras = LookupExtras {
         topic_ids: true,
+        author_ids: true,
         body: true,
     };
     let found = match app
@@ -298,12 +303,16 @@ async fn full_article(
     let LookedUp {
         article,
         topic_ids,
+        author_ids,
         body,
     } = found;
     // The body only for a caller who may read it.
     let readable = gazette_domain::syndication::may_read_body(viewer, &article, now);
     let body = body.filter(|_| readable);
-    Ok((app.full_article(article, topic_ids).await?, body))
+    Ok((
+        app.full_article(article, topic_ids, author_ids).await?,
+        body,
+    ))
 }
 
 /// The JSON of an article in full.
