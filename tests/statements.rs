@@ -44,6 +44,24 @@ on_both_databases!(
         );
         let sent = app.store.take_recorded_statements();
         assert_eq!(sent.len(), 1, "latest 20 with topics: {sent:#?}");
+
+        // Bylines too: each row carries its article's author ids, and the authors read above
+        // (for the 50 newest) are kept for the content generation. GraphQL and REST alike;
+        // sizes not asked before, so that the response cache cannot answer.
+        let data = app.gql_ok(LIST, json!({ "n": 40 })).await;
+        let bylined = data["articles"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| !e["node"]["authors"].as_array().unwrap().is_empty())
+            .count();
+        assert!(bylined > 0, "the seeded stories have bylines");
+        let sent = app.store.take_recorded_statements();
+        assert_eq!(sent.len(), 1, "40 with topics and authors: {sent:#?}");
+        let rest: serde_json::Value = app.get("/v1/articles?limit=20").await.json().await.unwrap();
+        assert_eq!(rest["items"].as_array().unwrap().len(), 20);
+        let sent = app.store.take_recorded_statements();
+        assert_eq!(sent.len(), 1, "REST's list: {sent:#?}");
     }
 );
 

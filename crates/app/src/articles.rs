@@ -151,6 +151,16 @@ pub struct ListedIds {
     pub author_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
 }
 
+impl ListedIds {
+    /// What `list` read of its articles' relations.
+    pub fn of(list: &mut ArticleList) -> Self {
+        Self {
+            topic_ids: list.topic_ids.take(),
+            author_ids: list.author_ids.take(),
+        }
+    }
+}
+
 impl App {
     /// The topics and authors of `articles`: the topics from the [`crate::TopicDirectory`]
     /// when there is one ([`App::topics_by_ids`]), the authors kept for the content generation
@@ -283,8 +293,8 @@ impl App {
     }
 
     /// A page of the article list under `filter`, in `order`, as `viewer` may see it at
-    /// `now` (editors also see scheduled and archived articles); with each article's topic ids,
-    /// read in the same statement, when `with_topic_ids`.
+    /// `now` (editors also see scheduled and archived articles); with each article's topic and
+    /// author ids, read in the same statement, as `extras` asks.
     pub async fn articles(
         &self,
         viewer: &Viewer,
@@ -292,11 +302,11 @@ impl App {
         order: ArticleOrder,
         page: &PageRequest<ArticleCursor>,
         now: DateTime<Utc>,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<ArticleList, AppError> {
         Ok(self
             .store()
-            .list_articles(filter, order, page, viewer.visibility(now), with_topic_ids)
+            .list_articles(filter, order, page, viewer.visibility(now), extras)
             .await?)
     }
 

@@ -8,7 +8,7 @@ use gazette_domain::syndication::{
 use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Body, Direction, PageRequest, Slug, Viewer,
 };
-use gazette_persistence::{ArticleFilter, ArticleList};
+use gazette_persistence::{ArticleFilter, ArticleList, LookupExtras};
 
 mod model;
 mod sitemaps;
@@ -62,20 +62,20 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Vec<Article>, AppError> {
         Ok(self
-            .newest_public_list(viewer, filter, limit, now, false)
+            .newest_public_list(viewer, filter, limit, now, LookupExtras::default())
             .await?
             .page
             .items)
     }
 
-    /// [`App::newest_public`], with each article's topic ids when `with_topic_ids`.
+    /// [`App::newest_public`], with each article's topic and author ids as `extras` asks.
     async fn newest_public_list(
         &self,
         viewer: &Viewer,
         filter: &ArticleFilter,
         limit: u64,
         now: DateTime<Utc>,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<ArticleList, AppError> {
         let page = PageRequest::<ArticleCursor> {
             direction: Direction::Forward,
@@ -85,13 +85,7 @@ impl App {
         let visibility = viewer.public_visibility(now);
         Ok(self
             .store()
-            .list_articles(
-                filter,
-                ArticleOrder::Newest,
-                &page,
-                visibility,
-                with_topic_ids,
-            )
+            .list_articles(filter, ArticleOrder::Newest, &page, visibility, extras)
             .await?)
     }
 
@@ -106,9 +100,15 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<FeedItems, AppError> {
         Self::check_feed_content(viewer, content)?;
-        let listed = self
-            .newest_public_list(viewer, filter, limit, now, true)
+        let ids = LookupExtras {
+            topic_ids: true,
+            author_ids: true,
+            body: false,
+        };
+        let mut listed = self
+            .newest_public_list(viewer, filter, limit, now, ids)
             .await?;
+        let listed_ids = crate::ListedIds::of(&mut listed);
         let articles = listed.page.items;
         let full_text: Vec<uuid::Uuid> = articles
             .iter()
@@ -117,13 +117,7 @@ impl App {
             .collect();
         // Only the full-text items' bodies are read, in one statement beside the relations.
         let (relations, bodies) = tokio::try_join!(
-            self.relations(
-                &articles,
-                crate::ListedIds {
-                    topic_ids: listed.topic_ids,
-                    author_ids: None,
-                },
-            ),
+            self.relations(&articles, listed_ids),
             self.store().article_bodies(&full_text)
         )?;
         let articles = articles

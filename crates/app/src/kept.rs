@@ -45,11 +45,15 @@ impl<V: Clone> Kept<V> {
         }
     }
 
-    /// Moves the rows found for `ids` at `generation` into `found` and answers the ids missing
-    /// (all of them when the rows kept are of another generation, which are then dropped).
+    /// Moves the rows found for `ids` at `generation` into `found` and answers the ids missing:
+    /// all of them when the rows kept are of an older generation (they are dropped) or of a
+    /// newer one (a reader that read the generation just before a write; it keeps nothing).
     fn take(&self, generation: u64, ids: &[Uuid], found: &mut HashMap<Uuid, V>) -> Vec<Uuid> {
         let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
-        if rows.0 != generation {
+        if rows.0 > generation {
+            return ids.to_vec();
+        }
+        if rows.0 < generation {
             rows.1.clear();
             rows.0 = generation;
         }

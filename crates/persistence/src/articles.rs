@@ -82,6 +82,8 @@ pub struct ArticleList {
     /// Article → topic ids in order, for every listed article (empty for one without topics);
     /// `None` when not asked for.
     pub topic_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
+    /// Article → author ids in byline order, as `topic_ids`.
+    pub author_ids: Option<HashMap<Uuid, Vec<Uuid>>>,
 }
 
 /// What an article lookup reads besides the article's light columns, in the same statement.
@@ -480,14 +482,15 @@ impl Store {
 
     /// A page of articles with a publish time, newest or oldest first, keyset-paginated on
     /// (publish time, id) so that inserts never make a reader skip or repeat one; with each
-    /// article's topic ids, read in the same statement, when `with_topic_ids`.
+    /// article's topic and author ids, read in the same statement, as `extras` asks (a list
+    /// never reads a body: `extras.body` is ignored).
     pub async fn list_articles(
         &self,
         filter: &ArticleFilter,
         order: ArticleOrder,
         page: &PageRequest<ArticleCursor>,
         visibility: Visibility,
-        with_topic_ids: bool,
+        extras: LookupExtras,
     ) -> Result<ArticleList, StoreError> {
         let mut select =
             visible(articles::Entity::find(), visibility).filter(Column::PublishedAt.is_not_null());
@@ -545,39 +548,32 @@ impl Store {
             .order_by(Column::PublishedAt, sql_order.clone())
             .order_by(Column::Id, sql_order);
         let extras = LookupExtras {
-            topic_ids: with_topic_ids,
-            ..LookupExtras::default()
+            body: false,
+            ..extras
         };
         let backend = self.db.get_database_backend();
         let select = extras.select(select, backend);
         let rows = selected_raw_rows(&self.db, select, page.limit + 1).await?;
         let mut items = Vec::with_capacity(rows.len());
-        let mut topic_ids = with_topic_ids.then(|| HashMap::with_capacity(rows.len()));
+        let mut topic_ids = extras.topic_ids.then(|| HashMap::with_capacity(rows.len()));
+        let mut author_ids = extras
+            .author_ids
+            .then(|| HashMap::with_capacity(rows.len()));
         for row in &rows {
             let found = extras.read(row)?;
+            let id = found.article.id;
             if let (Some(listed), Some(ids)) = (topic_ids.as_mut(), found.topic_ids) {
-                listed.insert(found.article.id, ids);
+                listed.insert(id, ids);
+            }
+            if let (Some(listed), Some(ids)) = (author_ids.as_mut(), found.author_ids) {
+                listed.insert(id, ids);
             }
             items.push(found.article);
         }
-        let more = items.len() as u64 > page.limit;
-        items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        let came_from_cursor = page.cursor.is_some();
-        let page = match page.direction {
-            Direction::Forward => Page {
-                items,
-                has_next: more,
-                has_previous: came_from_cursor,
-            },
-            Direction::Backward => {
-                items.reverse();
-                Page {
-                    items,
-                    has_next: came_from_cursor,
-                    has_previous: more,
-                }
-            }
-        };
-        Ok(ArticleList { page, topic_ids })
+        Ok(ArticleList {
+            page: Page::of_keyset_read(items, page),
+            topic_ids,
+            author_ids,
+        })
     }
 }

@@ -21,7 +21,7 @@ use gazette_domain::{
     Article, ArticleCursor, ArticleOrder, Author, Block, Body, Correction, Revision,
     RevisionAction, Topic, ValidationError,
 };
-use gazette_persistence::ArticleFilter;
+use gazette_persistence::{ArticleFilter, LookupExtras};
 use uuid::Uuid;
 
 use super::ContextExt as _;
@@ -538,7 +538,11 @@ pub async fn article_connection(
                 order,
                 &page,
                 request.now(),
-                node.field("topics").exists(),
+                LookupExtras {
+                    topic_ids: node.field("topics").exists(),
+                    author_ids: node.field("authors").exists(),
+                    body: false,
+                },
             )
             .await
             .gql()?;
@@ -551,7 +555,8 @@ pub async fn article_connection(
                 &articles,
                 Known {
                     topic_ids: listed.topic_ids,
-                    ..Known::default()
+                    author_ids: listed.author_ids,
+                    bodies: None,
                 },
             )
             .await

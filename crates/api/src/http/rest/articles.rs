@@ -125,15 +125,17 @@ async fn article_page(
     let request = page.page_request::<ArticleCursor>()?;
     let now = http.app.now();
     let app = http.app.app();
-    let listed = app
-        .articles(viewer, filter, order, &request, now, true)
-        .await?;
-    let result = listed.page;
-    let listed = gazette_app::ListedIds {
-        topic_ids: listed.topic_ids,
-        author_ids: None,
+    let ids = LookupExtras {
+        topic_ids: true,
+        author_ids: true,
+        body: false,
     };
-    let relations = app.relations(&result.items, listed).await?;
+    let mut listed = app
+        .articles(viewer, filter, order, &request, now, ids)
+        .await?;
+    let ids = gazette_app::ListedIds::of(&mut listed);
+    let result = listed.page;
+    let relations = app.relations(&result.items, ids).await?;
     tag_articles(&mut tags, &result.items, &relations);
     let page_info = PageInfo::of(&result, article_cursor);
     if format == ListFormatJson::Ninjs {
