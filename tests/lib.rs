@@ -396,6 +396,23 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Applies `input` (an object of `UpdateArticleInput` fields) to article `id` at its
+    /// current version, as an editor.
+    pub async fn update_article(&self, id: &str, input: Value) {
+        let version = self
+            .as_editor(
+                "query($id: ID!) { article(id: $id) { version } }",
+                json!({ "id": id }),
+            )
+            .await["article"]["version"]
+            .clone();
+        self.as_editor(
+            "mutation($id: ID!, $v: Int!, $input: UpdateArticleInput!) { updateArticle(id: $id, expectedVersion: $v, input: $input) { id } }",
+            json!({ "id": id, "v": version, "input": input }),
+        )
+        .await;
+    }
+
     /// Publishes article `id` now, as an editor.
     pub async fn publish(&self, id: &str) {
         self.as_editor(

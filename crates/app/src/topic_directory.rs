@@ -52,19 +52,19 @@ impl TopicDirectory {
         let slug_of = |id: &Uuid| self.by_id.get(id).map_or("", |t| t.slug.as_str());
         let take = usize::try_from(page.limit.saturating_add(1)).unwrap_or(usize::MAX);
         let ids = &self.in_slug_order;
-        let read: Vec<Topic> = match (page.direction, &page.cursor) {
-            (Direction::Forward, cursor) => {
-                let start = cursor
-                    .as_ref()
-                    .map_or(0, |c| ids.partition_point(|id| slug_of(id) <= c.0.as_str()));
+        let cursor = page.cursor.as_ref();
+        let read: Vec<Topic> = match page.direction {
+            Direction::Forward => {
+                let start =
+                    cursor.map_or(0, |c| ids.partition_point(|id| slug_of(id) <= c.0.as_str()));
                 ids[start..]
                     .iter()
                     .take(take)
                     .filter_map(|id| self.by_id.get(id).cloned())
                     .collect()
             }
-            (Direction::Backward, cursor) => {
-                let end = cursor.as_ref().map_or(ids.len(), |c| {
+            Direction::Backward => {
+                let end = cursor.map_or(ids.len(), |c| {
                     ids.partition_point(|id| slug_of(id) < c.0.as_str())
                 });
                 ids[..end]

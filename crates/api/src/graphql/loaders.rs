@@ -303,6 +303,25 @@ fn sorted_unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     ids
 }
 
+/// Each key with the ids `listed` holds for it (none when it holds nothing), and every id
+/// listed, sorted and once each.
+fn in_key_order(
+    keys: &[ArticleKey],
+    listed: &mut HashMap<Uuid, Vec<Uuid>>,
+) -> (Vec<(ArticleKey, Vec<Uuid>)>, Vec<Uuid>) {
+    let per_key: Vec<(ArticleKey, Vec<Uuid>)> = keys
+        .iter()
+        .map(|key| (*key, listed.remove(&key.0).unwrap_or_default()))
+        .collect();
+    let ids = sorted_unique(
+        per_key
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect(),
+    );
+    (per_key, ids)
+}
+
 impl Loaders {
     /// The topics of `keys`, fed to both the article→topics and the topic caches; answers
     /// each loaded topic's parent. With the application's topic directory, only the articles'
@@ -326,16 +345,7 @@ impl Loaders {
                 .map_err(Arc::new)?,
             None => return self.fetch_topic_rows_of(keys).await,
         };
-        let listed: Vec<(ArticleKey, Vec<Uuid>)> = keys
-            .iter()
-            .map(|key| (*key, listed.remove(&key.0).unwrap_or_default()))
-            .collect();
-        let ids = sorted_unique(
-            listed
-                .iter()
-                .flat_map(|(_, ids)| ids.iter().copied())
-                .collect(),
-        );
+        let (listed, ids) = in_key_order(keys, &mut listed);
         let topics = fetch(&self.topic, &ids).await?;
         self.article_topics.feed_many(listed).await;
         Ok(topics.values().map(|t| (t.id, t.parent_id)).collect())
@@ -380,16 +390,7 @@ impl Loaders {
             return Ok(());
         }
         if let Some(mut known) = known {
-            let listed: Vec<(ArticleKey, Vec<Uuid>)> = keys
-                .iter()
-                .map(|key| (*key, known.remove(&key.0).unwrap_or_default()))
-                .collect();
-            let ids = sorted_unique(
-                listed
-                    .iter()
-                    .flat_map(|(_, ids)| ids.iter().copied())
-                    .collect(),
-            );
+            let (listed, ids) = in_key_order(keys, &mut known);
             fetch(&self.author, &ids).await?;
             self.article_authors.feed_many(listed).await;
             return Ok(());

@@ -225,8 +225,8 @@ pub async fn get_article(
     };
     let now = http.app.now();
     let app = http.app.app();
-    // The article with its topic and author ids and its body in one statement (the body is shown only to a
-    // caller who may read it).
+    // The article with its topic and author ids and its body in one statement (the body is
+    // shown only to a caller who may read it).
     let extras = LookupExtras {
         topic_ids: true,
         author_ids: true,
