@@ -137,3 +137,38 @@ impl App {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<Uuid> {
+        (0..n).map(|_| Uuid::now_v7()).collect()
+    }
+
+    #[test]
+    fn at_most_the_bound_is_kept_and_a_new_generation_starts_empty() {
+        let kept = Kept::<u32>::new("test");
+        let all = ids(MAX_KEPT_ROWS + 100);
+        let read: HashMap<Uuid, u32> = all.iter().map(|id| (*id, 1)).collect();
+        let mut found = HashMap::new();
+        assert_eq!(kept.take(1, &all, &mut found).len(), all.len());
+        kept.keep(1, &read);
+        found.clear();
+        let missing = kept.take(1, &all, &mut found);
+        assert_eq!(found.len(), MAX_KEPT_ROWS, "the bound holds");
+        assert_eq!(missing.len(), 100);
+
+        // A reader of an older generation takes nothing and keeps nothing.
+        found.clear();
+        assert_eq!(kept.take(0, &all[..10], &mut found).len(), 10);
+        assert!(found.is_empty());
+
+        // The next generation drops every row; rows read before it moved are not kept.
+        found.clear();
+        assert_eq!(kept.take(2, &all, &mut found).len(), all.len());
+        kept.keep(1, &read);
+        assert_eq!(kept.take(2, &all[..10], &mut found).len(), 10);
+        assert!(found.is_empty());
+    }
+}
