@@ -461,23 +461,7 @@ impl Store {
             .order_by(Column::UpdatedAt, order.clone())
             .order_by(Column::Id, order);
         let rows: Vec<articles::Lean> = first_rows(&self.db, select, page.limit + 1).await?;
-        let mut items: Vec<Article> = all(rows)?;
-        let more = items.len() as u64 > page.limit;
-        items.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        Ok(if forward {
-            Page {
-                items,
-                has_next: more,
-                has_previous: page.cursor.is_some(),
-            }
-        } else {
-            items.reverse();
-            Page {
-                items,
-                has_next: page.cursor.is_some(),
-                has_previous: more,
-            }
-        })
+        Ok(Page::of_keyset_read(all(rows)?, page))
     }
 
     /// A page of articles with a publish time, newest or oldest first, keyset-paginated on
