@@ -466,7 +466,8 @@ async fn record_related(app: &TestApp, corpus: &serde_json::Value, path: &str) {
 /// The figures of a recording of [`record_related`] (`GAZETTE_RELATED_REPLAY`: its path),
 /// ranked by today's `rank`: `cargo nextest run -p gazette-tests -E 'test(/replay_related/)'
 /// --run-ignored only --no-capture`. The same figures as the test that recorded it while the
-/// ranking is the same; a change to `rank` is measured against the same candidates.
+/// ranking is the same; a change to `rank` is measured against the same candidates. Writes
+/// every candidate's score next to the recording (`<path>.scores.json`).
 #[test]
 #[ignore = "reads a recording named by GAZETTE_RELATED_REPLAY"]
 fn replay_related() {
@@ -475,6 +476,7 @@ fn replay_related() {
         serde_json::from_str(&std::fs::read_to_string(&path).expect("recording")).unwrap();
     let corpus = corpus();
     let mut ranked: HashMap<String, Vec<String>> = HashMap::new();
+    let mut scores: HashMap<String, Vec<(String, f64)>> = HashMap::new();
     for list in &lists {
         let source = profile_of_json(&list["source"]);
         let rarity = Rarity::new(
@@ -496,12 +498,26 @@ fn replay_related() {
             .iter()
             .map(|c| (c["id"].as_str().unwrap().to_owned(), c["slug"].clone()))
             .collect();
-        let found = rank(&source, &rarity, &candidates, 5)
+        // Every candidate's score, best first (the list is its first five).
+        let all: Vec<(String, f64)> = rank(&source, &rarity, &candidates, candidates.len())
             .into_iter()
-            .filter_map(|(id, _)| slug_of[&id.to_string()].as_str().map(str::to_owned))
+            .filter_map(|(id, score)| {
+                slug_of[&id.to_string()]
+                    .as_str()
+                    .map(|slug| (slug.to_owned(), score))
+            })
             .collect();
+        let found = all.iter().take(5).map(|(slug, _)| slug.clone()).collect();
+        scores.insert(list["source"]["slug"].as_str().unwrap().to_owned(), all);
         ranked.insert(list["source"]["slug"].as_str().unwrap().to_owned(), found);
     }
+    // Every candidate's score beside the recording, for offline trials of another signal
+    // (bench/related-embedding/trial.py).
+    std::fs::write(
+        format!("{path}.scores.json"),
+        serde_json::to_string(&scores).unwrap(),
+    )
+    .expect("scores");
     let (p3, thread_p3, r5, misses) =
         judge_related(&corpus, &threads(&corpus), |slug| ranked[slug].clone());
     eprintln!("{}", misses.join("\n"));
