@@ -645,7 +645,8 @@ async fn open_both(app: &TestApp) -> (Sse, Ws) {
 }
 
 // Shutdown ends every open stream at once, saying why (SSE: `end` with `closing`, then the
-// response ends; GraphQL: `STREAM_ENDED` with `closing`, then `complete`), and does not wait
+// response ends; GraphQL: `STREAM_ENDED` with `closing`, then `complete`, then the socket's
+// close frame, 1001 Going Away), and does not wait
 // for them: the drain deadline here is a minute, yet the server stops within seconds.
 on_both_databases!(
     shutdown_ends_open_streams_as_closing_without_waiting_for_them,
@@ -665,6 +666,8 @@ on_both_databases!(
             subscription_end(&mut ws, "live", PROMPT).await,
             json!({ "code": "STREAM_ENDED", "reason": "closing" })
         );
+        // Then the socket closes as a server going away does (1001), not cut at exit.
+        assert_eq!(ws.receive().await["type"], "close:1001");
         assert!(
             app.wait_stopped(PROMPT).await,
             "shutdown waited for the live streams"

@@ -399,6 +399,15 @@ impl Live {
         self.inner.closing.send_replace(true);
     }
 
+    /// Resolves once [`Live::close`] has been called (at once if it has).
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut closing = self.inner.closing.subscribe();
+        async move {
+            // An error means the sender is gone: no stream is left to end either.
+            let _ = closing.wait_for(|closing| *closing).await;
+        }
+    }
+
     /// Opens a stream: checks the filter and the cursor (bad input names `topic` or `since`),
     /// takes a slot (refused: [`AppError::RateLimited`] for the address's limit,
     /// [`AppError::Unavailable`] for the process's), joins its class's hub, reads what the

@@ -136,35 +136,59 @@ pub async fn graphql_ws(
         return ApiError::from(error).into_response();
     }
     let viewer = Arc::new(OnceLock::new());
+    // How many of this socket's subscriptions are running: at shutdown the socket closes once
+    // they have sent their last messages.
+    let (running, mut idle) = tokio::sync::watch::channel(0_usize);
     let executor = LiveExecutor {
         http: http.clone(),
         client,
         viewer: Arc::clone(&viewer),
+        running: Arc::new(running),
     };
     let protocols = async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-    upgrade.protocols(protocols).on_upgrade(move |socket| {
-        // async-graphql closes a refused `connection_init` with 1002 (protocol error), as it does
-        // a malformed message; graphql-transport-ws says 4403 (Forbidden) for a refused caller.
-        let refused = Arc::new(AtomicBool::new(false));
-        let (sink, incoming) = socket.split();
-        let sink = sink.with({
-            let refused = Arc::clone(&refused);
-            move |message: Message| {
-                let message = match message {
-                    Message::Close(Some(frame))
-                        if frame.code == 1002 && refused.load(Ordering::Acquire) =>
-                    {
-                        Message::Close(Some(CloseFrame {
-                            code: FORBIDDEN_CLOSE,
-                            reason: frame.reason,
-                        }))
-                    }
-                    other => other,
-                };
-                std::future::ready(Ok::<_, axum::Error>(message))
-            }
-        });
-        GraphQLWebSocket::new_with_pair(sink, incoming, executor, protocol)
+    upgrade
+        .protocols(protocols)
+        .on_upgrade(move |socket| async move {
+            // async-graphql closes a refused `connection_init` with 1002 (protocol error), as it does
+            // a malformed message; graphql-transport-ws says 4403 (Forbidden) for a refused caller.
+            let refused = Arc::new(AtomicBool::new(false));
+            let (sink, incoming) = socket.split();
+            let mut sink = sink.with({
+                let refused = Arc::clone(&refused);
+                move |message: Message| {
+                    let message = match message {
+                        Message::Close(Some(frame))
+                            if frame.code == 1002 && refused.load(Ordering::Acquire) =>
+                        {
+                            Message::Close(Some(CloseFrame {
+                                code: FORBIDDEN_CLOSE,
+                                reason: frame.reason,
+                            }))
+                        }
+                        other => other,
+                    };
+                    std::future::ready(Ok::<_, axum::Error>(message))
+                }
+            });
+            // When the server stops, its subscriptions end themselves (`STREAM_ENDED`, `closing`,
+            // then `complete`); once they have, the client's messages stop being read, and the
+            // socket closes with 1001 (Going Away) rather than being cut when the process exits.
+            let going_away = Arc::new(AtomicBool::new(false));
+            let ended = {
+                let closed = http.app.live().closed();
+                let going_away = Arc::clone(&going_away);
+                async move {
+                    closed.await;
+                    let _ = tokio::time::timeout(GOING_AWAY_WAIT, idle.wait_for(|n| *n == 0)).await;
+                    going_away.store(true, Ordering::Release);
+                }
+            };
+            GraphQLWebSocket::new_with_pair(
+                &mut sink,
+                incoming.take_until(ended),
+                executor,
+                protocol,
+            )
             .on_connection_init(move |payload| async move {
                 let who = viewer_of(&http, &payload).map_err(|error| {
                     refused.store(true, Ordering::Release);
@@ -174,8 +198,23 @@ pub async fn graphql_ws(
                 Ok(Data::default())
             })
             .serve()
-    })
+            .await;
+            if going_away.load(Ordering::Acquire) {
+                let close = Message::Close(Some(CloseFrame {
+                    code: GOING_AWAY_CLOSE,
+                    reason: "the server is stopping".into(),
+                }));
+                let _ = tokio::time::timeout(GOING_AWAY_WAIT, sink.send(close)).await;
+            }
+        })
 }
+
+/// WebSocket's close code for a server going down.
+const GOING_AWAY_CLOSE: u16 = 1001;
+
+/// How long a stopping server waits for a socket's subscriptions to end, and then for its
+/// close frame to be sent.
+const GOING_AWAY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// graphql-transport-ws's close code for a `connection_init` whose caller is refused.
 const FORBIDDEN_CLOSE: u16 = 4403;
@@ -202,6 +241,24 @@ struct LiveExecutor {
     http: HttpState,
     client: std::net::IpAddr,
     viewer: Arc<OnceLock<Viewer>>,
+    /// How many of the socket's operations are running.
+    running: Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+/// Counts an operation as running until its stream is dropped.
+struct Running(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Running {
+    fn start(running: &Arc<tokio::sync::watch::Sender<usize>>) -> Self {
+        running.send_modify(|n| *n += 1);
+        Self(Arc::clone(running))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl Executor for LiveExecutor {
@@ -228,6 +285,13 @@ impl Executor for LiveExecutor {
         };
         let request = request.data(context).data(Loaders::uncached(app.app()));
         let schema = &self.http.schema;
-        schema.execute_stream_with_session_data(request, session.unwrap_or_default())
+        let running = Running::start(&self.running);
+        schema
+            .execute_stream_with_session_data(request, session.unwrap_or_default())
+            .map(move |response| {
+                let _running = &running;
+                response
+            })
+            .boxed()
     }
 }
