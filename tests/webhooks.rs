@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use gazette_app::ManualClock;
 use gazette_tests::{
-    Db, TestApp, admin, editor, on_both_databases, partner, spawn_app_with, token_with_scope,
+    Db, TestApp, admin, editor, eventually, on_both_databases, partner, spawn_app_with,
+    token_with_scope,
 };
 use serde_json::{Value, json};
 
@@ -652,5 +653,108 @@ on_both_databases!(
         rest(&app, "GET", &at, Some(&agency), Value::Null)
             .await
             .problem(404, "NOT_FOUND", None);
+    }
+);
+
+/// A receiver that answers nothing until released, counting the requests it holds open.
+struct Stalled {
+    url: String,
+    open: Arc<std::sync::atomic::AtomicUsize>,
+    most_open: Arc<std::sync::atomic::AtomicUsize>,
+    answered: Arc<std::sync::atomic::AtomicUsize>,
+    release: tokio::sync::watch::Sender<bool>,
+}
+
+impl Stalled {
+    async fn start() -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let open = Arc::new(AtomicUsize::new(0));
+        let most_open = Arc::new(AtomicUsize::new(0));
+        let answered = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let handler = {
+            let (open, most_open, answered) = (
+                Arc::clone(&open),
+                Arc::clone(&most_open),
+                Arc::clone(&answered),
+            );
+            move || {
+                let (open, most_open, answered) = (
+                    Arc::clone(&open),
+                    Arc::clone(&most_open),
+                    Arc::clone(&answered),
+                );
+                let mut released = released.clone();
+                async move {
+                    let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                    most_open.fetch_max(now, Ordering::SeqCst);
+                    let _ = released.wait_for(|r| *r).await;
+                    open.fetch_sub(1, Ordering::SeqCst);
+                    answered.fetch_add(1, Ordering::SeqCst);
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }
+        };
+        let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            url,
+            open,
+            most_open,
+            answered,
+            release,
+        }
+    }
+}
+
+// A receiver that stops answering holds at most `GAZETTE_WEBHOOK_PER_SUBSCRIPTION` of the
+// sender's places, never all of them: another subscription's deliveries go on meanwhile, and
+// once it answers again its backlog goes out, still that many at a time.
+on_both_databases!(
+    a_stalled_receiver_holds_its_own_places_and_no_more,
+    |db| async move {
+        use std::sync::atomic::Ordering;
+        let stalled = Stalled::start().await;
+        let receiver = Receiver::start(&[]).await;
+        let app = spawn_app_with(db, |args| {
+            args.webhooks.webhook_max_per_partner = 10;
+            args.webhooks.webhook_allow_hosts = vec!["127.0.0.1".to_owned()];
+            args.webhooks.webhook_poll_ms = 20;
+            args.webhooks.webhook_concurrency = 4;
+            args.webhooks.webhook_per_subscription = 2;
+            // Longer than the test: a held request stays in flight until released.
+            args.webhooks.webhook_timeout_ms = 120_000;
+        })
+        .await;
+        let agency = partner(&["syndication"]);
+        subscribe(&app, &agency, json!({ "url": stalled.url })).await;
+        let (_, secret) = subscribe(&app, &agency, json!({ "url": receiver.url() })).await;
+        let stories = 6;
+        for n in 0..stories {
+            let id = app.draft(&format!("stalled-{n}"), json!({})).await;
+            app.publish(&id).await;
+        }
+        // Every story reaches the answering receiver while the other holds its requests.
+        let got = receiver.wait_for(stories).await;
+        assert!(got.iter().all(|r| verifies(&secret, r)));
+        let (open, answered) = (&stalled.open, &stalled.answered);
+        eventually("the stalled receiver holds two requests", WAIT, || {
+            open.load(Ordering::SeqCst) == 2
+        })
+        .await;
+        assert_eq!(answered.load(Ordering::SeqCst), 0);
+        stalled.release.send_replace(true);
+        eventually("the stalled receiver's backlog goes out", WAIT, || {
+            answered.load(Ordering::SeqCst) == stories
+        })
+        .await;
+        assert_eq!(
+            stalled.most_open.load(Ordering::SeqCst),
+            2,
+            "at most GAZETTE_WEBHOOK_PER_SUBSCRIPTION requests to one receiver at once"
+        );
+        assert_eq!(receiver.got().len(), stories, "nothing sent twice");
     }
 );

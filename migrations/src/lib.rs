@@ -22,6 +22,7 @@ mod m20260201_000015_webhooks;
 mod m20260301_000016_related_keywords_places;
 mod m20260401_000017_related_keywords_more;
 mod m20260501_000018_slug_byte_order;
+mod m20260601_000019_webhook_claims_by_subscription;
 
 /// Runs Gazette's migrations in order.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260301_000016_related_keywords_places::Migration),
             Box::new(m20260401_000017_related_keywords_more::Migration),
             Box::new(m20260501_000018_slug_byte_order::Migration),
+            Box::new(m20260601_000019_webhook_claims_by_subscription::Migration),
         ]
     }
 }

@@ -54,6 +54,8 @@ pub struct WebhookConfig {
     pub pause_after: i32,
     /// Deliveries sent at once by one process.
     pub concurrency: usize,
+    /// Deliveries of one subscription in flight at once, across every process.
+    pub per_subscription: u64,
     /// Deliveries claimed per claim statement.
     pub batch: u64,
     /// Longest a delivery request may take (connect, send, answer).
@@ -74,6 +76,7 @@ impl Default for WebhookConfig {
             retry_horizon: Duration::from_secs(24 * 3600),
             pause_after: 50,
             concurrency: 8,
+            per_subscription: 4,
             batch: 32,
             timeout: Duration::from_secs(10),
             max_response_bytes: 64 * 1024,
@@ -695,7 +698,12 @@ impl Webhooks {
         Ok(self
             .app
             .store()
-            .claim_webhook_deliveries(now, now + lease, self.config.batch)
+            .claim_webhook_deliveries(
+                now,
+                now + lease,
+                self.config.batch,
+                self.config.per_subscription,
+            )
             .await?)
     }
 

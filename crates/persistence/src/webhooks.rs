@@ -357,13 +357,18 @@ impl Store {
     }
 
     /// Claims at most `limit` deliveries due at `now` of active subscriptions, each for one
-    /// attempt until `lease_until`, oldest due first (one read, and no write, when nothing is
-    /// due).
+    /// attempt until `lease_until`, with at most `per_subscription` of one subscription claimed
+    /// at once (counting live claims of every process): one slow or failing receiver cannot
+    /// take every sending slot, and each receiver gets a bounded number of requests at a time.
+    /// Subscriptions whose oldest claimable delivery has waited longest come first (at most
+    /// [`SUBSCRIPTIONS_PER_CLAIM`]), and slots go round them in turn, each its oldest
+    /// deliveries first. One read, and no write, when nothing is due.
     pub async fn claim_webhook_deliveries(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u64,
+        per_subscription: u64,
     ) -> Result<Vec<ClaimedWebhookDelivery>, StoreError> {
         let now = storage_precision(now);
         // One read when nothing is due (the usual case): no write lock taken every poll.
@@ -380,32 +385,89 @@ impl Store {
         }
         let txn = self.begin_write().await?;
         let backend = txn.get_database_backend();
-        let lock = if backend == DbBackend::Postgres {
+        let postgres = backend == DbBackend::Postgres;
+        let pending = DeliveryStatus::Pending.as_str();
+        // Subscriptions with claimable work and a free place. On PostgreSQL each row is locked
+        // until commit (one that another process is claiming for right now is skipped), so its
+        // count of live claims holds while its places are filled; SQLite's write lock does the
+        // same for the whole transaction.
+        let claimable = |of: &str| {
+            format!(
+                "d.subscription_id = {of} AND d.status = ? AND d.next_attempt_at <= ? \
+                 AND (d.claimed_until IS NULL OR d.claimed_until <= ?)"
+            )
+        };
+        let busy = "(SELECT COUNT(*) FROM webhook_deliveries c \
+                     WHERE c.subscription_id = s.id AND c.claimed_until > ?)";
+        let sql = format!(
+            "SELECT s.id, {busy} FROM webhook_subscriptions s WHERE s.status = ? \
+               AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE {claimable}) \
+               AND {busy} < ? \
+             ORDER BY (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d WHERE {claimable}), \
+               s.id LIMIT {SUBSCRIPTIONS_PER_CLAIM}{lock}",
+            claimable = claimable("s.id"),
+            lock = if postgres {
+                " FOR UPDATE OF s SKIP LOCKED"
+            } else {
+                ""
+            },
+        );
+        let per_subscription_value = i64::try_from(per_subscription).unwrap_or(i64::MAX);
+        let values: Vec<sea_orm::Value> = vec![
+            now.into(),
+            SubscriptionStatus::Active.as_str().into(),
+            pending.into(),
+            now.into(),
+            now.into(),
+            now.into(),
+            per_subscription_value.into(),
+            pending.into(),
+            now.into(),
+            now.into(),
+        ];
+        let waiting: Vec<(Uuid, i64)> = txn
+            .query_all_raw(placeholders(backend, &sql, values))
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        let free: Vec<(Uuid, u64)> = waiting
+            .into_iter()
+            .map(|(id, busy)| {
+                let busy = u64::try_from(busy).unwrap_or(0);
+                (id, per_subscription.saturating_sub(busy))
+            })
+            .collect();
+        let shares = round_robin(&free, limit);
+        if shares.is_empty() {
+            txn.commit().await?;
+            return Ok(Vec::new());
+        }
+        let lock = if postgres {
             " FOR UPDATE OF d SKIP LOCKED"
         } else {
             ""
         };
+        let mut values: Vec<sea_orm::Value> = vec![storage_precision(lease_until).into()];
+        let picks: Vec<String> = shares
+            .iter()
+            .enumerate()
+            .map(|(n, (id, take))| {
+                values.extend([(*id).into(), pending.into(), now.into(), now.into()]);
+                format!(
+                    "SELECT id FROM (SELECT d.id FROM webhook_deliveries d WHERE {} \
+                     ORDER BY d.next_attempt_at, d.id LIMIT {take}{lock}) AS pick{n}",
+                    claimable("?")
+                )
+            })
+            .collect();
         let sql = format!(
             "UPDATE webhook_deliveries SET claimed_until = ?, attempts = attempts + 1 \
-             WHERE id IN (SELECT d.id FROM webhook_deliveries d \
-               JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-               WHERE d.status = ? AND d.next_attempt_at <= ? \
-                 AND (d.claimed_until IS NULL OR d.claimed_until <= ?) AND s.status = ? \
-               ORDER BY d.next_attempt_at, d.id LIMIT {limit}{lock}) \
-             RETURNING id"
+             WHERE id IN ({}) RETURNING id",
+            picks.join(" UNION ALL ")
         );
         let claimed: Vec<Uuid> = txn
-            .query_all_raw(placeholders(
-                backend,
-                &sql,
-                vec![
-                    storage_precision(lease_until).into(),
-                    DeliveryStatus::Pending.as_str().into(),
-                    now.into(),
-                    now.into(),
-                    SubscriptionStatus::Active.as_str().into(),
-                ],
-            ))
+            .query_all_raw(placeholders(backend, &sql, values))
             .await?
             .iter()
             .map(|row| row.try_get_by_index::<Uuid>(0))
@@ -507,6 +569,30 @@ impl Store {
     }
 }
 
+/// Most subscriptions one claim serves (the longest waiting first).
+pub const SUBSCRIPTIONS_PER_CLAIM: usize = 100;
+
+/// How many of `limit` slots each subscription takes, in turn one at a time, none more than
+/// it has free (in the order given; subscriptions given none are left out).
+fn round_robin(free: &[(Uuid, u64)], limit: u64) -> Vec<(Uuid, u64)> {
+    let mut shares: Vec<(Uuid, u64)> = free.iter().map(|(id, _)| (*id, 0)).collect();
+    let mut left = limit;
+    while left > 0 {
+        let before = left;
+        for ((_, take), (_, free)) in shares.iter_mut().zip(free) {
+            if left > 0 && *take < *free {
+                *take += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
+    }
+    shares.retain(|(_, take)| *take > 0);
+    shares
+}
+
 /// Records one attempt inside `txn`: the delivery's next step (only while it is still the
 /// claimed attempt), the attempt row, and the subscription's failures in a row (pausing it at
 /// `pause_after`).
@@ -580,4 +666,20 @@ async fn record_attempt(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_go_round_the_subscriptions_in_turn_within_each_one_s_free_places() {
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let free = [(a, 4), (b, 1), (c, 2)];
+        assert_eq!(round_robin(&free, 4), vec![(a, 2), (b, 1), (c, 1)]);
+        assert_eq!(round_robin(&free, 100), vec![(a, 4), (b, 1), (c, 2)]);
+        assert_eq!(round_robin(&free, 1), vec![(a, 1)]);
+        assert!(round_robin(&free, 0).is_empty());
+        assert!(round_robin(&[], 10).is_empty());
+    }
 }

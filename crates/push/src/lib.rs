@@ -11,7 +11,8 @@
 //! and sends each, signed ([`sign`]), to an address the SSRF guard checked ([`client`]); it
 //! records every attempt and reschedules failures with exponential backoff and full jitter,
 //! honouring `Retry-After`, until the retry horizon. At most `concurrency` requests are in
-//! flight per process, each with a timeout and a cap on the answer read.
+//! flight per process, and `per_subscription` of one subscription across processes (the claim
+//! counts them), each with a timeout and a cap on the answer read.
 
 pub mod client;
 mod dispatch;

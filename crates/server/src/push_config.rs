@@ -30,6 +30,10 @@ pub struct WebhookArgs {
     /// Delivery requests one process has in flight at once.
     #[arg(long, env = "GAZETTE_WEBHOOK_CONCURRENCY", default_value_t = WebhookConfig::default().concurrency)]
     pub webhook_concurrency: usize,
+    /// Delivery requests to one subscription in flight at once, across every process (a slow
+    /// receiver holds at most this many sending slots).
+    #[arg(long, env = "GAZETTE_WEBHOOK_PER_SUBSCRIPTION", default_value_t = WebhookConfig::default().per_subscription)]
+    pub webhook_per_subscription: u64,
     /// Deliveries claimed at a time.
     #[arg(long, env = "GAZETTE_WEBHOOK_BATCH", default_value_t = WebhookConfig::default().batch)]
     pub webhook_batch: u64,
@@ -59,6 +63,7 @@ impl Default for WebhookArgs {
             webhook_retry_horizon_secs: c.retry_horizon.as_secs(),
             webhook_pause_after: c.pause_after,
             webhook_concurrency: c.concurrency,
+            webhook_per_subscription: c.per_subscription,
             webhook_batch: c.batch,
             webhook_timeout_ms: millis(c.timeout),
             webhook_max_response_bytes: c.max_response_bytes,
@@ -114,6 +119,12 @@ impl WebhookArgs {
             concurrency: within(
                 "GAZETTE_WEBHOOK_CONCURRENCY",
                 self.webhook_concurrency,
+                1,
+                256,
+            )?,
+            per_subscription: within(
+                "GAZETTE_WEBHOOK_PER_SUBSCRIPTION",
+                self.webhook_per_subscription,
                 1,
                 256,
             )?,
