@@ -17,8 +17,9 @@
 //! delivery's arrival less the publish mutation's send time is its lag; a later delivery of the
 //! same pair is a duplicate (at least once allows them; counted, and how many repeated a
 //! `webhook-id`); a pair with none by the drain deadline is lost. The sender's concurrency,
-//! batch and poll default to 64, 256 and 200 ms here (`GAZETTE_WEBHOOK_CONCURRENCY`, `_BATCH`,
-//! `_POLL_MS` in the environment override them).
+//! places per subscription, batch and poll default to 64, 16, 256 and 200 ms here
+//! (`GAZETTE_WEBHOOK_CONCURRENCY`, `_PER_SUBSCRIPTION`, `_BATCH`, `_POLL_MS` in the environment
+//! override them).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -323,6 +324,7 @@ pub async fn push(
     let connections = (clients + 64).to_string();
     let per_partner = subscribers.to_string();
     let concurrency = setting("GAZETTE_WEBHOOK_CONCURRENCY", "64");
+    let per_subscription = setting("GAZETTE_WEBHOOK_PER_SUBSCRIPTION", "16");
     let batch = setting("GAZETTE_WEBHOOK_BATCH", "256");
     let poll = setting("GAZETTE_WEBHOOK_POLL_MS", "200");
     let mut env: Vec<(&str, &str)> = vec![
@@ -336,6 +338,10 @@ pub async fn push(
             ("GAZETTE_WEBHOOK_MAX_PER_PARTNER", per_partner.as_str()),
             ("GAZETTE_WEBHOOK_ALLOW_HOSTS", "127.0.0.1"),
             ("GAZETTE_WEBHOOK_CONCURRENCY", concurrency.as_str()),
+            (
+                "GAZETTE_WEBHOOK_PER_SUBSCRIPTION",
+                per_subscription.as_str(),
+            ),
             ("GAZETTE_WEBHOOK_BATCH", batch.as_str()),
             ("GAZETTE_WEBHOOK_POLL_MS", poll.as_str()),
         ]);
@@ -501,7 +507,12 @@ pub async fn push(
             &sent,
             published,
             drain,
-            [concurrency.as_str(), batch.as_str(), poll.as_str()],
+            [
+                concurrency.as_str(),
+                per_subscription.as_str(),
+                batch.as_str(),
+                poll.as_str(),
+            ],
             peak_after_drain,
         )
     } else {
@@ -527,7 +538,7 @@ fn webhook_report(
     sent: &[Instant],
     published: Instant,
     drain: Duration,
-    [concurrency, batch, poll]: [&str; 3],
+    [concurrency, per_subscription, batch, poll]: [&str; 4],
     peak: u64,
 ) -> bool {
     let hooked = inbox.hooked();
@@ -551,7 +562,9 @@ fn webhook_report(
         });
     println!("#### Webhooks: {subscribers} subscriptions, one receiver each on 127.0.0.1\n");
     println!("| measure | value |\n| --- | --- |");
-    println!("| sender settings | concurrency {concurrency}, batch {batch}, poll {poll} ms |");
+    println!(
+        "| sender settings | concurrency {concurrency}, {per_subscription} per subscription, batch {batch}, poll {poll} ms |"
+    );
     println!(
         "| deliveries (subscription × story) / expected | {} / {expected} |",
         lags.len()
