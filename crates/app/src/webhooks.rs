@@ -679,11 +679,17 @@ impl Webhooks {
         Ok(store.change_log_head().await?)
     }
 
-    /// Claims due deliveries for one attempt each (at most the configured batch), leased
-    /// for as long as sending the whole batch may take (rounds of `concurrency` requests,
+    /// Claims due deliveries for one attempt each: at most `room` (the sender's free places)
+    /// and the configured batch, so what is claimed is what is about to be sent, and a
+    /// subscription's places count its requests on the wire, not ones waiting in a queue.
+    /// Leased for as long as sending a whole batch may take (rounds of `concurrency` requests,
     /// each up to the timeout, one more for the requests already in flight when it was
     /// claimed) and a margin.
-    pub async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<ClaimedWebhookDelivery>, AppError> {
+    pub async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        room: usize,
+    ) -> Result<Vec<ClaimedWebhookDelivery>, AppError> {
         let rounds = u32::try_from(
             usize::try_from(self.config.batch)
                 .unwrap_or(usize::MAX)
@@ -701,7 +707,9 @@ impl Webhooks {
             .claim_webhook_deliveries(
                 now,
                 now + lease,
-                self.config.batch,
+                self.config
+                    .batch
+                    .min(u64::try_from(room).unwrap_or(u64::MAX)),
                 self.config.per_subscription,
             )
             .await?)

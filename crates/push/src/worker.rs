@@ -33,7 +33,8 @@ pub(crate) async fn run(
         // claimed again).
         let claimed = if in_flight.len() <= concurrency / 2 {
             record(&webhooks, std::mem::take(&mut done)).await;
-            match webhooks.claim(webhooks.app().now()).await {
+            let room = concurrency.saturating_sub(in_flight.len());
+            match webhooks.claim(webhooks.app().now(), room).await {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::warn!(%error, "claiming webhook deliveries failed; trying again");
