@@ -527,6 +527,32 @@ fn replay_related() {
     );
 }
 
+/// How far the editors' lists agree with each other: precision@3 of each article's list
+/// ranked by the other lists that name it (B lists A, so A should list B), in their order. A
+/// symmetric measure of closeness between stories has this as its practical ceiling here
+/// (BENCHMARKS.md, issue 18, sixth pass).
+fn editors_agreement(corpus: &serde_json::Value) -> f64 {
+    let lists: HashMap<&str, Vec<String>> = corpus["related"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(slug, list)| (slug.as_str(), slugs(list)))
+        .collect();
+    let (precision, _, _, _) = judge_related(corpus, &HashMap::new(), |slug| {
+        let mut naming: Vec<(usize, &str)> = lists
+            .iter()
+            .filter(|(other, _)| **other != slug)
+            .filter_map(|(other, list)| Some((list.iter().position(|s| s == slug)?, *other)))
+            .collect();
+        naming.sort_unstable();
+        naming
+            .into_iter()
+            .map(|(_, other)| other.to_owned())
+            .collect()
+    });
+    precision
+}
+
 fn threads(corpus: &serde_json::Value) -> HashMap<String, Vec<String>> {
     corpus["threads"]
         .as_object()
@@ -610,19 +636,22 @@ on_both_databases!(threads_survive_a_buried_archive, |db| async move {
     eprintln!("{}", misses.join("\n"));
     eprintln!(
         "buried archive ({db:?}): {} corpus articles + 9 samples under {FILLER} newer; related \
-         precision@3 {related_p3:.3} against the editors' lists over {} lists; within the thread \
+         precision@3 {related_p3:.3} against the editors' lists over {} lists (the lists agree \
+         with each other at {:.3}); within the thread \
          precision@3 {thread_p3:.3}, recall@5 {related_r5:.3} over {} articles in {} threads; search precision@5 {search_p5:.3}, recall@5 {search_r5:.3}, \
          relevant share of the first five returned {:.3} over {} queries",
         corpus["articles"].as_array().unwrap().len(),
         lists.len(),
+        editors_agreement(&corpus),
         threads.values().map(Vec::len).sum::<usize>(),
         threads.len(),
         mean(&returned),
         p5.len()
     );
     // Issue 18 asks for 0.9 on both related figures: the thread's recall@5 is there (0.93 on
-    // both databases), precision@3 is not yet (0.81–0.82; BENCHMARKS.md has the figures). These
-    // floors hold what was reached so that it does not slide back.
+    // both databases), precision@3 is not (0.81–0.82, and 0.87 at best with a sentence
+    // embedding added, which is where the editors' lists agree with each other: BENCHMARKS.md,
+    // sixth pass). These floors hold what was reached so that it does not slide back.
     assert!(related_p3 >= 0.81, "related precision@3 {related_p3:.3}");
     assert!(
         thread_p3 >= 0.81,

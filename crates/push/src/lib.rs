@@ -44,8 +44,16 @@ impl Push {
         if !webhooks.enabled() {
             return Ok(None);
         }
-        let client =
-            client::Sender::new(webhooks.config()).map_err(|e| StartError(e.to_string()))?;
+        let config = webhooks.config();
+        if usize::try_from(config.per_subscription).unwrap_or(usize::MAX) >= config.concurrency {
+            tracing::warn!(
+                per_subscription = config.per_subscription,
+                concurrency = config.concurrency,
+                "GAZETTE_WEBHOOK_PER_SUBSCRIPTION is not below GAZETTE_WEBHOOK_CONCURRENCY: one \
+                 receiver that stops answering can take every sending place"
+            );
+        }
+        let client = client::Sender::new(config).map_err(|e| StartError(e.to_string()))?;
         let (stop, stopped) = watch::channel(false);
         let enqueued = Arc::new(Notify::new());
         let tasks = vec![
