@@ -151,3 +151,26 @@ impl WebhookArgs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_per_subscription_are_checked() {
+        let mut api = ApiConfig::default();
+        assert!(WebhookArgs::default().apply(&mut api).is_ok());
+        assert_eq!(api.webhooks.per_subscription, 4);
+        for bad in [0, 257] {
+            let args = WebhookArgs {
+                webhook_per_subscription: bad,
+                ..WebhookArgs::default()
+            };
+            let error = args.apply(&mut api).unwrap_err();
+            assert!(
+                error.starts_with("GAZETTE_WEBHOOK_PER_SUBSCRIPTION: must be from 1 to 256"),
+                "{error}"
+            );
+        }
+    }
+}
