@@ -508,8 +508,9 @@ fn replay_related() {
             })
             .collect();
         let found = all.iter().take(5).map(|(slug, _)| slug.clone()).collect();
-        scores.insert(list["source"]["slug"].as_str().unwrap().to_owned(), all);
-        ranked.insert(list["source"]["slug"].as_str().unwrap().to_owned(), found);
+        let slug = list["source"]["slug"].as_str().unwrap();
+        scores.insert(slug.to_owned(), all);
+        ranked.insert(slug.to_owned(), found);
     }
     // Every candidate's score beside the recording, for offline trials of another signal
     // (bench/related-embedding/trial.py).

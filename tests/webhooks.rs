@@ -659,38 +659,34 @@ on_both_databases!(
 /// A receiver that answers nothing until released, counting the requests it holds open.
 struct Stalled {
     url: String,
-    open: Arc<std::sync::atomic::AtomicUsize>,
-    most_open: Arc<std::sync::atomic::AtomicUsize>,
-    answered: Arc<std::sync::atomic::AtomicUsize>,
+    counts: Arc<StalledCounts>,
     release: tokio::sync::watch::Sender<bool>,
+}
+
+/// What a [`Stalled`] receiver has seen.
+#[derive(Default)]
+struct StalledCounts {
+    open: std::sync::atomic::AtomicUsize,
+    most_open: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
 }
 
 impl Stalled {
     async fn start() -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let open = Arc::new(AtomicUsize::new(0));
-        let most_open = Arc::new(AtomicUsize::new(0));
-        let answered = Arc::new(AtomicUsize::new(0));
+        use std::sync::atomic::Ordering;
+        let counts = Arc::new(StalledCounts::default());
         let (release, released) = tokio::sync::watch::channel(false);
         let handler = {
-            let (open, most_open, answered) = (
-                Arc::clone(&open),
-                Arc::clone(&most_open),
-                Arc::clone(&answered),
-            );
+            let counts = Arc::clone(&counts);
             move || {
-                let (open, most_open, answered) = (
-                    Arc::clone(&open),
-                    Arc::clone(&most_open),
-                    Arc::clone(&answered),
-                );
+                let counts = Arc::clone(&counts);
                 let mut released = released.clone();
                 async move {
-                    let now = open.fetch_add(1, Ordering::SeqCst) + 1;
-                    most_open.fetch_max(now, Ordering::SeqCst);
+                    let now = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
+                    counts.most_open.fetch_max(now, Ordering::SeqCst);
                     let _ = released.wait_for(|r| *r).await;
-                    open.fetch_sub(1, Ordering::SeqCst);
-                    answered.fetch_add(1, Ordering::SeqCst);
+                    counts.open.fetch_sub(1, Ordering::SeqCst);
+                    counts.answered.fetch_add(1, Ordering::SeqCst);
                     axum::http::StatusCode::NO_CONTENT
                 }
             }
@@ -701,9 +697,7 @@ impl Stalled {
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
             url,
-            open,
-            most_open,
-            answered,
+            counts,
             release,
         }
     }
@@ -739,7 +733,7 @@ on_both_databases!(
         // Every story reaches the answering receiver while the other holds its requests.
         let got = receiver.wait_for(stories).await;
         assert!(got.iter().all(|r| verifies(&secret, r)));
-        let (open, answered) = (&stalled.open, &stalled.answered);
+        let (open, answered) = (&stalled.counts.open, &stalled.counts.answered);
         eventually("the stalled receiver holds two requests", WAIT, || {
             open.load(Ordering::SeqCst) == 2
         })
@@ -751,7 +745,7 @@ on_both_databases!(
         })
         .await;
         assert_eq!(
-            stalled.most_open.load(Ordering::SeqCst),
+            stalled.counts.most_open.load(Ordering::SeqCst),
             2,
             "at most GAZETTE_WEBHOOK_PER_SUBSCRIPTION requests to one receiver at once"
         );
